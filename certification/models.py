@@ -1,0 +1,277 @@
+"""Corporate review records, certification bodies, certificates and the permitted register."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from suppliers.validators import validate_okpd2
+
+from .choices import CertificateStatus, Outcome, TestKind, TestResult
+
+
+class CertificationBody(models.Model):
+    name = models.CharField(_("name"), max_length=300)
+    short_name = models.CharField(_("short name"), max_length=100, unique=True)
+    accreditation = models.CharField(_("accreditation"), max_length=200, blank=True)
+    corporations = models.ManyToManyField(
+        "roadmap_portal.Corporation",
+        verbose_name=_("serves corporations"),
+        related_name="certification_bodies",
+        blank=True,
+    )
+
+    class Meta:
+        ordering = ["short_name"]
+        verbose_name = _("certification body")
+        verbose_name_plural = _("certification bodies")
+
+    def __str__(self):
+        return self.short_name
+
+
+class Requirement(models.Model):
+    """A corporation's requirement document, applying to OKPD2 categories (prefixes)."""
+
+    corporation = models.ForeignKey(
+        "roadmap_portal.Corporation",
+        verbose_name=_("corporation"),
+        on_delete=models.CASCADE,
+        related_name="requirements",
+    )
+    code = models.CharField(_("code"), max_length=50)
+    title = models.CharField(_("title"), max_length=400)
+    categories = models.JSONField(
+        _("OKPD2 categories"),
+        default=list,
+        blank=True,
+        help_text=_("OKPD2 prefixes; empty means every category."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("corporate requirement")
+        verbose_name_plural = _("corporate requirements")
+        constraints = [
+            models.UniqueConstraint(fields=["corporation", "code"], name="requirement_code_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.title}"
+
+    def applies_to(self, okpd2):
+        return not self.categories or any(okpd2.startswith(c) for c in self.categories)
+
+
+class RequirementCheck(models.Model):
+    """The outcome of one requirement in an offer's requirements check."""
+
+    offer = models.ForeignKey(
+        "suppliers.Offer", on_delete=models.CASCADE, related_name="requirement_checks"
+    )
+    transition = models.ForeignKey(
+        "suppliers.OfferTransition",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="requirement_checks",
+    )
+    requirement = models.ForeignKey(Requirement, on_delete=models.PROTECT, related_name="+")
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices)
+    remarks = models.TextField(_("remarks"), blank=True)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("requirement check")
+        verbose_name_plural = _("requirement checks")
+
+    def __str__(self):
+        return f"{self.requirement_id}: {self.outcome}"
+
+
+class ReadinessEvaluation(models.Model):
+    offer = models.ForeignKey(
+        "suppliers.Offer", on_delete=models.CASCADE, related_name="readiness_evaluations"
+    )
+    transition = models.ForeignKey(
+        "suppliers.OfferTransition", null=True, blank=True, on_delete=models.CASCADE
+    )
+    capacity_confirmed = models.BooleanField(_("production capacity confirmed"), default=False)
+    site_visit_on = models.DateField(_("site visit date"), null=True, blank=True)
+    findings = models.TextField(_("findings"))
+    evaluated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("readiness evaluation")
+        verbose_name_plural = _("readiness evaluations")
+
+    def __str__(self):
+        return f"{self.offer_id}: {self.findings[:40]}"
+
+
+def protocol_path(instance, filename):
+    return f"protocols/{instance.offer_id}/{uuid.uuid4().hex}.pdf"
+
+
+class ProductTest(models.Model):
+    offer = models.ForeignKey("suppliers.Offer", on_delete=models.CASCADE, related_name="tests")
+    transition = models.ForeignKey(
+        "suppliers.OfferTransition", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    kind = models.CharField(_("test type"), max_length=20, choices=TestKind.choices)
+    started_on = models.DateField(_("started on"))
+    finished_on = models.DateField(_("finished on"), null=True, blank=True)
+    result = models.CharField(_("result"), max_length=20, choices=TestResult.choices)
+    remarks = models.TextField(_("remarks"), blank=True)
+    protocol = models.FileField(_("protocol (PDF)"), upload_to=protocol_path, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["started_on", "id"]
+        verbose_name = _("product test")
+        verbose_name_plural = _("product tests")
+
+    def __str__(self):
+        return f"{self.offer_id}: {self.kind} {self.result}"
+
+
+def scan_path(instance, filename):
+    return f"certificates/{uuid.uuid4().hex}.pdf"
+
+
+class Certificate(models.Model):
+    number = models.CharField(_("number"), max_length=100)
+    body = models.ForeignKey(
+        CertificationBody,
+        verbose_name=_("certification body"),
+        on_delete=models.PROTECT,
+        related_name="certificates",
+    )
+    supplier = models.ForeignKey(
+        "suppliers.Supplier",
+        verbose_name=_("supplier"),
+        on_delete=models.PROTECT,
+        related_name="certificates",
+    )
+    offers = models.ManyToManyField(
+        "suppliers.Offer", verbose_name=_("covered offers"), related_name="certificates"
+    )
+    issued_on = models.DateField(_("issued on"))
+    valid_until = models.DateField(_("valid until"))
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=CertificateStatus.choices,
+        default=CertificateStatus.VALID,
+    )
+    status_reason = models.TextField(_("reason"), blank=True)
+    scan = models.FileField(_("scan (PDF)"), upload_to=scan_path, blank=True)
+    renews = models.OneToOneField(
+        "self",
+        verbose_name=_("renews"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="renewed_by",
+    )
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-issued_on", "-id"]
+        verbose_name = _("certificate of compliance")
+        verbose_name_plural = _("certificates of compliance")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["body", "number"],
+                name="certificate_number_unique_per_body",
+                violation_error_message=_(
+                    "This body already issued a certificate with this number."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_until__gte=models.F("issued_on")),
+                name="certificate_valid_after_issue",
+                violation_error_message=_("A certificate cannot expire before it is issued."),
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "valid_until"])]
+
+    def __str__(self):
+        return f"{self.body} № {self.number}"
+
+    def is_valid_on(self, day):
+        return self.status == CertificateStatus.VALID and self.issued_on <= day <= self.valid_until
+
+
+class RegisterEntry(models.Model):
+    """An entry of a corporation's register of permitted products."""
+
+    corporation = models.ForeignKey(
+        "roadmap_portal.Corporation",
+        verbose_name=_("corporation"),
+        on_delete=models.PROTECT,
+        related_name="register_entries",
+    )
+    number = models.PositiveIntegerField(_("entry number"))
+    offer = models.ForeignKey(
+        "suppliers.Offer",
+        verbose_name=_("product"),
+        on_delete=models.PROTECT,
+        related_name="register_entries",
+    )
+    supplier = models.ForeignKey(
+        "suppliers.Supplier", verbose_name=_("supplier"), on_delete=models.PROTECT, related_name="+"
+    )
+    okpd2 = models.CharField(_("OKPD2 code"), max_length=12, validators=[validate_okpd2])
+    certificate = models.ForeignKey(
+        Certificate,
+        verbose_name=_("certificate"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="register_entries",
+    )
+    included_on = models.DateField(_("included on"))
+    excluded_on = models.DateField(_("excluded on"), null=True, blank=True)
+    exclusion_reason = models.TextField(_("exclusion reason"), blank=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["corporation_id", "number"]
+        verbose_name = _("register entry")
+        verbose_name_plural = _("register of permitted products")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["corporation", "number"], name="register_number_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["corporation", "offer"],
+                condition=Q(excluded_on__isnull=True),
+                name="one_active_entry_per_offer",
+            ),
+        ]
+        indexes = [models.Index(fields=["okpd2"]), models.Index(fields=["updated", "id"])]
+
+    def __str__(self):
+        return f"{self.corporation} № {self.number}"
+
+    @property
+    def active(self):
+        return self.excluded_on is None

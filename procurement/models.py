@@ -1,0 +1,159 @@
+"""Demands, tenders, bids and contracts: what the corporation buys from the region."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from suppliers.validators import validate_okpd2
+
+from .choices import BidStatus, TenderStatus
+
+money = {"max_digits": 18, "decimal_places": 2, "validators": [MinValueValidator(Decimal(0))]}
+
+
+class Demand(models.Model):
+    """A need published by a corporation or subsidiary, typically an imported item to replace."""
+
+    customer = models.ForeignKey(
+        "roadmap_portal.Corporation",
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="demands",
+    )
+    title = models.CharField(_("title"), max_length=300)
+    description = models.TextField(_("description"), blank=True)
+    category = models.CharField(_("OKPD2 category"), max_length=12, validators=[validate_okpd2])
+    quantity = models.DecimalField(
+        _("quantity per year"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    unit = models.CharField(_("unit"), max_length=30, blank=True)
+    replaces = models.CharField(_("imported analog"), max_length=300, blank=True)
+    deadline = models.DateField(_("deadline"), null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("demand")
+        verbose_name_plural = _("demands")
+
+    def __str__(self):
+        return self.title
+
+
+class Tender(models.Model):
+    customer = models.ForeignKey(
+        "roadmap_portal.Corporation",
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="tenders",
+    )
+    number = models.CharField(_("number"), max_length=100, unique=True)
+    title = models.CharField(_("title"), max_length=400)
+    description = models.TextField(_("description"), blank=True)
+    categories = models.JSONField(_("OKPD2 categories"), default=list)
+    published_on = models.DateField(_("published on"))
+    deadline = models.DateField(_("submission deadline"))
+    estimated_value = models.DecimalField(_("estimated value, RUB"), **money)
+    status = models.CharField(
+        _("status"), max_length=20, choices=TenderStatus.choices, default=TenderStatus.ANNOUNCED
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-published_on", "-id"]
+        verbose_name = _("tender")
+        verbose_name_plural = _("tenders")
+        indexes = [
+            models.Index(fields=["status", "deadline"]),
+            models.Index(fields=["updated", "id"]),
+        ]
+
+    def __str__(self):
+        return f"{self.number} {self.title}"
+
+
+class Bid(models.Model):
+    tender = models.ForeignKey(
+        Tender, verbose_name=_("tender"), on_delete=models.PROTECT, related_name="bids"
+    )
+    supplier = models.ForeignKey(
+        "suppliers.Supplier",
+        verbose_name=_("supplier"),
+        on_delete=models.PROTECT,
+        related_name="bids",
+    )
+    offers = models.ManyToManyField(
+        "suppliers.Offer", verbose_name=_("offered products"), related_name="bids"
+    )
+    price = models.DecimalField(_("price, RUB"), null=True, blank=True, **money)
+    eligibility = models.JSONField(_("eligibility at bidding"), default=dict)
+    status = models.CharField(
+        _("status"), max_length=20, choices=BidStatus.choices, default=BidStatus.SUBMITTED
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        verbose_name = _("bid")
+        verbose_name_plural = _("bids")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tender", "supplier"],
+                name="one_bid_per_supplier",
+                violation_error_message=_("This supplier has already bid on this tender."),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.supplier} → {self.tender.number}"
+
+
+class Contract(models.Model):
+    supplier = models.ForeignKey(
+        "suppliers.Supplier",
+        verbose_name=_("supplier"),
+        on_delete=models.PROTECT,
+        related_name="contracts",
+    )
+    customer = models.ForeignKey(
+        "roadmap_portal.Corporation",
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="contracts",
+    )
+    tender = models.ForeignKey(
+        Tender,
+        verbose_name=_("tender"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="contracts",
+    )
+    bid = models.OneToOneField(
+        Bid, null=True, blank=True, on_delete=models.PROTECT, related_name="contract"
+    )
+    number = models.CharField(_("number"), max_length=100, blank=True)
+    subject = models.CharField(_("subject"), max_length=400, blank=True)
+    amount = models.DecimalField(_("amount, RUB"), **money)
+    signed_on = models.DateField(_("signed on"))
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-signed_on", "-id"]
+        verbose_name = _("contract")
+        verbose_name_plural = _("contracts")
+        indexes = [
+            models.Index(fields=["customer", "signed_on"]),
+            models.Index(fields=["supplier", "signed_on"]),
+        ]
+
+    def __str__(self):
+        return f"{self.number or self.pk}: {self.amount}"

@@ -1,0 +1,15 @@
+from django.urls import path
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
+
+from . import views
+
+router = DefaultRouter()
+router.register("regions", views.RegionViewSet, basename="regions")
+router.register("corporations", views.CorporationViewSet, basename="corporations")
+router.register("roadmaps", views.RoadmapViewSet, basename="roadmaps")
+
+urlpatterns = [
+    path("auth/token/", obtain_auth_token, name="api-token"),
+    *router.urls,
+]

@@ -1,0 +1,24 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    ADMINISTRATOR = "administrator", _("Administrator")
+    REGION_STAFF = "region_staff", _("Region staff")
+    REVIEWER = "reviewer", _("Corporate reviewer")
+    OFFICER = "officer", _("Certification officer")
+    SUPPLIER = "supplier", _("Supplier member")
+    PARTNER = "partner", _("Partner")
+
+
+class RoadmapStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    ACTIVE = "active", _("Active")
+    COMPLETED = "completed", _("Completed")
+
+
+class ReportStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")

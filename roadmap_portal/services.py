@@ -1,0 +1,165 @@
+"""Reads that compose the home page: what is waiting for each role."""
+
+import datetime
+
+from django.db.models import Count, Q
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .choices import Role
+from .scope import scope_of
+
+
+def _link(name, *args, query=""):
+    try:
+        return reverse(name, args=args) + query
+    except NoReverseMatch:
+        return ""
+
+
+def home_agenda(user):
+    """A list of ``{"title", "count", "url", "tone"}`` cards: the user's waiting work."""
+    from certification.selectors import certificates_visible_to
+    from suppliers.selectors import offers_visible_to, suppliers_visible_to
+
+    scope = scope_of(user)
+    offers = offers_visible_to(user)
+    cards = []
+    if scope.role == Role.SUPPLIER:
+        counts = offers.aggregate(
+            draft=Count("pk", filter=Q(status="draft")),
+            in_review=Count(
+                "pk",
+                filter=Q(
+                    status__in=[
+                        "submitted",
+                        "forwarded",
+                        "requirements_met",
+                        "readiness_confirmed",
+                        "tested",
+                        "certified",
+                    ]
+                ),
+            ),
+            registered=Count("pk", filter=Q(status="registered")),
+        )
+        cards += [
+            {
+                "title": _("Drafts to complete and submit"),
+                "count": counts["draft"],
+                "url": _link("suppliers:offer-list", query="?status=draft"),
+                "tone": "warning",
+            },
+            {
+                "title": _("Offers under review"),
+                "count": counts["in_review"],
+                "url": _link("suppliers:offer-list"),
+                "tone": "info",
+            },
+            {
+                "title": _("Products in a register"),
+                "count": counts["registered"],
+                "url": _link("suppliers:offer-list", query="?status=registered"),
+                "tone": "success",
+            },
+        ]
+    elif scope.role == Role.REGION_STAFF:
+        cards += [
+            {
+                "title": _("Suppliers waiting for verification"),
+                "count": suppliers_visible_to(user).filter(verification_status="pending").count(),
+                "url": _link("suppliers:supplier-list", query="?verification_status=pending"),
+                "tone": "warning",
+            },
+            {
+                "title": _("Product offers to screen"),
+                "count": offers.filter(status="submitted").count(),
+                "url": _link("suppliers:screening"),
+                "tone": "primary",
+            },
+        ]
+    elif scope.role == Role.REVIEWER:
+        by_stage = dict(
+            offers.filter(
+                status__in=[
+                    "forwarded",
+                    "requirements_met",
+                    "readiness_confirmed",
+                    "tested",
+                    "certified",
+                ]
+            )
+            .values_list("status")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        cards += [
+            {
+                "title": _("Requirements checks"),
+                "count": by_stage.get("forwarded", 0),
+                "url": _link("certification:queue", query="?status=forwarded"),
+                "tone": "primary",
+            },
+            {
+                "title": _("Readiness evaluations"),
+                "count": by_stage.get("requirements_met", 0),
+                "url": _link("certification:queue", query="?status=requirements_met"),
+                "tone": "primary",
+            },
+            {
+                "title": _("Tests"),
+                "count": by_stage.get("readiness_confirmed", 0),
+                "url": _link("certification:queue", query="?status=readiness_confirmed"),
+                "tone": "primary",
+            },
+            {
+                "title": _("Ready for the register"),
+                "count": by_stage.get("certified", 0) + by_stage.get("tested", 0),
+                "url": _link("certification:queue", query="?status=certified"),
+                "tone": "success",
+            },
+        ]
+    elif scope.role == Role.OFFICER:
+        soon = timezone.localdate() + datetime.timedelta(days=90)
+        cards += [
+            {
+                "title": _("Tested offers waiting for certification"),
+                "count": offers.filter(status="tested").count(),
+                "url": _link("certification:officer-queue"),
+                "tone": "primary",
+            },
+            {
+                "title": _("Certificates expiring within 90 days"),
+                "count": certificates_visible_to(user)
+                .filter(status="valid", valid_until__lte=soon)
+                .count(),
+                "url": _link("certification:certificate-list"),
+                "tone": "warning",
+            },
+        ]
+    elif scope.role == Role.PARTNER:
+        cards.append(
+            {
+                "title": _("API documentation"),
+                "count": None,
+                "url": _link("swagger-ui"),
+                "tone": "info",
+            }
+        )
+    elif scope.is_admin:
+        cards += [
+            {
+                "title": _("Administration"),
+                "count": None,
+                "url": _link("admin:index"),
+                "tone": "dark",
+            },
+            {
+                "title": _("API documentation"),
+                "count": None,
+                "url": _link("swagger-ui"),
+                "tone": "info",
+            },
+        ]
+    return cards

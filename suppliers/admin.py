@@ -1,0 +1,51 @@
+from django.contrib import admin
+
+from .models import Offer, OfferAttachment, OfferTransition, Supplier
+
+
+@admin.register(Supplier)
+class SupplierAdmin(admin.ModelAdmin):
+    list_display = ["name", "inn", "ogrn", "region", "kind", "verification_status"]
+    list_filter = ["verification_status", "kind", "region"]
+    search_fields = ["name", "inn", "ogrn"]
+    list_select_related = ["region"]
+
+
+class AttachmentInline(admin.TabularInline):
+    model = OfferAttachment
+    extra = 0
+    readonly_fields = ["original_name", "size", "uploaded_by", "created"]
+
+
+class HistoryInline(admin.TabularInline):
+    model = OfferTransition
+    extra = 0
+    can_delete = False
+    readonly_fields = ["action", "from_status", "to_status", "actor", "comment", "data", "created"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Offer)
+class OfferAdmin(admin.ModelAdmin):
+    list_display = ["name", "supplier", "roadmap", "okpd2", "status", "import_substitution"]
+    list_filter = ["status", "import_substitution", "roadmap"]
+    search_fields = ["name", "okpd2", "supplier__name"]
+    list_select_related = ["supplier", "roadmap"]
+    readonly_fields = ["status", "status_changed"]
+    autocomplete_fields = ["supplier"]
+    inlines = [AttachmentInline, HistoryInline]
+
+
+@admin.register(OfferTransition)
+class OfferTransitionAdmin(admin.ModelAdmin):
+    list_display = ["offer", "action", "from_status", "to_status", "actor", "created"]
+    list_filter = ["action", "to_status"]
+    list_select_related = ["offer", "actor"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

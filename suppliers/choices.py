@@ -1,0 +1,28 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class SupplierKind(models.TextChoices):
+    MANUFACTURER = "manufacturer", _("Manufacturer")
+    RESEARCH = "research", _("R&D institution")
+    SERVICE = "service", _("Service provider")
+
+
+class VerificationStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    VERIFIED = "verified", _("Verified")
+    REJECTED = "rejected", _("Rejected")
+
+
+class OfferStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    FORWARDED = "forwarded", _("Forwarded to the corporation")
+    REQUIREMENTS_MET = "requirements_met", _("Requirements met")
+    READINESS_CONFIRMED = "readiness_confirmed", _("Readiness confirmed")
+    TESTED = "tested", _("Tested")
+    CERTIFIED = "certified", _("Certified")
+    REGISTERED = "registered", _("Registered")
+    EXCLUDED = "excluded", _("Excluded")
+    REJECTED = "rejected", _("Rejected")

@@ -1,0 +1,64 @@
+"""Who hears about an offer's transition."""
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from roadmap_portal.choices import Role
+from roadmap_portal.notifications import notify, users_with_role
+
+from .choices import OfferStatus
+from .models import OfferTransition
+
+
+def notify_transition(transition_id):
+    history = (
+        OfferTransition.objects.select_related(
+            "offer", "offer__supplier", "offer__roadmap", "offer__roadmap__corporation"
+        )
+        .filter(pk=transition_id)
+        .first()
+    )
+    if history is None:
+        return 0
+    offer = history.offer
+    try:
+        url = reverse("suppliers:offer-detail", args=[offer.pk])
+    except Exception:  # the offer page may not be routed in every deployment
+        url = ""
+    to_status = OfferStatus(history.to_status)
+    created = notify(
+        recipients=users_with_role(Role.SUPPLIER, supplier_id=offer.supplier_id),
+        event="offer_status",
+        key=f"offer_status:{history.pk}",
+        message=lambda: (
+            _("“%(offer)s” is now %(status)s.") % {"offer": offer.name, "status": to_status.label}
+            + (f" {_('Comment')}: {history.comment}" if history.comment else "")
+        ),
+        url=url,
+        obj=offer,
+    )
+    corporation = offer.roadmap.corporation
+    queue = []
+    if to_status == OfferStatus.SUBMITTED:
+        queue = users_with_role(Role.REGION_STAFF, region_id=offer.supplier.region_id)
+    elif to_status in (
+        OfferStatus.FORWARDED,
+        OfferStatus.REQUIREMENTS_MET,
+        OfferStatus.READINESS_CONFIRMED,
+        OfferStatus.CERTIFIED,
+    ) or (to_status == OfferStatus.TESTED and not corporation.required_body_id):
+        queue = users_with_role(Role.REVIEWER, corporation_id=corporation.pk)
+    elif to_status == OfferStatus.TESTED:
+        queue = users_with_role(Role.OFFICER, certification_body_id=corporation.required_body_id)
+    created += notify(
+        recipients=queue,
+        event="queue_work",
+        key=f"queue_work:{history.pk}",
+        message=lambda: (
+            _("New work: “%(offer)s” of %(supplier)s is %(status)s.")
+            % {"offer": offer.name, "supplier": offer.supplier.name, "status": to_status.label}
+        ),
+        url=url,
+        obj=offer,
+    )
+    return created

@@ -1,0 +1,200 @@
+"""The onboarding pipeline of a product offer, declared once (PRODUCT.md section 4).
+
+UI buttons, the API's transition endpoint, history and notifications all read
+``TRANSITIONS``. ``suppliers.services.offer_transition`` performs one.
+"""
+
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext_lazy as _
+
+from roadmap_portal.choices import Role
+
+from .choices import OfferStatus as S
+
+SUPPLIER = (Role.SUPPLIER,)
+REGION = (Role.REGION_STAFF,)
+REVIEWER = (Role.REVIEWER,)
+OFFICER = (Role.OFFICER,)
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    source: str
+    target: str
+    roles: tuple
+    label: str
+    comment_required: bool = False
+    # Dotted paths of callables (offer, user, data) run inside the transition's transaction:
+    # the guard raises TransitionNotAllowed, the record validates ``data`` (ValidationError)
+    # and writes the stage's record, returning what the history row keeps of it.
+    guard: str | None = None
+    record: str | None = None
+    style: str = "primary"
+    data_fields: tuple = field(default_factory=tuple)
+
+
+TRANSITIONS = (
+    Transition("submit", S.DRAFT, S.SUBMITTED, SUPPLIER, _("Submit")),
+    Transition("withdraw", S.SUBMITTED, S.WITHDRAWN, SUPPLIER, _("Withdraw"), style="secondary"),
+    Transition(
+        "return",
+        S.SUBMITTED,
+        S.DRAFT,
+        REGION,
+        _("Return for changes"),
+        comment_required=True,
+        style="warning",
+    ),
+    Transition(
+        "forward",
+        S.SUBMITTED,
+        S.FORWARDED,
+        REGION,
+        _("Forward to the corporation"),
+        guard="suppliers.services.guard_supplier_verified",
+    ),
+    Transition(
+        "accept",
+        S.FORWARDED,
+        S.REQUIREMENTS_MET,
+        REVIEWER,
+        _("Requirements met"),
+        record="certification.services.record_requirements_check",
+        data_fields=("requirements",),
+    ),
+    Transition(
+        "reject",
+        S.FORWARDED,
+        S.REJECTED,
+        REVIEWER,
+        _("Reject"),
+        comment_required=True,
+        style="danger",
+        record="certification.services.record_requirements_check_optional",
+    ),
+    Transition(
+        "confirm_readiness",
+        S.REQUIREMENTS_MET,
+        S.READINESS_CONFIRMED,
+        REVIEWER,
+        _("Confirm readiness for mass production"),
+        record="certification.services.record_readiness",
+        data_fields=("capacity_confirmed", "site_visit_on", "findings"),
+    ),
+    Transition(
+        "reject",
+        S.REQUIREMENTS_MET,
+        S.REJECTED,
+        REVIEWER,
+        _("Reject"),
+        comment_required=True,
+        style="danger",
+    ),
+    Transition(
+        "pass_tests",
+        S.READINESS_CONFIRMED,
+        S.TESTED,
+        REVIEWER,
+        _("Tests passed"),
+        record="certification.services.record_tests_passed",
+        data_fields=("test",),
+    ),
+    Transition(
+        "fail_tests",
+        S.READINESS_CONFIRMED,
+        S.REJECTED,
+        REVIEWER,
+        _("Tests failed"),
+        comment_required=True,
+        style="danger",
+        record="certification.services.record_tests_failed",
+        data_fields=("test",),
+    ),
+    Transition(
+        "certify",
+        S.TESTED,
+        S.CERTIFIED,
+        OFFICER,
+        _("Certify"),
+        guard="certification.services.guard_certification_required",
+        record="certification.services.record_certification",
+        data_fields=("certificate",),
+    ),
+    Transition(
+        "register",
+        S.TESTED,
+        S.REGISTERED,
+        REVIEWER,
+        _("Include in the register"),
+        guard="certification.services.guard_no_certification_required",
+        record="certification.services.record_register_inclusion",
+    ),
+    Transition(
+        "register",
+        S.CERTIFIED,
+        S.REGISTERED,
+        REVIEWER,
+        _("Include in the register"),
+        record="certification.services.record_register_inclusion",
+    ),
+    Transition(
+        "exclude",
+        S.REGISTERED,
+        S.EXCLUDED,
+        REVIEWER,
+        _("Exclude from the register"),
+        comment_required=True,
+        style="danger",
+        record="certification.services.record_register_exclusion",
+    ),
+    Transition(
+        "reinstate",
+        S.EXCLUDED,
+        S.REGISTERED,
+        REVIEWER,
+        _("Reinstate in the register"),
+        record="certification.services.record_register_inclusion",
+    ),
+)
+
+ACTIONS = sorted({t.action for t in TRANSITIONS})
+_BY_KEY = {(t.action, t.source): t for t in TRANSITIONS}
+
+
+def find(action, source):
+    """The transition for ``action`` from ``source``, or None when not allowed from there."""
+    return _BY_KEY.get((action, source))
+
+
+def transitions_from(status):
+    return [t for t in TRANSITIONS if t.source == status]
+
+
+def roles_of(action):
+    return {role for t in TRANSITIONS if t.action == action for role in t.roles}
+
+
+def sources_of(action):
+    return [t.source for t in TRANSITIONS if t.action == action]
+
+
+# Stages a reviewer's queue works on, and who waits for an offer in each stage.
+REVIEW_STAGES = (S.FORWARDED, S.REQUIREMENTS_MET, S.READINESS_CONFIRMED, S.TESTED, S.CERTIFIED)
+WAITING_FOR = {
+    S.SUBMITTED: Role.REGION_STAFF,
+    S.FORWARDED: Role.REVIEWER,
+    S.REQUIREMENTS_MET: Role.REVIEWER,
+    S.READINESS_CONFIRMED: Role.REVIEWER,
+    S.CERTIFIED: Role.REVIEWER,
+}
+FUNNEL = (
+    S.SUBMITTED,
+    S.FORWARDED,
+    S.REQUIREMENTS_MET,
+    S.READINESS_CONFIRMED,
+    S.TESTED,
+    S.CERTIFIED,
+    S.REGISTERED,
+)

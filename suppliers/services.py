@@ -1,0 +1,205 @@
+"""Writes for suppliers and offers. Each service states the rule it enforces."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+
+from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
+from roadmap_portal.scope import scope_of
+
+from . import pipeline
+from .choices import OfferStatus, VerificationStatus
+from .models import Offer, OfferTransition, Supplier
+from .selectors import offers_visible_to, suppliers_visible_to
+
+
+def allowed_transitions(*, offer, user):
+    """The transitions ``user`` may take on ``offer`` now: what the UI shows as buttons."""
+    scope = scope_of(user)
+    return [
+        t
+        for t in pipeline.transitions_from(offer.status)
+        if scope.is_admin or scope.role in t.roles
+    ]
+
+
+def offer_transition(*, offer_id, user, action, comment="", data=None):
+    """Move an offer one step along the pipeline.
+
+    The offer must be in the user's scope (else ``Offer.DoesNotExist``: 404), the
+    action must exist from the offer's current state (else TransitionNotAllowed: 409),
+    the user's role must be one the transition names (else RoleNotAllowed: 403) and
+    the stage's record must be complete (else ValidationError: 400). The row is
+    locked, so of two concurrent calls exactly one wins; the other sees the new state.
+    """
+    data = data or {}
+    comment = (comment or "").strip()
+    if action not in pipeline.ACTIONS:
+        raise ValidationError({"action": _("Unknown action %(action)s.") % {"action": action}})
+    with transaction.atomic():
+        offer = offers_visible_to(user).select_for_update(of=("self",)).get(pk=offer_id)
+        scope = scope_of(user)
+        if not (scope.is_admin or scope.role in pipeline.roles_of(action)):
+            raise RoleNotAllowed()
+        step = pipeline.find(action, offer.status)
+        if step is None:
+            raise TransitionNotAllowed(
+                _("“%(action)s” is not allowed while the offer is %(status)s.")
+                % {"action": action, "status": offer.get_status_display()},
+                current=offer.status,
+            )
+        if not (scope.is_admin or scope.role in step.roles):
+            raise RoleNotAllowed()
+        if step.comment_required and not comment:
+            raise ValidationError({"comment": _("A comment is required for this action.")})
+        if step.guard:
+            import_string(step.guard)(offer=offer, user=user, data=data)
+        history = _apply(offer=offer, step=step, user=user, comment=comment, data=data)
+    return offer, history
+
+
+def _apply(*, offer, step, user, comment, data):
+    """Write the history row and the stage record, move the locked offer, notify after commit."""
+    history = OfferTransition.objects.create(
+        offer=offer,
+        action=step.action,
+        from_status=offer.status,
+        to_status=step.target,
+        actor=user,
+        comment=comment,
+    )
+    if step.record:
+        kept = import_string(step.record)(
+            offer=offer, user=user, data=data, transition=history, comment=comment
+        )
+        if kept:
+            history.data = kept
+            history.save(update_fields=["data"])
+    now = timezone.now()
+    updated = Offer.objects.filter(pk=offer.pk, status=offer.status).update(
+        status=step.target, status_changed=now, updated=now
+    )
+    if updated != 1:  # only possible without row locks (SQLite): someone else won
+        raise TransitionNotAllowed(current=offer.status)
+    offer.status, offer.status_changed = step.target, now
+    transaction.on_commit(lambda: _notify(history.pk))
+    return history
+
+
+def _notify(transition_id):
+    from roadmap_portal.tasks import notify_offer_transition
+
+    notify_offer_transition.delay(transition_id)
+
+
+def guard_supplier_verified(*, offer, user, data):
+    """An offer is forwarded to the corporation only for a verified supplier."""
+    supplier = offer.supplier
+    if supplier.verification_status != VerificationStatus.VERIFIED:
+        raise TransitionNotAllowed(
+            _("%(supplier)s is not verified yet: verify the supplier before forwarding.")
+            % {"supplier": supplier.name}
+        )
+
+
+def supplier_register(*, user, **fields):
+    """A person registers an organisation; it starts pending and the person is its member."""
+    from roadmap_portal.models import Profile
+
+    supplier = Supplier(**fields, verification_status=VerificationStatus.PENDING)
+    supplier.full_clean()
+    with transaction.atomic():
+        supplier.save()
+        Profile.objects.update_or_create(
+            user=user, defaults={"role": "supplier", "supplier": supplier}
+        )
+    return supplier
+
+
+def supplier_verify(*, supplier_id, user, verified, comment=""):
+    """Region staff verify or reject a supplier of their own region; a rejection needs a reason."""
+    from roadmap_portal.choices import Role
+
+    scope = scope_of(user)
+    with transaction.atomic():
+        supplier = suppliers_visible_to(user).select_for_update(of=("self",)).get(pk=supplier_id)
+        if not (scope.is_admin or scope.role == Role.REGION_STAFF):
+            raise RoleNotAllowed()
+        if not verified and not (comment or "").strip():
+            raise ValidationError({"comment": _("Say why the supplier is rejected.")})
+        supplier.verification_status = (
+            VerificationStatus.VERIFIED if verified else VerificationStatus.REJECTED
+        )
+        supplier.verification_comment = (comment or "").strip()
+        supplier.verified_by = user
+        supplier.verified_at = timezone.now()
+        supplier.save(
+            update_fields=[
+                "verification_status",
+                "verification_comment",
+                "verified_by",
+                "verified_at",
+            ]
+        )
+    return supplier
+
+
+OFFER_FIELDS = (
+    "name",
+    "description",
+    "okpd2",
+    "import_substitution",
+    "replaces",
+    "gisp_number",
+    "capacity_per_year",
+    "unit",
+    "unit_price",
+    "demand",
+)
+
+
+def offer_create(*, user, supplier, roadmap, **fields):
+    """A supplier's member adds an offer to a roadmap of the supplier's region, as a draft."""
+    if roadmap.region_id != supplier.region_id:
+        raise ValidationError(
+            {
+                "roadmap": _("Choose a roadmap of your region (%(region)s).")
+                % {"region": supplier.region}
+            }
+        )
+    offer = Offer(supplier=supplier, roadmap=roadmap, status=OfferStatus.DRAFT, **fields)
+    offer.full_clean()
+    offer.save()
+    return offer
+
+
+def offer_update(*, offer, **fields):
+    """An offer is edited only as a draft; later it changes only through the pipeline."""
+    if offer.status != OfferStatus.DRAFT:
+        raise TransitionNotAllowed(
+            _("Only a draft can be edited; this offer is %(status)s.")
+            % {"status": offer.get_status_display()},
+            current=offer.status,
+        )
+    for name, value in fields.items():
+        setattr(offer, name, value)
+    offer.full_clean()
+    updated = Offer.objects.filter(pk=offer.pk, status=OfferStatus.DRAFT).update(
+        **fields, updated=timezone.now()
+    )
+    if not updated:
+        raise TransitionNotAllowed(current=offer.status)
+    return offer
+
+
+def offer_transition_system(*, offer_id, action, comment=""):
+    """A transition the portal makes by itself (e.g. exclusion when a certificate lapses)."""
+    with transaction.atomic():
+        offer = Offer.objects.select_for_update().get(pk=offer_id)
+        step = pipeline.find(action, offer.status)
+        if step is None:
+            return None
+        history = _apply(offer=offer, step=step, user=None, comment=comment, data={})
+    return history
