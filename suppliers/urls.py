@@ -1,3 +1,7 @@
+from django.urls import include, path
+
 app_name = "suppliers"
 
-urlpatterns = []
+urlpatterns = [
+    path("offers/import/", include("suppliers.import_urls")),
+]
