@@ -1,5 +1,27 @@
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
+from django.db import connection
 from rest_framework.test import APIClient
+
+from roadmap_portal.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def eager_celery(request):
+    """Tasks run in-process unless a test asks for the real worker (marker ``worker``)."""
+    eager = request.node.get_closest_marker("worker") is None
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = eager
+    yield
+    celery_app.conf.task_always_eager = previous
 
 
 @pytest.fixture
@@ -8,8 +30,8 @@ def api():
 
 
 @pytest.fixture
-def api_as(api):
-    """``api_as(user)``: the API client authenticated as ``user`` (token-free, forced)."""
+def api_as():
+    """``api_as(user)``: an API client authenticated as ``user``."""
 
     def login(user):
         client = APIClient()
@@ -17,3 +39,137 @@ def api_as(api):
         return client
 
     return login
+
+
+def _database_url():
+    s = connection.settings_dict
+    user = s.get("USER") or ""
+    password = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    return f"postgres://{auth}{s.get('HOST') or '127.0.0.1'}:{s.get('PORT') or 5432}/{s['NAME']}"
+
+
+class Worker:
+    """A real ``celery worker`` process on the test database and the configured broker."""
+
+    def __init__(self, queue):
+        self.queue = queue
+        self.process = None
+
+    def start(self, *extra):
+        env = {
+            **os.environ,
+            "DATABASE_URL": _database_url(),
+            "CELERY_BROKER_URL": os.environ["CELERY_BROKER_URL"],
+        }
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "roadmap_portal",
+                "worker",
+                "-Q",
+                self.queue,
+                "-P",
+                "solo",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-l",
+                "warning",
+                *extra,
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        return self
+
+    def kill(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def output(self):
+        if self.process and self.process.stdout and self.process.poll() is not None:
+            return self.process.stdout.read().decode(errors="replace")
+        return ""
+
+
+@pytest.fixture
+def celery_worker_process(request):
+    """Start a real worker; needs CELERY_BROKER_URL (CI sets it to the real Redis)."""
+    if not os.environ.get("CELERY_BROKER_URL"):
+        pytest.skip("CELERY_BROKER_URL is not set: no broker for a real worker")
+    if connection.vendor != "postgresql":
+        pytest.skip("the worker shares the test database: PostgreSQL only")
+    queue = f"test-{os.getpid()}-{int(time.time() * 1000)}"
+    worker = Worker(queue)
+    yield worker
+    worker.stop()
+
+
+def wait_for(predicate, timeout=60, interval=0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    return predicate()
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture
+def browser():
+    """Debian's chromium through Playwright. Do database work before or after using it:
+    inside the Playwright block the ORM would run in an event loop's thread."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: apt-get install chromium (.ci/run does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        context = instance.new_context(locale="ru-RU", viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(15_000)
+        yield context
+        context.close()
+        instance.close()
+
+
+def login(page, live_server, username, password):
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("form button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+
+def pytest_terminal_summary(terminalreporter):
+    notice = Path("/tmp/lead-notice.txt")
+    if notice.exists():
+        terminalreporter.write_line(notice.read_text().strip(), yellow=True)
