@@ -186,3 +186,18 @@ def test_api_key_authentication_scopes_a_partner(world):
     assert wrong.get("/api/v1/roadmaps/").status_code == 401
     ApiKey.objects.filter(pk=api_key.pk).update(revoked=timezone.now())
     assert client.get("/api/v1/roadmaps/").status_code == 401
+
+
+def test_throttling_answers_429_with_retry_after(api_as, world, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.API_RATE_USER = "3/minute"
+    client = api_as(world["tomsk_staff"])
+    codes = [client.get("/api/v1/regions/").status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    response = client.get("/api/v1/regions/")
+    assert response.status_code == 429 and int(response["Retry-After"]) > 0
+    other = api_as(world["kaluga_staff"])
+    assert other.get("/api/v1/regions/").status_code == 200
+    cache.clear()
