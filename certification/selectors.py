@@ -1,11 +1,19 @@
 """Reads of certificates and the register, each restricted to the user's scope."""
 
-from django.db.models import Q
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q
 
 from roadmap_portal.choices import Role
 from roadmap_portal.scope import scope_of
 
-from .models import Certificate, RegisterEntry
+from .models import (
+    Certificate,
+    ProductTest,
+    ReadinessEvaluation,
+    RegisterEntry,
+    Requirement,
+    RequirementCheck,
+)
 
 
 def certificates_visible_to(user):
@@ -45,3 +53,154 @@ def register_visible_to(user):
             q &= Q(corporation_id=scope.group_id)
         return qs.filter(q)
     return qs
+
+
+def requirements_visible_to(user):
+    """Reviewers see their group's requirements; others those of the groups they deal with."""
+    scope = scope_of(user)
+    qs = Requirement.objects.select_related("corporation")
+    if scope.role is None:
+        return qs.none()
+    if scope.is_admin:
+        return qs
+    if scope.role == Role.REVIEWER:
+        return qs.filter(corporation_id=scope.group_id)
+    if scope.role == Role.OFFICER:
+        return qs.filter(corporation__required_body_id=scope.body_id)
+    if scope.role == Role.REGION_STAFF:
+        return qs.filter(corporation__roadmaps__region_id=scope.region_id).distinct()
+    if scope.role == Role.SUPPLIER:
+        return qs.filter(corporation__roadmaps__region__suppliers__id=scope.supplier_id).distinct()
+    if scope.role == Role.PARTNER:
+        return qs.filter(corporation_id=scope.group_id) if scope.group_id else qs
+    return qs.none()
+
+
+def review_queue(user):
+    """Offers in the review stages of the user's scope, oldest in their stage first."""
+    from suppliers.pipeline import REVIEW_STAGES
+    from suppliers.selectors import offers_visible_to
+
+    return (
+        offers_visible_to(user)
+        .filter(status__in=REVIEW_STAGES)
+        .select_related("roadmap__corporation", "roadmap__corporation__required_body")
+        .order_by("status_changed", "id")
+    )
+
+
+def stage_counts(queryset):
+    """{status: count} over the queue in one grouped query, every review stage present."""
+    from suppliers.pipeline import REVIEW_STAGES
+
+    counts = dict.fromkeys(REVIEW_STAGES, 0)
+    for row in queryset.order_by().values("status").annotate(n=Count("pk")):
+        counts[row["status"]] = row["n"]
+    return counts
+
+
+def officer_queue(user):
+    """Tested offers waiting for a certificate of the officer's body, with the certificates
+    that already cover them."""
+    from suppliers.choices import OfferStatus
+    from suppliers.selectors import offers_visible_to
+
+    return (
+        offers_visible_to(user)
+        .filter(status=OfferStatus.TESTED, roadmap__corporation__required_body__isnull=False)
+        .select_related("roadmap__corporation", "roadmap__corporation__required_body")
+        .prefetch_related(
+            Prefetch(
+                "certificates",
+                queryset=Certificate.objects.select_related("body").order_by("-valid_until"),
+            )
+        )
+        .order_by("supplier__name", "status_changed", "id")
+    )
+
+
+def certificate_list(user):
+    return (
+        certificates_visible_to(user)
+        .select_related("renews", "renewed_by")
+        .prefetch_related(Prefetch("offers", queryset=_offers_brief()))
+        .order_by("-issued_on", "-id")
+    )
+
+
+def _offers_brief():
+    from suppliers.models import Offer
+
+    return Offer.objects.only("id", "name", "status", "okpd2", "supplier_id").order_by("id")
+
+
+def register_list(user):
+    # (corporation_id, number) is the unique index: a page is read from it, not sorted.
+    return register_visible_to(user).order_by("corporation_id", "number")
+
+
+def product_tests_visible_to(user):
+    from suppliers.selectors import offers_visible_to
+
+    return ProductTest.objects.filter(
+        offer__in=offers_visible_to(user).values("pk")
+    ).select_related("offer", "recorded_by")
+
+
+def requirement_checks_visible_to(user):
+    from suppliers.selectors import offers_visible_to
+
+    return RequirementCheck.objects.filter(
+        offer__in=offers_visible_to(user).values("pk")
+    ).select_related("requirement", "checked_by")
+
+
+def readiness_visible_to(user):
+    from suppliers.selectors import offers_visible_to
+
+    return ReadinessEvaluation.objects.filter(
+        offer__in=offers_visible_to(user).values("pk")
+    ).select_related("evaluated_by")
+
+
+def offer_records(offer):
+    """The stage records of one offer (already in the reader's scope), in order."""
+    return {
+        "checks": list(
+            RequirementCheck.objects.filter(offer=offer)
+            .select_related("requirement", "checked_by")
+            .order_by("created", "id")
+        ),
+        "readiness": list(
+            ReadinessEvaluation.objects.filter(offer=offer)
+            .select_related("evaluated_by")
+            .order_by("created", "id")
+        ),
+        "tests": list(
+            ProductTest.objects.filter(offer=offer)
+            .select_related("recorded_by")
+            .order_by("started_on", "id")
+        ),
+        "certificates": list(
+            Certificate.objects.filter(offers=offer)
+            .select_related("body")
+            .order_by("-valid_until", "-id")
+        ),
+        "entries": list(
+            RegisterEntry.objects.filter(offer=offer)
+            .select_related("corporation", "certificate")
+            .order_by("number")
+        ),
+    }
+
+
+def paginate_by_ids(queryset, *, page, size):
+    """A page of an ordered queryset, sorted over its ids first and then read in full for
+    the page's rows only: on a large table the wide ``ORDER BY ... LIMIT`` of joined full
+    rows costs several times the narrow one."""
+    paginator = Paginator(queryset.values_list("pk", flat=True), size)
+    page_obj = paginator.get_page(page)
+    ids = list(page_obj.object_list)
+    rows = {row.pk: row for row in queryset.filter(pk__in=ids)}
+    page_obj.object_list = [rows[pk] for pk in ids if pk in rows]
+    return page_obj

@@ -6,15 +6,20 @@ The ``record_*`` and ``guard_*`` functions are the stage records and guards that
 
 import datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.template.defaultfilters import filesizeformat
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
-from roadmap_portal.exceptions import TransitionNotAllowed
+from roadmap_portal.choices import Role
+from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
 from roadmap_portal.models import Corporation
+from roadmap_portal.scope import has_role, scope_of
 
 from .choices import CertificateStatus, Outcome, TestKind, TestResult
 from .models import (
@@ -213,16 +218,25 @@ def _tests_summary(offer):
 
 
 def record_tests_passed(*, offer, user, data, transition, comment):
-    """Tests pass when a passed test is recorded and no recorded test failed."""
+    """Tests pass when a passed test is recorded and the latest test of each type passed
+    (a failed test counts until a repeated test of the same type passes)."""
     _record_test_from_data(offer, user, transition, data, TestResult.PASSED)
-    tests = ProductTest.objects.filter(offer=offer)
-    if not tests.filter(result=TestResult.PASSED).exists():
+    latest = {}
+    for test in ProductTest.objects.filter(offer=offer).order_by("started_on", "id"):
+        latest[test.kind] = test
+    if not latest:
         raise ValidationError(
             {"data": _("No passed test is recorded: record a test (“test”) with its result.")}
         )
-    if tests.filter(result=TestResult.FAILED).exists():
+    failed = [t.get_kind_display() for t in latest.values() if t.result != TestResult.PASSED]
+    if failed:
         raise ValidationError(
-            {"data": _("A recorded test failed: use “fail_tests” or record a repeated test.")}
+            {
+                "data": _(
+                    "The latest %(kinds)s failed: use “fail_tests” or record a repeated test."
+                )
+                % {"kinds": ", ".join(str(k) for k in failed)}
+            }
         )
     return _tests_summary(offer)
 
@@ -369,6 +383,8 @@ def certificate_set_status(*, certificate_id, user, status, reason):
     certificate = (
         certificates_visible_to(user).select_for_update(of=("self",)).get(pk=certificate_id)
     )
+    if not has_role(user, Role.OFFICER):
+        raise RoleNotAllowed(_("Only the certification body's officers change a certificate."))
     if status not in (
         CertificateStatus.SUSPENDED,
         CertificateStatus.REVOKED,
@@ -390,16 +406,25 @@ def certificate_set_status(*, certificate_id, user, status, reason):
     return certificate
 
 
-def exclude_offers_of_certificate(*, certificate, reason, actor=None):
+def exclude_offers_of_certificate(*, certificate, reason, actor=None, on=None):
     """Registered offers whose register entry rests on ``certificate`` are excluded."""
     from suppliers.choices import OfferStatus
     from suppliers.services import offer_transition_system
 
-    offer_ids = list(
+    entries = (
         RegisterEntry.objects.filter(certificate=certificate, excluded_on__isnull=True)
         .filter(offer__status=OfferStatus.REGISTERED)
-        .values_list("offer_id", flat=True)
+        .select_related("offer", "offer__roadmap", "offer__roadmap__corporation")
+        .order_by("id")
     )
+    offer_ids = []
+    for entry in entries:
+        # A renewal (or another valid certificate of the required body) keeps the offer in.
+        successor = current_certificate(entry.offer, on=on)
+        if successor is not None and successor.pk != certificate.pk:
+            RegisterEntry.objects.filter(pk=entry.pk).update(certificate=successor)
+            continue
+        offer_ids.append(entry.offer_id)
     for offer_id in offer_ids:
         offer_transition_system(
             offer_id=offer_id,
@@ -433,8 +458,462 @@ def lapse_certificates(*, on=None):
             certificate.save(update_fields=["status", "status_reason"])
             excluded += len(
                 exclude_offers_of_certificate(
-                    certificate=certificate, reason=certificate.status_reason
+                    certificate=certificate, reason=certificate.status_reason, on=on
                 )
             )
             lapsed += 1
     return {"lapsed": lapsed, "excluded": excluded}
+
+
+# --- uploads -------------------------------------------------------------------------------
+
+
+def validate_pdf(upload, *, field):
+    """A PDF upload is non-empty, within settings.MAX_UPLOAD_BYTES and starts with ``%PDF-``
+    (the content decides, not the name or the declared type)."""
+    size = getattr(upload, "size", None) or 0
+    name = getattr(upload, "name", "") or ""
+    if size == 0:
+        raise ValidationError({field: _("The file %(name)s is empty.") % {"name": name}})
+    if size > settings.MAX_UPLOAD_BYTES:
+        raise ValidationError(
+            {
+                field: _("The file %(name)s is %(size)s; the limit is %(limit)s.")
+                % {
+                    "name": name,
+                    "size": filesizeformat(size),
+                    "limit": filesizeformat(settings.MAX_UPLOAD_BYTES),
+                }
+            }
+        )
+    upload.seek(0)
+    head = upload.read(5)
+    upload.seek(0)
+    if head != b"%PDF-":
+        raise ValidationError(
+            {field: _("The file %(name)s is not a PDF document.") % {"name": name}}
+        )
+    return upload
+
+
+# --- corporate requirements ------------------------------------------------------------------
+
+
+def parse_categories(raw):
+    """OKPD2 prefixes from a list or from text separated by commas, spaces or new lines."""
+    from suppliers.validators import validate_okpd2
+
+    if raw in (None, ""):
+        return []
+    if isinstance(raw, str):
+        items = raw.replace(";", ",").replace("\n", ",").replace(" ", ",").split(",")
+    elif isinstance(raw, list | tuple):
+        items = [str(item) for item in raw]
+    else:
+        raise ValidationError({"categories": _("Give the categories as a list of OKPD2 codes.")})
+    categories = []
+    for item in (i.strip() for i in items):
+        if not item:
+            continue
+        try:
+            validate_okpd2(item)
+        except ValidationError as exc:
+            raise ValidationError({"categories": exc.messages}) from exc
+        if item not in categories:
+            categories.append(item)
+    return categories
+
+
+def _requirement_group(user, corporation):
+    scope = scope_of(user)
+    if scope.is_admin:
+        if corporation is None:
+            raise ValidationError({"corporation": _("Choose the corporation group.")})
+        if corporation.parent_id:
+            raise ValidationError(
+                {"corporation": _("Requirements belong to the group's head corporation.")}
+            )
+        return corporation
+    if scope.role != Role.REVIEWER:
+        raise RoleNotAllowed(_("Only the group's reviewers keep its requirements."))
+    if corporation is not None and corporation.pk != scope.group_id:
+        raise ValidationError(
+            {"corporation": _("You keep the requirements of your own corporation group only.")}
+        )
+    return Corporation.objects.get(pk=scope.group_id)
+
+
+def requirement_save(
+    *, user, code, title, categories, active=True, requirement=None, corporation=None
+):
+    """Reviewers keep their group's requirements; a code is unique within the group."""
+    if requirement is not None:
+        corporation = requirement.corporation
+    group = _requirement_group(user, corporation)
+    if requirement is not None and requirement.corporation_id != group.pk:
+        raise Requirement.DoesNotExist
+    code = (code or "").strip()
+    title = (title or "").strip()
+    errors = {}
+    if not code:
+        errors["code"] = _("Give the requirement's code.")
+    if not title:
+        errors["title"] = _("Give the requirement's title.")
+    if errors:
+        raise ValidationError(errors)
+    categories = parse_categories(categories)
+    clash = Requirement.objects.filter(corporation=group, code=code)
+    if requirement is not None:
+        clash = clash.exclude(pk=requirement.pk)
+    if clash.exists():
+        raise ValidationError(
+            {
+                "code": _("%(corp)s already has a requirement %(code)s.")
+                % {"corp": group, "code": code}
+            }
+        )
+    requirement = requirement or Requirement(corporation=group)
+    requirement.code, requirement.title = code, title
+    requirement.categories, requirement.active = categories, bool(active)
+    try:
+        with transaction.atomic():
+            requirement.save()
+    except IntegrityError as exc:
+        raise ValidationError(
+            {
+                "code": _("%(corp)s already has a requirement %(code)s.")
+                % {"corp": group, "code": code}
+            }
+        ) from exc
+    return requirement
+
+
+def requirement_set_active(*, requirement_id, user, active):
+    """A requirement is deactivated, never deleted: past checks keep pointing at it."""
+    from .selectors import requirements_visible_to
+
+    requirement = requirements_visible_to(user).get(pk=requirement_id)
+    _requirement_group(user, requirement.corporation)
+    Requirement.objects.filter(pk=requirement.pk).update(active=bool(active))
+    requirement.active = bool(active)
+    return requirement
+
+
+# --- product tests -------------------------------------------------------------------------
+
+
+def product_test_record(
+    *,
+    offer_id,
+    user,
+    kind,
+    started_on,
+    result,
+    finished_on=None,
+    remarks="",
+    protocol=None,
+):
+    """A test is recorded by the group's reviewer while the offer awaits its tests
+    (readiness confirmed); several tests per offer, each with an optional PDF protocol."""
+    from suppliers.choices import OfferStatus
+    from suppliers.selectors import offers_visible_to
+
+    with transaction.atomic():
+        offer = offers_visible_to(user).select_for_update(of=("self",)).get(pk=offer_id)
+        if not has_role(user, Role.REVIEWER):
+            raise RoleNotAllowed(_("Only the corporation's reviewers record tests."))
+        if offer.status != OfferStatus.READINESS_CONFIRMED:
+            raise TransitionNotAllowed(
+                _("Tests are recorded after readiness is confirmed; the offer is %(status)s.")
+                % {"status": offer.get_status_display()},
+                current=offer.status,
+            )
+        errors = {}
+        if kind not in TestKind.values:
+            errors["kind"] = _("Test type must be one of %(values)s.") % {
+                "values": ", ".join(TestKind.values)
+            }
+        if result not in TestResult.values:
+            errors["result"] = _("Result must be one of %(values)s.") % {
+                "values": ", ".join(TestResult.values)
+            }
+        if started_on is None:
+            errors["started_on"] = _("Give the date the test started.")
+        elif finished_on is not None and finished_on < started_on:
+            errors["finished_on"] = _("A test cannot finish before it starts.")
+        if errors:
+            raise ValidationError(errors)
+        if protocol is not None:
+            validate_pdf(protocol, field="protocol")
+        test = ProductTest(
+            offer=offer,
+            kind=kind,
+            started_on=started_on,
+            finished_on=finished_on,
+            result=result,
+            remarks=(remarks or "").strip(),
+            recorded_by=user,
+        )
+        if protocol is not None:
+            test.protocol.save("protocol.pdf", protocol, save=False)
+        test.save()
+    return test
+
+
+# --- certificates --------------------------------------------------------------------------
+
+
+def _officer_body(user, body):
+    scope = scope_of(user)
+    if scope.is_admin:
+        if body is None:
+            raise ValidationError({"body": _("Choose the certification body.")})
+        return body
+    if scope.role != Role.OFFICER:
+        raise RoleNotAllowed(_("Only the certification body's officers issue certificates."))
+    if body is not None and body.pk != scope.body_id:
+        raise ValidationError({"body": _("You issue certificates of your own body only.")})
+    from .models import CertificationBody
+
+    return CertificationBody.objects.get(pk=scope.body_id)
+
+
+def certificate_issue(
+    *,
+    user,
+    number,
+    supplier,
+    offers,
+    issued_on,
+    valid_until,
+    body=None,
+    status=CertificateStatus.VALID,
+    scan=None,
+    renews=None,
+):
+    """An officer issues a certificate of their body to ONE supplier for offers of that
+    supplier in their work; the number is unique per body, the term ends after it begins."""
+    from suppliers.selectors import offers_visible_to
+
+    body = _officer_body(user, body)
+    number = (number or "").strip()
+    errors = {}
+    if not number:
+        errors["number"] = _("Give the certificate's number.")
+    elif Certificate.objects.filter(body=body, number=number).exists():
+        errors["number"] = _("%(body)s already issued a certificate № %(number)s.") % {
+            "body": body,
+            "number": number,
+        }
+    if status != CertificateStatus.VALID:
+        errors["status"] = _("A new certificate is valid; suspend or revoke it afterwards.")
+    if issued_on is None:
+        errors["issued_on"] = _("Give the date of issue.")
+    if valid_until is None:
+        errors["valid_until"] = _("Give the date the certificate is valid until.")
+    elif issued_on is not None and valid_until < issued_on:
+        errors["valid_until"] = _("A certificate cannot expire before it is issued.")
+    offers = list(offers or [])
+    if not offers:
+        errors["offers"] = _("Choose the offers the certificate covers.")
+    if supplier is None:
+        errors["supplier"] = _("Choose the supplier.")
+    else:
+        foreign = [o.name for o in offers if o.supplier_id != supplier.pk]
+        if foreign:
+            errors["offers"] = _(
+                "A certificate covers offers of one supplier: %(names)s are not %(supplier)s's."
+            ) % {
+                "names": ", ".join(foreign),
+                "supplier": supplier,
+            }
+    visible = set(
+        offers_visible_to(user).filter(pk__in=[o.pk for o in offers]).values_list("pk", flat=True)
+    )
+    hidden = [o for o in offers if o.pk not in visible]
+    if hidden and "offers" not in errors:
+        errors["offers"] = _("Offers %(ids)s are not in your certification work.") % {
+            "ids": ", ".join(str(o.pk) for o in hidden)
+        }
+    if scan is not None:
+        try:
+            validate_pdf(scan, field="scan")
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        certificate = Certificate(
+            number=number,
+            body=body,
+            supplier=supplier,
+            issued_on=issued_on,
+            valid_until=valid_until,
+            status=CertificateStatus.VALID,
+            renews=renews,
+            issued_by=user,
+        )
+        if scan is not None:
+            certificate.scan.save("scan.pdf", scan, save=False)
+        try:
+            with transaction.atomic():
+                certificate.save()
+        except IntegrityError as exc:
+            raise ValidationError(
+                {
+                    "number": _("%(body)s already issued a certificate № %(number)s.")
+                    % {"body": body, "number": number}
+                }
+            ) from exc
+        certificate.offers.set(offers)
+    return certificate
+
+
+def certificate_renew(*, certificate_id, user, number, issued_on, valid_until, scan=None):
+    """A renewal is a new certificate covering the same offers; the old one stays as it was
+    and stops its expiry reminders. Register entries resting on the old one move to the new
+    one when it is valid today."""
+    from .selectors import certificates_visible_to
+
+    with transaction.atomic():
+        old = certificates_visible_to(user).select_for_update(of=("self",)).get(pk=certificate_id)
+        if not has_role(user, Role.OFFICER):
+            raise RoleNotAllowed(_("Only the certification body's officers renew certificates."))
+        if Certificate.objects.filter(renews=old).exists():
+            raise TransitionNotAllowed(
+                _("Certificate %(number)s is renewed already.") % {"number": old.number}
+            )
+        if old.status == CertificateStatus.REVOKED:
+            raise TransitionNotAllowed(
+                _("Certificate %(number)s is revoked and cannot be renewed.")
+                % {"number": old.number}
+            )
+        new = certificate_issue(
+            user=user,
+            body=old.body,
+            number=number,
+            supplier=old.supplier,
+            offers=list(old.offers.all()),
+            issued_on=issued_on,
+            valid_until=valid_until,
+            scan=scan,
+            renews=old,
+        )
+        if new.is_valid_on(timezone.localdate()):
+            RegisterEntry.objects.filter(certificate=old, excluded_on__isnull=True).update(
+                certificate=new
+            )
+    return new
+
+
+def certificate_attach_scan(*, certificate_id, user, scan):
+    """The body's officer attaches (or replaces) the certificate's scan, a PDF."""
+    from .selectors import certificates_visible_to
+
+    with transaction.atomic():
+        certificate = (
+            certificates_visible_to(user).select_for_update(of=("self",)).get(pk=certificate_id)
+        )
+        if not has_role(user, Role.OFFICER):
+            raise RoleNotAllowed(_("Only the certification body's officers attach scans."))
+        validate_pdf(scan, field="scan")
+        old = certificate.scan.name if certificate.scan else ""
+        certificate.scan.save("scan.pdf", scan, save=False)
+        certificate.save(update_fields=["scan"])
+    if old:
+        certificate.scan.storage.delete(old)
+    return certificate
+
+
+def certificate_certify_offers(*, certificate_id, user):
+    """Run ``certify`` for each tested offer the certificate covers; returns
+    (certified offers, [(offer, reason)] refused)."""
+    from roadmap_portal.api.exceptions import django_validation_detail
+    from suppliers.choices import OfferStatus
+    from suppliers.services import offer_transition
+
+    from .selectors import certificates_visible_to
+
+    certificate = certificates_visible_to(user).get(pk=certificate_id)
+    done, refused = [], []
+    for offer in certificate.offers.filter(status=OfferStatus.TESTED).order_by("id"):
+        try:
+            offer_transition(
+                offer_id=offer.pk,
+                user=user,
+                action="certify",
+                data={"certificate": certificate.pk},
+            )
+        except ValidationError as exc:
+            detail = django_validation_detail(exc)
+            refused.append((offer, " ".join(m for ms in detail.values() for m in ms)))
+        except (TransitionNotAllowed, RoleNotAllowed) as exc:
+            refused.append((offer, str(exc.message)))
+        else:
+            done.append(offer)
+    return done, refused
+
+
+# --- expiry reminders ----------------------------------------------------------------------
+
+REMINDER_DAYS = (90, 30, 7, 0)
+
+
+def expiry_reminders_send(*, on=None):
+    """Certificates expiring within 90, 30 and 7 days and on the day remind the supplier's
+    members and the reviewers of the corporations whose offers they cover. Each threshold
+    is sent once per certificate and term (the key holds both); a renewed certificate, or
+    one no longer valid, reminds nobody."""
+    from roadmap_portal.notifications import notify, users_with_role
+
+    on = on or timezone.localdate()
+    certificates = (
+        Certificate.objects.filter(
+            status=CertificateStatus.VALID,
+            renewed_by__isnull=True,
+            valid_until__gte=on,
+            valid_until__lte=on + datetime.timedelta(days=max(REMINDER_DAYS)),
+        )
+        .select_related("body", "supplier")
+        .prefetch_related("offers__roadmap")
+        .order_by("valid_until", "id")
+    )
+    sent = 0
+    for certificate in certificates:
+        left = (certificate.valid_until - on).days
+        threshold = min(d for d in REMINDER_DAYS if d >= left)
+        corporation_ids = sorted({o.roadmap.corporation_id for o in certificate.offers.all()})
+        recipients = list(users_with_role(Role.SUPPLIER, supplier_id=certificate.supplier_id))
+        recipients += list(
+            users_with_role(Role.REVIEWER).filter(profile__corporation_id__in=corporation_ids)
+        )
+        try:
+            url = reverse("certification:certificate-detail", args=[certificate.pk])
+        except NoReverseMatch:
+            url = ""
+
+        def message(certificate=certificate, left=left):
+            if left == 0:
+                return _("Certificate %(number)s of %(body)s expires today (%(date)s).") % {
+                    "number": certificate.number,
+                    "body": certificate.body,
+                    "date": certificate.valid_until.isoformat(),
+                }
+            return _(
+                "Certificate %(number)s of %(body)s expires in %(days)d days (on %(date)s)."
+            ) % {
+                "number": certificate.number,
+                "body": certificate.body,
+                "days": left,
+                "date": certificate.valid_until.isoformat(),
+            }
+
+        sent += notify(
+            recipients=recipients,
+            event="certificate_expiry",
+            key=f"cert_expiry:{certificate.pk}:{threshold}:{certificate.valid_until.isoformat()}",
+            message=message,
+            url=url,
+            obj=certificate,
+        )
+    return {"sent": sent}

@@ -92,3 +92,61 @@ def contracts_visible_to(user):
             q &= Corporation.in_group(scope.group_id, "customer__")
         return qs.filter(q)
     return qs.none()
+
+
+def demands_matching_supplier(queryset, supplier_id):
+    """Demands whose category and one of the supplier's offers' OKPD2 codes are prefixes of
+    each other (a demand for 28.14 matches an offer of 28.14.13.131 and the other way)."""
+    from django.db.models import Exists, F, OuterRef
+    from django.db.models.lookups import StartsWith
+
+    from suppliers.models import Offer
+
+    offers = Offer.objects.filter(supplier_id=supplier_id).filter(
+        Q(okpd2__startswith=OuterRef("category")) | StartsWith(OuterRef("category"), F("okpd2"))
+    )
+    return queryset.filter(Exists(offers))
+
+
+COVERING_STATUSES = (
+    "submitted",
+    "forwarded",
+    "requirements_met",
+    "readiness_confirmed",
+    "tested",
+    "certified",
+    "registered",
+)
+
+
+def _prefixes(code):
+    return [code[:n] for n in range(2, len(code) + 1) if code[n - 1] != "."]
+
+
+def demand_coverage(demands, region_id):
+    """For each demand, the region's suppliers with an offer in the pipeline that matches it
+    (prefix either way): ``[(demand, [(supplier, [offers])])]``. Two queries in all."""
+    from collections import defaultdict
+
+    from suppliers.models import Offer
+
+    demands = list(demands)
+    if not demands:
+        return []
+    q = Q(okpd2__in={p for d in demands for p in _prefixes(d.category)})
+    for demand in demands:
+        q |= Q(okpd2__startswith=demand.category)
+    offers = (
+        Offer.objects.filter(q, supplier__region_id=region_id, status__in=COVERING_STATUSES)
+        .select_related("supplier")
+        .order_by("supplier__name", "id")
+    )
+    offers = list(offers)
+    rows = []
+    for demand in demands:
+        by_supplier = defaultdict(list)
+        for offer in offers:
+            if offer.okpd2.startswith(demand.category) or demand.category.startswith(offer.okpd2):
+                by_supplier[offer.supplier].append(offer)
+        rows.append((demand, list(by_supplier.items())))
+    return rows

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from certification.models import Certificate, CertificationBody, Requirement
-from procurement.models import Contract, Demand, Tender
+from procurement.models import Bid, Contract, Demand, Tender
 from suppliers.choices import OfferStatus
 from suppliers.models import Offer, Supplier
 from suppliers.services import offer_create, offer_transition, supplier_verify
@@ -465,6 +465,26 @@ def load_demo():
     from certification.services import lapse_certificates
 
     lapse_certificates(on=today)
+    # A near miss for the open Gazprom tender: registered, but its certificate lapses
+    # before the tender's deadline.
+    P["klu_control_valve"] = run.offer(
+        kaluga_maker,
+        kaluga_2017,
+        "Клапаны регулирующие DN 100",
+        "28.14.12.000",
+        price=640_000,
+        capacity=250,
+        unit="шт.",
+    )
+    run.to(
+        P["klu_control_valve"],
+        "registered",
+        cert=(
+            "ИГС.RU.1101.004",
+            today - datetime.timedelta(days=345),
+            today + datetime.timedelta(days=20),
+        ),
+    )
 
     tender_open = Tender.objects.create(
         customer=gazprom_sub[0],
@@ -486,7 +506,26 @@ def load_demo():
         estimated_value=Decimal("90000000.00"),
         status="awarded",
     )
+    from procurement.eligibility import evaluate
+
+    awarded_bid = Bid.objects.create(
+        tender=tender_awarded,
+        supplier=niipp,
+        price=Decimal("86400000.00"),
+        status="awarded",
+        submitted_by=members[niipp],
+        eligibility={
+            **evaluate(
+                tender=Tender(**{**_fields(tender_awarded), "status": "open"}),
+                supplier=niipp,
+                on=tender_awarded.deadline,
+            ).as_dict(),
+            "evaluated_on": tender_awarded.deadline.isoformat(),
+        },
+    )
+    awarded_bid.offers.add(P["niipp_led"])
     Contract.objects.create(
+        bid=awarded_bid,
         supplier=niipp,
         customer=interrao_sub[0],
         tender=tender_awarded,
@@ -519,6 +558,11 @@ def load_demo():
             signed_on=datetime.date(year, 9, 15),
         )
     return tender_open
+
+
+def _fields(instance):
+    """The concrete field values of a model instance, for an unsaved look-alike."""
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
 
 
 class _PipelineRunner:

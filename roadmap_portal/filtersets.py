@@ -1,6 +1,6 @@
 import django_filters
 
-from .models import Roadmap
+from .models import Notification, Roadmap
 
 
 class RoadmapFilterSet(django_filters.FilterSet):
@@ -13,3 +13,12 @@ class RoadmapFilterSet(django_filters.FilterSet):
 
     def filter_year(self, queryset, name, value):
         return queryset.filter(start_year__lte=value, end_year__gte=value)
+
+
+class NotificationFilterSet(django_filters.FilterSet):
+    read = django_filters.BooleanFilter()
+    event = django_filters.CharFilter(help_text="Event name, e.g. offer_status.")
+
+    class Meta:
+        model = Notification
+        fields = ["read", "event"]

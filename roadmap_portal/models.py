@@ -318,6 +318,11 @@ class Notification(models.Model):
     object_id = models.PositiveBigIntegerField(null=True, blank=True)
     read = models.BooleanField(_("read"), default=False)
     created = models.DateTimeField(auto_now_add=True)
+    email_digest = models.BooleanField(
+        _("in the daily e-mail digest"),
+        default=False,
+        help_text=_("Set when the notification is made, from the recipient's preference."),
+    )
 
     class Meta:
         ordering = ["-created", "-id"]
@@ -326,10 +331,158 @@ class Notification(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["recipient", "key"], name="one_notification_per_key")
         ]
-        indexes = [models.Index(fields=["recipient", "read"])]
+        indexes = [
+            models.Index(fields=["recipient", "read"]),
+            models.Index(
+                fields=["created", "recipient"],
+                condition=Q(email_digest=True),
+                name="notification_digest_idx",
+            ),
+        ]
 
     def __str__(self):
         return self.message[:60]
+
+    @property
+    def event_label(self):
+        return event_label(self.event)
+
+
+class NotificationEvent(models.TextChoices):
+    OFFER_STATUS = "offer_status", _("Status of my offers changed")
+    QUEUE_WORK = "queue_work", _("New work in my queue")
+    CERTIFICATE_EXPIRY = "certificate_expiry", _("A certificate expires soon")
+    TENDER_OPENED = "tender_opened", _("A tender opened in my categories")
+    DEMAND_PUBLISHED = "demand_published", _("A demand matches my categories")
+    BID_AWARDED = "bid_awarded", _("A bid was awarded")
+    REPORT_READY = "report_ready", _("A report is ready")
+    WEBHOOK_DISABLED = "webhook_disabled", _("A webhook was switched off after failures")
+
+
+def event_label(event):
+    """The event's label; an event not in the list (added by another module) shows its name."""
+    try:
+        return NotificationEvent(event).label
+    except ValueError:
+        return event.replace("_", " ").capitalize()
+
+
+class EmailMode(models.TextChoices):
+    OFF = "off", _("No e-mail")
+    IMMEDIATELY = "immediately", _("E-mail immediately")
+    DIGEST = "digest", _("Daily digest")
+
+
+# What a person gets by e-mail until they choose: what needs acting on comes at once,
+# news about the market comes once a day.
+DEFAULT_EMAIL_MODES = {
+    NotificationEvent.OFFER_STATUS: EmailMode.IMMEDIATELY,
+    NotificationEvent.QUEUE_WORK: EmailMode.DIGEST,
+    NotificationEvent.CERTIFICATE_EXPIRY: EmailMode.IMMEDIATELY,
+    NotificationEvent.TENDER_OPENED: EmailMode.IMMEDIATELY,
+    NotificationEvent.DEMAND_PUBLISHED: EmailMode.DIGEST,
+    NotificationEvent.BID_AWARDED: EmailMode.IMMEDIATELY,
+    NotificationEvent.REPORT_READY: EmailMode.IMMEDIATELY,
+    NotificationEvent.WEBHOOK_DISABLED: EmailMode.IMMEDIATELY,
+}
+
+
+def default_email_mode(event):
+    return DEFAULT_EMAIL_MODES.get(event, EmailMode.IMMEDIATELY)
+
+
+class NotificationPreference(models.Model):
+    """How a person wants to hear about one kind of event by e-mail (in-app always shows it)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notification_preferences",
+    )
+    event = models.CharField(_("event"), max_length=50, choices=NotificationEvent.choices)
+    email = models.CharField(
+        _("e-mail"), max_length=20, choices=EmailMode.choices, default=EmailMode.IMMEDIATELY
+    )
+
+    class Meta:
+        ordering = ["user", "event"]
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "event"], name="one_preference_per_event")
+        ]
+
+    def __str__(self):
+        return f"{self.user}: {self.event} = {self.email}"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class Delivery(models.Model):
+    """One e-mail to one person: a notification, or a day's digest.
+
+    ``key`` is unique (``email:<notification>`` or ``digest:<user>:<date>``), so a retried
+    or redelivered task finds the row it made before instead of making another. A worker
+    sends only after moving the row from pending to sending with a conditional UPDATE.
+    """
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("E-mail")
+
+    key = models.CharField(max_length=200, unique=True)
+    channel = models.CharField(
+        _("channel"), max_length=20, choices=Channel.choices, default=Channel.EMAIL
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+    )
+    notification = models.ForeignKey(
+        Notification,
+        verbose_name=_("notification"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+    )
+    event = models.CharField(_("event"), max_length=50)
+    digest_date = models.DateField(_("digest of"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        verbose_name = _("delivery")
+        verbose_name_plural = _("delivery log")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["notification", "channel"],
+                condition=Q(notification__isnull=False),
+                name="one_delivery_per_notification_channel",
+            ),
+            models.CheckConstraint(
+                condition=Q(notification__isnull=False) | Q(digest_date__isnull=False),
+                name="delivery_of_notification_or_digest",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self):
+        return self.key
 
 
 class ApiKey(models.Model):

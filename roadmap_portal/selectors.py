@@ -44,41 +44,75 @@ def roadmaps_visible_to(user):
 
 
 def roadmap_series(roadmap):
-    """The roadmap and those it follows or that follow it, oldest first."""
-    chain = [roadmap]
-    seen = {roadmap.pk}
-    current = roadmap
-    while current.previous_id and current.previous_id not in seen:
-        current = Roadmap.objects.get(pk=current.previous_id)
-        chain.insert(0, current)
-        seen.add(current.pk)
-    current = roadmap
-    while True:
-        following = Roadmap.objects.filter(previous_id=current.pk).first()
-        if following is None or following.pk in seen:
-            break
-        chain.append(following)
-        seen.add(following.pk)
-        current = following
-    return chain
+    """The roadmap and those it follows or that follow it, oldest first: one query.
+
+    A recursive query walks the ``previous`` links both ways; the depth bound stops
+    a (malformed) cycle of links.
+    """
+    table = Roadmap._meta.db_table
+    sql = f"""
+        WITH RECURSIVE back(id, previous_id, depth) AS (
+            SELECT id, previous_id, 0 FROM {table} WHERE id = %s
+            UNION ALL
+            SELECT r.id, r.previous_id, b.depth - 1
+            FROM {table} r JOIN back b ON r.id = b.previous_id
+            WHERE b.depth > -50
+        ),
+        forth(id, depth) AS (
+            SELECT id, 0 FROM {table} WHERE id = %s
+            UNION ALL
+            SELECT r.id, f.depth + 1
+            FROM {table} r JOIN forth f ON r.previous_id = f.id
+            WHERE f.depth < 50
+        ),
+        chain(id, depth) AS (
+            SELECT id, depth FROM back UNION ALL SELECT id, depth FROM forth
+        )
+        SELECT r.*, c.depth AS series_depth
+        FROM {table} r JOIN chain c ON c.id = r.id
+        ORDER BY c.depth, r.id
+    """  # noqa: S608 - the table name is the model's, the id a parameter
+    chain, seen = [], set()
+    for item in Roadmap.objects.raw(sql, [roadmap.pk, roadmap.pk]):
+        if item.pk not in seen:
+            seen.add(item.pk)
+            chain.append(item)
+    return chain or [roadmap]
 
 
 def reports_visible_to(user):
+    """Region staff see their region's reports, reviewers their group's, a partner the
+    finished reports inside its key's scope; other roles none."""
     scope = scope_of(user)
-    qs = Report.objects.select_related("roadmap", "region", "corporation")
+    qs = Report.objects.select_related("roadmap", "roadmap__region", "region", "corporation")
     if scope.role is None:
         return qs.none()
     if scope.is_admin:
         return qs
     if scope.role == Role.REGION_STAFF:
-        return qs.filter(Q(region_id=scope.region_id) | Q(roadmap__region_id=scope.region_id))
+        return qs.filter(
+            Q(scope=Report.Scope.REGION, region_id=scope.region_id)
+            | Q(scope=Report.Scope.ROADMAP, roadmap__region_id=scope.region_id)
+        )
     if scope.role == Role.REVIEWER:
         return qs.filter(
-            Q(corporation_id=scope.group_id) | Q(roadmap__corporation_id=scope.group_id)
+            Q(scope=Report.Scope.CORPORATION, corporation_id=scope.group_id)
+            | Q(scope=Report.Scope.ROADMAP, roadmap__corporation_id=scope.group_id)
         )
     if scope.role == Role.PARTNER:
-        return qs.filter(status="done")
-    return qs.filter(requested_by=user)
+        qs = qs.filter(status="done")
+        if scope.region_id:
+            qs = qs.filter(
+                Q(scope=Report.Scope.REGION, region_id=scope.region_id)
+                | Q(scope=Report.Scope.ROADMAP, roadmap__region_id=scope.region_id)
+            )
+        if scope.group_id:
+            qs = qs.filter(
+                Q(scope=Report.Scope.CORPORATION, corporation_id=scope.group_id)
+                | Q(scope=Report.Scope.ROADMAP, roadmap__corporation_id=scope.group_id)
+            )
+        return qs
+    return qs.none()
 
 
 def notifications_of(user):

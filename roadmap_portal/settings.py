@@ -69,11 +69,11 @@ INSTALLED_APPS = [
     "suppliers",
     "certification",
     "procurement",
+    "roadmap_portal.webhooks",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -83,6 +83,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+if PRODUCTION:
+    # Static files come from whitenoise in production; runserver serves them in development.
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "roadmap_portal.urls"
 WSGI_APPLICATION = "roadmap_portal.wsgi.application"
@@ -106,6 +110,12 @@ TEMPLATES = [
 
 # --- database ---------------------------------------------------------------
 _database_url = env.str("DATABASE_URL", default="")
+_SUPPORTED_DATABASES = ("postgres", "postgresql", "pgsql", "sqlite")
+if _database_url and _database_url.split(":", 1)[0] not in _SUPPORTED_DATABASES:
+    raise ImproperlyConfigured(
+        f"DATABASE_URL scheme {_database_url.split(':', 1)[0]!r} is not supported. "
+        "Use postgres://USER:PASSWORD@HOST:5432/NAME, or unset it for the SQLite demo."
+    )
 if _database_url:
     try:
         _db = environ.Env.db_url_config(_database_url)
@@ -114,11 +124,6 @@ if _database_url:
             f"DATABASE_URL could not be read ({exc}). "
             "Use postgres://USER:PASSWORD@HOST:5432/NAME, or unset it for the SQLite demo."
         ) from exc
-    if not _db.get("ENGINE"):
-        raise ImproperlyConfigured(
-            f"DATABASE_URL scheme is not supported: {_database_url.split(':', 1)[0]!r}. "
-            "Use postgres://USER:PASSWORD@HOST:5432/NAME."
-        )
     _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     _db["CONN_HEALTH_CHECKS"] = True
     DATABASES = {"default": _db}
@@ -197,6 +202,11 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Roadmap Portal <nore
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "media" / "outbox"))
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 
+# --- open data (OCDS) -------------------------------------------------------
+# The prefix registered for this publisher; each tender's ocid is the prefix plus its id.
+OCDS_OCID_PREFIX = env.str("OCDS_OCID_PREFIX", default="ocds-rmp001-")
+OCDS_PUBLISHER_NAME = env.str("OCDS_PUBLISHER_NAME", default="Roadmap Portal")
+
 # --- demo -------------------------------------------------------------------
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="roadmap-demo-2026")
 
@@ -216,9 +226,32 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "roadmap_portal.api.exceptions.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["roadmap_portal.api.throttling.ClientRateThrottle"],
     "COERCE_DECIMAL_TO_STRING": True,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# Request budgets ("N/second|minute|hour|day"; empty turns a budget off).
+API_RATE_KEY = env.str("API_RATE_KEY", default="1200/minute")
+API_RATE_USER = env.str("API_RATE_USER", default="1200/minute")
+API_RATE_ANON = env.str("API_RATE_ANON", default="120/minute")
+
+# Webhooks to partners: plain http only to this machine, and only when allowed here.
+WEBHOOKS_ALLOW_LOOPBACK = env.bool("WEBHOOKS_ALLOW_LOOPBACK", default=False)
+WEBHOOK_TIMEOUT = env.int("WEBHOOK_TIMEOUT", default=10)
+WEBHOOK_MAX_RETRIES = env.int("WEBHOOK_MAX_RETRIES", default=6)
+WEBHOOK_DISABLE_AFTER = env.int("WEBHOOK_DISABLE_AFTER", default=10)
+WEBHOOK_MAX_ENDPOINTS = env.int("WEBHOOK_MAX_ENDPOINTS", default=10)
+
+# Throttling budgets and other shared counters live in Redis when there is one.
+_cache_url = env.str("CACHE_URL", default="")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+        if _cache_url
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Roadmap Portal API",
     "DESCRIPTION": (
@@ -233,7 +266,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "OfferStatusEnum": "suppliers.choices.OfferStatus",
+        "VerificationStatusEnum": "suppliers.choices.VerificationStatus",
+        "SupplierKindEnum": "suppliers.choices.SupplierKind",
+        "WebhookEventEnum": "roadmap_portal.webhooks.models.WebhookEvent",
+        "WebhookDeliveryStatusEnum": "roadmap_portal.webhooks.models.DeliveryStatus",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------
@@ -261,6 +300,18 @@ CELERY_BEAT_SCHEDULE = {
     "certificate-expiry-reminders-daily": {
         "task": "certification.tasks.send_expiry_reminders",
         "schedule": crontab(hour=8, minute=0),
+    },
+    "notification-digests-daily": {
+        "task": "roadmap_portal.tasks.send_daily_digests",
+        "schedule": crontab(hour=7, minute=0),
+    },
+    "notification-emails-sweep": {
+        "task": "roadmap_portal.tasks.deliver_pending",
+        "schedule": crontab(minute="*/5"),
+    },
+    "webhook-deliveries-sweep": {
+        "task": "roadmap_portal.webhooks.tasks.deliver_stale_webhooks",
+        "schedule": crontab(minute="*/10"),
     },
     "yearly-reports-in-january": {
         "task": "roadmap_portal.tasks.build_yearly_reports",

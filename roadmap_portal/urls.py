@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("suppliers.api.urls")),
     path("", include("certification.api.urls")),
     path("", include("procurement.api.urls")),
+    path("", include("roadmap_portal.webhooks.api.urls")),
 ]
 
 urlpatterns = [

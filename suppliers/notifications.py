@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 
 from roadmap_portal.choices import Role
 from roadmap_portal.notifications import notify, users_with_role
+from roadmap_portal.webhooks.events import offer_transition_event
 
 from .choices import OfferStatus
 from .models import OfferTransition
@@ -61,4 +62,5 @@ def notify_transition(transition_id):
         url=url,
         obj=offer,
     )
+    offer_transition_event(history.pk)
     return created

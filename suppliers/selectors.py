@@ -1,12 +1,13 @@
 """Reads of suppliers and offers, each restricted to the user's scope."""
 
-from django.db.models import Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from roadmap_portal.choices import Role
 from roadmap_portal.scope import scope_of
 
 from .choices import OfferStatus
-from .models import Offer, OfferTransition, Supplier
+from .models import Offer, OfferAttachment, OfferTransition, Supplier
 
 # Before these, an offer is the supplier's and the region's business only.
 CORPORATE_STATUSES = (
@@ -86,4 +87,59 @@ def offer_history(offer):
         OfferTransition.objects.filter(offer=offer)
         .select_related("actor")
         .order_by("created", "id")
+    )
+
+
+def offer_list_for(user):
+    """The offers a list page or the API shows: scoped, with what a row displays."""
+    return offers_visible_to(user).prefetch_related("attachments").order_by("-id")
+
+
+def screening_queue(user):
+    """Submitted offers of the region-staff member's region, oldest first."""
+    return (
+        offers_visible_to(user)
+        .filter(status=OfferStatus.SUBMITTED)
+        .order_by("status_changed", "id")
+    )
+
+
+def supplier_list_for(user):
+    """Suppliers in scope, each with the number of its offers the user may see."""
+    visible = offers_visible_to(user).filter(supplier_id=OuterRef("pk")).order_by()
+    counted = visible.values("supplier_id").annotate(n=Count("pk")).values("n")
+    return (
+        suppliers_visible_to(user)
+        .annotate(offer_count=Coalesce(Subquery(counted), 0))
+        .order_by("name", "id")
+    )
+
+
+def attachments_visible_to(user):
+    """Attachments of the offers the user may see: the only way to reach a stored file."""
+    return OfferAttachment.objects.select_related("offer").filter(
+        offer__in=offers_visible_to(user).values("pk")
+    )
+
+
+def roadmaps_for_offers(supplier, *, current=None):
+    """Roadmaps a supplier may offer products under: those of its region not yet completed."""
+    from roadmap_portal.models import Roadmap
+
+    q = Q(region_id=supplier.region_id) & ~Q(status="completed")
+    if current is not None:
+        q |= Q(pk=current.pk)
+    return Roadmap.objects.filter(q).select_related("corporation").order_by("-start_year", "id")
+
+
+def demands_for_offers(user, supplier):
+    """Demands a supplier's offer may answer: those of groups with a roadmap in its region."""
+    from procurement.selectors import demands_visible_to
+    from roadmap_portal.models import Roadmap
+
+    groups = Roadmap.objects.filter(region_id=supplier.region_id).values("corporation_id")
+    return (
+        demands_visible_to(user)
+        .filter(Q(customer_id__in=groups) | Q(customer__parent_id__in=groups))
+        .order_by("-id")
     )

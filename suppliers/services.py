@@ -1,18 +1,23 @@
 """Writes for suppliers and offers. Each service states the rule it enforces."""
 
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from roadmap_portal.choices import Role
 from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
 from roadmap_portal.scope import scope_of
 
 from . import pipeline
 from .choices import OfferStatus, VerificationStatus
-from .models import Offer, OfferTransition, Supplier
+from .models import Offer, OfferAttachment, OfferTransition, Supplier
 from .selectors import offers_visible_to, suppliers_visible_to
+from .validators import validate_pdf_upload
 
 
 def allowed_transitions(*, offer, user):
@@ -105,30 +110,67 @@ def guard_supplier_verified(*, offer, user, data):
 
 
 def supplier_register(*, user, **fields):
-    """A person registers an organisation; it starts pending and the person is its member."""
+    """A person registers an organisation: it starts pending and the person becomes its member.
+
+    The INN must be unique (a duplicate is reported on ``inn``). A person who already has a
+    role in the portal cannot register another organisation; an administrator registers one
+    on someone's behalf without becoming its member.
+    """
     from roadmap_portal.models import Profile
 
+    scope = scope_of(user)
+    if scope.role is not None and not scope.is_admin:
+        raise RoleNotAllowed(
+            _("You already have a role in the portal and cannot register an organisation.")
+        )
     supplier = Supplier(**fields, verification_status=VerificationStatus.PENDING)
     supplier.full_clean()
     with transaction.atomic():
-        supplier.save()
-        Profile.objects.update_or_create(
-            user=user, defaults={"role": "supplier", "supplier": supplier}
-        )
+        try:
+            with transaction.atomic():
+                supplier.save()
+        except IntegrityError as exc:  # the same INN registered a moment ago
+            raise ValidationError(
+                {"inn": Supplier._meta.get_field("inn").error_messages["unique"]}
+            ) from exc
+        if not scope.is_admin:
+            Profile.objects.update_or_create(
+                user=user, defaults={"role": Role.SUPPLIER, "supplier": supplier}
+            )
+            user.__dict__.pop("_portal_scope", None)
     return supplier
+
+
+def supplier_signup(*, username, password, first_name, last_name, email, supplier_fields):
+    """A new person and their organisation, in one transaction: both are saved or neither.
+
+    The person is the organisation's member; the organisation starts pending verification.
+    """
+    User = get_user_model()
+    with transaction.atomic():
+        if User.objects.filter(username__iexact=username).exists():
+            raise ValidationError({"username": _("This username is taken: choose another one.")})
+        user = User.objects.create_user(
+            username=username,
+            password=password,
+            first_name=first_name,
+            last_name=last_name,
+            email=email,
+        )
+        supplier = supplier_register(user=user, **supplier_fields)
+    return user, supplier
 
 
 def supplier_verify(*, supplier_id, user, verified, comment=""):
     """Region staff verify or reject a supplier of their own region; a rejection needs a reason."""
-    from roadmap_portal.choices import Role
-
     scope = scope_of(user)
     with transaction.atomic():
-        supplier = suppliers_visible_to(user).select_for_update(of=("self",)).get(pk=supplier_id)
+        visible = suppliers_visible_to(user).get(pk=supplier_id)
         if not (scope.is_admin or scope.role == Role.REGION_STAFF):
             raise RoleNotAllowed()
         if not verified and not (comment or "").strip():
             raise ValidationError({"comment": _("Say why the supplier is rejected.")})
+        supplier = Supplier.objects.select_for_update().select_related("region").get(pk=visible.pk)
         supplier.verification_status = (
             VerificationStatus.VERIFIED if verified else VerificationStatus.REJECTED
         )
@@ -183,6 +225,14 @@ def offer_update(*, offer, **fields):
             % {"status": offer.get_status_display()},
             current=offer.status,
         )
+    roadmap = fields.get("roadmap")
+    if roadmap is not None and roadmap.region_id != offer.supplier.region_id:
+        raise ValidationError(
+            {
+                "roadmap": _("Choose a roadmap of your region (%(region)s).")
+                % {"region": offer.supplier.region}
+            }
+        )
     for name, value in fields.items():
         setattr(offer, name, value)
     offer.full_clean()
@@ -203,3 +253,58 @@ def offer_transition_system(*, offer_id, action, comment=""):
             return None
         history = _apply(offer=offer, step=step, user=None, comment=comment, data={})
     return history
+
+
+def _check_offer_author(*, offer, user):
+    scope = scope_of(user)
+    if not (
+        scope.is_admin or (scope.role == Role.SUPPLIER and scope.supplier_id == offer.supplier_id)
+    ):
+        raise RoleNotAllowed(_("Only the supplier's members change its offers."))
+
+
+def offer_attachment_add(*, offer_id, user, upload):
+    """A supplier's member attaches a PDF datasheet to a draft offer.
+
+    The content must be a PDF (it starts with ``%PDF-``), not empty and within
+    ``MAX_UPLOAD_BYTES``; it is stored under a server-generated name.
+    """
+    offer = offers_visible_to(user).get(pk=offer_id)
+    _check_offer_author(offer=offer, user=user)
+    if not offer.is_editable:
+        raise TransitionNotAllowed(
+            _("Attachments change only while the offer is a draft; it is %(status)s.")
+            % {"status": offer.get_status_display()},
+            current=offer.status,
+        )
+    validate_pdf_upload(upload)
+    original_name = Path(upload.name or "datasheet.pdf").name.strip()[:255] or "datasheet.pdf"
+    attachment = OfferAttachment(
+        offer=offer, original_name=original_name, size=upload.size, uploaded_by=user
+    )
+    attachment.file.save(original_name, upload, save=False)
+    try:
+        with transaction.atomic():
+            attachment.save()
+    except Exception:
+        attachment.file.delete(save=False)
+        raise
+    return attachment
+
+
+def offer_attachment_delete(*, attachment_id, user):
+    """A supplier's member removes an attachment while the offer is a draft."""
+    attachment = OfferAttachment.objects.select_related("offer").get(
+        pk=attachment_id, offer__in=offers_visible_to(user)
+    )
+    offer = attachment.offer
+    _check_offer_author(offer=offer, user=user)
+    if not offer.is_editable:
+        raise TransitionNotAllowed(
+            _("Attachments change only while the offer is a draft; it is %(status)s.")
+            % {"status": offer.get_status_display()},
+            current=offer.status,
+        )
+    attachment.delete()
+    transaction.on_commit(lambda: attachment.file.delete(save=False))
+    return offer

@@ -96,3 +96,42 @@ def ogrn_with_checksum(first_twelve):
     """Complete a 12-digit stem into a valid OGRN."""
     stem = f"{int(first_twelve):012d}"
     return stem + str(int(stem) % 11 % 10)
+
+
+PDF_MAGIC = b"%PDF-"
+
+
+def validate_pdf_upload(upload, *, field="file"):
+    """An uploaded datasheet or scan: not empty, within ``MAX_UPLOAD_BYTES``, and a real PDF.
+
+    The content is checked, not the name or the browser's content type.
+    """
+    from django.conf import settings
+
+    limit = settings.MAX_UPLOAD_BYTES
+    if upload is None:
+        raise ValidationError({field: _("Choose a PDF file to upload.")}, code="file_missing")
+    size = upload.size or 0
+    if size == 0:
+        raise ValidationError(
+            {field: _("The file “%(name)s” is empty.") % {"name": upload.name}}, code="file_empty"
+        )
+    if size > limit:
+        raise ValidationError(
+            {
+                field: _("The file “%(name)s” is %(size).1f MB; the limit is %(limit).1f MB.")
+                % {"name": upload.name, "size": size / 1_048_576, "limit": limit / 1_048_576}
+            },
+            code="file_too_large",
+        )
+    upload.seek(0)
+    head = upload.read(len(PDF_MAGIC))
+    upload.seek(0)
+    if head != PDF_MAGIC:
+        raise ValidationError(
+            {
+                field: _("The file “%(name)s” is not a PDF: only PDF files are accepted.")
+                % {"name": upload.name}
+            },
+            code="file_not_pdf",
+        )

@@ -3,6 +3,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,19 @@ def eager_celery(request):
     celery_app.conf.task_always_eager = eager
     yield
     celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def english(request, settings):
+    """Tests read the English source texts; browser tests see the Russian default."""
+    if request.node.get_closest_marker("browser"):
+        yield
+        return
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
@@ -142,34 +156,41 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture
-def browser():
-    """Debian's chromium through Playwright. Do database work before or after using it:
-    inside the Playwright block the ORM would run in an event loop's thread."""
+@contextmanager
+def chromium_context():
+    """Debian's chromium through Playwright, as a context manager.
+
+    Database work goes before or after the ``with`` block: inside it the ORM would run in
+    the event loop's thread and Django refuses that."""
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian's chromium is missing: apt-get install chromium (.ci/run does)")
     from playwright.sync_api import sync_playwright
 
+    Path("test-results").mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
         )
-        context = instance.new_context(locale="ru-RU", viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(15_000)
-        yield context
-        context.close()
-        instance.close()
+        context = instance.new_context(
+            locale="ru-RU", viewport={"width": 1280, "height": 900}, accept_downloads=True
+        )
+        context.set_default_timeout(20_000)
+        try:
+            yield context
+        finally:
+            context.close()
+            instance.close()
+
+
+@pytest.fixture
+def browser():
+    """``with browser() as context:`` opens chromium for one block of the test."""
+    return chromium_context
 
 
 def login(page, live_server, username, password):
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
-    page.click("form button[type=submit]")
+    page.click("main form button[type=submit]")
     page.wait_for_load_state("networkidle")
-
-
-def pytest_terminal_summary(terminalreporter):
-    notice = Path("/tmp/lead-notice.txt")
-    if notice.exists():
-        terminalreporter.write_line(notice.read_text().strip(), yellow=True)

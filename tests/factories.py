@@ -76,7 +76,7 @@ class SupplierFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Supplier {n} LLC")
     inn = factory.LazyFunction(lambda: inn_with_checksum(next(_inn_stems)))
-    ogrn = factory.LazyFunction(lambda: ogrn_with_checksum(1027000000000 + next(_inn_stems)))
+    ogrn = factory.LazyFunction(lambda: ogrn_with_checksum(102700000000 + next(_inn_stems)))
     region = factory.SubFactory(RegionFactory)
     kind = "manufacturer"
     verification_status = "verified"

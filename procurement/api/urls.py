@@ -1,5 +1,20 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-router = SimpleRouter()
+from . import views
 
-urlpatterns = router.urls
+router = SimpleRouter()
+router.register("demands", views.DemandViewSet, basename="demands")
+router.register("tenders", views.TenderViewSet, basename="tenders")
+router.register("bids", views.BidViewSet, basename="bids")
+router.register("contracts", views.ContractViewSet, basename="contracts")
+
+urlpatterns = [
+    path("ocds/releases/", views.OcdsReleasePackageView.as_view(), name="ocds-releases"),
+    path(
+        "ocds/extension/<str:name>",
+        views.OcdsExtensionFileView.as_view(),
+        name="ocds-extension",
+    ),
+    *router.urls,
+]

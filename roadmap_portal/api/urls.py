@@ -2,12 +2,14 @@ from django.urls import path
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import notification_views, views
 
 router = DefaultRouter()
 router.register("regions", views.RegionViewSet, basename="regions")
 router.register("corporations", views.CorporationViewSet, basename="corporations")
 router.register("roadmaps", views.RoadmapViewSet, basename="roadmaps")
+router.register("reports", views.ReportViewSet, basename="reports")
+router.register("notifications", notification_views.NotificationViewSet, basename="notifications")
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),

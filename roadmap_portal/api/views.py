@@ -1,15 +1,74 @@
-from rest_framework import mixins, viewsets
+from django.http import FileResponse, Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, permissions, renderers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
 from roadmap_portal.choices import Role
 from roadmap_portal.filtersets import RoadmapFilterSet
+from roadmap_portal.scope import scope_of
 from roadmap_portal.selectors import (
     corporations_visible_to,
     regions_visible_to,
+    reports_visible_to,
     roadmaps_visible_to,
 )
 
 from .permissions import RoleWritePermission
-from .serializers import CorporationSerializer, RegionSerializer, RoadmapSerializer
+from .serializers import (
+    CorporationSerializer,
+    RegionSerializer,
+    ReportedVolumeInputSerializer,
+    ReportedVolumeSerializer,
+    ReportRequestSerializer,
+    ReportSerializer,
+    RoadmapSerializer,
+    VolumeSerializer,
+)
+
+VOLUME_RULE = (
+    "Volume of a year: the sum of contracts between the roadmap region's suppliers and the "
+    "corporation's group (head or subsidiaries as customer). **Contracts recorded in the portal "
+    "count when they exist for the year; otherwise the figure reported by region staff counts** "
+    "(`source` says which). A year with neither is `null`, never zero. Roadmaps linked by "
+    "`previous` form one series: the years run from the first roadmap's start to the last "
+    "one's end (not past the current year)."
+)
+
+
+class VolumeReaders(permissions.BasePermission):
+    """Volumes and reports are for region staff, reviewers, partners and administrators."""
+
+    roles = (Role.REGION_STAFF, Role.REVIEWER, Role.PARTNER)
+
+    def has_permission(self, request, view):
+        if not request.user or not request.user.is_authenticated:
+            return False
+        scope = scope_of(request.user)
+        return scope.is_admin or scope.role in self.roles
+
+
+class ReportWriters(VolumeReaders):
+    """Reads for volume readers; requests for region staff, reviewers and administrators."""
+
+    def has_permission(self, request, view):
+        if not super().has_permission(request, view):
+            return False
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        scope = scope_of(request.user)
+        return scope.is_admin or scope.role in (Role.REGION_STAFF, Role.REVIEWER)
+
+
+class PDFRenderer(renderers.BaseRenderer):
+    media_type = "application/pdf"
+    format = "pdf"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data
 
 
 class RegionViewSet(viewsets.ReadOnlyModelViewSet):
@@ -60,6 +119,43 @@ class RoadmapViewSet(
         self._check_region(serializer.validated_data.get("region"))
         serializer.save()
 
+    @extend_schema(
+        summary="Cooperation volume per year of the roadmap's series",
+        description=VOLUME_RULE,
+        responses=VolumeSerializer,
+    )
+    @action(detail=True, methods=["get"], permission_classes=[VolumeReaders])
+    def volume(self, request, pk=None):
+        from roadmap_portal.volume import roadmap_volume
+
+        return Response(VolumeSerializer(roadmap_volume(self.get_object())).data)
+
+    @extend_schema(
+        summary="Record a volume reported for a year before the portal",
+        description=(
+            "Region staff of the roadmap's region (or an administrator) enter the volume of a "
+            "year with its source; one figure per year of the series (a second call for the "
+            "year replaces it). 400 for a year outside the series or a negative amount.\n\n"
+            + VOLUME_RULE
+        ),
+        request=ReportedVolumeInputSerializer,
+        responses={200: ReportedVolumeSerializer, 201: ReportedVolumeSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="reported-volumes")
+    def reported_volumes(self, request, pk=None):
+        from roadmap_portal.volume import reported_volume_upsert
+
+        roadmap = self.get_object()
+        data = ReportedVolumeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        row, created = reported_volume_upsert(
+            roadmap=roadmap, user=request.user, **data.validated_data
+        )
+        return Response(
+            ReportedVolumeSerializer(row).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
     def _check_region(self, region):
         from rest_framework.exceptions import ValidationError
 
@@ -68,3 +164,76 @@ class RoadmapViewSet(
         scope = scope_of(self.request.user)
         if region is not None and scope.role == Role.REGION_STAFF and region.pk != scope.region_id:
             raise ValidationError({"region": "Region staff keep the roadmaps of their own region."})
+
+
+class ReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Yearly cooperation reports (HTML and PDF), built by a background task.
+
+    `POST` with one of `roadmap` (id), `region` (code) or `corporation` (group head id) and
+    `year` answers 202 with the job; asking again while the same report is pending or
+    running returns that job. Poll `GET /reports/{id}/` until `status` is `done` (then `pdf`
+    links the download) or `failed` (`message` says why).
+    """
+
+    serializer_class = ReportSerializer
+    permission_classes = [ReportWriters]
+    filterset_fields = ["scope", "status", "year", "language"]
+    ordering_fields = ["created", "year", "id"]
+
+    def get_queryset(self):
+        return reports_visible_to(self.request.user).order_by("-created", "-id")
+
+    @extend_schema(
+        request=ReportRequestSerializer,
+        responses={202: ReportSerializer},
+        summary="Request a yearly report",
+    )
+    def create(self, request, *args, **kwargs):
+        from roadmap_portal.reports import report_request, subject_from
+
+        data = ReportRequestSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        subject = subject_from(
+            roadmap=values.get("roadmap"),
+            region=values.get("region"),
+            corporation=values.get("corporation"),
+        )
+        language = values.get("language") or _user_language(request.user)
+        report, _created = report_request(
+            user=request.user, subject=subject, year=values["year"], language=language
+        )
+        return Response(
+            ReportSerializer(report, context={"request": request}).data,
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+    @extend_schema(
+        summary="Download the report's PDF",
+        responses={
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY),
+            404: OpenApiResponse(description="Not in your scope, or not built yet."),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        renderer_classes=[renderers.JSONRenderer, PDFRenderer],
+        url_path="pdf",
+        url_name="pdf",
+    )
+    def pdf(self, request, pk=None):
+        report = self.get_object()
+        if report.status != "done" or not report.pdf:
+            raise Http404
+        return FileResponse(
+            report.pdf.open("rb"),
+            as_attachment=True,
+            filename=f"report-{report.subject_key.replace(':', '-')}-{report.year}.pdf",
+            content_type="application/pdf",
+        )
+
+
+def _user_language(user):
+    profile = getattr(user, "profile", None) if hasattr(user, "profile") else None
+    return getattr(profile, "language", None) or "ru"

@@ -75,7 +75,7 @@ def test_an_unknown_mode_is_refused():
 
 
 def test_language_time_zone_and_aware_datetimes():
-    from django.conf import settings
+    from roadmap_portal import settings
 
     assert settings.LANGUAGE_CODE == "ru"
     assert [code for code, _ in settings.LANGUAGES] == ["ru", "en"]

@@ -1,0 +1,931 @@
+"""Benchmarks on a generated data set: each operation timed next to the raw SQL that returns
+the same rows, printed as a table and written to docs/benchmarks.md.
+
+    DATABASE_URL=postgres://... python benchmarks/run.py --scale small
+
+Without DATABASE_URL the database ``roadmap_bench_<scale>`` on 127.0.0.1 is created. An empty
+database is migrated and seeded (``seed_scale``) first. Operations whose endpoint or service
+does not exist are reported as "n/a (missing)".
+"""
+
+import argparse
+import datetime
+import http.client
+import io
+import os
+import platform
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DOC = ROOT / "docs" / "benchmarks.md"
+PAGE = 50
+
+
+@dataclass
+class Result:
+    operation: str
+    median: float | None = None  # seconds
+    p95: float | None = None
+    raw: float | None = None
+    queries: int | None = None
+    note: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def ratio(self):
+        if self.median is None or not self.raw:
+            return None
+        return self.median / self.raw
+
+
+class Missing(Exception):
+    """The endpoint or service is not there (yet)."""
+
+
+def missing(name):
+    def make():
+        raise Missing(name)
+
+    return make
+
+
+def ms(value):
+    return "" if value is None else f"{value * 1000:,.1f} ms"
+
+
+def timed(fn, runs, warmup=1):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    times.sort()
+    p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
+    return statistics.median(times), p95
+
+
+def ensure_database(scale):
+    """DATABASE_URL, or a database of our own for the scale, created when missing."""
+    if os.environ.get("DATABASE_URL"):
+        if not os.environ["DATABASE_URL"].startswith("postgres"):
+            sys.exit("benchmarks need PostgreSQL: DATABASE_URL must be postgres://...")
+        return
+    import psycopg2
+
+    name = f"roadmap_bench_{scale}"
+    connection = psycopg2.connect(host="127.0.0.1", user="postgres", dbname="postgres")
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if not cursor.fetchone():
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    connection.close()
+    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
+
+
+class Bench:
+    def __init__(self, scale, runs):
+        from django.db import connection
+
+        self.scale = scale
+        self.runs = runs
+        self.connection = connection
+        self.results = []
+
+    # --- plumbing -------------------------------------------------------------------------
+
+    def raw(self, sql, params=None):
+        def run():
+            with self.connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                return cursor.fetchall()
+
+        return run
+
+    def raw_all(self, *statements):
+        runners = [self.raw(sql, params) for sql, params in statements]
+
+        def run():
+            return [r() for r in runners]
+
+        return run
+
+    def count_queries(self, fn):
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(self.connection) as ctx:
+            fn()
+        return len(ctx.captured_queries)
+
+    def measure(self, operation, make, raw=None, runs=None, note=""):
+        """Time ``make()`` (the callable to time; it may raise Missing) and ``raw``."""
+        runs = runs or self.runs
+        result = Result(operation, note=note)
+        try:
+            fn = make()
+            result.queries = self.count_queries(fn)
+            result.median, result.p95 = timed(fn, runs)
+            if raw is not None:
+                result.raw, _p95 = timed(raw, runs)
+        except Missing as exc:
+            result.note = f"n/a (missing: {exc})"
+            result.median = result.p95 = result.raw = result.queries = None
+        except Exception as exc:  # a broken operation is reported, the others still run
+            result.note = f"error: {type(exc).__name__}: {str(exc)[:120]}"
+            result.median = result.p95 = result.raw = None
+        self.results.append(result)
+        self.print_row(result)
+        return result
+
+    def api_get(self, user, path, params=None):
+        """A callable GETting ``path`` in-process as ``user``; Missing when not routed."""
+        from django.urls import Resolver404, resolve
+        from rest_framework.test import APIClient
+
+        try:
+            resolve(path)
+        except Resolver404 as exc:
+            raise Missing(path) from exc
+        client = APIClient()
+        client.force_authenticate(user)
+
+        def call():
+            response = client.get(path, params or {})
+            if response.status_code == 404 and b"Not Found" in response.content[:200]:
+                raise Missing(path)
+            if response.status_code != 200:
+                raise RuntimeError(f"{path} answered {response.status_code}")
+            return response
+
+        call()
+        return call
+
+    def page_get(self, user, path, params=None):
+        from django.test import Client
+        from django.urls import Resolver404, resolve
+
+        try:
+            resolve(path)
+        except Resolver404 as exc:
+            raise Missing(path) from exc
+        client = Client()
+        client.force_login(user)
+
+        def call():
+            response = client.get(path, params or {})
+            if response.status_code != 200:
+                raise RuntimeError(f"{path} answered {response.status_code}")
+            return response
+
+        call()
+        return call
+
+    def print_header(self):
+        print(
+            f"{'operation':52} {'median':>11} {'p95':>11} {'raw SQL':>11} {'ratio':>7} "
+            f"{'queries':>7}  note"
+        )
+
+    def print_row(self, r):
+        ratio = f"{r.ratio:.2f}x" if r.ratio else ""
+        queries = "" if r.queries is None else str(r.queries)
+        print(
+            f"{r.operation:52} {ms(r.median):>11} {ms(r.p95):>11} {ms(r.raw):>11} "
+            f"{ratio:>7} {queries:>7}  {r.note}",
+            flush=True,
+        )
+
+    # --- fixtures ---------------------------------------------------------------------------
+
+    def personas(self):
+        from django.contrib.auth import get_user_model
+
+        from roadmap_portal.models import Profile
+
+        User = get_user_model()
+        self.admin = User.objects.get(username="scale-admin")
+        reviewer = Profile.objects.filter(role="reviewer", user__username__startswith="scale-")
+        self.reviewer = reviewer.order_by("corporation_id").first().user
+        self.group_id = self.reviewer.profile.corporation_id
+        staff = Profile.objects.filter(role="region_staff", user__username__startswith="scale-")
+        self.staff = staff.order_by("region_id").first().user
+        self.region_id = self.staff.profile.region_id
+        member = Profile.objects.filter(
+            role="supplier",
+            user__username__startswith="scale-",
+            supplier__verification_status="verified",
+        ).order_by("supplier_id")
+        self.member = member.first().user
+        self.member_supplier_id = self.member.profile.supplier_id
+
+    def sql_value(self, sql, params=None):
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        return row[0] if row else None
+
+    # --- operations -------------------------------------------------------------------------
+
+    def offers_list(self):
+        status, prefix = "registered", "27"
+        total = self.sql_value(
+            "SELECT count(*) FROM suppliers_offer WHERE status = %s AND okpd2 LIKE %s",
+            [status, prefix + "%"],
+        )
+        last_page = max(1, -(-total // PAGE))
+        deep = max(1, int(last_page * 0.9))
+        for label, page in (("first page", 1), (f"deep page {deep}", deep)):
+            raw = self.raw_all(
+                (
+                    "SELECT count(*) FROM suppliers_offer WHERE status = %s AND okpd2 LIKE %s",
+                    [status, prefix + "%"],
+                ),
+                (
+                    "SELECT o.*, s.name, r.title FROM suppliers_offer o "
+                    "JOIN suppliers_supplier s ON s.id = o.supplier_id "
+                    "JOIN roadmap_portal_roadmap r ON r.id = o.roadmap_id "
+                    "WHERE o.status = %s AND o.okpd2 LIKE %s ORDER BY o.id DESC LIMIT %s OFFSET %s",
+                    [status, prefix + "%", PAGE, (page - 1) * PAGE],
+                ),
+            )
+            self.measure(
+                f"API offers ?status&okpd2, {label}",
+                lambda page=page: self.api_get(
+                    self.admin,
+                    "/api/v1/offers/",
+                    {"status": status, "okpd2": prefix, "page": page, "page_size": PAGE},
+                ),
+                raw,
+                note=f"{total:,} rows match",
+            )
+
+    def register_list(self):
+        raw = self.raw_all(
+            ("SELECT count(*) FROM certification_registerentry WHERE excluded_on IS NULL", None),
+            (
+                "SELECT e.*, o.name, s.name FROM certification_registerentry e "
+                "JOIN suppliers_offer o ON o.id = e.offer_id "
+                "JOIN suppliers_supplier s ON s.id = e.supplier_id "
+                "WHERE e.excluded_on IS NULL ORDER BY e.corporation_id, e.number LIMIT %s",
+                [PAGE],
+            ),
+        )
+        self.measure(
+            "API register ?active=true, first page",
+            lambda: self.api_get(
+                self.admin, "/api/v1/register/", {"active": "true", "page_size": PAGE}
+            ),
+            raw,
+        )
+
+    def tenders_list(self):
+        raw = self.raw_all(
+            ("SELECT count(*) FROM procurement_tender WHERE status = 'open'", None),
+            (
+                "SELECT t.*, c.short_name FROM procurement_tender t "
+                "JOIN roadmap_portal_corporation c ON c.id = t.customer_id "
+                "WHERE t.status = 'open' ORDER BY t.published_on DESC, t.id DESC LIMIT %s",
+                [PAGE],
+            ),
+        )
+        self.measure(
+            "API tenders ?status=open, first page",
+            lambda: self.api_get(
+                self.admin, "/api/v1/tenders/", {"status": "open", "page_size": PAGE}
+            ),
+            raw,
+        )
+
+    ELIGIBILITY_SQL = """
+        WITH t AS (
+            SELECT t.id, t.categories, t.deadline, t.status, coalesce(c.parent_id, c.id) AS grp
+            FROM procurement_tender t JOIN roadmap_portal_corporation c ON c.id = t.customer_id
+            WHERE {tenders}
+        )
+        SELECT t.id, s.id, s.verification_status = 'verified',
+          EXISTS (SELECT 1 FROM roadmap_portal_roadmap r WHERE r.region_id = s.region_id
+                  AND r.corporation_id = t.grp AND r.status = 'active'),
+          EXISTS (SELECT 1 FROM suppliers_offer o
+                  JOIN certification_registerentry e ON e.offer_id = o.id
+                   AND e.excluded_on IS NULL AND e.corporation_id = t.grp
+                  JOIN roadmap_portal_corporation g ON g.id = t.grp
+                  LEFT JOIN certification_certificate ce ON ce.id = e.certificate_id
+                  WHERE o.supplier_id = s.id AND o.status = 'registered'
+                    AND EXISTS (SELECT 1 FROM jsonb_array_elements_text(t.categories) cat
+                                WHERE o.okpd2 LIKE cat || '%%')
+                    AND (g.required_body_id IS NULL
+                         OR (ce.status = 'valid' AND ce.valid_until >= t.deadline))),
+          t.status = 'open' AND t.deadline >= current_date
+        FROM t JOIN suppliers_supplier s ON {suppliers}
+    """
+
+    def eligibility(self):
+        from procurement.models import Tender
+        from suppliers.models import Supplier
+
+        supplier_id = self.sql_value(
+            "SELECT e.supplier_id FROM certification_registerentry e "
+            "JOIN suppliers_supplier s ON s.id = e.supplier_id "
+            "WHERE e.excluded_on IS NULL AND s.verification_status = 'verified' "
+            "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
+        )
+        open_count = Tender.objects.filter(status="open").count()
+        tender = Tender.objects.filter(status="open").order_by("id").first()
+        self.measure(
+            "API tender eligibility of one supplier",
+            lambda: self.api_get(
+                self.admin,
+                f"/api/v1/tenders/{tender.pk}/eligibility/",
+                {"supplier": supplier_id},
+            ),
+            self.raw(
+                self.ELIGIBILITY_SQL.format(tenders="t.id = %s", suppliers="s.id = %s"),
+                [tender.pk, supplier_id],
+            ),
+        )
+
+        def across_open_tenders():
+            try:
+                from procurement.eligibility import tenders_for_supplier
+            except ImportError as exc:
+                raise Missing("procurement.eligibility.tenders_for_supplier") from exc
+
+            def run():
+                supplier = Supplier.objects.get(pk=supplier_id)
+                tenders = Tender.objects.filter(status="open").select_related("customer")
+                return tenders_for_supplier(supplier, tenders.order_by("deadline", "id"))
+
+            return run
+
+        self.measure(
+            "eligibility: one supplier x all open tenders",
+            across_open_tenders,
+            self.raw(
+                self.ELIGIBILITY_SQL.format(tenders="t.status = 'open'", suppliers="s.id = %s"),
+                [supplier_id],
+            ),
+            note=f"{open_count:,} open tenders",
+        )
+        # The broadest open tender: one whole OKPD2 class.
+        tender = (
+            Tender.objects.filter(status="open")
+            .extra(where=["length(categories->>0) = 2"])
+            .order_by("id")
+            .first()
+        ) or tender
+        group = tender.customer.parent_id or tender.customer_id
+        needs_cert = bool(
+            self.sql_value(
+                "SELECT required_body_id IS NOT NULL FROM roadmap_portal_corporation WHERE id = %s",
+                [group],
+            )
+        )
+
+        def eligible_suppliers():
+            try:
+                from procurement.eligibility import suppliers_for_tender
+            except ImportError as exc:
+                raise Missing("procurement.eligibility.suppliers_for_tender") from exc
+            return lambda: suppliers_for_tender(tender, Supplier.objects.all())
+
+        raw = self.raw(
+            "SELECT DISTINCT s.id, s.name FROM suppliers_offer o "
+            "JOIN suppliers_supplier s ON s.id = o.supplier_id "
+            "JOIN certification_registerentry e ON e.offer_id = o.id "
+            " AND e.excluded_on IS NULL AND e.corporation_id = %s "
+            "LEFT JOIN certification_certificate ce ON ce.id = e.certificate_id "
+            "JOIN roadmap_portal_roadmap r ON r.region_id = s.region_id "
+            " AND r.corporation_id = %s AND r.status = 'active' "
+            "WHERE o.status = 'registered' AND s.verification_status = 'verified' "
+            " AND o.okpd2 LIKE ANY(%s) "
+            " AND (NOT %s OR (ce.status = 'valid' AND ce.valid_until >= %s)) "
+            "ORDER BY s.name",
+            [group, group, [c + "%" for c in tender.categories], needs_cert, tender.deadline],
+        )
+        eligible_count = len(raw())
+        self.measure(
+            "eligible suppliers for one tender",
+            eligible_suppliers,
+            raw,
+            note=f"categories {','.join(tender.categories)}; {eligible_count} eligible",
+        )
+
+    def volume(self):
+        from roadmap_portal.models import Roadmap
+
+        roadmap = (
+            Roadmap.objects.filter(previous__isnull=False, status="active").order_by("id").first()
+        )
+        group = roadmap.corporation_id
+        raw = self.raw(
+            "SELECT extract(year FROM c.signed_on)::int AS year, sum(c.amount) "
+            "FROM procurement_contract c "
+            "JOIN suppliers_supplier s ON s.id = c.supplier_id "
+            "JOIN roadmap_portal_corporation k ON k.id = c.customer_id "
+            "WHERE s.region_id = %s AND (k.id = %s OR k.parent_id = %s) "
+            "AND c.signed_on BETWEEN %s AND %s GROUP BY 1 ORDER BY 1",
+            [
+                roadmap.region_id,
+                group,
+                group,
+                datetime.date(roadmap.previous.start_year, 1, 1),
+                datetime.date(roadmap.end_year, 12, 31),
+            ],
+        )
+        self.measure(
+            "API roadmap volume series",
+            lambda: self.api_get(self.admin, f"/api/v1/roadmaps/{roadmap.pk}/volume/"),
+            raw,
+            note=f"roadmap {roadmap.pk} and its predecessor",
+        )
+
+    def region_aggregation_raw(self, year=None):
+        return self.raw_all(
+            (
+                "SELECT rm.id, extract(year FROM c.signed_on)::int, sum(c.amount) "
+                "FROM roadmap_portal_roadmap rm "
+                "JOIN suppliers_supplier s ON s.region_id = rm.region_id "
+                "JOIN procurement_contract c ON c.supplier_id = s.id "
+                "JOIN roadmap_portal_corporation k ON k.id = c.customer_id "
+                " AND coalesce(k.parent_id, k.id) = rm.corporation_id "
+                "WHERE rm.region_id = %s GROUP BY 1, 2",
+                [self.region_id],
+            ),
+            (
+                "SELECT o.status, count(*) FROM suppliers_offer o "
+                "JOIN roadmap_portal_roadmap rm ON rm.id = o.roadmap_id "
+                "WHERE rm.region_id = %s GROUP BY 1",
+                [self.region_id],
+            ),
+        )
+
+    def pages(self):
+        self.measure(
+            "page /certification/queue/ (reviewer)",
+            lambda: self.page_get(self.reviewer, "/certification/queue/"),
+            self.raw_all(
+                (
+                    "SELECT count(*) FROM suppliers_offer o "
+                    "JOIN roadmap_portal_roadmap rm ON rm.id = o.roadmap_id "
+                    "WHERE rm.corporation_id = %s AND o.status IN "
+                    "('forwarded', 'requirements_met', 'readiness_confirmed', 'tested', "
+                    "'certified')",
+                    [self.group_id],
+                ),
+                (
+                    "SELECT o.*, s.name FROM suppliers_offer o "
+                    "JOIN roadmap_portal_roadmap rm ON rm.id = o.roadmap_id "
+                    "JOIN suppliers_supplier s ON s.id = o.supplier_id "
+                    "WHERE rm.corporation_id = %s AND o.status IN "
+                    "('forwarded', 'requirements_met', 'readiness_confirmed', 'tested', "
+                    "'certified') ORDER BY o.status_changed, o.id LIMIT %s",
+                    [self.group_id, PAGE],
+                ),
+            ),
+        )
+        self.measure(
+            "page /dashboard/ (region staff)",
+            lambda: self.page_get(self.staff, "/dashboard/"),
+            self.region_aggregation_raw(),
+        )
+
+    def report(self):
+        from roadmap_portal.models import Region, Report
+
+        year = datetime.date.today().year - 1
+        region = Region.objects.get(pk=self.region_id)
+        report = Report(scope=Report.Scope.REGION, region=region, year=year, language="en")
+
+        def aggregation():
+            try:
+                from roadmap_portal.reports import report_context
+            except ImportError as exc:
+                raise Missing("roadmap_portal.reports.report_context") from exc
+            return lambda: report_context(report)
+
+        def pdf():
+            try:
+                from roadmap_portal.reports import render_report
+            except ImportError as exc:
+                raise Missing("roadmap_portal.reports.render_report") from exc
+            return lambda: render_report(report)
+
+        self.measure(
+            f"region report {year}: aggregation",
+            aggregation,
+            self.region_aggregation_raw(),
+            note=region.code,
+        )
+        self.measure(f"region report {year}: PDF render", pdf, runs=2, note="WeasyPrint")
+
+    def import_rows(self, count):
+        rows = []
+        for i in range(count):
+            rows.append(
+                {
+                    "name": f"Изделие для замеров импорта № {i + 1}",
+                    "description": "Серийное изделие, поставка по ТУ.",
+                    "okpd2": f"27.11.{10 + i % 30}.{i % 1000:03d}",
+                    "import_substitution": i % 2 == 0,
+                    "replaces": "Siemens" if i % 2 == 0 else "",
+                    "gisp_number": "",
+                    "capacity_per_year": 100 + i % 900,
+                    "unit": "шт.",
+                    "unit_price": 1000 + (i % 5000) * 10,
+                }
+            )
+        return rows
+
+    def importing(self, count=10_000):
+        from django.db import transaction
+        from openpyxl import Workbook
+
+        from roadmap_portal.models import Roadmap
+        from suppliers.models import Offer
+
+        try:
+            from suppliers.importing import offers_import, offers_import_check
+        except ImportError:
+            for label in ("preview", "import"):
+                self.measure(f"import {count:,}-row XLSX: {label}", missing("suppliers.importing"))
+            return
+        rows = self.import_rows(count)
+        fields = list(rows[0])
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet()
+        sheet.append(fields)
+        for row in rows:
+            sheet.append([row[f] for f in fields])
+        buffer = io.BytesIO()
+        book.save(buffer)
+        content = buffer.getvalue()
+        roadmap = (
+            Roadmap.objects.filter(region__suppliers__id=self.member_supplier_id, status="active")
+            .order_by("id")
+            .first()
+        )
+
+        def preview():
+            check = offers_import_check(
+                user=self.member, roadmap_id=roadmap.pk, content=content, filename="list.xlsx"
+            )
+            if check.errors:
+                raise RuntimeError(f"preview found errors: {check.errors[:2]}")
+            return check
+
+        created = []
+
+        def run_import():
+            offers = offers_import(
+                user=self.member, roadmap_id=roadmap.pk, content=content, filename="list.xlsx"
+            )
+            created.append([o.pk for o in offers])
+
+        def cleanup():
+            for ids in created:
+                Offer.objects.filter(pk__in=ids).delete()
+            created.clear()
+
+        def copy_rows():
+            columns = [
+                "supplier_id",
+                "roadmap_id",
+                *fields,
+                "status",
+                "status_changed",
+                "created",
+                "updated",
+            ]
+            now = datetime.datetime.now(datetime.UTC).isoformat()
+            text = io.StringIO()
+            import csv
+
+            writer = csv.writer(text, quoting=csv.QUOTE_NONNUMERIC)
+            for row in rows:
+                writer.writerow(
+                    [self.member_supplier_id, roadmap.pk, *[row[f] for f in fields]]
+                    + ["draft", now, now, now]
+                )
+            text.seek(0)
+            with transaction.atomic():
+                with self.connection.cursor() as cursor:
+                    cursor.cursor.copy_expert(
+                        f"COPY suppliers_offer ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)",
+                        text,
+                    )
+                transaction.set_rollback(True)
+
+        r = self.measure(f"import {count:,}-row XLSX: preview", lambda: preview, copy_rows, runs=2)
+        if r.median:
+            r.note = f"{count / r.median:,.0f} rows/s; raw = COPY of the same rows"
+            self.reprint(r)
+
+        durations = []
+
+        def import_and_clean():
+            started = time.perf_counter()
+            try:
+                run_import()
+                durations.append(time.perf_counter() - started)
+            finally:
+                cleanup()  # not timed: the next run imports the same rows again
+
+        r = self.measure(
+            f"import {count:,}-row XLSX: import", lambda: import_and_clean, copy_rows, runs=2
+        )
+        if r.median and durations:
+            timed_runs = sorted(durations[-2:])
+            r.median, r.p95 = statistics.median(timed_runs), timed_runs[-1]
+            r.note = f"{count / r.median:,.0f} rows/s; raw = COPY of the same rows"
+            self.reprint(r)
+
+    def reprint(self, result):
+        print(f"{'':52} -> {result.note}", flush=True)
+
+    def throughput(self, seconds=10, threads=8):
+        from rest_framework.authtoken.models import Token
+
+        from suppliers.models import Offer
+
+        result = Result("throughput: GET /api/v1/offers/{id}/ (gunicorn -w 2)")
+        offer = Offer.objects.filter(status="registered").order_by("id").first()
+        token, _created = Token.objects.get_or_create(user=self.admin)
+        path = f"/api/v1/offers/{offer.pk}/"
+        try:
+            detail = self.api_get(self.admin, path)
+            result.queries = self.count_queries(detail)
+            single, _p95 = timed(detail, self.runs)
+            raw, _p95 = timed(
+                self.raw(
+                    "SELECT o.*, s.name, r.title FROM suppliers_offer o "
+                    "JOIN suppliers_supplier s ON s.id = o.supplier_id "
+                    "JOIN roadmap_portal_roadmap r ON r.id = o.roadmap_id WHERE o.id = %s",
+                    [offer.pk],
+                ),
+                self.runs,
+            )
+        except Missing:
+            result.note = "n/a (missing)"
+            self.results.append(result)
+            self.print_row(result)
+            return
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        env = {
+            **os.environ,
+            "DEBUG": "false",
+            "API_RATE_USER": "10000000/minute",
+            "API_RATE_KEY": "10000000/minute",
+        }
+        gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+        process = subprocess.Popen(
+            [
+                gunicorn,
+                "roadmap_portal.wsgi",
+                "--workers",
+                "2",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        headers = {"Authorization": f"Token {token.key}", "Accept": "application/json"}
+
+        def get():
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            try:
+                connection.request("GET", path, headers=headers)
+                response = connection.getresponse()
+                response.read()
+                return response.status
+            finally:
+                connection.close()
+
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if get() == 200:
+                        break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("gunicorn did not answer")
+                time.sleep(0.2)
+            for _ in range(20):
+                get()
+            latencies, errors = [], []
+            lock = threading.Lock()
+            stop = time.monotonic() + seconds
+
+            def worker():
+                mine, bad = [], 0
+                while time.monotonic() < stop:
+                    started = time.perf_counter()
+                    try:
+                        status = get()
+                    except OSError:
+                        status = None
+                    if status == 200:
+                        mine.append(time.perf_counter() - started)
+                    else:
+                        bad += 1
+                with lock:
+                    latencies.extend(mine)
+                    errors.append(bad)
+
+            pool = [threading.Thread(target=worker) for _ in range(threads)]
+            began = time.monotonic()
+            for t in pool:
+                t.start()
+            for t in pool:
+                t.join()
+            elapsed = time.monotonic() - began
+            latencies.sort()
+            result.median = statistics.median(latencies)
+            result.p95 = latencies[int(0.95 * (len(latencies) - 1))]
+            rps = len(latencies) / elapsed
+            # Latencies under concurrency are not comparable with one raw query: the
+            # in-process single request and its raw SQL go in the note instead.
+            result.note = (
+                f"{rps:,.0f} requests/s, {threads} client threads, {seconds} s, "
+                f"{sum(errors)} errors; one request in-process {ms(single)}, raw SQL {ms(raw)}"
+            )
+            result.extra["rps"] = rps
+        except Exception as exc:
+            result.note = f"error: {exc}"
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.results.append(result)
+        self.print_row(result)
+
+
+def machine(connection):
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        version = cursor.fetchone()[0]
+    memory = ""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        pass
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    return {
+        "load": load,
+        "cpus": os.cpu_count(),
+        "memory": memory,
+        "postgresql": version,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def counts(connection):
+    tables = {
+        "suppliers": "suppliers_supplier",
+        "offers": "suppliers_offer",
+        "offer history": "suppliers_offertransition",
+        "register entries": "certification_registerentry",
+        "tenders": "procurement_tender",
+        "contracts": "procurement_contract",
+    }
+    out = {}
+    with connection.cursor() as cursor:
+        for label, table in tables.items():
+            cursor.execute(f"SELECT count(*) FROM {table}")
+            out[label] = cursor.fetchone()[0]
+    return out
+
+
+def markdown(scale, info, sizes, results, seeded, total):
+    lines = [
+        f"### Scale `{scale}`, {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
+        "",
+        f"Machine: {info['cpus']} CPUs, {info['memory']} RAM, PostgreSQL {info['postgresql']}, "
+        f"Python {info['python']} ({info['platform']}); load average at the start: "
+        f"{info['load']}.",
+        "",
+        "Data: " + ", ".join(f"{v:,} {k}" for k, v in sizes.items()) + ".",
+        "",
+    ]
+    if seeded is not None:
+        lines += [f"Generated by `seed_scale --scale {scale}` in {seeded:.1f} s.", ""]
+    lines += [
+        "| operation | median | p95 | raw SQL median | ratio | queries | note |",
+        "|---|--:|--:|--:|--:|--:|---|",
+    ]
+    for r in results:
+        ratio = f"{r.ratio:.2f}x" if r.ratio else ""
+        queries = "" if r.queries is None else r.queries
+        lines.append(
+            f"| {r.operation} | {ms(r.median)} | {ms(r.p95)} | {ms(r.raw)} | {ratio} | "
+            f"{queries} | {r.note} |"
+        )
+    lines += ["", f"The whole run took {total:.0f} s.", ""]
+    return "\n".join(lines)
+
+
+def write_doc(scale, section):
+    """Replace this scale's section of docs/benchmarks.md, keeping the rest of the page."""
+    begin, end = f"<!-- results:{scale} -->", f"<!-- /results:{scale} -->"
+    block = f"{begin}\n{section}\n{end}"
+    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
+    pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.S)
+    text = pattern.sub(lambda _m: block, text) if pattern.search(text) else text + "\n" + block
+    DOC.parent.mkdir(parents=True, exist_ok=True)
+    DOC.write_text(text.rstrip() + "\n", encoding="utf-8")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", choices=["tiny", "small", "federal"], default="small")
+    parser.add_argument("--runs", type=int, default=None, help="Timed runs per operation.")
+    parser.add_argument("--no-doc", action="store_true", help="Do not write docs/benchmarks.md.")
+    parser.add_argument("--throughput-seconds", type=int, default=10)
+    args = parser.parse_args()
+    started = time.perf_counter()
+    ensure_database(args.scale)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "roadmap_portal.settings")
+    # Timings without DEBUG's query log; gunicorn gets the same environment.
+    os.environ.setdefault("DEBUG", "false")
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    from django.core.management import call_command
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        sys.exit("benchmarks need PostgreSQL: set DATABASE_URL=postgres://...")
+    from suppliers.models import Offer
+
+    call_command("migrate", verbosity=0, interactive=False)
+    seeded = None
+    if not Offer.objects.exists():
+        print(f"Empty database: seeding scale {args.scale} ...", flush=True)
+        t = time.perf_counter()
+        call_command("seed_scale", scale=args.scale, stdout=io.StringIO())
+        seeded = time.perf_counter() - t
+        print(f"seeded in {seeded:.1f} s", flush=True)
+    runs = args.runs or (5 if args.scale == "federal" else 9)
+    bench = Bench(args.scale, runs)
+    bench.personas()
+    info, sizes = machine(connection), counts(connection)
+    print(
+        f"scale {args.scale}: "
+        + ", ".join(f"{v:,} {k}" for k, v in sizes.items())
+        + f"; {info['cpus']} CPUs, {info['memory']}, PostgreSQL {info['postgresql']}"
+    )
+    bench.print_header()
+    for step in (
+        bench.offers_list,
+        bench.register_list,
+        bench.tenders_list,
+        bench.eligibility,
+        bench.volume,
+        bench.pages,
+        bench.report,
+        bench.importing,
+    ):
+        try:
+            step()
+        except Exception as exc:  # one broken fixture must not stop the others
+            bench.results.append(Result(step.__name__, note=f"error: {exc}"))
+            bench.print_row(bench.results[-1])
+    bench.throughput(seconds=args.throughput_seconds)
+    total = time.perf_counter() - started
+    print(f"total {total:.0f} s")
+    if not args.no_doc:
+        write_doc(args.scale, markdown(args.scale, info, sizes, bench.results, seeded, total))
+        print(f"written to {DOC.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

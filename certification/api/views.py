@@ -1,0 +1,285 @@
+"""API of the corporate review records, certificates and the register. Thin: serializers
+parse, services decide, selectors scope."""
+
+from django.http import FileResponse, Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from roadmap_portal.api.permissions import RoleWritePermission
+from roadmap_portal.choices import Role
+from roadmap_portal.scope import has_role
+from suppliers.choices import OfferStatus
+
+from .. import selectors, services
+from ..choices import CertificateStatus
+from ..filtersets import (
+    CertificateFilterSet,
+    OfferRecordFilterSet,
+    ProductTestFilterSet,
+    RegisterEntryFilterSet,
+    RequirementFilterSet,
+    ReviewQueueFilterSet,
+)
+from .serializers import (
+    CertificateReasonSerializer,
+    CertificateRenewSerializer,
+    CertificateSerializer,
+    ProductTestSerializer,
+    ReadinessEvaluationSerializer,
+    RegisterEntrySerializer,
+    RequirementCheckSerializer,
+    RequirementSerializer,
+    ReviewQueueSerializer,
+    ScanUploadSerializer,
+    StageCountSerializer,
+)
+
+PDF_RESPONSE = {(200, "application/pdf"): OpenApiTypes.BINARY}
+
+
+def _pdf(field, filename):
+    if not field:
+        raise Http404
+    return FileResponse(
+        field.open("rb"), as_attachment=True, filename=filename, content_type="application/pdf"
+    )
+
+
+class RequirementViewSet(
+    mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+):
+    """Corporate requirements of a group, kept by its reviewers. Deactivate with
+    ``PATCH {"active": false}``; requirements are never deleted."""
+
+    serializer_class = RequirementSerializer
+    permission_classes = [RoleWritePermission]
+    write_roles = (Role.REVIEWER,)
+    filterset_class = RequirementFilterSet
+    ordering_fields = ["code", "id"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.requirements_visible_to(self.request.user).order_by(
+            "corporation_id", "code", "id"
+        )
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = services.requirement_save(
+            user=self.request.user,
+            code=data.get("code"),
+            title=data.get("title"),
+            categories=data.get("categories", []),
+            active=data.get("active", True),
+        )
+
+    def perform_update(self, serializer):
+        instance = serializer.instance
+        data = serializer.validated_data
+        serializer.instance = services.requirement_save(
+            user=self.request.user,
+            requirement=instance,
+            code=data.get("code", instance.code),
+            title=data.get("title", instance.title),
+            categories=data.get("categories", instance.categories),
+            active=data.get("active", instance.active),
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(description="Requirement outcomes recorded for offers in your scope."),
+)
+class RequirementCheckViewSet(viewsets.ReadOnlyModelViewSet):
+    """Requirement checks of offers in scope; ``?offer=ID`` for one offer."""
+
+    serializer_class = RequirementCheckSerializer
+    filterset_class = OfferRecordFilterSet
+
+    def get_queryset(self):
+        return selectors.requirement_checks_visible_to(self.request.user).order_by("offer_id", "id")
+
+
+class ReadinessEvaluationViewSet(viewsets.ReadOnlyModelViewSet):
+    """Readiness evaluations of offers in scope; ``?offer=ID`` for one offer."""
+
+    serializer_class = ReadinessEvaluationSerializer
+    filterset_class = OfferRecordFilterSet
+
+    def get_queryset(self):
+        return selectors.readiness_visible_to(self.request.user).order_by("offer_id", "id")
+
+
+class ProductTestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Tests of offers in scope. ``POST`` (multipart with ``protocol``, a PDF) records a test
+    while the offer's readiness is confirmed; then ``pass_tests``/``fail_tests`` decide."""
+
+    serializer_class = ProductTestSerializer
+    permission_classes = [RoleWritePermission]
+    write_roles = (Role.REVIEWER,)
+    filterset_class = ProductTestFilterSet
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    def get_queryset(self):
+        return selectors.product_tests_visible_to(self.request.user).order_by(
+            "offer_id", "started_on", "id"
+        )
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = services.product_test_record(
+            offer_id=data["offer_id"],
+            user=self.request.user,
+            kind=data["kind"],
+            started_on=data.get("started_on"),
+            finished_on=data.get("finished_on"),
+            result=data["result"],
+            remarks=data.get("remarks", ""),
+            protocol=data.get("protocol"),
+        )
+
+    @extend_schema(responses={**PDF_RESPONSE, 404: OpenApiResponse(description="No protocol")})
+    @action(detail=True, methods=["get"])
+    def protocol(self, request, pk=None):
+        test = self.get_object()
+        return _pdf(test.protocol, f"protocol-{test.offer_id}-{test.pk}.pdf")
+
+
+class CertificateViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Certificates of compliance: officers see and issue their body's, suppliers see their
+    own, reviewers those of the body their group requires."""
+
+    serializer_class = CertificateSerializer
+    permission_classes = [RoleWritePermission]
+    write_roles = (Role.OFFICER,)
+    filterset_class = CertificateFilterSet
+    ordering_fields = ["issued_on", "valid_until", "id"]
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def get_queryset(self):
+        return selectors.certificate_list(self.request.user)
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = services.certificate_issue(
+            user=self.request.user,
+            body=data.get("body"),
+            number=data.get("number"),
+            supplier=data.get("supplier"),
+            offers=data.get("offers", []),
+            issued_on=data.get("issued_on"),
+            valid_until=data.get("valid_until"),
+            status=data.get("status", CertificateStatus.VALID),
+        )
+
+    def _set_status(self, request, new_status):
+        certificate = self.get_object()
+        reason = ""
+        if new_status != CertificateStatus.VALID:
+            serializer = CertificateReasonSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            reason = serializer.validated_data["reason"]
+        certificate = services.certificate_set_status(
+            certificate_id=certificate.pk, user=request.user, status=new_status, reason=reason
+        )
+        return Response(CertificateSerializer(certificate, context={"request": request}).data)
+
+    @extend_schema(request=CertificateReasonSerializer, responses=CertificateSerializer)
+    @action(detail=True, methods=["post"])
+    def suspend(self, request, pk=None):
+        """Suspend: the registered offers resting on it leave the register at once."""
+        return self._set_status(request, CertificateStatus.SUSPENDED)
+
+    @extend_schema(request=CertificateReasonSerializer, responses=CertificateSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        """Revoke for good: the registered offers resting on it leave the register at once."""
+        return self._set_status(request, CertificateStatus.REVOKED)
+
+    @extend_schema(request=None, responses=CertificateSerializer)
+    @action(detail=True, methods=["post"])
+    def reinstate(self, request, pk=None):
+        """A suspended certificate becomes valid again (excluded offers are reinstated by the
+        corporation's reviewer)."""
+        return self._set_status(request, CertificateStatus.VALID)
+
+    @extend_schema(request=CertificateRenewSerializer, responses={201: CertificateSerializer})
+    @action(detail=True, methods=["post"])
+    def renew(self, request, pk=None):
+        """A new certificate covering the same offers, ``renews`` pointing at this one."""
+        certificate = self.get_object()
+        serializer = CertificateRenewSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        new = services.certificate_renew(
+            certificate_id=certificate.pk, user=request.user, **serializer.validated_data
+        )
+        return Response(
+            CertificateSerializer(new, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(
+        methods=["GET"],
+        request=None,
+        responses={**PDF_RESPONSE, 404: OpenApiResponse(description="No scan")},
+    )
+    @extend_schema(
+        methods=["POST"],
+        request={"multipart/form-data": ScanUploadSerializer},
+        responses=CertificateSerializer,
+    )
+    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser])
+    def scan(self, request, pk=None):
+        """GET downloads the scan; POST (multipart ``scan``, a PDF) attaches it."""
+        certificate = self.get_object()
+        if request.method == "GET":
+            return _pdf(certificate.scan, f"certificate-{certificate.pk}.pdf")
+        serializer = ScanUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        certificate = services.certificate_attach_scan(
+            certificate_id=certificate.pk, user=request.user, scan=serializer.validated_data["scan"]
+        )
+        return Response(CertificateSerializer(certificate, context={"request": request}).data)
+
+
+class RegisterEntryViewSet(viewsets.ReadOnlyModelViewSet):
+    """The register of permitted products; filters ``corporation``, ``okpd2`` (prefix),
+    ``active``, ``supplier``, ``region``, ``search``."""
+
+    serializer_class = RegisterEntrySerializer
+    filterset_class = RegisterEntryFilterSet
+    ordering_fields = ["number", "included_on", "id"]
+
+    def get_queryset(self):
+        return selectors.register_list(self.request.user)
+
+
+class ReviewQueueViewSet(viewsets.ReadOnlyModelViewSet):
+    """The reviewer's queue: offers of the group in the review stages, longest waiting first."""
+
+    serializer_class = ReviewQueueSerializer
+    filterset_class = ReviewQueueFilterSet
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if not has_role(request.user, Role.REVIEWER):
+            raise PermissionDenied("The review queue is for corporate reviewers.")
+
+    def get_queryset(self):
+        return selectors.review_queue(self.request.user)
+
+    @extend_schema(responses=StageCountSerializer(many=True))
+    @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
+    def counts(self, request):
+        """Offers per review stage (one grouped query)."""
+        counts = selectors.stage_counts(self.get_queryset())
+        return Response(
+            [
+                {"status": key, "label": str(OfferStatus(key).label), "count": n}
+                for key, n in counts.items()
+            ]
+        )

@@ -1,0 +1,850 @@
+"""Pages of the corporate review, certification and the register. Thin: forms parse,
+services decide, selectors read in the user's scope."""
+
+import csv
+import io
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from roadmap_portal.api.exceptions import django_validation_detail
+from roadmap_portal.choices import Role
+from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
+from roadmap_portal.models import Region
+from roadmap_portal.scope import has_role, scope_of
+from roadmap_portal.selectors import roadmaps_visible_to
+from suppliers.choices import OfferStatus
+from suppliers.models import Offer
+from suppliers.selectors import offer_history, offers_visible_to, suppliers_visible_to
+from suppliers.services import allowed_transitions, offer_transition
+
+from . import selectors, services
+from .choices import CertificateStatus
+from .filtersets import CertificateFilterSet, RegisterEntryFilterSet, ReviewQueueFilterSet
+from .forms import (
+    CertificateIssueForm,
+    CertificateRenewForm,
+    CertificateStatusForm,
+    CommentForm,
+    ReadinessForm,
+    RequirementForm,
+    RequirementsCheckForm,
+    ScanForm,
+    TestDecisionForm,
+    TestRecordForm,
+)
+from .models import ProductTest
+
+PAGE_SIZES = (25, 50, 100)
+
+
+def role_required(*roles):
+    """Signed in and of one of ``roles`` (administrators always); otherwise 403."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(request, *args, **kwargs):
+            if not has_role(request.user, *roles):
+                raise PermissionDenied(_("Your role does not allow this page."))
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _page(request, queryset, *, by_ids=False):
+    try:
+        size = int(request.GET.get("page_size", PAGE_SIZES[0]))
+    except ValueError:
+        size = PAGE_SIZES[0]
+    if size not in PAGE_SIZES:
+        size = PAGE_SIZES[0]
+    if by_ids:
+        return selectors.paginate_by_ids(queryset, page=request.GET.get("page"), size=size), size
+    page = Paginator(queryset, size).get_page(request.GET.get("page"))
+    return page, size
+
+
+def _query_without(request, *names):
+    params = request.GET.copy()
+    for name in names:
+        params.pop(name, None)
+    return params.urlencode()
+
+
+def _form_errors(form, exc):
+    """Put a service's ValidationError on the form: on its field when the form has one."""
+    for field, messages_ in django_validation_detail(exc).items():
+        target = field if field in form.fields else None
+        for message in messages_:
+            form.add_error(target, message)
+        if target:
+            widget = form.fields[target].widget
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
+
+
+def _transition(request, form, *, offer, action, comment="", data=None):
+    """Run one pipeline step; True when done, False when the form now carries the errors,
+    None when the state no longer allows it (told as a message)."""
+    try:
+        offer_transition(
+            offer_id=offer.pk, user=request.user, action=action, comment=comment, data=data or {}
+        )
+    except ValidationError as exc:
+        _form_errors(form, exc)
+        return False
+    except TransitionNotAllowed as exc:
+        messages.error(request, str(exc.message))
+        return None
+    except RoleNotAllowed as exc:
+        raise PermissionDenied(str(exc.message)) from exc
+    except Offer.DoesNotExist as exc:
+        raise Http404 from exc
+    return True
+
+
+# --- review queue --------------------------------------------------------------------------
+
+
+@role_required(Role.REVIEWER)
+def queue(request):
+    base = selectors.review_queue(request.user)
+    filterset = ReviewQueueFilterSet(request.GET or None, queryset=base)
+    rows = filterset.qs if filterset.is_bound else base
+    if filterset.is_bound and not filterset.is_valid():
+        rows = base.none()
+    counts_data = request.GET.copy()
+    counts_data.pop("status", None)
+    counts_filter = ReviewQueueFilterSet(counts_data or None, queryset=base)
+    counts_qs = counts_filter.qs if counts_filter.is_bound and counts_filter.is_valid() else base
+    counts = selectors.stage_counts(counts_qs)
+    page, size = _page(request, rows, by_ids=True)
+    now = timezone.now()
+    for offer in page:
+        offer.days_waiting = (now - offer.status_changed).days
+        corporation = offer.roadmap.corporation
+        offer.waiting_for_body = (
+            corporation.required_body if offer.status == OfferStatus.TESTED else None
+        )
+    group_roadmaps = roadmaps_visible_to(request.user).order_by("title")
+    stages = [(status, OfferStatus(status).label, n) for status, n in counts.items()]
+    return render(
+        request,
+        "certification/queue.html",
+        {
+            "page": page,
+            "page_size": size,
+            "page_sizes": PAGE_SIZES,
+            "filter": filterset,
+            "stages": stages,
+            "total": sum(counts.values()),
+            "selected_status": request.GET.getlist("status"),
+            "ordering": request.GET.get("ordering") or "waiting",
+            "regions": Region.objects.filter(pk__in=group_roadmaps.values("region_id")).order_by(
+                "name"
+            ),
+            "roadmaps": group_roadmaps,
+            "suppliers": suppliers_visible_to(request.user).order_by("name"),
+            "query": _query_without(request, "page"),
+            "query_no_status": _query_without(request, "page", "status"),
+            "query_no_sort": _query_without(request, "page", "ordering"),
+        },
+    )
+
+
+# --- stage pages of one offer --------------------------------------------------------------
+
+
+def _review_offer(request, pk):
+    return get_object_or_404(
+        offers_visible_to(request.user).select_related(
+            "roadmap__corporation", "roadmap__corporation__required_body"
+        ),
+        pk=pk,
+    )
+
+
+def _stage_forms(offer, **bound):
+    status = offer.status
+    forms = {}
+    if status == OfferStatus.FORWARDED:
+        forms["requirements_form"] = bound.get("requirements_form") or RequirementsCheckForm(
+            requirements=services.applicable_requirements(offer),
+            initial={f"outcome_{r.pk}": "met" for r in services.applicable_requirements(offer)},
+        )
+    elif status == OfferStatus.REQUIREMENTS_MET:
+        forms["readiness_form"] = bound.get("readiness_form") or ReadinessForm()
+    elif status == OfferStatus.READINESS_CONFIRMED:
+        forms["test_form"] = bound.get("test_form") or TestRecordForm()
+        forms["tests_decision_form"] = bound.get("tests_decision_form") or TestDecisionForm()
+    elif status in (
+        OfferStatus.TESTED,
+        OfferStatus.CERTIFIED,
+        OfferStatus.REGISTERED,
+        OfferStatus.EXCLUDED,
+    ):
+        forms["decision_form"] = bound.get("decision_form") or CommentForm()
+    return forms
+
+
+def _review_page(request, offer, *, status=200, **bound):
+    corporation = offer.roadmap.corporation
+    steps = allowed_transitions(offer=offer, user=request.user)
+    register_steps = [t for t in steps if t.action in ("register", "exclude", "reinstate")]
+    if (
+        offer.status == OfferStatus.TESTED
+        and corporation.required_body_id
+        and not scope_of(request.user).is_admin
+    ):
+        register_steps = []
+    context = {
+        "offer": offer,
+        "corporation": corporation,
+        "history": offer_history(offer),
+        "register_steps": register_steps,
+        "current_certificate": services.current_certificate(offer)
+        if corporation.required_body_id
+        else None,
+        **_stage_forms(offer, **bound),
+    }
+    return render(request, "certification/review.html", context, status=status)
+
+
+@role_required(Role.REVIEWER)
+def review(request, pk):
+    return _review_page(request, _review_offer(request, pk))
+
+
+@require_POST
+@role_required(Role.REVIEWER)
+def review_requirements(request, pk):
+    offer = _review_offer(request, pk)
+    form = RequirementsCheckForm(request.POST, requirements=services.applicable_requirements(offer))
+    if form.is_valid():
+        action = form.cleaned_data["decision"]
+        done = _transition(
+            request,
+            form,
+            offer=offer,
+            action=action,
+            comment=form.cleaned_data["comment"],
+            data=form.payload(),
+        )
+        if done is not False:
+            if done:
+                messages.success(request, _("The requirements check is recorded."))
+            return redirect("certification:review", pk=offer.pk)
+    return _review_page(request, offer, status=400, requirements_form=form)
+
+
+@require_POST
+@role_required(Role.REVIEWER)
+def review_readiness(request, pk):
+    offer = _review_offer(request, pk)
+    form = ReadinessForm(request.POST)
+    if form.is_valid():
+        action = form.cleaned_data["decision"]
+        done = _transition(
+            request,
+            form,
+            offer=offer,
+            action=action,
+            comment=form.cleaned_data["comment"],
+            data=form.payload() if action == "confirm_readiness" else {},
+        )
+        if done is not False:
+            if done:
+                messages.success(request, _("The readiness evaluation is recorded."))
+            return redirect("certification:review", pk=offer.pk)
+    return _review_page(request, offer, status=400, readiness_form=form)
+
+
+@require_POST
+@role_required(Role.REVIEWER)
+def review_test_record(request, pk):
+    offer = _review_offer(request, pk)
+    form = TestRecordForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.product_test_record(
+                offer_id=offer.pk,
+                user=request.user,
+                kind=data["kind"],
+                started_on=data["started_on"],
+                finished_on=data.get("finished_on"),
+                result=data["result"],
+                remarks=data.get("remarks", ""),
+                protocol=data.get("protocol"),
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        except TransitionNotAllowed as exc:
+            messages.error(request, str(exc.message))
+            return redirect("certification:review", pk=offer.pk)
+        except RoleNotAllowed as exc:
+            raise PermissionDenied(str(exc.message)) from exc
+        else:
+            messages.success(request, _("The test is recorded."))
+            return redirect("certification:review", pk=offer.pk)
+    return _review_page(request, offer, status=400, test_form=form)
+
+
+@require_POST
+@role_required(Role.REVIEWER)
+def review_tests_decision(request, pk):
+    offer = _review_offer(request, pk)
+    form = TestDecisionForm(request.POST)
+    if form.is_valid():
+        done = _transition(
+            request,
+            form,
+            offer=offer,
+            action=form.cleaned_data["decision"],
+            comment=form.cleaned_data["comment"],
+        )
+        if done is not False:
+            if done:
+                messages.success(request, _("The test decision is recorded."))
+            return redirect("certification:review", pk=offer.pk)
+    return _review_page(request, offer, status=400, tests_decision_form=form)
+
+
+@require_POST
+@role_required(Role.REVIEWER)
+def review_register(request, pk, action):
+    """Include in the register, exclude (reason required) or reinstate."""
+    if action not in ("register", "exclude", "reinstate"):
+        raise Http404
+    offer = _review_offer(request, pk)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        done = _transition(
+            request, form, offer=offer, action=action, comment=form.cleaned_data["comment"]
+        )
+        if done is not False:
+            if done:
+                messages.success(
+                    request,
+                    {
+                        "register": _("The offer is included in the register."),
+                        "exclude": _("The offer is excluded from the register."),
+                        "reinstate": _("The offer is reinstated in the register."),
+                    }[action],
+                )
+            return redirect("certification:review", pk=offer.pk)
+    return _review_page(request, offer, status=400, decision_form=form)
+
+
+@login_required
+def test_protocol(request, pk):
+    """A test protocol, only for those who see the offer."""
+    test = get_object_or_404(
+        ProductTest.objects.filter(offer__in=offers_visible_to(request.user).values("pk")), pk=pk
+    )
+    if not test.protocol:
+        raise Http404
+    return FileResponse(
+        test.protocol.open("rb"),
+        as_attachment=True,
+        filename=f"protocol-{test.offer_id}-{test.pk}.pdf",
+        content_type="application/pdf",
+    )
+
+
+# --- corporate requirements ----------------------------------------------------------------
+
+
+@role_required(Role.REVIEWER)
+def requirement_list(request):
+    requirements = selectors.requirements_visible_to(request.user).order_by(
+        "corporation__short_name", "code"
+    )
+    show = request.GET.get("show", "active")
+    if show == "active":
+        requirements = requirements.filter(active=True)
+    elif show == "inactive":
+        requirements = requirements.filter(active=False)
+    search = request.GET.get("search", "").strip()
+    if search:
+        requirements = requirements.filter(Q(code__icontains=search) | Q(title__icontains=search))
+    return render(
+        request,
+        "certification/requirement_list.html",
+        {"requirements": requirements, "show": show, "search": search},
+    )
+
+
+def _requirement_form_page(request, requirement=None):
+    if request.method == "POST":
+        form = RequirementForm(request.POST)
+        if form.is_valid():
+            try:
+                services.requirement_save(
+                    user=request.user, requirement=requirement, **form.cleaned_data
+                )
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            except RoleNotAllowed as exc:
+                raise PermissionDenied(str(exc.message)) from exc
+            else:
+                messages.success(request, _("The requirement is saved."))
+                return redirect("certification:requirement-list")
+    elif requirement is not None:
+        form = RequirementForm(
+            initial={
+                "code": requirement.code,
+                "title": requirement.title,
+                "categories": ", ".join(requirement.categories),
+                "active": requirement.active,
+            }
+        )
+    else:
+        form = RequirementForm()
+    return render(
+        request,
+        "certification/requirement_form.html",
+        {"form": form, "requirement": requirement},
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@role_required(Role.REVIEWER)
+def requirement_create(request):
+    if scope_of(request.user).is_admin:
+        messages.info(request, _("Administrators keep requirements in the admin site."))
+        return redirect("admin:certification_requirement_add")
+    return _requirement_form_page(request)
+
+
+@role_required(Role.REVIEWER)
+def requirement_edit(request, pk):
+    requirement = get_object_or_404(selectors.requirements_visible_to(request.user), pk=pk)
+    return _requirement_form_page(request, requirement)
+
+
+@require_POST
+@role_required(Role.REVIEWER)
+def requirement_toggle(request, pk):
+    requirement = get_object_or_404(selectors.requirements_visible_to(request.user), pk=pk)
+    active = request.POST.get("active") == "1"
+    services.requirement_set_active(requirement_id=requirement.pk, user=request.user, active=active)
+    messages.success(
+        request,
+        _("Requirement %(code)s is active again.") % {"code": requirement.code}
+        if active
+        else _("Requirement %(code)s is deactivated.") % {"code": requirement.code},
+    )
+    return redirect("certification:requirement-list")
+
+
+# --- certification officers ---------------------------------------------------------------
+
+
+@role_required(Role.OFFICER)
+def officer_queue(request):
+    offers = list(selectors.officer_queue(request.user))
+    today = timezone.localdate()
+    by_supplier = {}
+    for offer in offers:
+        offer.days_waiting = (timezone.now() - offer.status_changed).days
+        offer.usable = [
+            c
+            for c in offer.certificates.all()
+            if c.is_valid_on(today)
+            and c.body_id == offer.roadmap.corporation.required_body_id
+            and c.supplier_id == offer.supplier_id
+        ]
+        by_supplier.setdefault(offer.supplier, []).append(offer)
+    return render(
+        request,
+        "certification/officer_queue.html",
+        {"groups": list(by_supplier.items()), "count": len(offers)},
+    )
+
+
+@require_POST
+@role_required(Role.OFFICER)
+def certify(request, pk):
+    """The officer certifies one tested offer with a certificate that covers it."""
+    offer = get_object_or_404(offers_visible_to(request.user), pk=pk)
+    form = CommentForm(request.POST)
+    form.is_valid()
+    done = _transition(
+        request,
+        form,
+        offer=offer,
+        action="certify",
+        comment=form.cleaned_data.get("comment", ""),
+        data={"certificate": request.POST.get("certificate", "")},
+    )
+    if done:
+        messages.success(request, _("“%(offer)s” is certified.") % {"offer": offer.name})
+    elif done is False:
+        for error in form.non_field_errors():
+            messages.error(request, error)
+        for field in form.errors:
+            if field != "__all__":
+                for error in form.errors[field]:
+                    messages.error(request, error)
+    return redirect("certification:officer-queue")
+
+
+@login_required
+def certificate_list(request):
+    base = selectors.certificate_list(request.user)
+    filterset = CertificateFilterSet(request.GET or None, queryset=base)
+    rows = filterset.qs if filterset.is_bound and filterset.is_valid() else base
+    page, size = _page(request, rows)
+    return render(
+        request,
+        "certification/certificate_list.html",
+        {
+            "page": page,
+            "page_size": size,
+            "page_sizes": PAGE_SIZES,
+            "filter": filterset,
+            "statuses": CertificateStatus.choices,
+            "query": _query_without(request, "page"),
+            "can_issue": has_role(request.user, Role.OFFICER),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@login_required
+def certificate_detail(request, pk):
+    certificate = get_object_or_404(
+        selectors.certificates_visible_to(request.user).select_related("issued_by", "renews"),
+        pk=pk,
+    )
+    is_officer = has_role(request.user, Role.OFFICER)
+    entries = certificate.register_entries.select_related("corporation", "offer").order_by(
+        "corporation__short_name", "number"
+    )
+    return render(
+        request,
+        "certification/certificate_detail.html",
+        {
+            "certificate": certificate,
+            "offers": Offer.objects.filter(certificates=certificate)
+            .select_related("roadmap__corporation")
+            .order_by("id"),
+            "entries": entries,
+            "is_officer": is_officer,
+            "status_form": CertificateStatusForm(),
+            "scan_form": ScanForm(),
+            "renewal": getattr(certificate, "renewed_by", None),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+def _issue_choices(user):
+    offers = (
+        offers_visible_to(user)
+        .filter(status__in=[OfferStatus.TESTED, OfferStatus.CERTIFIED, OfferStatus.REGISTERED])
+        .order_by("supplier__name", "name", "id")
+    )
+    suppliers = suppliers_visible_to(user).filter(pk__in=offers.values("supplier_id"))
+    return suppliers.order_by("name"), offers
+
+
+@role_required(Role.OFFICER)
+def certificate_issue(request):
+    suppliers, offers = _issue_choices(request.user)
+    if request.method == "POST":
+        form = CertificateIssueForm(request.POST, request.FILES, suppliers=suppliers, offers=offers)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                certificate = services.certificate_issue(
+                    user=request.user,
+                    number=data["number"],
+                    supplier=data["supplier"],
+                    offers=list(data["offers"]),
+                    issued_on=data["issued_on"],
+                    valid_until=data["valid_until"],
+                    scan=data.get("scan"),
+                )
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            except RoleNotAllowed as exc:
+                raise PermissionDenied(str(exc.message)) from exc
+            else:
+                messages.success(
+                    request, _("Certificate %(number)s is issued.") % {"number": certificate.number}
+                )
+                if data.get("certify_now"):
+                    _certify_covered(request, certificate)
+                return redirect("certification:certificate-detail", pk=certificate.pk)
+    else:
+        initial = {"issued_on": timezone.localdate()}
+        if request.GET.get("supplier"):
+            initial["supplier"] = request.GET.get("supplier")
+        if request.GET.getlist("offers"):
+            initial["offers"] = request.GET.getlist("offers")
+        form = CertificateIssueForm(initial=initial, suppliers=suppliers, offers=offers)
+    return render(
+        request,
+        "certification/certificate_form.html",
+        {"form": form, "title": _("Issue a certificate of compliance")},
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+def _certify_covered(request, certificate):
+    done, refused = services.certificate_certify_offers(
+        certificate_id=certificate.pk, user=request.user
+    )
+    if done:
+        messages.success(
+            request,
+            _("Certified: %(offers)s.") % {"offers": ", ".join(o.name for o in done)},
+        )
+    for offer, reason in refused:
+        messages.error(
+            request,
+            _("“%(offer)s” is not certified: %(reason)s") % {"offer": offer.name, "reason": reason},
+        )
+
+
+@require_POST
+@role_required(Role.OFFICER)
+def certificate_certify(request, pk):
+    certificate = get_object_or_404(selectors.certificate_list(request.user), pk=pk)
+    _certify_covered(request, certificate)
+    return redirect("certification:certificate-detail", pk=certificate.pk)
+
+
+@require_POST
+@role_required(Role.OFFICER)
+def certificate_status(request, pk, status):
+    statuses = {
+        "suspend": CertificateStatus.SUSPENDED,
+        "revoke": CertificateStatus.REVOKED,
+        "reinstate": CertificateStatus.VALID,
+    }
+    if status not in statuses:
+        raise Http404
+    certificate = get_object_or_404(selectors.certificate_list(request.user), pk=pk)
+    form = CertificateStatusForm(request.POST)
+    form.is_valid()
+    try:
+        services.certificate_set_status(
+            certificate_id=certificate.pk,
+            user=request.user,
+            status=statuses[status],
+            reason=form.cleaned_data.get("reason", ""),
+        )
+    except ValidationError as exc:
+        for messages_ in django_validation_detail(exc).values():
+            for message in messages_:
+                messages.error(request, message)
+    except TransitionNotAllowed as exc:
+        messages.error(request, str(exc.message))
+    except RoleNotAllowed as exc:
+        raise PermissionDenied(str(exc.message)) from exc
+    else:
+        messages.success(
+            request,
+            {
+                "suspend": _("Certificate %(number)s is suspended."),
+                "revoke": _("Certificate %(number)s is revoked."),
+                "reinstate": _("Certificate %(number)s is valid again."),
+            }[status]
+            % {"number": certificate.number},
+        )
+    return redirect("certification:certificate-detail", pk=certificate.pk)
+
+
+@role_required(Role.OFFICER)
+def certificate_renew(request, pk):
+    old = get_object_or_404(selectors.certificate_list(request.user), pk=pk)
+    if request.method == "POST":
+        form = CertificateRenewForm(request.POST, request.FILES)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                new = services.certificate_renew(
+                    certificate_id=old.pk,
+                    user=request.user,
+                    number=data["number"],
+                    issued_on=data["issued_on"],
+                    valid_until=data["valid_until"],
+                    scan=data.get("scan"),
+                )
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            except TransitionNotAllowed as exc:
+                messages.error(request, str(exc.message))
+                return redirect("certification:certificate-detail", pk=old.pk)
+            except RoleNotAllowed as exc:
+                raise PermissionDenied(str(exc.message)) from exc
+            else:
+                messages.success(
+                    request,
+                    _("Certificate %(new)s renews %(old)s.")
+                    % {"new": new.number, "old": old.number},
+                )
+                return redirect("certification:certificate-detail", pk=new.pk)
+    else:
+        form = CertificateRenewForm(
+            initial={"issued_on": timezone.localdate(), "valid_until": None}
+        )
+    return render(
+        request,
+        "certification/certificate_form.html",
+        {
+            "form": form,
+            "title": _("Renew certificate %(number)s") % {"number": old.number},
+            "renews": old,
+        },
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@login_required
+def certificate_scan(request, pk):
+    """GET: the scan for whoever sees the certificate; POST: the officer uploads it."""
+    certificate = get_object_or_404(selectors.certificate_list(request.user), pk=pk)
+    if request.method == "POST":
+        if not has_role(request.user, Role.OFFICER):
+            raise PermissionDenied
+        form = ScanForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                services.certificate_attach_scan(
+                    certificate_id=certificate.pk, user=request.user, scan=form.cleaned_data["scan"]
+                )
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                messages.success(request, _("The scan is attached."))
+                return redirect("certification:certificate-detail", pk=certificate.pk)
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("certification:certificate-detail", pk=certificate.pk)
+    if not certificate.scan:
+        raise Http404
+    return FileResponse(
+        certificate.scan.open("rb"),
+        as_attachment=True,
+        filename=f"certificate-{certificate.pk}.pdf",
+        content_type="application/pdf",
+    )
+
+
+# --- register of permitted products --------------------------------------------------------
+
+EXPORT_COLUMNS = (
+    ("corporation", _("Corporation")),
+    ("number", _("Entry number")),
+    ("product", _("Product")),
+    ("supplier", _("Supplier")),
+    ("region", _("Region")),
+    ("okpd2", _("OKPD2 code")),
+    ("certificate", _("Certificate")),
+    ("valid_until", _("Valid until")),
+    ("included_on", _("Included on")),
+    ("excluded_on", _("Excluded on")),
+    ("reason", _("Exclusion reason")),
+)
+
+
+def _export_row(entry):
+    certificate = entry.certificate
+    return [
+        entry.corporation.short_name,
+        entry.number,
+        entry.offer.name,
+        entry.supplier.name,
+        entry.supplier.region.code,
+        entry.okpd2,
+        f"{certificate.body} № {certificate.number}" if certificate else "",
+        certificate.valid_until if certificate else None,
+        entry.included_on,
+        entry.excluded_on,
+        entry.exclusion_reason,
+    ]
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _export_csv(rows):
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield "\ufeff"
+        yield writer.writerow([str(label) for _name, label in EXPORT_COLUMNS])
+        for entry in rows.iterator(chunk_size=2000):
+            yield writer.writerow(
+                "" if v is None else (v.isoformat() if hasattr(v, "isoformat") else v)
+                for v in _export_row(entry)
+            )
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="register.csv"'
+    return response
+
+
+def _export_xlsx(rows):
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=str(_("Register"))[:31])
+    sheet.append([str(label) for _name, label in EXPORT_COLUMNS])
+    for entry in rows.iterator(chunk_size=2000):
+        sheet.append(_export_row(entry))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = HttpResponse(
+        buffer.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = 'attachment; filename="register.xlsx"'
+    return response
+
+
+@login_required
+def register(request):
+    base = selectors.register_list(request.user)
+    filterset = RegisterEntryFilterSet(request.GET or None, queryset=base)
+    rows = base
+    if filterset.is_bound:
+        rows = filterset.qs if filterset.is_valid() else base.none()
+    export = request.GET.get("export")
+    if export == "csv":
+        return _export_csv(rows)
+    if export == "xlsx":
+        return _export_xlsx(rows)
+    page, size = _page(request, rows, by_ids=True)
+    return render(
+        request,
+        "certification/register.html",
+        {
+            "page": page,
+            "page_size": size,
+            "page_sizes": PAGE_SIZES,
+            "filter": filterset,
+            "query": _query_without(request, "page", "export"),
+            "corporations": filterset.form.fields["corporation"].queryset,
+            "regions": Region.objects.order_by("code"),
+            "today": timezone.localdate(),
+        },
+    )

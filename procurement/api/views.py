@@ -1,0 +1,257 @@
+import datetime
+
+from django.http import Http404, HttpResponse
+from django.urls import reverse
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from roadmap_portal.api.permissions import RoleWritePermission
+from roadmap_portal.choices import Role
+from roadmap_portal.scope import scope_of
+from suppliers.selectors import suppliers_visible_to
+
+from .. import services
+from ..eligibility import evaluate
+from ..filtersets import BidFilterSet, ContractFilterSet, DemandFilterSet, TenderFilterSet
+from ..ocds.package import EXTENSION_DIR, EXTENSION_FILES, release_package
+from ..selectors import (
+    bids_visible_to,
+    contracts_visible_to,
+    demands_matching_supplier,
+    demands_visible_to,
+    tenders_visible_to,
+)
+from .serializers import (
+    BidSerializer,
+    ContractSerializer,
+    DemandSerializer,
+    EligibilitySerializer,
+    TenderAwardSerializer,
+    TenderSerializer,
+    TenderTransitionSerializer,
+)
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter(
+            "matching",
+            OpenApiTypes.BOOL,
+            description="Suppliers: only demands matching their offers' OKPD2 codes.",
+        )
+    ]
+)
+class DemandViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Needs published by corporations and subsidiaries (corporate reviewers create them)."""
+
+    serializer_class = DemandSerializer
+    permission_classes = [RoleWritePermission]
+    write_roles = (Role.REVIEWER,)
+    filterset_class = DemandFilterSet
+    ordering_fields = ["id", "deadline"]
+
+    def get_queryset(self):
+        qs = demands_visible_to(self.request.user).order_by("-id")
+        scope = scope_of(self.request.user)
+        matching = self.request.query_params.get("matching", "").lower() in ("1", "true", "yes")
+        if matching and scope.role == Role.SUPPLIER:
+            qs = demands_matching_supplier(qs, scope.supplier_id)
+        return qs
+
+    def perform_create(self, serializer):
+        serializer.instance = services.demand_create(
+            user=self.request.user, **serializer.validated_data
+        )
+
+
+class TenderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Tenders of corporations and subsidiaries; reviewers of the group create and move them."""
+
+    serializer_class = TenderSerializer
+    permission_classes = [RoleWritePermission]
+    write_roles = (Role.REVIEWER,)
+    filterset_class = TenderFilterSet
+    ordering_fields = ["id", "deadline", "published_on"]
+
+    def get_queryset(self):
+        return tenders_visible_to(self.request.user).order_by("-published_on", "-id")
+
+    def perform_create(self, serializer):
+        serializer.instance = services.tender_create(
+            user=self.request.user, **serializer.validated_data
+        )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("supplier", OpenApiTypes.INT, required=True, description="Supplier id")
+        ],
+        responses=EligibilitySerializer,
+    )
+    @action(detail=True, methods=["get"])
+    def eligibility(self, request, pk=None):
+        """The five checks of PRODUCT.md section 5 for a supplier, each with its reason."""
+        tender = self.get_object()
+        raw = request.query_params.get("supplier")
+        if not raw or not str(raw).isdigit():
+            raise ValidationError({"supplier": _("Give the supplier's id: ?supplier=ID.")})
+        supplier = suppliers_visible_to(request.user).filter(pk=int(raw)).first()
+        if supplier is None:
+            raise Http404
+        return Response(evaluate(tender=tender, supplier=supplier).as_dict())
+
+    @extend_schema(request=TenderTransitionSerializer, responses=TenderSerializer)
+    @action(detail=True, methods=["post"])
+    def transition(self, request, pk=None):
+        """Open, close or cancel the tender (409 when not allowed from its status)."""
+        serializer = TenderTransitionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        tender = services.tender_transition(
+            user=request.user,
+            tender_id=self.get_object().pk,
+            action=serializer.validated_data["action"],
+        )
+        return Response(TenderSerializer(tender).data)
+
+    @extend_schema(request=TenderAwardSerializer, responses={201: ContractSerializer})
+    @action(detail=True, methods=["post"])
+    def award(self, request, pk=None):
+        """Award the tender to a bid: the bid wins, the others lose, a contract is signed."""
+        serializer = TenderAwardSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        contract = services.tender_award(
+            user=request.user,
+            tender_id=self.get_object().pk,
+            bid_id=serializer.validated_data["bid"],
+            amount=serializer.validated_data.get("amount"),
+            signed_on=serializer.validated_data.get("signed_on"),
+            number=serializer.validated_data.get("number", ""),
+        )
+        return Response(ContractSerializer(contract).data, status=status.HTTP_201_CREATED)
+
+
+class BidViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Bids: suppliers see their own, reviewers those on their group's tenders.
+    A bid is accepted only when every eligibility check passes (400 lists the failed ones)."""
+
+    serializer_class = BidSerializer
+    permission_classes = [RoleWritePermission]
+    write_roles = (Role.SUPPLIER,)
+    filterset_class = BidFilterSet
+    ordering_fields = ["id", "created", "price"]
+
+    def get_queryset(self):
+        return (
+            bids_visible_to(self.request.user)
+            .prefetch_related("offers")
+            .order_by("-created", "-id")
+        )
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        supplier = data.get("supplier")
+        try:
+            bid = services.bid_create(
+                user=request.user,
+                tender_id=data["tender"].pk,
+                offer_ids=[o.pk for o in data["offers"]],
+                price=data["price"],
+                supplier_id=supplier.pk if supplier else None,
+            )
+        except services.NotEligible as exc:
+            return Response(
+                {
+                    "detail": _("The supplier is not eligible for this tender."),
+                    "eligible": False,
+                    "checks": [c.as_dict() for c in exc.eligibility.failed],
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        bid = self.get_queryset().get(pk=bid.pk)
+        return Response(self.get_serializer(bid).data, status=status.HTTP_201_CREATED)
+
+
+class ContractViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Contracts after tenders and direct purchases; reviewers record those of their group."""
+
+    serializer_class = ContractSerializer
+    permission_classes = [RoleWritePermission]
+    write_roles = (Role.REVIEWER,)
+    filterset_class = ContractFilterSet
+    ordering_fields = ["id", "signed_on", "amount"]
+
+    def get_queryset(self):
+        return contracts_visible_to(self.request.user).order_by("-signed_on", "-id")
+
+    def perform_create(self, serializer):
+        serializer.instance = services.contract_create(
+            user=self.request.user, **serializer.validated_data
+        )
+
+
+class OcdsReleasePackageView(APIView):
+    """Tenders, awards and contracts in your scope as an OCDS 1.1 release package."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "since",
+                OpenApiTypes.DATE,
+                description="Only processes changed on or after this date (YYYY-MM-DD).",
+            )
+        ],
+        responses=inline_serializer(
+            "OcdsReleasePackage",
+            fields={
+                "uri": serializers.URLField(),
+                "version": serializers.CharField(),
+                "publishedDate": serializers.DateTimeField(),
+                "publisher": serializers.DictField(),
+                "extensions": serializers.ListField(child=serializers.URLField()),
+                "releases": serializers.ListField(child=serializers.DictField()),
+            },
+        ),
+    )
+    def get(self, request):
+        since = None
+        raw = request.query_params.get("since")
+        if raw:
+            since = parse_date(raw) if len(raw) == 10 else None
+            if not isinstance(since, datetime.date):
+                raise ValidationError({"since": _("Give a date as YYYY-MM-DD.")})
+        package = release_package(
+            tenders=tenders_visible_to(request.user),
+            contracts=contracts_visible_to(request.user),
+            uri=request.build_absolute_uri(),
+            extension_url=request.build_absolute_uri(
+                reverse("ocds-extension", args=["extension.json"])
+            ),
+            since=since,
+        )
+        return Response(package)
+
+
+class OcdsExtensionFileView(APIView):
+    """The files of the portal's OCDS extension (public, so that standard tools can read them)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(responses={(200, "application/json"): OpenApiTypes.OBJECT})
+    def get(self, request, name):
+        if name not in EXTENSION_FILES:
+            raise Http404
+        return HttpResponse(
+            (EXTENSION_DIR / name).read_bytes(), content_type="application/json; charset=utf-8"
+        )

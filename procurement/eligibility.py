@@ -1,0 +1,491 @@
+"""Tender eligibility (PRODUCT.md section 5): the five checks, each with its reason.
+
+One evaluation serves one pair or many: ``evaluate_many`` loads what every pair needs
+in a fixed number of set-based queries (groups, regions, active roadmaps, offers in the
+tenders' categories, active register entries, certificates of those offers) and decides
+each pair in memory, so the number of queries does not grow with suppliers or tenders.
+"""
+
+from collections import defaultdict
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from functools import lru_cache
+from types import SimpleNamespace
+
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import get_language, gettext
+
+from certification.choices import CertificateStatus
+from certification.models import Certificate, RegisterEntry
+from roadmap_portal.choices import RoadmapStatus
+from roadmap_portal.models import Corporation, Region, Roadmap
+from suppliers.choices import OfferStatus, VerificationStatus
+from suppliers.models import Offer
+from suppliers.selectors import CORPORATE_STATUSES
+
+from .choices import TenderStatus
+
+VALID = CertificateStatus.VALID.value
+
+RULES = (
+    "supplier_verified",
+    "roadmap_active",
+    "registered_offer",
+    "certificate_valid",
+    "tender_open",
+)
+
+
+@dataclass(frozen=True)
+class Check:
+    rule: str
+    passed: bool
+    detail: str
+
+    def as_dict(self):
+        return {"rule": self.rule, "passed": self.passed, "detail": self.detail}
+
+
+@dataclass
+class Eligibility:
+    tender: object
+    supplier: object
+    checks: list
+    offers: list = field(default_factory=list)  # OfferFacts the supplier may bid with
+
+    @property
+    def eligible(self):
+        return all(c.passed for c in self.checks)
+
+    @property
+    def failed(self):
+        return [c for c in self.checks if not c.passed]
+
+    @property
+    def first_failure(self):
+        failed = self.failed
+        return failed[0] if failed else None
+
+    def as_dict(self):
+        return {"eligible": self.eligible, "checks": [c.as_dict() for c in self.checks]}
+
+
+# Reasons are written for thousands of pairs at once: translate and format each once.
+@lru_cache(maxsize=512)
+def _translated(message, language):
+    return gettext(message)
+
+
+# The language of the evaluation under way, read once per call of ``evaluate_many``.
+_language = ContextVar("eligibility_language", default=None)
+
+
+def _(message):
+    return _translated(message, _language.get() or get_language())
+
+
+@lru_cache(maxsize=4096)
+def _formatted_day(value, language):
+    return date_format(value, "SHORT_DATE_FORMAT")
+
+
+@dataclass(slots=True)
+class OfferFacts:
+    """What eligibility reads of an offer (loaded as rows: thousands at a time)."""
+
+    pk: int
+    name: str
+    okpd2: str
+    status: str
+    supplier_id: int
+    group_id: int
+    entry: object = None
+    covering: list = field(default_factory=list)
+    certificate: object = None
+
+    def get_status_display(self):
+        return OfferStatus(self.status).label
+
+
+@dataclass(slots=True)
+class CertificateFacts:
+    pk: int
+    number: str
+    body_id: int
+    supplier_id: int
+    status: str
+    issued_on: object
+    valid_until: object
+
+    def get_status_display(self):
+        return CertificateStatus(self.status).label
+
+
+def _day(value):
+    return _formatted_day(value, _language.get() or get_language())
+
+
+def _group_id(corporation):
+    return corporation.parent_id or corporation.pk
+
+
+def category_filter(categories, field_name="okpd2"):
+    """Q for an OKPD2 field under any of ``categories`` (prefix match)."""
+    q = Q(pk__in=[])
+    for category in categories:
+        q |= Q(**{f"{field_name}__startswith": category})
+    return q
+
+
+def evaluate_many(*, tenders, suppliers, on=None):
+    """Eligibility of every supplier for every tender: ``{(tender_id, supplier_id): Eligibility}``.
+
+    ``tenders`` is a list of tenders; ``suppliers`` a list or a queryset of suppliers.
+    """
+    on = on or timezone.localdate()
+    tenders = list(tenders)
+    suppliers = list(suppliers)
+    # The fetched ids, not the queryset as a subquery: repeated in several queries, the
+    # subquery misleads the planner's row estimates into nested loops.
+    supplier_filter = [s.pk for s in suppliers]
+    if not tenders or not suppliers:
+        return {}
+
+    group_ids = {_group_id(t.customer) for t in tenders}
+    groups = {
+        g.pk: g
+        for g in Corporation.objects.select_related("required_body").filter(pk__in=group_ids)
+    }
+    regions = {r.pk: r for r in Region.objects.filter(pk__in={s.region_id for s in suppliers})}
+    roadmaps = {
+        (r["region_id"], r["corporation_id"]): r["title"]
+        for r in Roadmap.objects.filter(
+            status=RoadmapStatus.ACTIVE,
+            corporation_id__in=group_ids,
+            region_id__in=list(regions),
+        )
+        # The latest roadmap of a pair names it.
+        .order_by("start_year", "id")
+        .values("region_id", "corporation_id", "title")
+    }
+    categories = sorted({c for t in tenders for c in t.categories})
+    offer_qs = Offer.objects.filter(
+        category_filter(categories),
+        supplier_id__in=supplier_filter,
+        roadmap__corporation_id__in=group_ids,
+        status__in=CORPORATE_STATUSES,
+    )
+    offers_by_supplier = defaultdict(list)
+    for row in offer_qs.values_list(
+        "id", "name", "okpd2", "status", "supplier_id", "roadmap__corporation_id"
+    ).order_by("id"):
+        offer = OfferFacts(*row)
+        offers_by_supplier[offer.supplier_id].append(offer)
+    offers = {o.pk: o for group in offers_by_supplier.values() for o in group}
+    # Entries and certificates are found by their own supplier and OKPD2 columns (no nested
+    # subquery); rows of offers not loaded above are skipped.
+    for offer_id, corporation_id, number, certificate_id in RegisterEntry.objects.filter(
+        category_filter(categories),
+        supplier_id__in=supplier_filter,
+        excluded_on__isnull=True,
+        corporation_id__in=group_ids,
+    ).values_list("offer_id", "corporation_id", "number", "certificate_id"):
+        offer = offers.get(offer_id)
+        if offer is not None and corporation_id == offer.group_id:
+            offer.entry = SimpleNamespace(number=number, certificate_id=certificate_id)
+    certificates = (
+        Certificate.objects.filter(
+            category_filter(categories, "offers__okpd2"), supplier_id__in=supplier_filter
+        )
+        .order_by("-valid_until", "-id")
+        .values_list(
+            "id",
+            "number",
+            "body_id",
+            "supplier_id",
+            "status",
+            "issued_on",
+            "valid_until",
+            "offers__id",
+        )
+    )
+    for *fields, covered_offer_id in certificates:
+        offer = offers.get(covered_offer_id)
+        if offer is not None:
+            offer.covering.append(CertificateFacts(*fields))
+
+    token = _language.set(get_language())
+    try:
+        return _decide(tenders, suppliers, groups, regions, roadmaps, offers_by_supplier, on)
+    finally:
+        _language.reset(token)
+
+
+def _decide(tenders, suppliers, groups, regions, roadmaps, offers_by_supplier, on):
+    results = {}
+    for tender in tenders:
+        group = groups[_group_id(tender.customer)]
+        for supplier in suppliers:
+            candidates = [
+                o
+                for o in offers_by_supplier.get(supplier.pk, ())
+                if o.group_id == group.pk and any(o.okpd2.startswith(c) for c in tender.categories)
+            ]
+            results[(tender.pk, supplier.pk)] = _evaluate(
+                tender=tender,
+                supplier=supplier,
+                group=group,
+                region=regions.get(supplier.region_id),
+                roadmap_title=roadmaps.get((supplier.region_id, group.pk)),
+                candidates=candidates,
+                on=on,
+            )
+    return results
+
+
+def evaluate(*, tender, supplier, on=None):
+    """Eligibility of one supplier for one tender."""
+    return evaluate_many(tenders=[tender], suppliers=[supplier], on=on)[(tender.pk, supplier.pk)]
+
+
+def _evaluate(*, tender, supplier, group, region, roadmap_title, candidates, on):
+    checks = [
+        _supplier_verified(supplier),
+        _roadmap_active(region, group, roadmap_title),
+    ]
+    registered = [
+        o for o in candidates if o.status == OfferStatus.REGISTERED and o.entry is not None
+    ]
+    checks.append(_registered_offer(tender, group, candidates, registered))
+    certificate_check, usable = _certificate_valid(
+        tender, group, supplier, candidates, registered, on
+    )
+    checks.append(certificate_check)
+    checks.append(_tender_open(tender, on))
+    return Eligibility(
+        tender=tender,
+        supplier=supplier,
+        checks=checks,
+        offers=usable if registered else [],
+    )
+
+
+def _supplier_verified(supplier):
+    if supplier.verification_status == VerificationStatus.VERIFIED:
+        return Check(
+            "supplier_verified", True, _("%(name)s is verified.") % {"name": supplier.name}
+        )
+    return Check(
+        "supplier_verified",
+        False,
+        _("%(name)s is not verified (status: %(status)s).")
+        % {"name": supplier.name, "status": supplier.get_verification_status_display()},
+    )
+
+
+def _roadmap_active(region, group, title):
+    names = {"region": region, "group": group.short_name}
+    if title:
+        return Check(
+            "roadmap_active",
+            True,
+            _("The active roadmap “%(title)s” links %(region)s with %(group)s.")
+            % {**names, "title": title},
+        )
+    return Check(
+        "roadmap_active",
+        False,
+        _("No active roadmap links %(region)s with the %(group)s group.") % names,
+    )
+
+
+def _registered_offer(tender, group, candidates, registered):
+    categories = ", ".join(tender.categories)
+    if registered:
+        offer = registered[0]
+        detail = _(
+            "“%(offer)s” (OKPD2 %(code)s) is in the %(group)s register, entry № %(number)s."
+        ) % {
+            "offer": offer.name,
+            "code": offer.okpd2,
+            "group": group.short_name,
+            "number": offer.entry.number,
+        }
+        if len(registered) > 1:
+            detail += " " + _("%(count)s more registered offers qualify.") % {
+                "count": len(registered) - 1
+            }
+        return Check("registered_offer", True, detail)
+    if candidates:
+        offer = candidates[0]
+        return Check(
+            "registered_offer",
+            False,
+            _(
+                "No offer in categories %(categories)s is in the %(group)s register; "
+                "“%(offer)s” (OKPD2 %(code)s) is at the stage “%(status)s”."
+            )
+            % {
+                "categories": categories,
+                "group": group.short_name,
+                "offer": offer.name,
+                "code": offer.okpd2,
+                "status": offer.get_status_display(),
+            },
+        )
+    return Check(
+        "registered_offer",
+        False,
+        _("The supplier has no offer to %(group)s in categories %(categories)s.")
+        % {"group": group.short_name, "categories": categories},
+    )
+
+
+def _usable_certificate(offer, group, supplier, deadline, on):
+    """The certificate that keeps ``offer`` valid through ``deadline``: the register entry's
+    certificate when it does, else the longest-valid other one."""
+    entry_certificate_id = offer.entry.certificate_id if offer.entry else None
+    found = None
+    for certificate in offer.covering:  # latest expiry first
+        if (
+            certificate.body_id == group.required_body_id
+            and certificate.supplier_id == supplier.pk
+            and certificate.status == VALID
+            and certificate.issued_on <= on
+            and certificate.valid_until >= deadline
+        ):
+            if certificate.pk == entry_certificate_id:
+                return certificate
+            found = found or certificate
+    return found
+
+
+def _certificate_valid(tender, group, supplier, candidates, registered, on):
+    """(check, offers usable for a bid). Looks at registered offers, or at the candidates
+    still in the pipeline when none is registered."""
+    deadline = tender.deadline
+    offers = registered or candidates
+    if group.required_body_id is None:
+        return (
+            Check(
+                "certificate_valid",
+                True,
+                _("%(group)s requires no certificate of compliance.") % {"group": group.short_name},
+            ),
+            list(registered),
+        )
+    body = group.required_body.short_name
+    usable = []
+    for offer in offers:
+        certificate = _usable_certificate(offer, group, supplier, deadline, on)
+        if certificate is not None:
+            offer.certificate = certificate
+            usable.append(offer)
+    if usable:
+        offer = usable[0]
+        return (
+            Check(
+                "certificate_valid",
+                True,
+                _(
+                    "Certificate № %(number)s of %(body)s for “%(offer)s” is valid until "
+                    "%(until)s, through the deadline %(deadline)s."
+                )
+                % {
+                    "number": offer.certificate.number,
+                    "body": body,
+                    "offer": offer.name,
+                    "until": _day(offer.certificate.valid_until),
+                    "deadline": _day(deadline),
+                },
+            ),
+            usable,
+        )
+    return Check(
+        "certificate_valid", False, _certificate_problem(offers, group, deadline, body)
+    ), []
+
+
+def _certificate_problem(offers, group, deadline, body):
+    of_body = [
+        (offer, c)
+        for offer in offers
+        for c in offer.covering
+        if c.body_id == group.required_body_id
+    ]
+    if not of_body:
+        if not offers:
+            return _("No offer to check: no certificate of %(body)s applies.") % {"body": body}
+        return _("No certificate of %(body)s covers “%(offer)s”.") % {
+            "body": body,
+            "offer": offers[0].name,
+        }
+    offer, certificate = max(of_body, key=lambda pair: pair[1].valid_until)
+    names = {
+        "number": certificate.number,
+        "offer": offer.name,
+        "until": _day(certificate.valid_until),
+        "deadline": _day(deadline),
+    }
+    if certificate.status != CertificateStatus.VALID:
+        return _("Certificate № %(number)s for “%(offer)s” is %(status)s.") % {
+            **names,
+            "status": certificate.get_status_display().lower(),
+        }
+    if certificate.valid_until < deadline:
+        return (
+            _(
+                "Certificate № %(number)s for “%(offer)s” expires on %(until)s, "
+                "before the deadline %(deadline)s."
+            )
+            % names
+        )
+    return _("Certificate № %(number)s for “%(offer)s” is not yet in force.") % names
+
+
+def _tender_open(tender, on):
+    names = {"deadline": _day(tender.deadline)}
+    if tender.status != TenderStatus.OPEN:
+        return Check(
+            "tender_open",
+            False,
+            _("The tender is %(status)s, not open for bids.")
+            % {"status": tender.get_status_display().lower()},
+        )
+    if on > tender.deadline:
+        return Check(
+            "tender_open", False, _("The submission deadline %(deadline)s has passed.") % names
+        )
+    return Check("tender_open", True, _("The tender is open until %(deadline)s.") % names)
+
+
+def candidate_suppliers(tender, suppliers):
+    """Of ``suppliers``, those with an offer to the tender's group in its categories:
+    every other supplier fails at least two checks and is neither eligible nor a near miss."""
+    group_id = _group_id(tender.customer)
+    offers = Offer.objects.filter(
+        category_filter(tender.categories),
+        roadmap__corporation_id=group_id,
+        status__in=CORPORATE_STATUSES,
+    )
+    return suppliers.filter(pk__in=offers.values("supplier_id"))
+
+
+def suppliers_for_tender(tender, suppliers):
+    """(eligible, near misses) among ``suppliers`` (a scoped queryset): a near miss fails
+    exactly one check. Both lists are of Eligibility, ordered by supplier name."""
+    candidates = candidate_suppliers(tender, suppliers).select_related(None).order_by("name", "id")
+    results = evaluate_many(tenders=[tender], suppliers=candidates)
+    ordered = sorted(results.values(), key=lambda e: (e.supplier.name, e.supplier.pk))
+    eligible = [e for e in ordered if e.eligible]
+    near = [e for e in ordered if len(e.failed) == 1]
+    return eligible, near
+
+
+def tenders_for_supplier(supplier, tenders):
+    """Eligibility of ``supplier`` for each of ``tenders``, in the tenders' order."""
+    tenders = list(tenders)
+    results = evaluate_many(tenders=tenders, suppliers=[supplier])
+    return [results[(t.pk, supplier.pk)] for t in tenders]

@@ -1,0 +1,321 @@
+"""Tenders, awards and contracts as an OCDS 1.1 release package.
+
+One ``ocid`` per tender (``OCDS_OCID_PREFIX`` + ``tender-<id>``); a contract signed
+without a tender (a direct purchase) is a contracting process of its own
+(``contract-<id>``). Register entries and pipeline stages go under ``roadmapPortal``
+objects, defined by the extension in ``procurement/ocds/extension``.
+"""
+
+import datetime
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.utils import timezone
+
+from certification.models import RegisterEntry
+from suppliers.models import Offer
+
+from ..choices import TenderStatus
+from ..models import Bid, Contract
+
+EXTENSION_DIR = Path(__file__).resolve().parent / "extension"
+EXTENSION_FILES = ("extension.json", "release-schema.json")
+
+# The portal's tender status -> the closed tenderStatus codelist of OCDS 1.1.
+TENDER_STATUS = {
+    TenderStatus.ANNOUNCED: "planned",
+    TenderStatus.OPEN: "active",
+    TenderStatus.CLOSED: "active",
+    TenderStatus.AWARDED: "complete",
+    TenderStatus.CANCELLED: "cancelled",
+}
+# OKPD2 (OK 034-2014) is "OKPD" in the itemClassificationScheme codelist.
+CLASSIFICATION_SCHEME = "OKPD"
+CURRENCY = "RUB"
+
+
+def ocid_for_tender(tender_id):
+    return f"{settings.OCDS_OCID_PREFIX}tender-{tender_id}"
+
+
+def ocid_for_direct_contract(contract_id):
+    return f"{settings.OCDS_OCID_PREFIX}contract-{contract_id}"
+
+
+def _amount(value):
+    """A JSON number for a Decimal amount: an integer when whole, else the exact decimal
+    rendered through float (kopecks survive for any amount under 10^13 rubles)."""
+    value = Decimal(value)
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _value(amount):
+    return {"amount": _amount(amount), "currency": CURRENCY}
+
+
+def _start_of(day):
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min)).isoformat()
+
+
+def _end_of(day):
+    return timezone.make_aware(
+        datetime.datetime.combine(day, datetime.time(23, 59, 59))
+    ).isoformat()
+
+
+def _stamp(moment):
+    return timezone.localtime(moment).isoformat(timespec="seconds")
+
+
+def _org_id(inn):
+    return f"RU-INN-{inn}"
+
+
+class _Parties:
+    """The parties of one release, each once, with the union of their roles."""
+
+    def __init__(self):
+        self._parties = {}
+
+    def add(self, party_id, name, role, *, inn, extra=None):
+        party = self._parties.get(party_id)
+        if party is None:
+            party = {
+                "id": party_id,
+                "name": name,
+                "identifier": {"scheme": "RU-INN", "id": inn, "legalName": name},
+                "roles": [],
+            }
+            if extra:
+                party.update(extra)
+            self._parties[party_id] = party
+        if role not in party["roles"]:
+            party["roles"].append(role)
+        return {"id": party_id, "name": name}
+
+    def corporation(self, corporation, role):
+        return self.add(_org_id(corporation.inn), corporation.name, role, inn=corporation.inn)
+
+    def supplier(self, supplier, role):
+        extra = {
+            "address": {"region": supplier.region.name, "countryName": "Russia"},
+            "roadmapPortal": {
+                "region": supplier.region.code,
+                "verificationStatus": supplier.verification_status,
+            },
+        }
+        return self.add(_org_id(supplier.inn), supplier.name, role, inn=supplier.inn, extra=extra)
+
+    def as_list(self):
+        return list(self._parties.values())
+
+
+def _offer_item(offer):
+    item = {
+        "id": f"offer-{offer.pk}",
+        "description": offer.name,
+        "classification": {"scheme": CLASSIFICATION_SCHEME, "id": offer.okpd2},
+        "roadmapPortal": {"offerId": offer.pk, "pipelineStage": offer.status},
+    }
+    if offer.unit:
+        item["unit"] = {"name": offer.unit}
+    entries = offer.active_entries
+    if entries:
+        entry = entries[0]
+        record = {
+            "number": entry.number,
+            "includedOn": entry.included_on.isoformat(),
+            "excludedOn": None,
+            "certificate": None,
+        }
+        if entry.certificate is not None:
+            record["certificate"] = {
+                "number": entry.certificate.number,
+                "body": entry.certificate.body.short_name,
+                "validUntil": entry.certificate.valid_until.isoformat(),
+                "status": entry.certificate.status,
+            }
+        item["roadmapPortal"]["registerEntry"] = record
+    return item
+
+
+def _award_and_contract(contract, parties, ocid_award_prefix):
+    supplier_ref = parties.supplier(contract.supplier, "supplier")
+    award_id = f"{ocid_award_prefix}award-{contract.pk}"
+    award = {
+        "id": award_id,
+        "status": "active",
+        "date": _start_of(contract.signed_on),
+        "value": _value(contract.amount),
+        "suppliers": [supplier_ref],
+    }
+    if contract.bid_id and contract.bid is not None:
+        items = [_offer_item(o) for o in contract.bid.offers.all()]
+        if items:
+            award["items"] = items
+    if contract.subject:
+        award["title"] = contract.subject
+    record = {
+        "id": f"contract-{contract.pk}",
+        "awardID": award_id,
+        "status": "active",
+        "value": _value(contract.amount),
+        "dateSigned": _start_of(contract.signed_on),
+    }
+    if contract.number:
+        record["title"] = contract.number
+    if contract.subject:
+        record["description"] = contract.subject
+    return award, record
+
+
+def _offers_prefetch(prefix):
+    return Prefetch(
+        f"{prefix}offers",
+        queryset=Offer.objects.order_by("id").prefetch_related(
+            Prefetch(
+                "register_entries",
+                queryset=RegisterEntry.objects.filter(excluded_on__isnull=True)
+                .select_related("certificate", "certificate__body")
+                .order_by("-included_on", "-id"),
+                to_attr="active_entries",
+            )
+        ),
+    )
+
+
+def tender_release(tender):
+    ocid = ocid_for_tender(tender.pk)
+    parties = _Parties()
+    buyer = parties.corporation(tender.customer, "buyer")
+    bids = list(tender.bids.all())
+    contracts = list(tender.contracts.all())
+    tenderers = [parties.supplier(bid.supplier, "tenderer") for bid in bids]
+    section = {
+        "id": str(tender.pk),
+        "title": tender.title,
+        "status": TENDER_STATUS[tender.status],
+        "procurementMethod": "open",
+        "mainProcurementCategory": "goods",
+        "value": _value(tender.estimated_value),
+        "tenderPeriod": {
+            "startDate": _start_of(tender.published_on),
+            "endDate": _end_of(tender.deadline),
+        },
+        "items": [
+            {
+                "id": str(n),
+                "description": tender.title,
+                "classification": {"scheme": CLASSIFICATION_SCHEME, "id": category},
+            }
+            for n, category in enumerate(tender.categories, start=1)
+        ],
+        "numberOfTenderers": len(bids),
+        "roadmapPortal": {
+            "number": tender.number,
+            "portalStatus": tender.status,
+            "categories": list(dict.fromkeys(tender.categories)),
+        },
+    }
+    if tender.description:
+        section["description"] = tender.description
+    if tenderers:
+        section["tenderers"] = tenderers
+    awards, records = [], []
+    for contract in contracts:
+        award, record = _award_and_contract(contract, parties, "")
+        awards.append(award)
+        records.append(record)
+    tag = ["tenderCancellation"] if tender.status == TenderStatus.CANCELLED else ["tender"]
+    if awards:
+        tag += ["award", "contract"]
+    moments = [tender.updated, *(c.updated for c in contracts)]
+    updated = max(moments)
+    release = {
+        "ocid": ocid,
+        "id": f"{ocid}-{updated:%Y%m%dT%H%M%S%f}",
+        "date": _stamp(updated),
+        "tag": tag,
+        "initiationType": "tender",
+        "language": "ru",
+        "buyer": buyer,
+        "tender": section,
+    }
+    if awards:
+        release["awards"] = awards
+        release["contracts"] = records
+    release["parties"] = parties.as_list()
+    return release
+
+
+def direct_contract_release(contract):
+    ocid = ocid_for_direct_contract(contract.pk)
+    parties = _Parties()
+    buyer = parties.corporation(contract.customer, "buyer")
+    award, record = _award_and_contract(contract, parties, "")
+    return {
+        "ocid": ocid,
+        "id": f"{ocid}-{contract.updated:%Y%m%dT%H%M%S%f}",
+        "date": _stamp(contract.updated),
+        "tag": ["award", "contract"],
+        "initiationType": "tender",
+        "language": "ru",
+        "buyer": buyer,
+        "tender": {
+            "id": f"direct-{contract.pk}",
+            "status": "complete",
+            "procurementMethod": "direct",
+            "mainProcurementCategory": "goods",
+        },
+        "awards": [award],
+        "contracts": [record],
+        "parties": parties.as_list(),
+    }
+
+
+def releases_querysets(*, tenders, contracts, since=None):
+    """The tenders and direct contracts to publish, with everything a release reads
+    prefetched: a fixed number of queries however many there are."""
+    contract_related = ("supplier", "supplier__region", "customer", "bid")
+    tenders = tenders.select_related("customer").prefetch_related(
+        Prefetch(
+            "bids",
+            queryset=Bid.objects.select_related("supplier", "supplier__region").order_by("id"),
+        ),
+        Prefetch(
+            "contracts",
+            queryset=Contract.objects.select_related(*contract_related)
+            .prefetch_related(_offers_prefetch("bid__"))
+            .order_by("id"),
+        ),
+    )
+    direct = (
+        contracts.filter(tender__isnull=True)
+        .select_related(*contract_related)
+        .prefetch_related(_offers_prefetch("bid__"))
+    )
+    if since is not None:
+        changed_contract = Contract.objects.filter(
+            tender_id=OuterRef("pk"), updated__date__gte=since
+        )
+        tenders = tenders.filter(Q(updated__date__gte=since) | Q(Exists(changed_contract)))
+        direct = direct.filter(updated__date__gte=since)
+    return tenders.order_by("id"), direct.order_by("id")
+
+
+def release_package(*, tenders, contracts, uri, extension_url, since=None):
+    """The release package of ``tenders`` and the direct contracts among ``contracts``
+    (both scoped querysets), optionally only what changed on or after ``since``."""
+    tenders, direct = releases_querysets(tenders=tenders, contracts=contracts, since=since)
+    releases = [tender_release(t) for t in tenders]
+    releases += [direct_contract_release(c) for c in direct]
+    return {
+        "uri": uri,
+        "version": "1.1",
+        "publishedDate": _stamp(timezone.now()),
+        "publisher": {"name": settings.OCDS_PUBLISHER_NAME},
+        "extensions": [extension_url],
+        "releases": releases,
+    }

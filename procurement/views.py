@@ -1,0 +1,382 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from roadmap_portal.choices import Role
+from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
+from roadmap_portal.scope import scope_of
+from suppliers.models import Offer, Supplier
+from suppliers.selectors import offers_visible_to, suppliers_visible_to
+
+from . import services, workflow
+from .choices import BidStatus, TenderStatus
+from .eligibility import evaluate, suppliers_for_tender, tenders_for_supplier
+from .filtersets import BidFilterSet, ContractFilterSet, DemandFilterSet, TenderFilterSet
+from .forms import BidForm, ContractForm, DemandForm, TenderForm, add_service_errors, style_form
+from .selectors import (
+    bids_visible_to,
+    contracts_visible_to,
+    demand_coverage,
+    demands_matching_supplier,
+    demands_visible_to,
+    tenders_visible_to,
+)
+
+PAGE_SIZE = 25
+
+
+def _page(request, queryset):
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _query_without_page(request):
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def _require(user, *roles):
+    scope = scope_of(user)
+    if not (scope.is_admin or scope.role in roles):
+        raise PermissionDenied
+    return scope
+
+
+def _messages_for(request, exc):
+    for message in getattr(exc, "messages", [str(exc)]):
+        messages.error(request, message)
+
+
+# --- tenders ------------------------------------------------------------------
+
+
+@login_required
+def tender_list(request):
+    scope = scope_of(request.user)
+    base = tenders_visible_to(request.user).order_by("-published_on", "-id")
+    filterset = TenderFilterSet(request.GET or None, queryset=base, request=request)
+    tenders = filterset.qs if filterset.is_bound and filterset.is_valid() else base
+    return render(
+        request,
+        "procurement/tender_list.html",
+        {
+            "filter": filterset,
+            "filter_form": style_form(filterset.form, "sm"),
+            "page": _page(request, tenders),
+            "query": _query_without_page(request),
+            "can_create": scope.is_admin or scope.role == Role.REVIEWER,
+        },
+    )
+
+
+@login_required
+def tender_detail(request, pk):
+    tender = get_object_or_404(tenders_visible_to(request.user), pk=pk)
+    scope = scope_of(request.user)
+    context = {"tender": tender, "scope": scope}
+    is_reviewer = scope.is_admin or scope.role == Role.REVIEWER
+    if scope.role == Role.SUPPLIER:
+        supplier = Supplier.objects.get(pk=scope.supplier_id)
+        result = evaluate(tender=tender, supplier=supplier)
+        own_bid = bids_visible_to(request.user).filter(tender=tender).first()
+        context.update(
+            eligibility=result,
+            own_bid=own_bid,
+            bid_form=BidForm(offers=result.offers) if result.eligible and not own_bid else None,
+        )
+    if is_reviewer:
+        eligible, near = suppliers_for_tender(tender, suppliers_visible_to(request.user))
+        bids = (
+            bids_visible_to(request.user)
+            .filter(tender=tender)
+            .prefetch_related("offers")
+            .order_by("price", "id")
+        )
+        context.update(
+            eligible=eligible,
+            near_misses=near,
+            bids=bids,
+            can_award=tender.status in workflow.ACTIONS["award"].sources,
+            transitions=[
+                t for t in workflow.transitions_from(tender.status) if t.action != "award"
+            ],
+        )
+    if scope.is_admin or scope.role in (Role.REVIEWER, Role.REGION_STAFF, Role.PARTNER):
+        context["contracts"] = contracts_visible_to(request.user).filter(tender=tender)
+    return render(request, "procurement/tender_detail.html", context)
+
+
+@login_required
+def tender_create(request):
+    _require(request.user, Role.REVIEWER)
+    form = TenderForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            tender = services.tender_create(user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Tender %(number)s created.") % {"number": tender.number})
+            return redirect("procurement:tender-detail", tender.pk)
+    return render(request, "procurement/form.html", {"form": form, "title": _("New tender")})
+
+
+@login_required
+@require_POST
+def tender_transition(request, pk):
+    tender = get_object_or_404(tenders_visible_to(request.user), pk=pk)
+    try:
+        services.tender_transition(
+            user=request.user, tender_id=tender.pk, action=request.POST.get("action", "")
+        )
+    except RoleNotAllowed as exc:
+        raise PermissionDenied(str(exc.message)) from exc
+    except TransitionNotAllowed as exc:
+        messages.error(request, exc.message)
+    except ValidationError as exc:
+        _messages_for(request, exc)
+    else:
+        messages.success(request, _("The tender's status was changed."))
+    return redirect("procurement:tender-detail", tender.pk)
+
+
+@login_required
+@require_POST
+def tender_award(request, pk):
+    tender = get_object_or_404(tenders_visible_to(request.user), pk=pk)
+    try:
+        contract = services.tender_award(
+            user=request.user, tender_id=tender.pk, bid_id=request.POST.get("bid")
+        )
+    except RoleNotAllowed as exc:
+        raise PermissionDenied(str(exc.message)) from exc
+    except TransitionNotAllowed as exc:
+        messages.error(request, exc.message)
+    except ValidationError as exc:
+        _messages_for(request, exc)
+    else:
+        messages.success(
+            request,
+            _("Tender awarded to %(supplier)s; contract %(number)s recorded.")
+            % {"supplier": contract.supplier.name, "number": contract.number},
+        )
+    return redirect("procurement:tender-detail", tender.pk)
+
+
+@login_required
+def tender_bid(request, pk):
+    scope = _require(request.user, Role.SUPPLIER)
+    tender = get_object_or_404(tenders_visible_to(request.user), pk=pk)
+    if request.method != "POST" or scope.role != Role.SUPPLIER:
+        return redirect("procurement:tender-detail", tender.pk)
+    supplier = Supplier.objects.get(pk=scope.supplier_id)
+    result = evaluate(tender=tender, supplier=supplier)
+    form = BidForm(request.POST, offers=result.offers)
+    if form.is_valid():
+        try:
+            services.bid_create(
+                user=request.user,
+                tender_id=tender.pk,
+                offer_ids=form.cleaned_data["offers"],
+                price=form.cleaned_data["price"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request, _("Your bid on %(number)s was submitted.") % {"number": tender.number}
+            )
+            return redirect("procurement:tender-detail", tender.pk)
+    own_bid = bids_visible_to(request.user).filter(tender=tender).first()
+    return render(
+        request,
+        "procurement/tender_detail.html",
+        {
+            "tender": tender,
+            "scope": scope,
+            "eligibility": evaluate(tender=tender, supplier=supplier),
+            "own_bid": own_bid,
+            "bid_form": form if not own_bid else None,
+        },
+        status=400,
+    )
+
+
+@login_required
+def my_tenders(request):
+    """A supplier's open tenders: those it may bid on, and why not for the others."""
+    scope = _require(request.user, Role.SUPPLIER)
+    if scope.role != Role.SUPPLIER:
+        return redirect("procurement:tender-list")
+    supplier = Supplier.objects.select_related("region").get(pk=scope.supplier_id)
+    tenders = (
+        tenders_visible_to(request.user).filter(status=TenderStatus.OPEN).order_by("deadline", "id")
+    )
+    results = tenders_for_supplier(supplier, tenders)
+    bid_on = set(
+        bids_visible_to(request.user)
+        .filter(tender__in=[r.tender for r in results])
+        .values_list("tender_id", flat=True)
+    )
+    return render(
+        request,
+        "procurement/my_tenders.html",
+        {
+            "supplier": supplier,
+            "may_bid": [r for r in results if r.eligible],
+            "may_not": [r for r in results if not r.eligible],
+            "bid_on": bid_on,
+        },
+    )
+
+
+# --- bids ---------------------------------------------------------------------
+
+
+@login_required
+def bid_list(request):
+    base = bids_visible_to(request.user).prefetch_related("offers").order_by("-created", "-id")
+    filterset = BidFilterSet(request.GET or None, queryset=base, request=request)
+    bids = filterset.qs if filterset.is_bound and filterset.is_valid() else base
+    return render(
+        request,
+        "procurement/bid_list.html",
+        {
+            "filter": filterset,
+            "filter_form": style_form(filterset.form, "sm"),
+            "page": _page(request, bids),
+            "query": _query_without_page(request),
+            "statuses": BidStatus.choices,
+        },
+    )
+
+
+# --- contracts ----------------------------------------------------------------
+
+
+@login_required
+def contract_list(request):
+    scope = scope_of(request.user)
+    base = contracts_visible_to(request.user).order_by("-signed_on", "-id")
+    filterset = ContractFilterSet(request.GET or None, queryset=base, request=request)
+    contracts = filterset.qs if filterset.is_bound and filterset.is_valid() else base
+    return render(
+        request,
+        "procurement/contract_list.html",
+        {
+            "filter": filterset,
+            "filter_form": style_form(filterset.form, "sm"),
+            "page": _page(request, contracts),
+            "query": _query_without_page(request),
+            "can_create": scope.is_admin or scope.role == Role.REVIEWER,
+        },
+    )
+
+
+@login_required
+def contract_create(request):
+    _require(request.user, Role.REVIEWER)
+    form = ContractForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contract_create(user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Contract recorded."))
+            return redirect("procurement:contract-list")
+    return render(request, "procurement/form.html", {"form": form, "title": _("New contract")})
+
+
+# --- demands ------------------------------------------------------------------
+
+
+@login_required
+def demand_list(request):
+    scope = scope_of(request.user)
+    base = demands_visible_to(request.user).order_by("-id")
+    matching = scope.role == Role.SUPPLIER and request.GET.get("all") != "1"
+    if matching:
+        base = demands_matching_supplier(base, scope.supplier_id)
+    filterset = DemandFilterSet(request.GET or None, queryset=base, request=request)
+    demands = filterset.qs if filterset.is_bound and filterset.is_valid() else base
+    drafts = []
+    if scope.role == Role.SUPPLIER:
+        drafts = list(
+            offers_visible_to(request.user)
+            .filter(status="draft", demand__isnull=True)
+            .order_by("name")
+        )
+    return render(
+        request,
+        "procurement/demand_list.html",
+        {
+            "filter": filterset,
+            "filter_form": style_form(filterset.form, "sm"),
+            "page": _page(request, demands.prefetch_related("offers")),
+            "query": _query_without_page(request),
+            "matching": matching,
+            "is_supplier": scope.role == Role.SUPPLIER,
+            "drafts": drafts,
+            "can_create": scope.is_admin or scope.role == Role.REVIEWER,
+            "can_see_coverage": scope.role == Role.REGION_STAFF,
+        },
+    )
+
+
+@login_required
+def demand_create(request):
+    _require(request.user, Role.REVIEWER)
+    form = DemandForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.demand_create(user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Demand published."))
+            return redirect("procurement:demand-list")
+    return render(request, "procurement/form.html", {"form": form, "title": _("New demand")})
+
+
+@login_required
+@require_POST
+def demand_answer(request, pk):
+    _require(request.user, Role.SUPPLIER)
+    try:
+        offer = services.demand_answer(
+            user=request.user, demand_id=pk, offer_id=request.POST.get("offer")
+        )
+    except (Offer.DoesNotExist, ValueError, TypeError):
+        messages.error(request, _("Choose one of your draft offers."))
+    except ValidationError as exc:
+        _messages_for(request, exc)
+    else:
+        messages.success(
+            request,
+            _("“%(offer)s” now answers “%(demand)s”.")
+            % {"offer": offer.name, "demand": offer.demand.title},
+        )
+    return redirect("procurement:demand-list")
+
+
+@login_required
+def demand_coverage_view(request):
+    """Region staff: which demands the region's suppliers cover, and which none covers."""
+    scope = _require(request.user, Role.REGION_STAFF)
+    if scope.region_id is None:
+        return redirect("procurement:demand-list")
+    demands = demands_visible_to(request.user).order_by("deadline", "id")
+    rows = demand_coverage(demands, scope.region_id)
+    return render(
+        request,
+        "procurement/demand_coverage.html",
+        {
+            "covered": [r for r in rows if r[1]],
+            "uncovered": [r for r in rows if not r[1]],
+        },
+    )

@@ -1,0 +1,53 @@
+"""The dashboard page: region staff see their region, reviewers their group (with the review
+queue's ageing), administrators choose a region or a group."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+
+from .choices import Role
+from .dashboard import Subject, subject_overview, with_charts, with_texts
+from .models import Corporation, Region
+from .scope import scope_of
+
+
+def _subject_for(request, scope):
+    """The dashboard's subject and, for administrators, the choices offered."""
+    if scope.role == Role.REGION_STAFF:
+        return Subject("region", region=Region.objects.get(pk=scope.region_id)), None
+    if scope.role == Role.REVIEWER:
+        return Subject("corporation", corporation=Corporation.objects.get(pk=scope.group_id)), None
+    regions = list(Region.objects.order_by("name"))
+    groups = list(Corporation.objects.filter(parent__isnull=True).order_by("short_name"))
+    choices = {
+        "regions": regions,
+        "groups": groups,
+        "region": request.GET.get("region", ""),
+        "corporation": request.GET.get("corporation", ""),
+    }
+    corporation = next((g for g in groups if str(g.pk) == choices["corporation"]), None)
+    if corporation is not None:
+        return Subject("corporation", corporation=corporation), choices
+    region = next((r for r in regions if r.code == choices["region"]), None)
+    if region is None and regions:
+        region = regions[0]
+        choices["region"] = region.code
+    if region is None:
+        return None, choices
+    return Subject("region", region=region), choices
+
+
+@login_required
+def dashboard(request):
+    scope = scope_of(request.user)
+    if not (scope.is_admin or scope.role in (Role.REGION_STAFF, Role.REVIEWER)):
+        raise PermissionDenied
+    subject, choices = _subject_for(request, scope)
+    overview = None
+    if subject is not None:
+        overview = with_texts(with_charts(subject_overview(subject, with_ageing=True)))
+    return render(
+        request,
+        "roadmap_portal/dashboard.html",
+        {"overview": overview, "subject": subject, "choices": choices},
+    )

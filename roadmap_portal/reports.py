@@ -1,0 +1,303 @@
+"""Yearly cooperation reports: requested by people or the beat schedule, built by a Celery
+task into an HTML document and a PDF (WeasyPrint), stored under server-generated names."""
+
+import datetime
+import logging
+import mimetypes
+import uuid
+from urllib.parse import unquote, urlsplit
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.core.exceptions import SuspiciousFileOperation, ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from .choices import ReportStatus, Role
+from .dashboard import Subject, subject_overview, with_charts, with_texts
+from .models import Corporation, Region, Report, Roadmap
+from .scope import scope_of
+
+logger = logging.getLogger(__name__)
+
+IN_PROGRESS = (ReportStatus.PENDING, ReportStatus.RUNNING)
+FIRST_YEAR = 2000
+# The host the report's own links are resolved against; never fetched over a network.
+REPORT_BASE_URL = "https://report.portal.invalid/"
+
+
+def subject_of(report):
+    if report.scope == Report.Scope.ROADMAP:
+        if report.roadmap_id is None:
+            raise ValueError(_("The report names no roadmap."))
+        return Subject("roadmap", roadmap=report.roadmap)
+    if report.scope == Report.Scope.REGION:
+        if report.region_id is None:
+            raise ValueError(_("The report names no region."))
+        return Subject("region", region=report.region)
+    if report.corporation_id is None:
+        raise ValueError(_("The report names no corporation."))
+    return Subject("corporation", corporation=report.corporation)
+
+
+def may_request(user, subject):
+    """Region staff for their region and its roadmaps, reviewers for their group and its
+    roadmaps, administrators for everything."""
+    scope = scope_of(user)
+    if scope.is_admin:
+        return True
+    if scope.role == Role.REGION_STAFF:
+        if subject.kind == "roadmap":
+            return subject.roadmap.region_id == scope.region_id
+        return subject.kind == "region" and subject.region.pk == scope.region_id
+    if scope.role == Role.REVIEWER:
+        if subject.kind == "roadmap":
+            return subject.roadmap.corporation_id == scope.group_id
+        return subject.kind == "corporation" and subject.corporation.pk == scope.group_id
+    return False
+
+
+def report_request(*, user, subject, year, language="ru"):
+    """Queue the yearly report of ``subject`` for ``year``.
+
+    Asking again while the same report (subject, year, language) is pending or running
+    returns that job: the partial unique constraint ``one_report_in_progress`` decides
+    between concurrent requests. The task is queued after commit. Returns (report, created).
+    """
+    current_year = timezone.localdate().year
+    if not FIRST_YEAR <= year <= current_year:
+        raise ValidationError(
+            {
+                "year": _("Choose a year from %(first)s to %(last)s.")
+                % {"first": FIRST_YEAR, "last": current_year}
+            }
+        )
+    languages = dict(settings.LANGUAGES)
+    if language not in languages:
+        raise ValidationError(
+            {"language": _("Choose one of: %(codes)s.") % {"codes": ", ".join(languages)}}
+        )
+    key = subject.key
+    existing = _in_progress(key, year, language)
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            report = Report.objects.create(
+                scope=subject.kind,
+                roadmap=subject.roadmap,
+                region=subject.region,
+                corporation=subject.corporation,
+                subject_key=key,
+                year=year,
+                language=language,
+                requested_by=user if user is not None and user.is_authenticated else None,
+            )
+    except IntegrityError:
+        existing = _in_progress(key, year, language)
+        if existing is None:
+            raise
+        return existing, False
+    transaction.on_commit(lambda: _queue(report.pk))
+    return report, True
+
+
+def _in_progress(key, year, language):
+    return (
+        Report.objects.filter(subject_key=key, year=year, language=language, status__in=IN_PROGRESS)
+        .order_by("id")
+        .first()
+    )
+
+
+def _queue(report_id):
+    from .tasks import build_report
+
+    build_report.delay(report_id)
+
+
+def report_build(*, report_id):
+    """Build one report: claim it (pending, or running but abandoned by a dead worker),
+    render HTML and PDF, store them, mark it done and notify. Any failure is recorded
+    on the report as ``failed`` with a message; nothing is raised. Returns the status."""
+    stale = timezone.now() - datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    claimed = Report.objects.filter(
+        Q(status=ReportStatus.PENDING) | Q(status=ReportStatus.RUNNING, started__lt=stale),
+        pk=report_id,
+    ).update(status=ReportStatus.RUNNING, started=timezone.now(), message="")
+    report = Report.objects.select_related("roadmap", "region", "corporation").get(pk=report_id)
+    if not claimed:
+        return report.status
+    try:
+        html, pdf = render_report(report)
+        with transaction.atomic():
+            report.html = html
+            report.pdf.save(f"{uuid.uuid4().hex}.pdf", ContentFile(pdf), save=False)
+            report.status = ReportStatus.DONE
+            report.finished = timezone.now()
+            report.save(update_fields=["html", "pdf", "status", "finished"])
+    except Exception as exc:  # every failure becomes a message on the report
+        logger.exception("Report %s failed", report_id)
+        with translation.override(report.language):  # the reason is in the report's language
+            message = _("The report could not be built: %(error)s") % {"error": exc}
+        Report.objects.filter(pk=report_id).update(
+            status=ReportStatus.FAILED, finished=timezone.now(), message=message
+        )
+        return ReportStatus.FAILED
+    _notify_ready(report)
+    from .webhooks.events import report_ready_event
+
+    report_ready_event(report.pk)
+    return ReportStatus.DONE
+
+
+def _notify_ready(report):
+    from .notifications import notify, users_with_role
+
+    if report.requested_by_id:
+        recipients = [report.requested_by]
+    elif report.scope == Report.Scope.ROADMAP:
+        recipients = list(users_with_role(Role.REGION_STAFF, region=report.roadmap.region_id))
+        recipients += list(
+            users_with_role(Role.REVIEWER, corporation=report.roadmap.corporation_id)
+        )
+    else:
+        recipients = []
+    title = str(report.roadmap or report.region or report.corporation)
+    notify(
+        recipients=recipients,
+        event="report_ready",
+        key=f"report_ready:{report.pk}",
+        message=lambda: (
+            _("The %(year)s report “%(title)s” is ready.") % {"year": report.year, "title": title}
+        ),
+        url=reverse("report-detail", args=[report.pk]),
+        obj=report,
+    )
+
+
+def report_context(report):
+    """The figures of the report, with charts and money formatted in its language."""
+    subject = subject_of(report)
+    overview = with_texts(with_charts(subject_overview(subject, year=report.year)), report.language)
+    return {**overview, "report": report, "generated": timezone.localtime()}
+
+
+def render_report(report):
+    """(HTML text, PDF bytes) of ``report``, in the report's language."""
+    from weasyprint import HTML
+
+    with translation.override(report.language):
+        html = render_to_string("roadmap_portal/report_document.html", report_context(report))
+    document = HTML(string=html, base_url=REPORT_BASE_URL, url_fetcher=portal_url_fetcher())
+    return html, document.write_pdf()
+
+
+def static_file_for(url):
+    """The path of the portal's static file ``url`` names, or None."""
+    parts = urlsplit(url)
+    static_prefix = "/" + settings.STATIC_URL.strip("/") + "/"
+    base = urlsplit(REPORT_BASE_URL)
+    if (
+        parts.scheme != base.scheme
+        or parts.netloc != base.netloc
+        or not parts.path.startswith(static_prefix)
+        or parts.query
+    ):
+        return None
+    relative = unquote(parts.path[len(static_prefix) :])
+    if ".." in relative.split("/"):
+        return None
+    try:
+        return finders.find(relative)
+    except SuspiciousFileOperation:
+        return None
+
+
+def portal_url_fetcher():
+    """A WeasyPrint URL fetcher giving the portal's own static files and ``data:`` URIs and
+    refusing everything else: no network, no other local file."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class PortalURLFetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            if url.startswith("data:"):
+                return super().fetch(url, headers)
+            found = static_file_for(url)
+            if not found:
+                raise ValueError(
+                    f"The report may not load {url!r}: only the portal's static files."
+                )
+            with open(found, "rb") as handle:
+                body = handle.read()
+            mime = mimetypes.guess_type(found)[0] or "application/octet-stream"
+            return URLFetcherResponse(url, body, {"Content-Type": mime})
+
+    return PortalURLFetcher(allowed_protocols=("data", "https"), allow_redirects=False)
+
+
+def yearly_reports_request(*, year=None, language="ru"):
+    """Request last year's report of every active roadmap, once: a roadmap that already
+    has that report (built, being built or queued) is skipped. Returns the new reports."""
+    year = year or timezone.localdate().year - 1
+    created = []
+    done_or_running = set(
+        Report.objects.filter(
+            scope=Report.Scope.ROADMAP,
+            year=year,
+            language=language,
+            status__in=[*IN_PROGRESS, ReportStatus.DONE],
+        ).values_list("roadmap_id", flat=True)
+    )
+    for roadmap in Roadmap.objects.filter(status="active").order_by("id"):
+        if roadmap.pk in done_or_running or roadmap.start_year > year:
+            continue
+        report, was_created = report_request(
+            user=None, subject=Subject("roadmap", roadmap=roadmap), year=year, language=language
+        )
+        if was_created:
+            created.append(report)
+    return created
+
+
+def subject_from(*, roadmap=None, region=None, corporation=None):
+    """A Subject from exactly one of a roadmap, a region or a corporation (group head)."""
+    given = [x for x in (roadmap, region, corporation) if x is not None]
+    if len(given) != 1:
+        raise ValidationError(
+            {"non_field_errors": _("Give exactly one of roadmap, region or corporation.")}
+        )
+    if roadmap is not None:
+        return Subject("roadmap", roadmap=roadmap)
+    if region is not None:
+        return Subject("region", region=region)
+    if corporation.parent_id:
+        raise ValidationError(
+            {"corporation": _("Reports are made for a group: choose its head corporation.")}
+        )
+    return Subject("corporation", corporation=corporation)
+
+
+def report_subjects_for(user):
+    """Roadmaps, regions and groups the user may ask a report about (for forms)."""
+    from .selectors import roadmaps_visible_to
+
+    scope = scope_of(user)
+    roadmaps = roadmaps_visible_to(user).order_by("region__name", "start_year", "id")
+    regions = Region.objects.none()
+    groups = Corporation.objects.none()
+    if scope.is_admin:
+        regions = Region.objects.order_by("name")
+        groups = Corporation.objects.filter(parent__isnull=True).order_by("short_name")
+    elif scope.role == Role.REGION_STAFF:
+        regions = Region.objects.filter(pk=scope.region_id)
+    elif scope.role == Role.REVIEWER:
+        groups = Corporation.objects.filter(pk=scope.group_id)
+    else:
+        roadmaps = roadmaps.none()
+    return roadmaps, regions, groups

@@ -1,0 +1,23 @@
+"""``{% roadmap_volume roadmap %}``: the roadmap's volume table and chart, for the roles
+that may see volumes (region staff, reviewers, partners, administrators)."""
+
+from django import template
+
+from roadmap_portal.choices import Role
+from roadmap_portal.scope import scope_of
+
+register = template.Library()
+
+
+@register.inclusion_tag("roadmap_portal/dashboard_roadmap_volume.html", takes_context=True)
+def roadmap_volume(context, roadmap):
+    from roadmap_portal.dashboard import series_texts, volume_chart
+    from roadmap_portal.volume import roadmap_volume as series_volume
+
+    request = context.get("request")
+    scope = scope_of(getattr(request, "user", None))
+    if not (scope.is_admin or scope.role in (Role.REGION_STAFF, Role.REVIEWER, Role.PARTNER)):
+        return {"series": None}
+    series = series_volume(roadmap)
+    series.chart = volume_chart(series)
+    return {"series": series_texts(series)}

@@ -1,0 +1,345 @@
+"""Cooperation volume: what a corporation group bought from a region's suppliers, per year.
+
+The rule for a year (README, "Cooperation volume"): **contracts recorded in the portal
+count when they exist for the year; otherwise the figure reported by region staff
+counts.** A year with neither is missing (``None``), never zero.
+
+Contracts are summed in the database, one grouped query per call
+(``GROUP BY`` supplier region, customer group, ``EXTRACT(year FROM signed_on)``).
+"""
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Q, Sum
+from django.db.models.functions import Coalesce, ExtractYear
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from procurement.models import Contract
+
+from .models import Corporation, ReportedVolume, Roadmap, RoadmapTarget
+from .selectors import roadmap_series
+
+SOURCE_CONTRACTS = "contracts"
+SOURCE_REPORTED = "reported"
+TWO_PLACES = Decimal("0.01")
+RATIO_PLACES = Decimal("0.0001")
+
+
+@dataclass
+class VolumeYear:
+    year: int
+    amount: Decimal | None
+    target: Decimal | None
+    source: str | None
+    contracts: Decimal | None = None
+    reported: Decimal | None = None
+    reported_source: str = ""
+
+    @property
+    def fulfilment(self):
+        """Volume over target, or None when either is missing or the target is zero."""
+        if self.amount is None or not self.target:
+            return None
+        return (self.amount / self.target).quantize(RATIO_PLACES, ROUND_HALF_UP)
+
+    @property
+    def fulfilment_percent(self):
+        ratio = self.fulfilment
+        return None if ratio is None else (ratio * 100).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+    @property
+    def both_known(self):
+        """Both a contract sum and a reported figure exist: the contracts count."""
+        return self.contracts is not None and self.reported is not None
+
+
+@dataclass
+class VolumeSeries:
+    roadmaps: list
+    years: list = field(default_factory=list)
+
+    @property
+    def head(self):
+        return self.roadmaps[-1]
+
+    @property
+    def first_year(self):
+        return self.roadmaps[0].start_year
+
+    @property
+    def last_year(self):
+        return self.roadmaps[-1].end_year
+
+    @property
+    def with_data(self):
+        return [y for y in self.years if y.amount is not None]
+
+    @property
+    def growth_factor(self):
+        """Last year with data over the first year with data, 2 decimals, or None."""
+        known = self.with_data
+        if len(known) < 2 or not known[0].amount:
+            return None
+        return (known[-1].amount / known[0].amount).quantize(TWO_PLACES, ROUND_HALF_UP)
+
+    @property
+    def growth_from(self):
+        known = self.with_data
+        return known[0].year if known else None
+
+    @property
+    def growth_to(self):
+        known = self.with_data
+        return known[-1].year if known else None
+
+    @property
+    def total(self):
+        known = self.with_data
+        return sum((y.amount for y in known), Decimal(0)) if known else None
+
+    def year(self, year):
+        return next((y for y in self.years if y.year == year), None)
+
+
+def series_years(series, *, until=None):
+    """The years a series covers: first roadmap's start to the last one's end, not past
+    ``until`` (the current year by default)."""
+    last = min(series[-1].end_year, until or timezone.localdate().year)
+    return range(series[0].start_year, last + 1)
+
+
+def in_group_customers(group_id):
+    """Ids of the group's head and its subsidiaries (a subquery)."""
+    return Corporation.objects.filter(Corporation.in_group(group_id)).values("pk")
+
+
+def contract_totals(pairs, *, first_year, last_year):
+    """``{(region_id, group_id, year): Decimal}`` for contracts between each region's
+    suppliers and each group (head or subsidiary as customer), signed in the years given.
+
+    One grouped query whatever the number of contracts or pairs.
+    """
+    pairs = {(r, g) for r, g in pairs}
+    if not pairs or last_year < first_year:
+        return {}
+    rows = (
+        Contract.objects.filter(
+            pairs_match(pairs),
+            signed_on__gte=datetime.date(first_year, 1, 1),
+            signed_on__lte=datetime.date(last_year, 12, 31),
+        )
+        .annotate(
+            region_id=F("supplier__region_id"),
+            group_id=Coalesce("customer__parent_id", "customer_id"),
+            year=ExtractYear("signed_on"),
+        )
+        .values("region_id", "group_id", "year")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    return {
+        (row["region_id"], row["group_id"], row["year"]): row["total"]
+        for row in rows
+        if (row["region_id"], row["group_id"]) in pairs
+    }
+
+
+def _build(series, years, contracts, targets, reported):
+    """Apply the rule to each year of one series."""
+    head = series[-1]
+    result = VolumeSeries(roadmaps=series)
+    for year in years:
+        contract_sum = contracts.get((head.region_id, head.corporation_id, year))
+        reported_row = reported.get(year)
+        if contract_sum is not None:
+            amount, source = contract_sum, SOURCE_CONTRACTS
+        elif reported_row is not None:
+            amount, source = reported_row[0], SOURCE_REPORTED
+        else:
+            amount, source = None, None
+        result.years.append(
+            VolumeYear(
+                year=year,
+                amount=amount,
+                target=targets.get(year),
+                source=source,
+                contracts=contract_sum,
+                reported=reported_row[0] if reported_row else None,
+                reported_source=reported_row[1] if reported_row else "",
+            )
+        )
+    return result
+
+
+def _by_year(rows, series_ids, value):
+    """Rows of the series keyed by year; a later roadmap's row wins for a year both name."""
+    order = {pk: i for i, pk in enumerate(series_ids)}
+    chosen = {}
+    for row in sorted(rows, key=lambda r: order[r.roadmap_id]):
+        chosen[row.year] = value(row)
+    return chosen
+
+
+def roadmap_volume(roadmap, *, until=None):
+    """The volume series of ``roadmap`` and the roadmaps it follows or that follow it."""
+    return series_volumes([roadmap_series(roadmap)], until=until)[0]
+
+
+def series_volumes(all_series, *, until=None):
+    """Volume of several series (lists of roadmaps, oldest first) in four queries."""
+    all_series = [s for s in all_series if s]
+    if not all_series:
+        return []
+    spans = {id(s): series_years(s, until=until) for s in all_series}
+    first = min(span.start for span in spans.values())
+    last = max(span.stop - 1 for span in spans.values())
+    contracts = contract_totals(
+        [(s[-1].region_id, s[-1].corporation_id) for s in all_series],
+        first_year=first,
+        last_year=last,
+    )
+    ids = [r.pk for s in all_series for r in s]
+    targets = list(RoadmapTarget.objects.filter(roadmap_id__in=ids))
+    reported = list(ReportedVolume.objects.filter(roadmap_id__in=ids))
+    results = []
+    for series in all_series:
+        series_ids = [r.pk for r in series]
+        mine = set(series_ids)
+        results.append(
+            _build(
+                series,
+                spans[id(series)],
+                contracts,
+                _by_year([t for t in targets if t.roadmap_id in mine], series_ids, _amount),
+                _by_year(
+                    [r for r in reported if r.roadmap_id in mine],
+                    series_ids,
+                    lambda r: (r.amount, r.source),
+                ),
+            )
+        )
+    return results
+
+
+def _amount(row):
+    return row.amount
+
+
+def group_into_series(roadmaps):
+    """Split roadmaps into series by their ``previous`` links, each oldest first.
+
+    Only links among the roadmaps given are followed (a series shares its region and group,
+    so callers pass every roadmap of the regions and groups concerned).
+    """
+    by_id = {r.pk: r for r in roadmaps}
+    following = {r.previous_id: r for r in roadmaps if r.previous_id in by_id}
+    heads = [r for r in roadmaps if r.previous_id not in by_id]
+    series, placed = [], set()
+    for head in sorted(heads, key=lambda r: (r.start_year, r.pk)):
+        chain, current = [], head
+        while current is not None and current.pk not in placed:
+            chain.append(current)
+            placed.add(current.pk)
+            current = following.get(current.pk)
+        series.append(chain)
+    # A cycle of previous links has no head: keep its roadmaps as one series each.
+    series += [[r] for r in roadmaps if r.pk not in placed]
+    return series
+
+
+def volumes_for(roadmaps, *, until=None):
+    """Series volumes for every series touching ``roadmaps`` (a queryset or list)."""
+    roadmaps = list(roadmaps)
+    if not roadmaps:
+        return []
+    regions = {r.region_id for r in roadmaps}
+    groups = {r.corporation_id for r in roadmaps}
+    related = list(
+        Roadmap.objects.filter(region_id__in=regions, corporation_id__in=groups)
+        .select_related("region", "corporation")
+        .order_by("start_year", "id")
+    )
+    wanted = {r.pk for r in roadmaps}
+    series = [s for s in group_into_series(related) if wanted & {r.pk for r in s}]
+    return series_volumes(series, until=until)
+
+
+def reported_volume_upsert(*, roadmap, year, amount, source, user):
+    """Record the volume reported for ``year`` of ``roadmap``'s series (one per year).
+
+    The year must fall inside the series (first start to last end, not in the future)
+    and the amount cannot be negative. The figure is kept on the series roadmap whose
+    term covers the year, so one year never has two reported figures.
+    Returns ``(row, created)``.
+    """
+    series = roadmap_series(roadmap)
+    span = series_years(series)
+    errors = {}
+    if year not in span:
+        errors["year"] = _("%(year)s is outside the roadmap series %(first)s–%(last)s.") % {
+            "year": year,
+            "first": span.start,
+            "last": span.stop - 1,
+        }
+    if amount is None or amount < 0:
+        errors["amount"] = _("The amount cannot be negative.")
+    if not (source or "").strip():
+        errors["source"] = _("Name the source of the figure.")
+    if errors:
+        raise ValidationError(errors)
+    owner = next((r for r in series if r.start_year <= year <= r.end_year), roadmap)
+    with transaction.atomic():
+        ReportedVolume.objects.filter(
+            roadmap_id__in=[r.pk for r in series if r.pk != owner.pk], year=year
+        ).delete()
+        return ReportedVolume.objects.update_or_create(
+            roadmap=owner,
+            year=year,
+            defaults={"amount": amount, "source": source.strip(), "entered_by": user},
+        )
+
+
+def format_money(value, language="ru"):
+    """Whole rubles with thousands grouped: ``1 347 000 000`` (ru) or ``1,347,000,000``."""
+    if value is None:
+        return "—"
+    whole = f"{Decimal(value).quantize(Decimal(1), ROUND_HALF_UP):,}"
+    return whole.replace(",", " ") if language == "ru" else whole
+
+
+def format_ratio(value, language="ru", places=2):
+    """A ratio such as a growth factor: ``8,98`` (ru) or ``8.98``."""
+    if value is None:
+        return "—"
+    text = f"{Decimal(value):.{places}f}"
+    return text.replace(".", ",") if language == "ru" else text
+
+
+def format_millions(value, language="ru"):
+    """An amount in millions, one decimal: chart axis labels."""
+    if value is None:
+        return "—"
+    return format_ratio(Decimal(value) / Decimal(1_000_000), language, places=1)
+
+
+def pairs_match(pairs, prefix=""):
+    """Q for contracts between the regions' suppliers and the groups of ``pairs``
+    (``(region_id, group_id)`` tuples); matches nothing for no pairs."""
+    match = Q(pk__in=[])
+    for region_id, group_id in set(pairs):
+        match |= Q(
+            **{
+                f"{prefix}supplier__region_id": region_id,
+                f"{prefix}customer_id__in": in_group_customers(group_id),
+            }
+        )
+    return match
+
+
+def contracts_between(pairs):
+    return Contract.objects.filter(pairs_match(pairs))

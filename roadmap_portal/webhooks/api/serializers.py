@@ -1,0 +1,65 @@
+from rest_framework import serializers
+
+from ..models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+
+ENDPOINT_FIELDS = [
+    "id",
+    "url",
+    "description",
+    "events",
+    "active",
+    "consecutive_failures",
+    "disabled_reason",
+    "disabled_at",
+    "created",
+]
+
+
+class WebhookEndpointSerializer(serializers.ModelSerializer):
+    events = serializers.ListField(child=serializers.ChoiceField(choices=WebhookEvent.choices))
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ENDPOINT_FIELDS
+        read_only_fields = fields
+
+
+class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
+    secret = serializers.CharField(
+        read_only=True,
+        help_text="The signing secret, shown only in this answer: keep it to verify "
+        "X-Roadmap-Signature.",
+    )
+
+    class Meta(WebhookEndpointSerializer.Meta):
+        fields = [*ENDPOINT_FIELDS, "secret"]
+        read_only_fields = fields
+
+
+class WebhookEndpointInputSerializer(serializers.Serializer):
+    url = serializers.CharField(
+        max_length=500,
+        help_text="https:// URL that receives the POSTs (http only to 127.0.0.1 in development).",
+    )
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=WebhookEvent.choices), allow_empty=False
+    )
+    description = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "event",
+            "event_key",
+            "payload",
+            "status",
+            "attempts",
+            "response_code",
+            "last_error",
+            "created",
+            "sent_at",
+        ]
+        read_only_fields = fields

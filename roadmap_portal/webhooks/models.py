@@ -1,0 +1,103 @@
+"""Webhooks: a partner's endpoint and one delivery row per (endpoint, event)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from roadmap_portal.models import ApiKey
+
+
+class WebhookEvent(models.TextChoices):
+    OFFER_REGISTERED = "offer.registered", _("An offer was included in the register")
+    OFFER_EXCLUDED = "offer.excluded", _("An offer was excluded from the register")
+    TENDER_OPENED = "tender.opened", _("A tender opened for bids")
+    TENDER_AWARDED = "tender.awarded", _("A tender was awarded")
+    REPORT_READY = "report.ready", _("A report is ready")
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class WebhookEndpoint(models.Model):
+    """Where a partner wants events POSTed, signed with the endpoint's secret.
+
+    Owned by a partner key (events then follow the key's scope) or by a user account.
+    """
+
+    api_key = models.ForeignKey(
+        ApiKey,
+        verbose_name=_("partner key"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="webhook_endpoints",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="webhook_endpoints",
+    )
+    url = models.URLField(_("URL"), max_length=500)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    events = models.JSONField(_("events"), default=list)
+    # Kept readable: every delivery is signed with it (HMAC needs the secret itself).
+    secret = models.CharField(_("signing secret"), max_length=100, editable=False)
+    active = models.BooleanField(_("active"), default=True)
+    consecutive_failures = models.PositiveIntegerField(_("consecutive failures"), default=0)
+    disabled_reason = models.TextField(_("why it was disabled"), blank=True)
+    disabled_at = models.DateTimeField(_("disabled at"), null=True, blank=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(api_key__isnull=False) | Q(user__isnull=False),
+                name="webhook_endpoint_has_owner",
+            )
+        ]
+
+    def __str__(self):
+        return self.url
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint: created once (unique event key), sent until it succeeds."""
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.CharField(_("event"), max_length=50, choices=WebhookEvent.choices)
+    event_key = models.CharField(_("event key"), max_length=200)
+    payload = models.JSONField(_("payload"), default=dict)
+    status = models.CharField(
+        _("status"), max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    response_code = models.PositiveIntegerField(_("response code"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["endpoint", "event_key"], name="webhook_delivery_once_per_endpoint"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "created"])]
+
+    def __str__(self):
+        return f"{self.event} → {self.endpoint_id}"

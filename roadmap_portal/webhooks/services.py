@@ -1,0 +1,398 @@
+"""Webhooks: partners' endpoints, events recorded once per endpoint, signed deliveries.
+
+A delivery's body is JSON ``{"id", "event", "created", "data"}``; the header
+``X-Roadmap-Signature: t=<unix time>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`` proves
+it came from the portal (docs/api.md shows how to check it).
+"""
+
+import datetime
+import hashlib
+import hmac
+import http.client
+import ipaddress
+import json
+import logging
+import secrets
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import F
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from roadmap_portal.choices import Role
+from roadmap_portal.exceptions import RoleNotAllowed
+from roadmap_portal.scope import scope_of
+
+from .models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from .selectors import endpoints_of
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Roadmap-Signature"
+LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
+
+
+class DeliveryFailed(Exception):
+    """An attempt to deliver failed; the task tries again later."""
+
+
+# --- endpoints ------------------------------------------------------------------
+
+
+def loopback_allowed():
+    return bool(settings.DEBUG or settings.WEBHOOKS_ALLOW_LOOPBACK)
+
+
+def _address(host):
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+
+
+def validate_endpoint_url(url):
+    """An endpoint is an https URL on a public host. Plain http is accepted only for this
+    machine (127.0.0.1, ::1, localhost) and only when settings.DEBUG or
+    WEBHOOKS_ALLOW_LOOPBACK allow it; private and link-local addresses are refused."""
+    parsed = urllib.parse.urlsplit(str(url or "").strip())
+    host = (parsed.hostname or "").lower()
+    if parsed.scheme not in ("http", "https") or not host:
+        raise ValidationError(
+            {"url": _("Give a full URL, e.g. https://partner.example.org/roadmap-events.")}
+        )
+    if parsed.username or parsed.password:
+        raise ValidationError({"url": _("Do not put credentials in the URL.")})
+    address = _address(host)
+    loopback = host in LOOPBACK_NAMES or (address is not None and address.is_loopback)
+    if loopback:
+        if not loopback_allowed():
+            raise ValidationError({"url": _("Addresses of the portal's own server are refused.")})
+        return parsed.geturl()
+    if parsed.scheme != "https":
+        raise ValidationError({"url": _("Use an https:// URL: events are sent only over TLS.")})
+    if address is not None and not address.is_global:
+        raise ValidationError({"url": _("Private and reserved network addresses are refused.")})
+    return parsed.geturl()
+
+
+def validate_events(events):
+    if not isinstance(events, list | tuple) or not events:
+        raise ValidationError({"events": _("Choose at least one event.")})
+    unknown = [str(e) for e in events if e not in WebhookEvent.values]
+    if unknown:
+        raise ValidationError(
+            {
+                "events": _("Unknown events: %(unknown)s. Known: %(known)s.")
+                % {"unknown": ", ".join(unknown), "known": ", ".join(WebhookEvent.values)}
+            }
+        )
+    return list(dict.fromkeys(events))
+
+
+def may_own_endpoints(user):
+    """Partner keys and partner accounts (administrators too) may subscribe to events."""
+    if user is None or not user.is_authenticated:
+        return False
+    if getattr(user, "_api_key", None) is not None:
+        return True
+    scope = scope_of(user)
+    return scope.is_admin or scope.role == Role.PARTNER
+
+
+def endpoint_create(*, user, url, events, description=""):
+    """Register an endpoint for the caller: owned by the partner key it called with, or by
+    the account. The signing secret is generated here; the caller shows it once."""
+    if not may_own_endpoints(user):
+        raise RoleNotAllowed(_("Only partners may subscribe to webhooks."))
+    api_key = getattr(user, "_api_key", None)
+    url = validate_endpoint_url(url)
+    events = validate_events(events)
+    if endpoints_of(user).count() >= settings.WEBHOOK_MAX_ENDPOINTS:
+        raise ValidationError(
+            {
+                "url": _("You have %(count)s endpoints already: delete one first.")
+                % {"count": settings.WEBHOOK_MAX_ENDPOINTS}
+            }
+        )
+    return WebhookEndpoint.objects.create(
+        api_key=api_key,
+        user=None if api_key is not None else user,
+        url=url,
+        events=events,
+        description=description or "",
+        secret=f"whsec_{secrets.token_urlsafe(32)}",
+    )
+
+
+def endpoint_delete(*, user, endpoint_id):
+    """Delete one of the caller's endpoints (another's is WebhookEndpoint.DoesNotExist)."""
+    endpoint = endpoints_of(user).get(pk=endpoint_id)
+    endpoint.delete()
+
+
+def endpoint_enable(*, endpoint_id):
+    """Switch a disabled endpoint back on with a clean failure count."""
+    return WebhookEndpoint.objects.filter(pk=endpoint_id).update(
+        active=True, consecutive_failures=0, disabled_reason="", disabled_at=None
+    )
+
+
+def endpoint_disable(*, endpoint_id, reason):
+    """Switch an endpoint off; the administrators and the owner hear about it once.
+    Returns whether this call disabled it (of two concurrent calls one does)."""
+    now = timezone.now()
+    disabled = WebhookEndpoint.objects.filter(pk=endpoint_id, active=True).update(
+        active=False, disabled_reason=reason, disabled_at=now
+    )
+    if disabled:
+        endpoint = WebhookEndpoint.objects.select_related("api_key", "api_key__user", "user").get(
+            pk=endpoint_id
+        )
+        _notify_disabled(endpoint, key=f"webhook_disabled:{endpoint.pk}:{int(now.timestamp())}")
+    return bool(disabled)
+
+
+def _owner_name(endpoint):
+    if endpoint.api_key_id:
+        return endpoint.api_key.organisation
+    return endpoint.user.get_username()
+
+
+def _notify_disabled(endpoint, *, key):
+    from roadmap_portal.notifications import notify
+
+    try:
+        admin_url = reverse("admin:webhooks_webhookendpoint_change", args=[endpoint.pk])
+    except NoReverseMatch:  # the admin may not be routed in every deployment
+        admin_url = ""
+
+    def message():
+        return _(
+            "The webhook %(url)s of %(owner)s was switched off after %(count)s failed "
+            "deliveries in a row. Last error: %(reason)s"
+        ) % {
+            "url": endpoint.url,
+            "owner": _owner_name(endpoint),
+            "count": endpoint.consecutive_failures,
+            "reason": endpoint.disabled_reason,
+        }
+
+    admins = get_user_model().objects.filter(is_superuser=True, is_active=True).order_by("pk")
+    notify(
+        recipients=admins,
+        event="webhook_disabled",
+        key=key,
+        message=message,
+        url=admin_url,
+        obj=endpoint,
+    )
+    owner = endpoint.api_key.user if endpoint.api_key_id else endpoint.user
+    if owner is not None and owner.is_active and not owner.is_superuser:
+        notify(recipients=[owner], event="webhook_disabled", key=key, message=message, obj=endpoint)
+
+
+# --- events -----------------------------------------------------------------------
+
+
+def _acting_user(endpoint):
+    """The account an endpoint's events are scoped for (carrying its key), or None when the
+    key is revoked or expired or the account disabled."""
+    if endpoint.api_key_id:
+        key = endpoint.api_key
+        if key.revoked or (key.expires and key.expires <= timezone.now()):
+            return None
+        user = key.user
+        user._api_key = key
+    else:
+        user = endpoint.user
+    if user is None or not user.is_active:
+        return None
+    user.__dict__.pop("_portal_scope", None)
+    return user
+
+
+def webhook_event(event, key, payload, scope_filter):
+    """Record ``event`` for every active endpoint subscribed to it whose owner may see the
+    object (``scope_filter(user)`` is true for the owner, carrying the endpoint's key), and
+    send each delivery after the surrounding transaction commits: nothing goes out for a
+    rolled-back change. ``key`` names the occurrence, so an event is delivered once per
+    endpoint however often it is reported. Returns the number of deliveries created."""
+    event = str(event)
+    if event not in WebhookEvent.values:
+        raise ValueError(f"Unknown webhook event {event!r}")
+    data = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
+    endpoints = WebhookEndpoint.objects.filter(active=True).select_related(
+        "api_key", "api_key__user", "user"
+    )
+    created_ids = []
+    for endpoint in endpoints.order_by("pk"):
+        if event not in (endpoint.events or []):
+            continue
+        user = _acting_user(endpoint)
+        if user is None or not scope_filter(user):
+            continue
+        delivery, created = WebhookDelivery.objects.get_or_create(
+            endpoint=endpoint, event_key=key, defaults={"event": event, "payload": data}
+        )
+        if created:
+            created_ids.append(delivery.pk)
+    for delivery_id in created_ids:
+        transaction.on_commit(lambda pk=delivery_id: _queue(pk), robust=True)
+    return len(created_ids)
+
+
+def _queue(delivery_id):
+    from .tasks import deliver_webhook
+
+    if deliver_webhook.app.conf.task_always_eager:
+        delivery_send_with_retries(delivery_id=delivery_id, retries=deliver_webhook.max_retries)
+    else:
+        deliver_webhook.delay(delivery_id)
+
+
+def delivery_send_with_retries(*, delivery_id, retries):
+    """In-process Celery (development, tests): the attempts the task's retries would make,
+    at once and one after the other; a failure stays on the delivery row."""
+    for attempt in range(retries + 1):
+        try:
+            return delivery_send(delivery_id=delivery_id, final=attempt >= retries)
+        except DeliveryFailed:
+            continue
+    return None
+
+
+def deliveries_queue_stale(*, older_than=datetime.timedelta(minutes=10), batch_size=200):
+    """Queue deliveries never attempted although recorded a while ago (the broker was away
+    when their transaction committed). Returns how many were queued."""
+    cutoff = timezone.now() - older_than
+    ids = list(
+        WebhookDelivery.objects.filter(
+            status=DeliveryStatus.PENDING, attempts=0, created__lt=cutoff
+        )
+        .order_by("created", "id")
+        .values_list("pk", flat=True)[:batch_size]
+    )
+    for delivery_id in ids:
+        _queue(delivery_id)
+    return len(ids)
+
+
+# --- sending ----------------------------------------------------------------------
+
+
+def delivery_body(delivery):
+    """The bytes POSTed: the same for every attempt of one delivery."""
+    envelope = {
+        "id": delivery.pk,
+        "event": delivery.event,
+        "created": delivery.created.isoformat(),
+        "data": delivery.payload,
+    }
+    return json.dumps(envelope, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+
+
+def sign(secret, timestamp, body):
+    """``t=<timestamp>,v1=<hex HMAC-SHA256 of "<timestamp>." + body with the secret>``."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is a failed delivery: following it could POST to an address never checked."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
+def _post(url, body, headers):
+    """(status code or None, error text)."""
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - the URL was checked by validate_endpoint_url
+    try:
+        with _opener.open(request, timeout=settings.WEBHOOK_TIMEOUT) as response:
+            return response.status, ""
+    except urllib.error.HTTPError as exc:
+        return exc.code, f"HTTP {exc.code} {exc.reason}"
+    except urllib.error.URLError as exc:
+        return None, str(exc.reason)
+    except (OSError, http.client.HTTPException) as exc:
+        return None, str(exc) or exc.__class__.__name__
+
+
+def delivery_send(*, delivery_id, final=False):
+    """Make one attempt at a pending delivery. A 2xx answer marks it sent and clears the
+    endpoint's failure count; anything else counts a failure (WEBHOOK_DISABLE_AFTER in a
+    row switch the endpoint off) and raises DeliveryFailed so the task retries, except on
+    the ``final`` attempt, which marks it failed. A sent delivery is never sent again, and of
+    two workers running the same attempt only one sends. Returns the delivery's status."""
+    delivery = WebhookDelivery.objects.select_related("endpoint").filter(pk=delivery_id).first()
+    if delivery is None:
+        return None
+    if delivery.status != DeliveryStatus.PENDING:
+        return delivery.status
+    endpoint = delivery.endpoint
+    refusal = ""
+    if not endpoint.active:
+        refusal = _("The endpoint is switched off.")
+    else:
+        try:
+            validate_endpoint_url(endpoint.url)
+        except ValidationError as exc:
+            refusal = " ".join(exc.messages)
+    if refusal:
+        WebhookDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.PENDING).update(
+            status=DeliveryStatus.FAILED, last_error=refusal
+        )
+        return DeliveryStatus.FAILED
+    claimed = WebhookDelivery.objects.filter(
+        pk=delivery.pk, status=DeliveryStatus.PENDING, attempts=delivery.attempts
+    ).update(attempts=F("attempts") + 1)
+    if not claimed:
+        return WebhookDelivery.objects.values_list("status", flat=True).get(pk=delivery.pk)
+
+    body = delivery_body(delivery)
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": "RoadmapPortal-Webhooks/1",
+        "X-Roadmap-Event": delivery.event,
+        "X-Roadmap-Delivery": str(delivery.pk),
+        SIGNATURE_HEADER: sign(endpoint.secret, int(time.time()), body),
+    }
+    code, error = _post(endpoint.url, body, headers)
+    if code is not None and 200 <= code < 300:
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            status=DeliveryStatus.SENT, response_code=code, last_error="", sent_at=timezone.now()
+        )
+        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(consecutive_failures=0)
+        return DeliveryStatus.SENT
+
+    error = error or _("HTTP %(code)s") % {"code": code}
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+        consecutive_failures=F("consecutive_failures") + 1
+    )
+    failures = WebhookEndpoint.objects.values_list("consecutive_failures", flat=True).get(
+        pk=endpoint.pk
+    )
+    switched_off = failures >= settings.WEBHOOK_DISABLE_AFTER and endpoint_disable(
+        endpoint_id=endpoint.pk, reason=error[:1000]
+    )
+    give_up = final or switched_off
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        response_code=code,
+        last_error=error[:2000],
+        status=DeliveryStatus.FAILED if give_up else DeliveryStatus.PENDING,
+    )
+    if give_up:
+        return DeliveryStatus.FAILED
+    raise DeliveryFailed(error)

@@ -1,0 +1,146 @@
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from procurement.models import Demand
+from roadmap_portal.models import Region, Roadmap
+
+from .. import pipeline
+from ..models import Offer, OfferAttachment, OfferTransition, Supplier
+
+
+class SupplierSerializer(serializers.ModelSerializer):
+    region = serializers.SlugRelatedField(slug_field="code", queryset=Region.objects.all())
+
+    class Meta:
+        model = Supplier
+        fields = [
+            "id",
+            "name",
+            "inn",
+            "ogrn",
+            "region",
+            "kind",
+            "verification_status",
+            "verification_comment",
+            "verified_at",
+            "contact_person",
+            "email",
+            "phone",
+            "address",
+            "website",
+        ]
+        read_only_fields = [
+            "verification_status",
+            "verification_comment",
+            "verified_at",
+        ]
+
+
+class SupplierVerifySerializer(serializers.Serializer):
+    verified = serializers.BooleanField()
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class OfferAttachmentSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = OfferAttachment
+        fields = ["id", "original_name", "size", "created", "url"]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, attachment):
+        path = reverse(
+            "offers-attachment-download",
+            kwargs={"pk": attachment.offer_id, "attachment_id": attachment.pk},
+        )
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+
+class AttachmentUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=True, help_text=_("A PDF datasheet."))
+
+
+class OfferSerializer(serializers.ModelSerializer):
+    supplier = serializers.PrimaryKeyRelatedField(
+        queryset=Supplier.objects.all(),
+        required=False,
+        help_text=_("Set by the portal for a supplier's member; an administrator names it."),
+    )
+    supplier_name = serializers.CharField(source="supplier.name", read_only=True)
+    roadmap = serializers.PrimaryKeyRelatedField(queryset=Roadmap.objects.all())
+    demand = serializers.PrimaryKeyRelatedField(
+        queryset=Demand.objects.all(), required=False, allow_null=True
+    )
+    attachments = OfferAttachmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Offer
+        fields = [
+            "id",
+            "supplier",
+            "supplier_name",
+            "roadmap",
+            "demand",
+            "name",
+            "description",
+            "okpd2",
+            "import_substitution",
+            "replaces",
+            "gisp_number",
+            "capacity_per_year",
+            "unit",
+            "unit_price",
+            "status",
+            "status_changed",
+            "attachments",
+            "created",
+            "updated",
+        ]
+        read_only_fields = ["status", "status_changed", "created", "updated"]
+
+
+class OfferTransitionSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.username", read_only=True, default=None)
+    actor_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = OfferTransition
+        fields = [
+            "id",
+            "action",
+            "from_status",
+            "to_status",
+            "actor",
+            "actor_name",
+            "comment",
+            "data",
+            "created",
+        ]
+
+    def get_actor_name(self, row) -> str:
+        if row.actor is None:
+            return ""
+        return row.actor.get_full_name() or row.actor.username
+
+
+class TransitionRequestSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=pipeline.ACTIONS)
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    data = serializers.DictField(
+        required=False,
+        default=dict,
+        help_text=_(
+            "The stage's record where it has one: requirement outcomes, readiness findings, "
+            "test result or certificate id."
+        ),
+    )
+
+
+class TransitionResultSerializer(serializers.Serializer):
+    offer = OfferSerializer()
+    transition = OfferTransitionSerializer()

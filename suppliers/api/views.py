@@ -1,0 +1,266 @@
+import json
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, permissions, renderers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+
+from roadmap_portal.api.permissions import RoleWritePermission
+from roadmap_portal.choices import Role
+from roadmap_portal.scope import scope_of
+
+from ..filtersets import OfferFilterSet, SupplierFilterSet
+from ..models import Offer
+from ..selectors import (
+    attachments_visible_to,
+    offer_history,
+    offer_list_for,
+    suppliers_visible_to,
+)
+from ..services import (
+    OFFER_FIELDS,
+    offer_attachment_add,
+    offer_create,
+    offer_transition,
+    offer_update,
+    supplier_register,
+    supplier_verify,
+)
+from ..views import attachment_response
+from .serializers import (
+    AttachmentUploadSerializer,
+    OfferAttachmentSerializer,
+    OfferSerializer,
+    OfferTransitionSerializer,
+    SupplierSerializer,
+    SupplierVerifySerializer,
+    TransitionRequestSerializer,
+    TransitionResultSerializer,
+)
+
+
+class PDFRenderer(renderers.BaseRenderer):
+    """Lets a client ask for ``application/pdf``; errors still come out as JSON text."""
+
+    media_type = "application/pdf"
+    format = "pdf"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, bytes):
+            return data
+        return json.dumps(data, default=str).encode()
+
+
+class SupplierWritePermission(permissions.BasePermission):
+    """Registering: a signed-in person with no role yet, or an administrator.
+    Verifying: region staff (the service checks the region) and administrators."""
+
+    def has_permission(self, request, view):
+        if not request.user or not request.user.is_authenticated:
+            return False
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        if getattr(request.user, "_api_key", None) is not None:
+            return False
+        scope = scope_of(request.user)
+        if view.action == "create":
+            return scope.is_admin or scope.role is None
+        if view.action == "verify":
+            return scope.is_admin or scope.role == Role.REGION_STAFF
+        return scope.is_admin
+
+
+class SupplierViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Regional suppliers. A signed-in person without a role registers an organisation
+    (it starts ``pending`` and the person becomes its member); region staff verify it."""
+
+    serializer_class = SupplierSerializer
+    permission_classes = [SupplierWritePermission]
+    filterset_class = SupplierFilterSet
+    ordering_fields = ["id", "name", "created"]
+
+    def get_queryset(self):
+        return suppliers_visible_to(self.request.user).order_by("name", "id")
+
+    def perform_create(self, serializer):
+        serializer.instance = supplier_register(user=self.request.user, **serializer.validated_data)
+
+    @extend_schema(
+        request=SupplierVerifySerializer,
+        responses={200: SupplierSerializer},
+        description=gettext_lazy(
+            "Verify (``verified: true``) or reject with a reason (region staff)."
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def verify(self, request, pk=None):
+        body = SupplierVerifySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        supplier = supplier_verify(
+            supplier_id=pk,
+            user=request.user,
+            verified=body.validated_data["verified"],
+            comment=body.validated_data["comment"],
+        )
+        return Response(SupplierSerializer(supplier, context=self.get_serializer_context()).data)
+
+
+class OfferViewSet(
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.ReadOnlyModelViewSet,
+):
+    """Product offers: lines of a supplier's product list and their pipeline.
+
+    Suppliers create and edit offers while they are drafts (a later edit is 409); after that
+    the offer moves only through ``transition``. Every role sees the stages that concern it.
+    """
+
+    serializer_class = OfferSerializer
+    permission_classes = [RoleWritePermission]
+    write_roles = (Role.SUPPLIER,)
+    filterset_class = OfferFilterSet
+    ordering_fields = ["id", "name", "status", "status_changed", "okpd2"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return offer_list_for(self.request.user)
+
+    def get_permissions(self):
+        if self.action == "transition":
+            # Each transition names its roles; the service answers 403 for the others.
+            return [permissions.IsAuthenticated()]
+        return super().get_permissions()
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        scope = scope_of(self.request.user)
+        supplier = data.pop("supplier", None)
+        if not scope.is_admin:
+            if supplier is not None and supplier.pk != scope.supplier_id:
+                raise ValidationError({"supplier": _("You add offers for your own organisation.")})
+            supplier = suppliers_visible_to(self.request.user).get(pk=scope.supplier_id)
+        elif supplier is None:
+            raise ValidationError({"supplier": _("Name the supplier the offer belongs to.")})
+        roadmap = data.pop("roadmap")
+        serializer.instance = offer_create(
+            user=self.request.user, supplier=supplier, roadmap=roadmap, **data
+        )
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        supplier = data.pop("supplier", None)
+        if supplier is not None and supplier.pk != serializer.instance.supplier_id:
+            raise ValidationError({"supplier": _("An offer cannot move to another supplier.")})
+        fields = {k: v for k, v in data.items() if k in OFFER_FIELDS or k == "roadmap"}
+        offer_update(offer=serializer.instance, **fields)
+
+    @extend_schema(
+        request=TransitionRequestSerializer,
+        responses={
+            200: TransitionResultSerializer,
+            400: OpenApiResponse(
+                description=gettext_lazy("The stage's record or the comment is missing.")
+            ),
+            403: OpenApiResponse(description=gettext_lazy("Your role may not take this action.")),
+            404: OpenApiResponse(description=gettext_lazy("The offer is outside your scope.")),
+            409: OpenApiResponse(
+                description=gettext_lazy("Not allowed from the offer's current status.")
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def transition(self, request, pk=None):
+        body = TransitionRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        offer, history = offer_transition(
+            offer_id=pk,
+            user=request.user,
+            action=body.validated_data["action"],
+            comment=body.validated_data["comment"],
+            data=body.validated_data["data"],
+        )
+        offer = (
+            Offer.objects.select_related("supplier")
+            .prefetch_related("attachments")
+            .get(pk=offer.pk)
+        )
+        context = self.get_serializer_context()
+        return Response(
+            {
+                "offer": OfferSerializer(offer, context=context).data,
+                "transition": OfferTransitionSerializer(history, context=context).data,
+            }
+        )
+
+    @extend_schema(responses={200: OfferTransitionSerializer(many=True)}, filters=False)
+    @action(detail=True, methods=["get"], filterset_class=None, ordering_fields=[])
+    def history(self, request, pk=None):
+        offer = self.get_object()
+        rows = offer_history(offer)
+        page = self.paginate_queryset(rows)
+        serializer = OfferTransitionSerializer(page, many=True)
+        return self.get_paginated_response(serializer.data)
+
+    @extend_schema(
+        methods=["get"], responses={200: OfferAttachmentSerializer(many=True)}, filters=False
+    )
+    @extend_schema(
+        methods=["post"],
+        request={"multipart/form-data": AttachmentUploadSerializer},
+        responses={201: OfferAttachmentSerializer},
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        parser_classes=[MultiPartParser, FormParser],
+        filterset_class=None,
+        ordering_fields=[],
+    )
+    def attachments(self, request, pk=None):
+        offer = self.get_object()
+        context = self.get_serializer_context()
+        if request.method == "GET":
+            rows = offer.attachments.order_by("id")
+            page = self.paginate_queryset(rows)
+            return self.get_paginated_response(
+                OfferAttachmentSerializer(page, many=True, context=context).data
+            )
+        body = AttachmentUploadSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        attachment = offer_attachment_add(
+            offer_id=offer.pk, user=request.user, upload=body.validated_data["file"]
+        )
+        return Response(
+            OfferAttachmentSerializer(attachment, context=context).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+        filters=False,
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"attachments/(?P<attachment_id>\d+)",
+        url_name="attachment-download",
+        renderer_classes=[renderers.JSONRenderer, PDFRenderer],
+        filterset_class=None,
+        ordering_fields=[],
+    )
+    def attachment_download(self, request, pk=None, attachment_id=None):
+        attachment = (
+            attachments_visible_to(request.user).filter(pk=attachment_id, offer_id=pk).first()
+        )
+        if attachment is None:
+            raise Http404
+        return attachment_response(attachment)

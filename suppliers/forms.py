@@ -1,0 +1,197 @@
+"""Forms of the supplier pages. They parse input; the rules live in services.py."""
+
+from django import forms
+from django.contrib.auth import get_user_model, password_validation
+from django.utils.translation import gettext_lazy as _
+
+from roadmap_portal.models import Region
+
+from .choices import SupplierKind
+from .models import Offer
+from .validators import validate_inn, validate_ogrn
+
+
+class BootstrapMixin:
+    """Bootstrap classes on every widget, and ``is-invalid`` on fields with errors."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                css = "form-select"
+            else:
+                css = "form-control"
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                widget = self.fields[name].widget
+                widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
+
+
+class RegistrationForm(BootstrapMixin, forms.Form):
+    """A person's account and their organisation, registered together."""
+
+    username = forms.CharField(
+        label=_("Username"),
+        max_length=150,
+        help_text=_("Letters, digits and @/./+/-/_ only."),
+        validators=[get_user_model().username_validator],
+    )
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    email = forms.EmailField(label=_("Your e-mail"))
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label=_("Password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    name = forms.CharField(label=_("Legal name of the organisation"), max_length=300)
+    inn = forms.CharField(
+        label=_("INN"),
+        max_length=10,
+        validators=[validate_inn],
+        help_text=_("10 digits of the organisation's taxpayer number."),
+    )
+    ogrn = forms.CharField(
+        label=_("OGRN"),
+        max_length=13,
+        validators=[validate_ogrn],
+        help_text=_("13 digits of the state registration number."),
+    )
+    region = forms.ModelChoiceField(
+        label=_("Region"), queryset=Region.objects.order_by("name"), to_field_name="code"
+    )
+    kind = forms.ChoiceField(label=_("Kind"), choices=SupplierKind.choices)
+    phone = forms.CharField(label=_("Phone"), max_length=50, required=False)
+    org_email = forms.EmailField(label=_("Organisation's e-mail"), required=False)
+    address = forms.CharField(label=_("Address"), max_length=500, required=False)
+    website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
+
+    ACCOUNT_FIELDS = ("username", "first_name", "last_name", "email", "password1", "password2")
+    ORGANISATION_FIELDS = ("name", "inn", "ogrn", "region", "kind", "phone", "org_email")
+    ORGANISATION_EXTRA = ("address", "website")
+
+    def clean_inn(self):
+        return self.cleaned_data["inn"].strip()
+
+    def clean_ogrn(self):
+        return self.cleaned_data["ogrn"].strip()
+
+    def clean(self):
+        cleaned = super().clean()
+        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+        if password1 and password2:
+            if password1 != password2:
+                self.add_error("password2", _("The two passwords differ."))
+            else:
+                user = get_user_model()(
+                    username=cleaned.get("username", ""),
+                    first_name=cleaned.get("first_name", ""),
+                    last_name=cleaned.get("last_name", ""),
+                    email=cleaned.get("email", ""),
+                )
+                try:
+                    password_validation.validate_password(password1, user)
+                except forms.ValidationError as exc:
+                    self.add_error("password2", exc)
+        return cleaned
+
+    def supplier_fields(self):
+        data = self.cleaned_data
+        return {
+            "name": data["name"].strip(),
+            "inn": data["inn"],
+            "ogrn": data["ogrn"],
+            "region": data["region"],
+            "kind": data["kind"],
+            "contact_person": f"{data['first_name']} {data['last_name']}".strip(),
+            "email": data.get("org_email") or data["email"],
+            "phone": data.get("phone", ""),
+            "address": data.get("address", ""),
+            "website": data.get("website", ""),
+        }
+
+    # Errors a service reports on the organisation map to these fields.
+    SERVICE_FIELD = {"email": "org_email", "contact_person": None}
+
+
+class SupplierVerifyForm(BootstrapMixin, forms.Form):
+    DECISIONS = (("verify", _("Verify")), ("reject", _("Reject")))
+
+    decision = forms.ChoiceField(label=_("Decision"), choices=DECISIONS)
+    comment = forms.CharField(
+        label=_("Comment"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required when rejecting: the supplier sees it."),
+    )
+
+
+class OfferForm(BootstrapMixin, forms.ModelForm):
+    """A draft offer; the roadmap must be one of the supplier's region."""
+
+    class Meta:
+        model = Offer
+        fields = [
+            "roadmap",
+            "demand",
+            "name",
+            "description",
+            "okpd2",
+            "import_substitution",
+            "replaces",
+            "gisp_number",
+            "capacity_per_year",
+            "unit",
+            "unit_price",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "okpd2": forms.TextInput(attrs={"placeholder": "27.11.22.000"}),
+        }
+        help_texts = {
+            "okpd2": _("NN.NN.NN.NNN; a shorter prefix such as 27.11 is allowed."),
+            "gisp_number": _(
+                "Number of the product's entry in the GISP register of Russian industrial "
+                "products (Resolution 719), if it has one."
+            ),
+            "replaces": _("The imported product this one replaces."),
+            "demand": _("Link the offer to a published demand it answers, if any."),
+        }
+
+    def __init__(self, *args, roadmaps, demands, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["roadmap"].queryset = roadmaps
+        self.fields["roadmap"].empty_label = None
+        self.fields["demand"].queryset = demands
+        self.fields["demand"].required = False
+
+    def service_fields(self):
+        return dict(self.cleaned_data)
+
+
+class AttachmentForm(BootstrapMixin, forms.Form):
+    file = forms.FileField(
+        label=_("Datasheet (PDF)"),
+        allow_empty_file=True,
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,.pdf"}),
+    )
+
+
+class TransitionForm(forms.Form):
+    action = forms.CharField(max_length=30)
+    comment = forms.CharField(required=False, widget=forms.Textarea)
+    data = forms.JSONField(required=False)

@@ -1,0 +1,344 @@
+"""Product-list import in the web UI: upload, preview every row and error, confirm or discard.
+
+The uploaded file is kept server-side under MEDIA_ROOT/imports/ with a generated name,
+next to the preview it produced; the session lists the uploads of this login and the
+preview records its owner. Confirming imports from the stored file through the same
+service that checks it again, so nothing the browser sends back is trusted.
+"""
+
+import json
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_GET, require_POST
+
+from roadmap_portal.exceptions import RoleNotAllowed
+
+from .importing import (
+    COLUMN_BY_FIELD,
+    COLUMNS,
+    FIELDS,
+    ImportFailed,
+    import_roadmaps,
+    import_template,
+    importing_supplier,
+    offers_import,
+    offers_import_check,
+)
+from .models import Offer
+
+SESSION_KEY = "offer_imports"
+KEEP_SECONDS = 24 * 60 * 60
+PREVIEW_PAGE_SIZE = 100
+
+
+class OfferImportForm(forms.Form):
+    roadmap = forms.ModelChoiceField(
+        label=gettext_lazy("Roadmap"),
+        queryset=None,
+        empty_label=gettext_lazy("Choose a roadmap"),
+        error_messages={"required": gettext_lazy("Choose the roadmap the products are for.")},
+    )
+    file = forms.FileField(
+        label=gettext_lazy("Product list (XLSX or CSV)"),
+        error_messages={"required": gettext_lazy("Choose the file to upload.")},
+    )
+
+    def __init__(self, *args, roadmaps, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["roadmap"].queryset = roadmaps
+        self.fields["roadmap"].widget.attrs["class"] = "form-select"
+        self.fields["file"].widget.attrs.update(
+            {"class": "form-control", "accept": ".xlsx,.csv,text/csv"}
+        )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than %(size)d MB: split it into smaller files.")
+                % {"size": settings.MAX_UPLOAD_BYTES // (1024 * 1024)}
+            )
+        return upload
+
+
+def _supplier(request):
+    try:
+        return importing_supplier(request.user)
+    except RoleNotAllowed as exc:
+        raise PermissionDenied(str(exc.message)) from exc
+
+
+def _import_dir():
+    path = Path(settings.MEDIA_ROOT) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _paths(token):
+    folder = _import_dir()
+    return folder / f"{token}.upload", folder / f"{token}.json"
+
+
+def _forget_stale_uploads():
+    """Uploads nobody confirmed within a day are deleted."""
+    cutoff = time.time() - KEEP_SECONDS
+    for path in _import_dir().iterdir():
+        if path.suffix in (".upload", ".json") and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+
+
+def _preview_data(check, *, user, filename):
+    def shown(value):
+        return str(value) if isinstance(value, Decimal) else value
+
+    return {
+        "user": user.pk,
+        "roadmap": check.roadmap.pk,
+        "filename": filename,
+        "kind": check.kind,
+        "columns": {column.field: letter for letter, column in check.columns},
+        "rows": [
+            {
+                "row": row.row,
+                "values": {name: shown(row.values.get(name)) for name in FIELDS},
+                "errors": {str(name): list(map(str, msgs)) for name, msgs in row.errors.items()},
+            }
+            for row in check.rows
+        ],
+        "errors": check.errors,
+    }
+
+
+def _store(request, *, content, filename, check):
+    _forget_stale_uploads()
+    token = str(uuid.uuid4())
+    upload_path, preview_path = _paths(token)
+    upload_path.write_bytes(content)
+    preview_path.write_text(
+        json.dumps(_preview_data(check, user=request.user, filename=filename)), encoding="utf-8"
+    )
+    tokens = [t for t in request.session.get(SESSION_KEY, []) if _paths(t)[1].exists()]
+    request.session[SESSION_KEY] = [*tokens, token]
+    return token
+
+
+def _load(request, token):
+    """The stored upload of this user and login, or 404."""
+    token = str(token)
+    if token not in request.session.get(SESSION_KEY, []):
+        raise Http404
+    upload_path, preview_path = _paths(token)
+    try:
+        data = json.loads(preview_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise Http404 from exc
+    if data.get("user") != request.user.pk or not upload_path.exists():
+        raise Http404
+    return token, upload_path, preview_path, data
+
+
+def _discard(request, token):
+    for path in _paths(token):
+        path.unlink(missing_ok=True)
+    request.session[SESSION_KEY] = [t for t in request.session.get(SESSION_KEY, []) if t != token]
+
+
+def _offer_list_url():
+    try:
+        return reverse("suppliers:offer-list")
+    except NoReverseMatch:
+        return "/suppliers/offers/"
+
+
+def _columns_help():
+    return [
+        {
+            "label": column.label,
+            "field": column.field,
+            "required": column.required,
+            "help": column.help,
+            "example": column.example,
+        }
+        for column in COLUMNS
+    ]
+
+
+@login_required
+def offer_import(request):
+    """Choose a roadmap and a file; a readable file goes on to its preview."""
+    supplier = _supplier(request)
+    roadmaps = import_roadmaps(request.user)
+    form = OfferImportForm(request.POST or None, request.FILES or None, roadmaps=roadmaps)
+    errors = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        content = upload.read()
+        filename = upload.name or ""
+        check = offers_import_check(
+            user=request.user,
+            roadmap_id=form.cleaned_data["roadmap"].pk,
+            content=content,
+            filename=filename,
+        )
+        if check.rows:
+            token = _store(request, content=content, filename=filename, check=check)
+            return redirect("suppliers:import-preview", token=token)
+        errors = check.errors
+    return render(
+        request,
+        "suppliers/import.html",
+        {
+            "form": form,
+            "errors": errors,
+            "supplier": supplier,
+            "has_roadmaps": roadmaps.exists(),
+            "columns_help": _columns_help(),
+            "max_rows": settings.IMPORT_MAX_ROWS,
+            "offer_list_url": _offer_list_url(),
+        },
+    )
+
+
+@login_required
+@require_GET
+def offer_import_preview(request, token):
+    """Every row as it will be imported, every error where it is; nothing saved yet."""
+    supplier = _supplier(request)
+    token, _upload, _preview, data = _load(request, token)
+    roadmap = import_roadmaps(request.user).filter(pk=data["roadmap"]).first()
+    if roadmap is None:
+        raise Http404
+    rows = data["rows"]
+    rows_with_errors = sum(1 for row in rows if row["errors"])
+    only_errors = request.GET.get("errors") == "1"
+    shown = [row for row in rows if row["errors"]] if only_errors else rows
+    page = Paginator(shown, PREVIEW_PAGE_SIZE).get_page(request.GET.get("page"))
+    columns = [
+        {
+            "field": name,
+            "label": Offer._meta.get_field(name).verbose_name,
+            "header": COLUMN_BY_FIELD[name].label,
+            "letter": data["columns"].get(name),
+        }
+        for name in FIELDS
+    ]
+    table = [
+        {
+            "row": row["row"],
+            "has_errors": bool(row["errors"]),
+            "other_errors": row["errors"].get("None", []),
+            "cells": [
+                {
+                    "field": column["field"],
+                    "value": row["values"].get(column["field"]),
+                    "errors": row["errors"].get(column["field"], []),
+                }
+                for column in columns
+            ],
+        }
+        for row in page.object_list
+    ]
+    return render(
+        request,
+        "suppliers/import_preview.html",
+        {
+            "supplier": supplier,
+            "roadmap": roadmap,
+            "token": token,
+            "filename": data["filename"],
+            "kind": data["kind"],
+            "count": len(rows),
+            "errors": data["errors"],
+            "rows_with_errors": rows_with_errors,
+            "only_errors": only_errors,
+            "columns": columns,
+            "table": table,
+            "page": page,
+            "offer_list_url": _offer_list_url(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def offer_import_confirm(request, token):
+    """Import every row of the stored file, or none; the file is checked again first."""
+    _supplier(request)
+    token, upload_path, preview_path, data = _load(request, token)
+    content = upload_path.read_bytes()
+    try:
+        offers = offers_import(
+            user=request.user,
+            roadmap_id=data["roadmap"],
+            content=content,
+            filename=data["filename"],
+        )
+    except ImportFailed:
+        check = offers_import_check(
+            user=request.user,
+            roadmap_id=data["roadmap"],
+            content=content,
+            filename=data["filename"],
+        )
+        if check.roadmap is None:
+            _discard(request, token)
+            messages.error(request, _("The roadmap is no longer available for your import."))
+            return redirect("suppliers:import")
+        preview_path.write_text(
+            json.dumps(_preview_data(check, user=request.user, filename=data["filename"])),
+            encoding="utf-8",
+        )
+        messages.error(
+            request,
+            _("Nothing was imported: the file has errors now. Correct them and upload it again."),
+        )
+        return redirect("suppliers:import-preview", token=token)
+    _discard(request, token)
+    messages.success(
+        request,
+        ngettext(
+            "%(count)d offer imported as a draft.",
+            "%(count)d offers imported as drafts.",
+            len(offers),
+        )
+        % {"count": len(offers)},
+    )
+    return redirect(_offer_list_url())
+
+
+@login_required
+@require_POST
+def offer_import_discard(request, token):
+    """Forget an upload without importing it."""
+    _supplier(request)
+    token, *_rest = _load(request, token)
+    _discard(request, token)
+    messages.info(request, _("The upload was discarded; nothing was imported."))
+    return redirect("suppliers:import")
+
+
+@login_required
+@require_GET
+def offer_import_template(request):
+    """The template to fill in, ``?format=xlsx`` (default) or ``csv``."""
+    file_format = (request.GET.get("format") or "xlsx").lower()
+    if file_format not in ("xlsx", "csv"):
+        raise Http404
+    content, content_type, filename = import_template(file_format=file_format)
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

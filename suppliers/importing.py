@@ -1,0 +1,1131 @@
+"""Product-list import: read a supplier's XLSX or CSV file, check every row, create all or none.
+
+A file goes through three steps. ``read_table`` turns the bytes into a header row and data
+rows, refusing what is not a spreadsheet and reporting cells that cannot be trusted
+(formulas, merged cells, numbers stored as text, codes Excel turned into dates).
+``offers_import_check`` maps the headers onto offer fields, cleans every cell and runs the
+same model validation as ``suppliers.services.offer_create``; it saves nothing and is what
+a preview (dry run) shows. ``offers_import`` repeats the check and creates every offer as a
+draft of the user's supplier in one transaction, or raises ``ImportFailed`` and creates none.
+
+Errors are dicts ``{"row", "column", "field", "message"}``: ``row`` counts the header as
+row 1 (``None`` for the file as a whole), ``column`` is the spreadsheet letter.
+"""
+
+import codecs
+import csv
+import datetime
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from xml.etree import ElementTree
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from openpyxl import Workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
+from openpyxl.utils.datetime import from_excel, from_ISO8601
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from roadmap_portal.choices import Role
+from roadmap_portal.exceptions import RoleNotAllowed
+from roadmap_portal.scope import scope_of
+from roadmap_portal.selectors import roadmaps_visible_to
+
+from .choices import OfferStatus
+from .models import Offer, Supplier
+from .validators import okpd2_classes
+
+TEXT, OKPD2, BOOLEAN, DECIMAL = "text", "okpd2", "boolean", "decimal"
+CENT = Decimal("0.01")
+# Past this many errors the rest are summarised: nobody reads ten thousand messages.
+MAX_LISTED_ERRORS = 1000
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+
+
+@dataclass(frozen=True)
+class Column:
+    field: str
+    label: str  # the Russian header of the template; a file may use it or ``field``
+    kind: str
+    required: bool
+    help: str
+    example: str
+    aliases: tuple = ()
+
+
+COLUMNS = (
+    Column(
+        "name",
+        "Наименование",
+        TEXT,
+        True,
+        gettext_lazy("Product name, up to 300 characters."),
+        "Электродвигатель асинхронный АИР80",
+        ("наименование продукции", "наименование товара", "название", "product name"),
+    ),
+    Column(
+        "description",
+        "Описание",
+        TEXT,
+        False,
+        gettext_lazy("Description: purpose, main characteristics."),
+        "Мощность 1,5 кВт, 3000 об/мин, IP55",
+    ),
+    Column(
+        "okpd2",
+        "Код ОКПД2",
+        OKPD2,
+        True,
+        gettext_lazy(
+            "OKPD2 code NN, NN.NN, NN.NN.N, NN.NN.NN or NN.NN.NN.NNN; keep the column as text."
+        ),
+        "27.11.22.000",
+        ("окпд2", "окпд 2", "код окпд 2", "okpd2 code", "okpd 2"),
+    ),
+    Column(
+        "import_substitution",
+        "Импортозамещение",
+        BOOLEAN,
+        False,
+        gettext_lazy("Import substitute: да/нет, yes/no, 1/0, true/false; empty means no."),
+        "да",
+        ("импортозамещающая продукция", "импортозамещение (да/нет)"),
+    ),
+    Column(
+        "replaces",
+        "Заменяемый импортный аналог",
+        TEXT,
+        False,
+        gettext_lazy("The imported product it replaces, up to 300 characters."),
+        "Siemens 1LE1",
+        ("импортный аналог", "аналог", "replaces imported analog"),
+    ),
+    Column(
+        "gisp_number",
+        "Номер в реестре ГИСП",
+        TEXT,
+        False,
+        gettext_lazy(
+            "Number of the product's entry in the GISP register of Russian industrial products."
+        ),
+        "10123456",
+        ("номер гисп", "реестровый номер гисп", "гисп", "gisp register number", "gisp"),
+    ),
+    Column(
+        "capacity_per_year",
+        "Мощность в год",
+        DECIMAL,
+        False,
+        gettext_lazy("Production capacity per year, a number of units, 0 or more."),
+        "1200",
+        (
+            "производственная мощность в год",
+            "производственная мощность",
+            "production capacity per year",
+            "capacity",
+        ),
+    ),
+    Column(
+        "unit",
+        "Единица измерения",
+        TEXT,
+        False,
+        gettext_lazy("Unit of the capacity and the price, up to 30 characters."),
+        "шт",
+        ("ед. изм.", "ед.изм.", "ед изм", "единица"),
+    ),
+    Column(
+        "unit_price",
+        "Цена за единицу, руб.",
+        DECIMAL,
+        False,
+        gettext_lazy(
+            "Indicative unit price in rubles, 0 or more, at most two decimals (1 234,50)."
+        ),
+        "18500,00",
+        (
+            "цена за единицу",
+            "цена, руб.",
+            "цена",
+            "ориентировочная цена за единицу, руб.",
+            "indicative unit price, rub",
+            "price",
+        ),
+    ),
+)
+COLUMN_BY_FIELD = {c.field: c for c in COLUMNS}
+FIELDS = tuple(c.field for c in COLUMNS)
+
+TRUE_WORDS = frozenset({"да", "д", "yes", "y", "true", "истина", "1", "+", "x", "х"})
+FALSE_WORDS = frozenset({"нет", "н", "no", "n", "false", "ложь", "0", "-"})
+SPACES = re.compile(r"[\s\u00a0\u2007\u202f\u2009']+")
+NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+class ImportFailed(Exception):
+    """The file cannot be imported as it is; ``errors`` says what and where."""
+
+    def __init__(self, errors):
+        self.errors = errors
+        super().__init__(f"{len(errors)} import error(s)")
+
+
+def _error(message, *, row=None, column=None, field=None):
+    return {"row": row, "column": column, "field": field, "message": str(message)}
+
+
+def _file_error(message):
+    return _error(message, field="file")
+
+
+# --- reading a file ---------------------------------------------------------
+
+
+@dataclass
+class Table:
+    """What a spreadsheet holds: header texts by column index and data rows by row number."""
+
+    kind: str  # "xlsx" or "csv"
+    header: dict  # column index (1-based) -> header text
+    rows: list  # [(row number, {column index: (value, kind)})]
+    errors: list = field(default_factory=list)
+
+
+def read_table(*, content, filename=""):
+    """The header and rows of an XLSX or CSV file; raises ImportFailed for what is not one."""
+    if not content:
+        raise ImportFailed([_file_error(_("The file is empty."))])
+    limit = settings.MAX_UPLOAD_BYTES
+    if len(content) > limit:
+        raise ImportFailed(
+            [
+                _file_error(
+                    _("The file is larger than %(size)d MB: split it into smaller files.")
+                    % {"size": limit // (1024 * 1024)}
+                )
+            ]
+        )
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    kind = _sniff(content)
+    if kind == "xlsx":
+        table = _read_xlsx(content)
+    elif kind == "text" and extension not in ("xlsx", "xlsm", "xls"):
+        table = _read_csv(content)
+    else:
+        raise ImportFailed([_file_error(_not_a_spreadsheet(kind, extension))])
+    if not table.header:
+        raise ImportFailed(
+            [
+                _error(
+                    _("Row 1 must hold the column headers, but it is empty."),
+                    row=1,
+                    field="file",
+                )
+            ]
+        )
+    if not table.rows and not table.errors:
+        raise ImportFailed([_file_error(_("The file has headers but no product rows under them."))])
+    return table
+
+
+def _sniff(content):
+    """What the bytes are, from their content (a file name can lie)."""
+    head = content[:8]
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(content)) as archive:
+                names = set(archive.namelist())
+        except zipfile.BadZipFile:
+            return "zip"
+        if "xl/workbook.xml" in names:
+            return "xlsx"
+        if "content.xml" in names and "mimetype" in names:
+            return "ods"
+        if any(name.startswith("word/") for name in names):
+            return "docx"
+        return "zip"
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "xls"
+    if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM")):
+        return "image"
+    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "text"
+    if b"\x00" in content[:65536]:
+        return "binary"
+    return "text"
+
+
+def _not_a_spreadsheet(kind, extension):
+    messages = {
+        "pdf": _("The file is a PDF document, not a spreadsheet."),
+        "image": _("The file is an image, not a spreadsheet."),
+        "xls": _(
+            "The file is an old Excel 97-2003 workbook (.xls) or another Office document: "
+            "save it as .xlsx or CSV and upload it again."
+        ),
+        "ods": _(
+            "OpenDocument spreadsheets (.ods) are not supported: save the file as .xlsx or CSV."
+        ),
+        "docx": _("The file is a Word document, not a spreadsheet."),
+        "zip": _("The file is a ZIP archive, not an Excel workbook."),
+    }
+    if kind in messages:
+        message = messages[kind]
+    elif kind == "text":
+        message = _("The file is named .%(extension)s but is text, not an Excel workbook.") % {
+            "extension": extension
+        }
+    else:
+        message = _("The file is not a spreadsheet.")
+    return message + " " + _("Upload the product list as XLSX or CSV.")
+
+
+def _row_limit_error():
+    limit = settings.IMPORT_MAX_ROWS
+    return _file_error(
+        ngettext(
+            "The file has more than %(limit)d product row; import at most %(limit)d at a time "
+            "(split the file).",
+            "The file has more than %(limit)d product rows; import at most %(limit)d at a time "
+            "(split the file).",
+            limit,
+        )
+        % {"limit": limit}
+    )
+
+
+def _is_blank(value):
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _read_xlsx(content):
+    """Read the first worksheet in one streaming pass over its XML.
+
+    openpyxl (read-only) supplies what the sheet refers to: its path, the shared strings
+    and which styles are dates. The cells themselves are read here, because openpyxl's
+    cell objects cost several times more on ten thousand rows and its read-only sheet
+    does not report merged ranges, which this pass collects on the way.
+    """
+    limit = settings.IMPORT_MAX_ROWS
+    damaged = _file_error(_("The Excel workbook is damaged and cannot be read."))
+    try:
+        workbook = _open_workbook(content)
+    except ImportFailed:
+        raise
+    except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
+        raise ImportFailed([damaged]) from exc
+    header, rows, errors, merged = {}, [], [], []
+    try:
+        with workbook.archive.open(workbook.sheet_path) as source:
+            cells_by_row = _sheet_rows(
+                source,
+                shared_strings=workbook.shared_strings,
+                date_styles=workbook.date_styles,
+                epoch=workbook.epoch,
+                merged=merged,
+            )
+            for number, values in cells_by_row:
+                if number == 1:
+                    header = {col: str(value) for col, (value, _t) in values.items()}
+                    continue
+                rows.append((number, values))
+                if len(rows) > limit:
+                    raise ImportFailed([_row_limit_error()])
+    except ImportFailed:
+        raise
+    except Exception as exc:
+        raise ImportFailed([damaged]) from exc
+    finally:
+        workbook.archive.close()
+    for ref in merged:
+        min_col, min_row, _max_col, _max_row = range_boundaries(ref)
+        errors.append(
+            _error(
+                _(
+                    "Cells %(range)s are merged: unmerge them and fill in every row "
+                    "and column (Home → Merge & Center → Unmerge Cells)."
+                )
+                % {"range": ref},
+                row=min_row,
+                column=get_column_letter(min_col),
+            )
+        )
+    return Table(kind="xlsx", header=header, rows=rows, errors=errors)
+
+
+@dataclass
+class _Workbook:
+    archive: zipfile.ZipFile
+    sheet_path: str
+    shared_strings: list
+    date_styles: set
+    epoch: datetime.datetime
+
+
+def _open_workbook(content):
+    """What the first worksheet refers to, without reading any worksheet.
+
+    ``load_workbook(read_only=True)`` would scan every sheet once just to size it when
+    the file has no dimension record (as many generators write them).
+    """
+    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.styles.stylesheet import apply_stylesheet
+
+    reader = ExcelReader(io.BytesIO(content), read_only=True, keep_links=False)
+    try:
+        reader.read_manifest()
+        reader.read_strings()
+        reader.read_workbook()
+        apply_stylesheet(reader.archive, reader.wb)
+        paths = [
+            rel.target
+            for _sheet, rel in reader.parser.find_sheets()
+            if "worksheet" in rel.Type and rel.target in reader.valid_files
+        ]
+    except Exception:
+        reader.archive.close()
+        raise
+    if not paths:
+        reader.archive.close()
+        raise ImportFailed([_file_error(_("The workbook has no worksheet."))])
+    wb = reader.wb
+    return _Workbook(
+        archive=reader.archive,
+        sheet_path=paths[0],
+        shared_strings=reader.shared_strings,
+        date_styles=set(wb._date_formats) | set(wb._timedelta_formats),
+        epoch=wb.epoch,
+    )
+
+
+_COLUMN_LETTERS = re.compile(r"^([A-Z]+)")
+
+
+def _local(tag):
+    return tag.rsplit("}", 1)[-1]
+
+
+def _sheet_rows(source, *, shared_strings, date_styles, epoch, merged):
+    """(row number, {column: (value, type)}) for each non-blank row of a worksheet's XML.
+
+    Types follow openpyxl: "s" text, "n" number, "b" boolean, "d" date, "e" error,
+    "f" formula (the value is the formula). Merged ranges are appended to ``merged``.
+    """
+    columns = {}
+    number = 0
+    # The same stdlib parser openpyxl reads sheets with: expat expands no external
+    # entities and (2.4.1+) refuses entity-expansion bombs.
+    for _event, element in ElementTree.iterparse(source, events=("end",)):  # noqa: S314
+        tag = _local(element.tag)
+        if tag == "mergeCell":
+            merged.append(element.get("ref"))
+            continue
+        if tag != "row":
+            continue
+        number = int(element.get("r") or number + 1)
+        values, column = {}, 0
+        for cell in element:
+            if _local(cell.tag) != "c":
+                continue
+            ref = cell.get("r")
+            if ref:
+                letters = _COLUMN_LETTERS.match(ref).group(1)
+                column = columns.get(letters) or columns.setdefault(
+                    letters, column_index_from_string(letters)
+                )
+            else:
+                column += 1
+            value = _cell_value(cell, shared_strings, date_styles, epoch)
+            if value is not None:
+                values[column] = value
+        element.clear()
+        if values:
+            yield number, values
+
+
+def _cell_value(cell, shared_strings, date_styles, epoch):
+    kind = cell.get("t", "n")
+    raw = formula = inline = None
+    for child in cell:
+        name = _local(child.tag)
+        if name == "v":
+            raw = child.text
+        elif name == "f":
+            formula = child.text or ""
+        elif name == "is":
+            inline = "".join(t.text or "" for t in child.iter() if _local(t.tag) == "t")
+    if formula is not None:
+        return "=" + formula, "f"
+    if kind == "inlineStr":
+        return (inline, "s") if inline and inline.strip() else None
+    if raw is None:
+        return None
+    if kind == "s":
+        text = str(shared_strings[int(raw)])
+        return (text, "s") if text.strip() else None
+    if kind == "str":
+        return (raw, "s") if raw.strip() else None
+    if kind == "b":
+        return raw.strip() in ("1", "true"), "b"
+    if kind == "e":
+        return raw, "e"
+    if kind == "d":
+        return from_ISO8601(raw), "d"
+    number = float(raw) if any(c in raw for c in ".eE") else int(raw)
+    style = cell.get("s")
+    if style is not None and int(style) in date_styles:
+        return from_excel(number, epoch), "d"
+    return number, "n"
+
+
+def _decode(content):
+    if content.startswith(codecs.BOM_UTF8):
+        encodings = ("utf-8-sig",)
+    elif content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encodings = ("utf-16",)
+    else:
+        encodings = ("utf-8", "cp1251")
+    for encoding in encodings:
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ImportFailed(
+        [
+            _file_error(
+                _(
+                    "The file is neither UTF-8 nor Windows-1251 text: save it from Excel as "
+                    "“CSV UTF-8” or upload it as XLSX."
+                )
+            )
+        ]
+    )
+
+
+def _delimiter(text):
+    """The delimiter that splits the header line into the most cells (``;`` wins ties)."""
+    first_line = next(iter(text.splitlines()), "")
+    best, best_count = ";", 0
+    for candidate in (";", ",", "\t"):
+        count = len(next(csv.reader([first_line], delimiter=candidate), []))
+        if count > best_count:
+            best, best_count = candidate, count
+    return best
+
+
+def _read_csv(content):
+    text = _decode(content)
+    if CONTROL_CHARACTERS.search(text[:65536]):
+        raise ImportFailed([_file_error(_not_a_spreadsheet("binary", ""))])
+    if not text.strip():
+        raise ImportFailed([_file_error(_("The file is empty."))])
+    limit = settings.IMPORT_MAX_ROWS
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    header, rows = {}, []
+    number = 0
+    try:
+        for number, cells in enumerate(reader, start=1):
+            values = {
+                col: (value, "s")
+                for col, value in enumerate(cells, start=1)
+                if not _is_blank(value)
+            }
+            if number == 1:
+                header = {col: value for col, (value, _t) in values.items()}
+                continue
+            if not values:
+                continue
+            rows.append((number, values))
+            if len(rows) > limit:
+                raise ImportFailed([_row_limit_error()])
+    except csv.Error as exc:
+        raise ImportFailed(
+            [
+                _error(
+                    _("Row %(row)d cannot be read as CSV (%(reason)s).")
+                    % {"row": number + 1, "reason": exc},
+                    row=number + 1,
+                    field="file",
+                )
+            ]
+        ) from exc
+    return Table(kind="csv", header=header, rows=rows)
+
+
+# --- headers ------------------------------------------------------------------
+
+
+def _normalise(text):
+    text = str(text).replace("ё", "е").replace("Ё", "Е").casefold()
+    text = re.sub(r"[\s_*:]+", " ", text.replace("\u00a0", " "))
+    return text.strip(" .")
+
+
+def _header_lookup():
+    lookup = {}
+    for column in COLUMNS:
+        for name in (column.field, column.label, *column.aliases):
+            lookup[_normalise(name)] = column
+    for column in COLUMNS:  # the field's label in the user's language, where not taken
+        lookup.setdefault(_normalise(Offer._meta.get_field(column.field).verbose_name), column)
+    return lookup
+
+
+def _match_header(text, lookup):
+    """The column a header names: the field, its Russian label, or both ("Label / field")."""
+    candidates = [text, *re.split(r"[/|()\[\]\n]", text)]
+    for candidate in candidates:
+        column = lookup.get(_normalise(candidate))
+        if column is not None:
+            return column
+    return None
+
+
+def map_header(table):
+    """{column index: Column} for the header row, and the header's errors (row 1)."""
+    lookup = _header_lookup()
+    mapping, errors, seen = {}, [], {}
+    for index, text in sorted(table.header.items()):
+        letter = get_column_letter(index)
+        column = _match_header(text, lookup)
+        if column is None:
+            errors.append(
+                _error(
+                    _(
+                        "Column %(column)s: the header “%(header)s” is not a column of the "
+                        "product list. Use the template's headers: %(known)s."
+                    )
+                    % {
+                        "column": letter,
+                        "header": text.strip(),
+                        "known": ", ".join(f"{c.label} ({c.field})" for c in COLUMNS),
+                    },
+                    row=1,
+                    column=letter,
+                )
+            )
+        elif column.field in seen:
+            errors.append(
+                _error(
+                    _("Column %(column)s repeats the column “%(header)s” of column %(first)s.")
+                    % {"column": letter, "header": text.strip(), "first": seen[column.field]},
+                    row=1,
+                    column=letter,
+                    field=column.field,
+                )
+            )
+        else:
+            seen[column.field] = letter
+            mapping[index] = column
+    for column in COLUMNS:
+        if column.required and column.field not in seen:
+            errors.append(
+                _error(
+                    _("The column “%(label)s” (%(field)s) is missing from the header row.")
+                    % {"label": column.label, "field": column.field},
+                    row=1,
+                    field=column.field,
+                )
+            )
+    unnamed = {}
+    for number, values in table.rows:
+        for index in values:
+            if index not in table.header and index not in unnamed:
+                unnamed[index] = number
+    for index, number in sorted(unnamed.items()):
+        letter = get_column_letter(index)
+        errors.append(
+            _error(
+                _(
+                    "Column %(column)s has values (first in row %(row)d) but no header: "
+                    "name the column or delete it."
+                )
+                % {"column": letter, "row": number},
+                row=1,
+                column=letter,
+            )
+        )
+    return mapping, errors
+
+
+# --- cells --------------------------------------------------------------------
+
+
+class CellName:
+    """ "Row 5, column F (Цена)", put into words only when a message needs it."""
+
+    __slots__ = ("row", "column", "header")
+
+    def __init__(self, row, column, header):
+        self.row, self.column, self.header = row, column, header
+
+    def __str__(self):
+        return _("Row %(row)d, column %(column)s (%(header)s)") % {
+            "row": self.row,
+            "column": self.column,
+            "header": self.header,
+        }
+
+
+class CellError(Exception):
+    def __init__(self, message):
+        self.message = message
+
+
+def parse_decimal(text):
+    """A number as people type it: ``1 234,50``, ``1234.5``, ``1.234,50``, ``1,234.50``."""
+    cleaned = SPACES.sub("", text.strip())
+    if "," in cleaned and "." in cleaned:
+        thousands = "." if cleaned.rfind(",") > cleaned.rfind(".") else ","
+        cleaned = cleaned.replace(thousands, "")
+    if not NUMBER.match(cleaned):
+        raise CellError(_("“%(value)s” is not a number.") % {"value": text.strip()})
+    try:
+        value = Decimal(cleaned.replace(",", "."))
+    except InvalidOperation as exc:
+        raise CellError(_("“%(value)s” is not a number.") % {"value": text.strip()}) from exc
+    if not value.is_finite():
+        raise CellError(_("“%(value)s” is not a number.") % {"value": text.strip()})
+    return value
+
+
+def parse_boolean(text):
+    word = _normalise(text)
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise CellError(
+        _("“%(value)s” is not yes or no: write да or нет (yes/no, 1/0, true/false).")
+        % {"value": text.strip()}
+    )
+
+
+def _number_text(value):
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def clean_cell(column, value, cell_type, *, where, typed=False):
+    """The Python value of one cell for ``column``; ``where`` names the cell in messages.
+
+    ``typed`` is true for workbooks, whose cells know whether they hold a number: there a
+    number stored as text is an error (it sorts and sums wrongly in the supplier's own
+    sheet too); CSV has only text, so numbers are read from text.
+    """
+    if cell_type == "f":
+        raise CellError(
+            _("%(where)s contains a formula (%(formula)s); paste values instead of formulas.")
+            % {"where": where, "formula": value}
+        )
+    if cell_type == "e":
+        raise CellError(
+            _("%(where)s holds the Excel error %(value)s.") % {"where": where, "value": value}
+        )
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time | datetime.timedelta):
+        if column.kind == OKPD2:
+            raise CellError(
+                _(
+                    "%(where)s: Excel turned the OKPD2 code into a date. Format the column as "
+                    "Text and type the code again."
+                )
+                % {"where": where}
+            )
+        raise CellError(
+            _("%(where)s contains a date or time where a %(what)s is expected.")
+            % {"where": where, "what": _kind_name(column.kind)}
+        )
+    if _is_blank(value):
+        return _blank(column)
+    if column.kind == DECIMAL:
+        if isinstance(value, bool):
+            raise CellError(
+                _("%(where)s contains TRUE/FALSE where a number is expected.") % {"where": where}
+            )
+        if isinstance(value, int | float):
+            return Decimal(_number_text(value))
+        if typed and isinstance(value, str):
+            raise CellError(
+                _(
+                    "%(where)s: the number “%(value)s” is stored as text. In Excel select the "
+                    "column and convert it to numbers (the green triangle → Convert to "
+                    "Number), then upload the file again."
+                )
+                % {"where": where, "value": value.strip()}
+            )
+        return parse_decimal(str(value))
+    if column.kind == BOOLEAN:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int | float):
+            if value in (0, 1):
+                return bool(value)
+            raise CellError(
+                _("“%(value)s” is not yes or no: write да or нет (yes/no, 1/0, true/false).")
+                % {"value": _number_text(value)}
+            )
+        return parse_boolean(str(value))
+    if column.kind == OKPD2:
+        if isinstance(value, float) and not value.is_integer():
+            raise CellError(
+                _(
+                    "%(where)s: the OKPD2 code is stored as a number (%(value)s), so Excel may "
+                    "have dropped its zeros. Format the column as Text and type the code again."
+                )
+                % {"where": where, "value": value}
+            )
+        return _number_text(value).strip() if not isinstance(value, bool) else str(value)
+    if isinstance(value, bool):
+        raise CellError(
+            _("%(where)s contains TRUE/FALSE where text is expected.") % {"where": where}
+        )
+    return _number_text(value).strip()
+
+
+def _blank(column):
+    return {BOOLEAN: False, DECIMAL: None}.get(column.kind, "")
+
+
+def _kind_name(kind):
+    return {DECIMAL: _("number"), BOOLEAN: _("yes or no"), OKPD2: _("code")}.get(kind, _("text"))
+
+
+# --- checking and importing ----------------------------------------------------
+
+
+@dataclass
+class CheckedRow:
+    row: int
+    values: dict  # field -> cleaned value (what the offer gets) or raw text where it failed
+    errors: dict = field(default_factory=dict)  # field -> [messages]
+    offer: Offer | None = None
+
+    def as_preview(self):
+        """The row as the API shows it: JSON-ready values of every offer field."""
+        out = {"row": self.row}
+        for name in FIELDS:
+            value = self.values.get(name)
+            out[name] = str(value) if isinstance(value, Decimal) else value
+        return out
+
+
+@dataclass
+class ImportCheck:
+    """The outcome of checking a file against a roadmap: rows, errors, nothing saved."""
+
+    supplier: Supplier | None
+    roadmap: object
+    kind: str = ""
+    columns: list = field(default_factory=list)  # [(letter, Column)] in file order
+    rows: list = field(default_factory=list)
+    errors: list = field(default_factory=list)
+
+    @property
+    def ok(self):
+        return not self.errors and bool(self.rows)
+
+    @property
+    def count(self):
+        return len(self.rows)
+
+    def preview(self):
+        return [row.as_preview() for row in self.rows]
+
+
+def importing_supplier(user):
+    """The supplier a user imports for; only a supplier's members import (else RoleNotAllowed)."""
+    scope = scope_of(user)
+    if scope.role != Role.SUPPLIER or not scope.supplier_id:
+        raise RoleNotAllowed(_("Only a supplier's members can import product lists."))
+    return Supplier.objects.select_related("region").get(pk=scope.supplier_id)
+
+
+def import_roadmaps(user):
+    """Roadmaps a supplier's member may import into: those of the supplier's region."""
+    scope = scope_of(user)
+    return (
+        roadmaps_visible_to(user)
+        .filter(region__suppliers__id=scope.supplier_id)
+        .order_by("-start_year", "title", "id")
+    )
+
+
+def _roadmap_of(user, roadmap_id):
+    try:
+        pk = int(str(roadmap_id).strip())
+    except (TypeError, ValueError):
+        pk = None
+    roadmap = import_roadmaps(user).filter(pk=pk).first() if pk else None
+    if roadmap is None:
+        message = (
+            _("Choose the roadmap the products are offered under.")
+            if roadmap_id in (None, "")
+            else _("Roadmap %(id)s is not a roadmap of your region.") % {"id": roadmap_id}
+        )
+        raise ImportFailed([_error(message, field="roadmap")])
+    return roadmap
+
+
+def _duplicate_key(name, okpd2):
+    return (" ".join(str(name).split()).casefold(), str(okpd2).strip())
+
+
+def _existing_keys(supplier, roadmap):
+    names = Offer.objects.filter(supplier=supplier, roadmap=roadmap).values_list("name", "okpd2")
+    return {_duplicate_key(name, okpd2) for name, okpd2 in names}
+
+
+def offers_import_check(*, user, roadmap_id, content, filename=""):
+    """Check a product-list file for ``user``'s supplier and a roadmap of its region.
+
+    Every row is cleaned and validated like a form-created offer (``Offer.full_clean``);
+    rows repeating another row of the file, or an offer the supplier already has in the
+    roadmap (same name, case-insensitive, and OKPD2 code), are errors. Nothing is saved.
+    Raises RoleNotAllowed for users who are not a supplier's members.
+    """
+    supplier = importing_supplier(user)
+    try:
+        roadmap = _roadmap_of(user, roadmap_id)
+        table = read_table(content=content, filename=filename)
+    except ImportFailed as exc:
+        return ImportCheck(supplier=supplier, roadmap=None, errors=exc.errors)
+    check = ImportCheck(supplier=supplier, roadmap=roadmap, kind=table.kind)
+    mapping, header_errors = map_header(table)
+    check.columns = [(get_column_letter(i), c) for i, c in sorted(mapping.items())]
+    errors = [*header_errors, *table.errors]
+    if header_errors:
+        check.errors = _sorted_errors(errors)
+        return check
+
+    letters = {index: get_column_letter(index) for index in mapping}
+    labels = {index: table.header[index].strip() for index in mapping}
+    seen_in_file = {}
+    typed = table.kind == "xlsx"
+    existing = _existing_keys(supplier, roadmap)
+    for number, values in table.rows:
+        checked = CheckedRow(row=number, values={})
+        for index, column in mapping.items():
+            value, cell_type = values.get(index, (None, "n"))
+            where = CellName(number, letters[index], labels[index])
+            try:
+                checked.values[column.field] = clean_cell(
+                    column, value, cell_type, where=where, typed=typed
+                )
+            except CellError as exc:
+                checked.values[column.field] = "" if value is None else str(value)
+                checked.errors.setdefault(column.field, []).append(exc.message)
+        for column in COLUMNS:
+            checked.values.setdefault(column.field, _blank(column))
+        _validate_offer(checked, supplier, roadmap)
+        if not checked.errors.get("name") and not checked.errors.get("okpd2"):
+            key = _duplicate_key(checked.values["name"], checked.values["okpd2"])
+            if key in seen_in_file:
+                checked.errors.setdefault("name", []).append(
+                    _("The same product (name and OKPD2 code) is already in row %(row)d.")
+                    % {"row": seen_in_file[key]}
+                )
+            elif key in existing:
+                checked.errors.setdefault("name", []).append(
+                    _(
+                        "You already offer “%(name)s” (OKPD2 %(okpd2)s) under this roadmap: "
+                        "remove the row or change the existing offer."
+                    )
+                    % {"name": checked.values["name"], "okpd2": checked.values["okpd2"]}
+                )
+            seen_in_file.setdefault(key, number)
+        field_letters = {c.field: letters[i] for i, c in mapping.items()}
+        for name, messages in checked.errors.items():
+            for message in messages:
+                errors.append(
+                    _error(message, row=number, column=field_letters.get(name), field=name)
+                )
+        check.rows.append(checked)
+    check.errors = _sorted_errors(errors)
+    return check
+
+
+def _validate_offer(checked, supplier, roadmap):
+    """The model's own validation, as for an offer created through the form."""
+    unreadable = set(checked.errors)
+    values = {
+        name: _blank(COLUMN_BY_FIELD[name]) if name in unreadable else value
+        for name, value in checked.values.items()
+    }
+    offer = Offer(supplier=supplier, roadmap=roadmap, status=OfferStatus.DRAFT, **values)
+    try:
+        # The foreign keys are checked once for the whole file, not once per row; cells
+        # that could not be read are left out, so each cell gets its own message.
+        offer.full_clean(
+            exclude=["supplier", "roadmap", "demand", *unreadable], validate_unique=False
+        )
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            checked.errors.setdefault(name if name in FIELDS else None, []).extend(messages)
+    if checked.errors:
+        return
+    for name in ("capacity_per_year", "unit_price"):
+        value = getattr(offer, name)
+        if value is not None:
+            value = value.quantize(CENT)
+            setattr(offer, name, value)
+            checked.values[name] = value
+    checked.offer = offer
+
+
+def _sorted_errors(errors):
+    ordered = sorted(errors, key=lambda e: (e["row"] or 0, e["column"] or "", e["field"] or ""))
+    if len(ordered) > MAX_LISTED_ERRORS:
+        rest = len(ordered) - MAX_LISTED_ERRORS
+        ordered = ordered[:MAX_LISTED_ERRORS]
+        ordered.append(
+            _file_error(
+                ngettext(
+                    "… and %(count)d more error not listed here.",
+                    "… and %(count)d more errors not listed here.",
+                    rest,
+                )
+                % {"count": rest}
+            )
+        )
+    return ordered
+
+
+def offers_import(*, user, roadmap_id, content, filename=""):
+    """Create every row of the file as a draft offer of the user's supplier, or none.
+
+    The file is checked as by ``offers_import_check``; any error raises ImportFailed and
+    nothing is saved. The supplier row is locked while the offers are created, so two
+    imports of the same list cannot both pass the duplicate check.
+    """
+    check = offers_import_check(
+        user=user, roadmap_id=roadmap_id, content=content, filename=filename
+    )
+    if check.errors:
+        raise ImportFailed(check.errors)
+    if not check.rows:
+        raise ImportFailed([_file_error(_("The file has no product rows."))])
+    with transaction.atomic():
+        Supplier.objects.select_for_update().filter(pk=check.supplier.pk).first()
+        existing = _existing_keys(check.supplier, check.roadmap)
+        clashes = [
+            _error(
+                _("“%(name)s” (OKPD2 %(okpd2)s) was added under this roadmap meanwhile.")
+                % {"name": row.values["name"], "okpd2": row.values["okpd2"]},
+                row=row.row,
+                field="name",
+            )
+            for row in check.rows
+            if _duplicate_key(row.values["name"], row.values["okpd2"]) in existing
+        ]
+        if clashes:
+            raise ImportFailed(clashes)
+        offers = Offer.objects.bulk_create([row.offer for row in check.rows], batch_size=2000)
+    return offers
+
+
+# --- template -----------------------------------------------------------------
+
+
+def import_template(*, file_format):
+    """The empty product list to fill in: (bytes, content type, file name).
+
+    XLSX: the Russian headers (the field name in each header's note), an instructions
+    sheet and the OKPD2 classes; CSV: UTF-8 with BOM and ``;``, as Russian Excel opens it.
+    """
+    if file_format == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+        writer.writerow(FIELDS)
+        return (
+            codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8"),
+            CSV_CONTENT_TYPE,
+            "product-list.csv",
+        )
+    if file_format != "xlsx":
+        raise ValidationError({"format": _("Choose the format xlsx or csv.")})
+    return _xlsx_template(), XLSX_CONTENT_TYPE, "product-list.xlsx"
+
+
+def _xlsx_template():
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = _("Products")[:31]
+    bold = Font(bold=True)
+    fill = PatternFill("solid", fgColor="DCE6F5")
+    for index, column in enumerate(COLUMNS, start=1):
+        cell = sheet.cell(row=1, column=index, value=column.label)
+        cell.font = bold
+        cell.fill = fill
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        required = _("Required.") if column.required else _("Optional.")
+        cell.comment = Comment(f"{column.field}\n{required} {column.help}", "Roadmap Portal")
+        letter = get_column_letter(index)
+        sheet.column_dimensions[letter].width = max(16, min(48, len(column.label) + 8))
+        if column.kind in (OKPD2, TEXT):
+            # Text format keeps Excel from turning 27.11 into a date or dropping zeros.
+            sheet.column_dimensions[letter].number_format = "@"
+    flags = DataValidation(type="list", formula1='"да,нет"', allow_blank=True)
+    flags.error = _("Write да or нет.")
+    sheet.add_data_validation(flags)
+    flag_letter = get_column_letter(FIELDS.index("import_substitution") + 1)
+    flags.add(f"{flag_letter}2:{flag_letter}{settings.IMPORT_MAX_ROWS + 1}")
+    sheet.freeze_panes = "A2"
+
+    guide = workbook.create_sheet(_("Instructions")[:31])
+    guide.append([_("How to fill in the product list")])
+    guide["A1"].font = Font(bold=True, size=13)
+    for line in (
+        _("One product per row on the first sheet, from row 2; keep the header row as it is."),
+        _("A header may be the Russian label or the field name (e.g. “Код ОКПД2” or “okpd2”)."),
+        _("Type values, not formulas; do not merge cells; keep numbers as numbers."),
+        _("Decimals may use a comma (1 234,50); spaces between thousands are allowed in CSV."),
+        _("At most %(limit)d rows per file. All rows are imported, or none if any has an error.")
+        % {"limit": settings.IMPORT_MAX_ROWS},
+        _("A CSV file may be UTF-8 or Windows-1251, separated by ; or ,."),
+    ):
+        guide.append([line])
+    guide.append([])
+    guide.append([_("Header"), _("Field name"), _("Required"), _("What to enter"), _("Example")])
+    for cell in guide[guide.max_row]:
+        cell.font = bold
+        cell.fill = fill
+    for column in COLUMNS:
+        guide.append(
+            [
+                column.label,
+                column.field,
+                _("yes") if column.required else _("no"),
+                str(column.help),
+                column.example,
+            ]
+        )
+    for letter, width in zip("ABCDE", (34, 22, 12, 70, 36), strict=True):
+        guide.column_dimensions[letter].width = width
+
+    classes = workbook.create_sheet(_("OKPD2 classes")[:31])
+    classes.append([_("OKPD2 class"), _("Name")])
+    for cell in classes[1]:
+        cell.font = bold
+        cell.fill = fill
+    for code, name in okpd2_classes().items():
+        classes.append([code, name])
+    classes.column_dimensions["A"].width = 12
+    classes.column_dimensions["B"].width = 110
+    classes.column_dimensions["A"].number_format = "@"
+
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

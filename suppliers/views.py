@@ -1,0 +1,457 @@
+"""Pages of suppliers and their product offers. Thin: selectors read, services write."""
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from roadmap_portal.choices import Role
+from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
+from roadmap_portal.scope import has_role, scope_of
+from roadmap_portal.selectors import roadmaps_visible_to
+
+from . import pipeline
+from .choices import OfferStatus, VerificationStatus
+from .filtersets import OfferFilterSet, SupplierFilterSet
+from .forms import AttachmentForm, OfferForm, RegistrationForm, SupplierVerifyForm
+from .models import Supplier
+from .selectors import (
+    attachments_visible_to,
+    demands_for_offers,
+    offer_history,
+    offer_list_for,
+    offers_visible_to,
+    roadmaps_for_offers,
+    screening_queue,
+    supplier_list_for,
+    suppliers_visible_to,
+)
+from .services import (
+    allowed_transitions,
+    offer_attachment_add,
+    offer_attachment_delete,
+    offer_create,
+    offer_transition,
+    offer_update,
+    supplier_signup,
+    supplier_verify,
+)
+
+PAGE_SIZE = 25
+
+
+def _page(request, queryset):
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _query_without_page(request):
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def _error_text(exc):
+    """A service's error as one line for a message."""
+    if isinstance(exc, ValidationError):
+        if hasattr(exc, "message_dict"):
+            return " ".join(m for messages_ in exc.message_dict.values() for m in messages_)
+        return " ".join(exc.messages)
+    return str(getattr(exc, "message", exc))
+
+
+def _add_service_errors(form, exc, mapping=None):
+    """Put a service's ValidationError on the form's fields (unknown fields: form-wide)."""
+    mapping = mapping or {}
+    if not hasattr(exc, "message_dict"):
+        form.add_error(None, exc.messages)
+        return
+    for field, errors in exc.message_dict.items():
+        target = mapping.get(field, field)
+        form.add_error(target if target in form.fields else None, errors)
+
+
+def _safe_next(request, default):
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+# --- registration ----------------------------------------------------------------------
+
+
+def register(request):
+    """Self-registration: a person's account and their organisation, then signed in."""
+    if request.user.is_authenticated and scope_of(request.user).role is not None:
+        messages.info(request, _("You are signed in already."))
+        return redirect("home")
+    form = RegistrationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user, supplier = supplier_signup(
+                username=data["username"],
+                password=data["password1"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                email=data["email"],
+                supplier_fields=form.supplier_fields(),
+            )
+        except ValidationError as exc:
+            _add_service_errors(form, exc, RegistrationForm.SERVICE_FIELD)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(
+                request,
+                _(
+                    "%(supplier)s is registered. Region staff will verify it; meanwhile you "
+                    "can prepare your product list."
+                )
+                % {"supplier": supplier.name},
+            )
+            return redirect("suppliers:offer-list")
+    return render(request, "suppliers/register.html", {"form": form})
+
+
+# --- suppliers -------------------------------------------------------------------------
+
+
+@login_required
+def supplier_list(request):
+    filterset = SupplierFilterSet(
+        request.GET, queryset=supplier_list_for(request.user), request=request
+    )
+    suppliers = filterset.qs
+    return render(
+        request,
+        "suppliers/supplier_list.html",
+        {
+            "filter": filterset,
+            "page": _page(request, suppliers),
+            "query": _query_without_page(request),
+            "verification_choices": VerificationStatus.choices,
+            "can_verify": has_role(request.user, Role.REGION_STAFF),
+        },
+    )
+
+
+@login_required
+def supplier_detail(request, pk):
+    supplier = get_object_or_404(suppliers_visible_to(request.user), pk=pk)
+    offers = (
+        offers_visible_to(request.user)
+        .filter(supplier=supplier)
+        .prefetch_related(None)
+        .order_by("-id")
+    )
+    return render(
+        request,
+        "suppliers/supplier_detail.html",
+        {
+            "supplier": supplier,
+            "offers": offers[:50],
+            "offer_count": offers.count(),
+            "verify_form": SupplierVerifyForm(),
+            "can_verify": has_role(request.user, Role.REGION_STAFF),
+            "members": supplier.members.select_related("user").order_by("user__username")
+            if has_role(request.user, Role.REGION_STAFF, Role.SUPPLIER)
+            else [],
+        },
+    )
+
+
+@login_required
+@require_POST
+def supplier_verify_view(request, pk):
+    get_object_or_404(suppliers_visible_to(request.user), pk=pk)
+    form = SupplierVerifyForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose whether to verify or reject the supplier."))
+        return redirect("suppliers:supplier-detail", pk=pk)
+    try:
+        supplier = supplier_verify(
+            supplier_id=pk,
+            user=request.user,
+            verified=form.cleaned_data["decision"] == "verify",
+            comment=form.cleaned_data["comment"],
+        )
+    except (ValidationError, RoleNotAllowed) as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        if supplier.is_verified:
+            messages.success(request, _("%(supplier)s is verified.") % {"supplier": supplier})
+        else:
+            messages.warning(request, _("%(supplier)s is rejected.") % {"supplier": supplier})
+    return redirect(_safe_next(request, reverse("suppliers:supplier-detail", args=[pk])))
+
+
+# --- offers ----------------------------------------------------------------------------
+
+
+@login_required
+def offer_list(request):
+    base = offer_list_for(request.user)
+    filterset = OfferFilterSet(request.GET, queryset=base, request=request)
+    offers = filterset.qs
+    scope = scope_of(request.user)
+    return render(
+        request,
+        "suppliers/offer_list.html",
+        {
+            "filter": filterset,
+            "page": _page(request, offers),
+            "query": _query_without_page(request),
+            "status_choices": OfferStatus.choices,
+            "roadmaps": _filter_roadmaps(request.user),
+            "selected_status": request.GET.getlist("status"),
+            "can_create": scope.role == Role.SUPPLIER,
+            "supplier": _own_supplier(request.user),
+        },
+    )
+
+
+def _filter_roadmaps(user):
+    return roadmaps_visible_to(user).prefetch_related(None).order_by("-start_year", "id")
+
+
+def _own_supplier(user):
+    scope = scope_of(user)
+    if scope.role != Role.SUPPLIER or not scope.supplier_id:
+        return None
+    return Supplier.objects.select_related("region").filter(pk=scope.supplier_id).first()
+
+
+def _offer_form(request, supplier, offer=None):
+    return OfferForm(
+        request.POST or None,
+        instance=offer,
+        roadmaps=roadmaps_for_offers(supplier, current=offer.roadmap if offer else None),
+        demands=demands_for_offers(request.user, supplier),
+    )
+
+
+@login_required
+def offer_create_view(request):
+    supplier = _own_supplier(request.user)
+    if supplier is None:
+        raise Http404(_("Only a supplier's members add offers."))
+    form = _offer_form(request, supplier)
+    if request.method == "POST" and form.is_valid():
+        fields = form.service_fields()
+        roadmap = fields.pop("roadmap")
+        try:
+            offer = offer_create(user=request.user, supplier=supplier, roadmap=roadmap, **fields)
+        except ValidationError as exc:
+            _add_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("The draft “%(offer)s” is saved. Attach a datasheet and submit it.")
+                % {"offer": offer.name},
+            )
+            return redirect("suppliers:offer-detail", pk=offer.pk)
+    return render(
+        request, "suppliers/offer_form.html", {"form": form, "supplier": supplier, "offer": None}
+    )
+
+
+@login_required
+def offer_update_view(request, pk):
+    offer = get_object_or_404(offers_visible_to(request.user), pk=pk)
+    supplier = _own_supplier(request.user)
+    if supplier is None or supplier.pk != offer.supplier_id:
+        raise Http404
+    if not offer.is_editable:
+        messages.error(
+            request,
+            _("Only a draft can be edited; this offer is %(status)s.")
+            % {"status": offer.get_status_display()},
+        )
+        return redirect("suppliers:offer-detail", pk=pk)
+    form = _offer_form(request, supplier, offer)
+    if request.method == "POST" and form.is_valid():
+        try:
+            offer_update(offer=offer, **form.service_fields())
+        except ValidationError as exc:
+            _add_service_errors(form, exc)
+        except TransitionNotAllowed as exc:
+            messages.error(request, _error_text(exc))
+            return redirect("suppliers:offer-detail", pk=pk)
+        else:
+            messages.success(request, _("The draft is saved."))
+            return redirect("suppliers:offer-detail", pk=pk)
+    return render(
+        request,
+        "suppliers/offer_form.html",
+        {"form": form, "supplier": supplier, "offer": offer},
+    )
+
+
+@login_required
+def offer_detail(request, pk):
+    offer = get_object_or_404(
+        offers_visible_to(request.user).select_related("demand", "demand__customer"), pk=pk
+    )
+    scope = scope_of(request.user)
+    is_author = scope.is_admin or (
+        scope.role == Role.SUPPLIER and scope.supplier_id == offer.supplier_id
+    )
+    return render(
+        request,
+        "suppliers/offer_detail.html",
+        {
+            "offer": offer,
+            "transitions": allowed_transitions(offer=offer, user=request.user),
+            "history": offer_history(offer),
+            "attachments": offer.attachments.select_related("uploaded_by").order_by("id"),
+            "can_edit": is_author and offer.is_editable,
+            "attachment_form": AttachmentForm(),
+            "max_upload_mb": _max_upload_mb(),
+            "waiting_for": pipeline.WAITING_FOR.get(offer.status),
+        },
+    )
+
+
+def _max_upload_mb():
+    from django.conf import settings
+
+    return round(settings.MAX_UPLOAD_BYTES / 1_048_576, 1)
+
+
+@login_required
+@require_POST
+def offer_transition_view(request, pk):
+    """POST ``action`` and ``comment`` (and the stage's ``data`` as JSON where it has one)."""
+    get_object_or_404(offers_visible_to(request.user), pk=pk)
+    action = request.POST.get("action", "")
+    data = _transition_data(request, action)
+    try:
+        offer, _history = offer_transition(
+            offer_id=pk,
+            user=request.user,
+            action=action,
+            comment=request.POST.get("comment", ""),
+            data=data,
+        )
+    except ObjectDoesNotExist as exc:
+        raise Http404 from exc
+    except (ValidationError, TransitionNotAllowed, RoleNotAllowed) as exc:
+        messages.error(request, _error_text(exc))
+        return redirect(_safe_next(request, reverse("suppliers:offer-detail", args=[pk])))
+    messages.success(
+        request,
+        _("“%(offer)s” is now %(status)s.")
+        % {"offer": offer.name, "status": offer.get_status_display()},
+    )
+    still_visible = offers_visible_to(request.user).filter(pk=pk).exists()
+    default = (
+        reverse("suppliers:offer-detail", args=[pk])
+        if still_visible
+        else reverse("suppliers:screening")
+        if has_role(request.user, Role.REGION_STAFF)
+        else reverse("home")
+    )
+    return redirect(_safe_next(request, default))
+
+
+def _transition_data(request, action):
+    """The stage record from the form: a JSON ``data`` field, or the stage's named fields."""
+    import json
+
+    raw = request.POST.get("data", "").strip()
+    if raw:
+        try:
+            parsed = json.loads(raw)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict):
+            return parsed
+    names = {name for t in pipeline.TRANSITIONS if t.action == action for name in t.data_fields}
+    return {name: request.POST[name] for name in names if request.POST.get(name, "") != ""}
+
+
+@login_required
+@require_POST
+def attachment_upload(request, pk):
+    get_object_or_404(offers_visible_to(request.user), pk=pk)
+    form = AttachmentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("Choose a PDF file to upload."))
+        return redirect("suppliers:offer-detail", pk=pk)
+    try:
+        attachment = offer_attachment_add(
+            offer_id=pk, user=request.user, upload=form.cleaned_data["file"]
+        )
+    except (ValidationError, TransitionNotAllowed, RoleNotAllowed) as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, _("“%(name)s” is attached.") % {"name": attachment.original_name})
+    return redirect("suppliers:offer-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def attachment_delete(request, pk, attachment_pk):
+    attachment = get_object_or_404(attachments_visible_to(request.user), pk=attachment_pk, offer=pk)
+    try:
+        offer_attachment_delete(attachment_id=attachment.pk, user=request.user)
+    except (TransitionNotAllowed, RoleNotAllowed) as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, _("“%(name)s” is removed.") % {"name": attachment.original_name})
+    return redirect("suppliers:offer-detail", pk=pk)
+
+
+@login_required
+def attachment_download(request, pk, attachment_pk):
+    """Streams a stored file to those who may see its offer; anyone else gets 404."""
+    attachment = get_object_or_404(attachments_visible_to(request.user), pk=attachment_pk, offer=pk)
+    return attachment_response(attachment)
+
+
+def attachment_response(attachment):
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type="application/pdf",
+    )
+
+
+# --- screening -------------------------------------------------------------------------
+
+
+@login_required
+def screening(request):
+    """Region staff's queue: submitted offers of the region, to forward or return."""
+    if not has_role(request.user, Role.REGION_STAFF):
+        raise Http404
+    base = screening_queue(request.user)
+    filterset = OfferFilterSet(request.GET, queryset=base, request=request)
+    offers = filterset.qs
+    return render(
+        request,
+        "suppliers/screening.html",
+        {
+            "filter": filterset,
+            "page": _page(request, offers),
+            "query": _query_without_page(request),
+            "roadmaps": _filter_roadmaps(request.user),
+            "pending_suppliers": suppliers_visible_to(request.user)
+            .filter(verification_status=VerificationStatus.PENDING)
+            .count(),
+        },
+    )

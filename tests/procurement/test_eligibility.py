@@ -1,0 +1,219 @@
+import datetime
+
+import pytest
+from django.utils import translation
+
+from procurement.eligibility import RULES, evaluate, suppliers_for_tender, tenders_for_supplier
+from suppliers.models import Supplier
+from tests.factories import RoadmapFactory, TenderFactory
+from tests.helpers import assert_constant_queries, count_queries
+
+from .conftest import TODAY, certified_supplier, make_world
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    with translation.override("en"):
+        yield
+
+
+def failed_rules(world):
+    return [c.rule for c in evaluate(tender=world.tender, supplier=world.supplier).failed]
+
+
+def test_all_checks_pass_in_order_with_reasons(world):
+    result = evaluate(tender=world.tender, supplier=world.supplier)
+    assert result.eligible
+    assert [c.rule for c in result.checks] == list(RULES)
+    details = {c.rule: c.detail for c in result.checks}
+    assert world.offer.name in details["registered_offer"]
+    assert f"entry № {world.entry.number}" in details["registered_offer"]
+    assert world.certificate.number in details["certificate_valid"]
+    assert world.roadmap.title in details["roadmap_active"]
+    assert [o.pk for o in result.offers] == [world.offer.pk]
+    assert result.as_dict()["eligible"] is True
+
+
+def test_supplier_verified_fails_alone(world):
+    world.supplier.verification_status = "pending"
+    world.supplier.save()
+    assert failed_rules(world) == ["supplier_verified"]
+
+
+def test_roadmap_active_fails_alone(world):
+    world.roadmap.status = "completed"
+    world.roadmap.save()
+    assert failed_rules(world) == ["roadmap_active"]
+
+
+def test_registered_offer_fails_alone_when_the_offer_is_certified_but_not_registered(world):
+    world.entry.delete()
+    world.offer.status = "certified"
+    world.offer.save()
+    result = evaluate(tender=world.tender, supplier=world.supplier)
+    assert [c.rule for c in result.failed] == ["registered_offer"]
+    assert "Certified" in result.failed[0].detail
+    assert result.offers == []
+
+
+def test_an_excluded_register_entry_does_not_count(world):
+    world.entry.excluded_on = TODAY()
+    world.entry.save()
+    assert "registered_offer" in failed_rules(world)
+
+
+def test_registered_offer_must_fall_under_a_category(world):
+    world.tender.categories = ["26.51"]
+    world.tender.save()
+    result = evaluate(tender=world.tender, supplier=world.supplier)
+    assert "registered_offer" in [c.rule for c in result.failed]
+    assert "26.51" in result.checks[2].detail
+
+
+def test_certificate_valid_fails_alone(world):
+    world.certificate.status = "suspended"
+    world.certificate.save()
+    result = evaluate(tender=world.tender, supplier=world.supplier)
+    assert [c.rule for c in result.failed] == ["certificate_valid"]
+    assert "suspended" in result.failed[0].detail
+
+
+def test_certificate_expiring_a_day_before_the_deadline_is_not_enough(world):
+    world.certificate.valid_until = world.tender.deadline - datetime.timedelta(days=1)
+    world.certificate.save()
+    result = evaluate(tender=world.tender, supplier=world.supplier)
+    assert not result.eligible
+    assert [c.rule for c in result.failed] == ["certificate_valid"]
+    assert "before the deadline" in result.failed[0].detail
+    assert world.certificate.number in result.failed[0].detail
+
+
+def test_certificate_valid_on_the_deadline_day_is_enough(world):
+    world.certificate.valid_until = world.tender.deadline
+    world.certificate.save()
+    assert evaluate(tender=world.tender, supplier=world.supplier).eligible
+
+
+def test_a_renewed_certificate_covers_the_offer(world):
+    from tests.factories import CertificateFactory
+
+    world.certificate.valid_until = world.tender.deadline - datetime.timedelta(days=1)
+    world.certificate.save()
+    renewal = CertificateFactory(
+        body=world.body,
+        supplier=world.supplier,
+        valid_until=world.tender.deadline + datetime.timedelta(days=300),
+        offers=[world.offer],
+    )
+    result = evaluate(tender=world.tender, supplier=world.supplier)
+    assert result.eligible
+    assert renewal.number in result.checks[3].detail
+
+
+def test_certificate_of_another_body_does_not_count(world):
+    from tests.factories import CertificationBodyFactory
+
+    world.certificate.body = CertificationBodyFactory()
+    world.certificate.save()
+    assert failed_rules(world) == ["certificate_valid"]
+
+
+def test_no_certification_required_passes_with_a_detail(db):
+    world = make_world(requires_certificate=False)
+    result = evaluate(tender=world.tender, supplier=world.supplier)
+    assert result.eligible
+    assert "requires no certificate" in result.checks[3].detail
+
+
+def test_tender_open_fails_alone_when_closed(world):
+    world.tender.status = "closed"
+    world.tender.save()
+    result = evaluate(tender=world.tender, supplier=world.supplier)
+    assert [c.rule for c in result.failed] == ["tender_open"]
+
+
+def test_tender_open_fails_alone_after_the_deadline(world):
+    deadline = TODAY() - datetime.timedelta(days=1)
+    world.tender.deadline = deadline
+    world.tender.save()
+    world.certificate.valid_until = TODAY() + datetime.timedelta(days=10)
+    world.certificate.save()
+    result = evaluate(tender=world.tender, supplier=world.supplier)
+    assert [c.rule for c in result.failed] == ["tender_open"]
+    assert "has passed" in result.failed[0].detail
+
+
+def test_details_follow_the_language(world):
+    world.supplier.verification_status = "pending"
+    world.supplier.save()
+    with translation.override("en"):
+        english = evaluate(tender=world.tender, supplier=world.supplier).failed[0].detail
+    assert "is not verified" in english
+
+
+def test_reviewer_list_eligible_and_near_misses(world):
+    near, *_ = certified_supplier(
+        world.roadmap, world.body, valid_until=world.tender.deadline - datetime.timedelta(days=1)
+    )
+    unverified, *_ = certified_supplier(world.roadmap, world.body, verification_status="pending")
+    far, *_ = certified_supplier(world.roadmap, world.body, okpd2="26.51.52.130")
+    eligible, near_misses = suppliers_for_tender(world.tender, Supplier.objects.all())
+    assert [e.supplier for e in eligible] == [world.supplier]
+    assert {(e.supplier.pk, e.first_failure.rule) for e in near_misses} == {
+        (near.pk, "certificate_valid"),
+        (unverified.pk, "supplier_verified"),
+    }
+    assert far.pk not in {e.supplier.pk for e in eligible + near_misses}
+
+
+def test_supplier_view_across_tenders(world):
+    other_group_tender = TenderFactory(categories=["28.14"])
+    closed = TenderFactory(customer=world.group, categories=["28"], status="closed")
+    results = tenders_for_supplier(world.supplier, [world.tender, other_group_tender, closed])
+    assert [r.eligible for r in results] == [True, False, False]
+    assert [c.rule for c in results[1].failed][0] == "roadmap_active"
+    assert [c.rule for c in results[2].failed] == ["tender_open"]
+
+
+def test_queries_for_one_supplier_do_not_grow_with_tenders(world):
+    tenders = [world.tender]
+
+    def make(n):
+        for _ in range(n):
+            tenders.append(TenderFactory(customer=world.subsidiary, categories=["28.14", "28.13"]))
+
+    def call():
+        results = tenders_for_supplier(world.supplier, list(tenders))
+        assert all(r.eligible for r in results)
+        return results
+
+    assert assert_constant_queries(make, call) <= 6
+
+
+def test_queries_for_one_tender_do_not_grow_with_suppliers(world):
+    def make(n):
+        for _ in range(n):
+            certified_supplier(world.roadmap, world.body)
+
+    def call():
+        eligible, _ = suppliers_for_tender(world.tender, Supplier.objects.all())
+        assert len(eligible) == Supplier.objects.count()
+        return eligible
+
+    queries = assert_constant_queries(make, call)
+    assert queries <= 8
+
+
+def test_group_roadmap_counts_for_a_subsidiary_customer(world):
+    # The tender's customer is the subsidiary; the roadmap is the parent's.
+    assert world.tender.customer.parent_id == world.group.pk
+    assert evaluate(tender=world.tender, supplier=world.supplier).eligible
+    # A roadmap of the supplier's region with another group does not help.
+    world.roadmap.status = "draft"
+    world.roadmap.save()
+    RoadmapFactory(region=world.region, status="active")
+    _, n = count_queries(evaluate, tender=world.tender, supplier=world.supplier)
+    assert failed_rules(world) == ["roadmap_active"]
+    assert n <= 8

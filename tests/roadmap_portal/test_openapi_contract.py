@@ -1,0 +1,42 @@
+"""The committed openapi.yaml is the API's contract: the code must produce exactly it.
+
+After an intended API change, regenerate it with ``make openapi`` and commit both.
+"""
+
+import difflib
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CONTRACT = ROOT / "openapi.yaml"
+
+
+def test_openapi_yaml_matches_the_code(tmp_path):
+    generated = tmp_path / "openapi.yaml"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "spectacular", "--file", str(generated), "--validate"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert CONTRACT.exists(), "openapi.yaml is missing: run `make openapi` and commit it"
+    committed = CONTRACT.read_text().splitlines(keepends=True)
+    current = generated.read_text().splitlines(keepends=True)
+    if committed != current:
+        diff = "".join(
+            difflib.unified_diff(
+                committed, current, "openapi.yaml (committed)", "openapi.yaml (from the code)"
+            )
+        )
+        lines = diff.splitlines()
+        shown = "\n".join(lines[:200]) + (
+            f"\n... {len(lines) - 200} more lines" if len(lines) > 200 else ""
+        )
+        raise AssertionError(
+            "The API differs from the committed contract openapi.yaml. If the change is "
+            "intended, run `make openapi` and commit the file (mind the versioning policy in "
+            "docs/api.md: inside v1 only additions).\n" + shown
+        )

@@ -1,0 +1,290 @@
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from roadmap_portal.models import ReportedVolume, Roadmap
+from roadmap_portal.selectors import roadmap_series
+from roadmap_portal.volume import format_money, format_ratio, roadmap_volume
+from tests.factories import (
+    ContractFactory,
+    CorporationFactory,
+    RegionFactory,
+    RoadmapFactory,
+    RoadmapTargetFactory,
+    SupplierFactory,
+    user_with_role,
+)
+from tests.helpers import assert_constant_queries, assert_scope, count_queries
+
+pytestmark = pytest.mark.django_db
+
+M = Decimal(1_000_000)
+
+
+@pytest.fixture
+def setup():
+    region = RegionFactory()
+    group = CorporationFactory()
+    subsidiary = CorporationFactory(parent=group)
+    roadmap = RoadmapFactory(region=region, corporation=group, start_year=2018, end_year=2022)
+    supplier = SupplierFactory(region=region)
+    return {
+        "region": region,
+        "group": group,
+        "subsidiary": subsidiary,
+        "roadmap": roadmap,
+        "supplier": supplier,
+    }
+
+
+def amounts(series):
+    return {y.year: y.amount for y in series.years}
+
+
+def test_tomsk_growth_from_2014_to_2017_is_8_98():
+    call_command("load_demo")
+    tomsk_2014 = Roadmap.objects.get(region__code="RU-TOM", start_year=2014)
+    tomsk_2018 = Roadmap.objects.get(region__code="RU-TOM", start_year=2018)
+    series = roadmap_volume(tomsk_2014, until=2017)
+    assert series.growth_factor == Decimal("8.98")
+    assert (series.growth_from, series.growth_to) == (2014, 2017)
+    assert amounts(series) == {2014: 150 * M, 2015: None, 2016: None, 2017: 1347 * M}
+    # Both roadmaps of the series give the same series, 2014 to 2022.
+    whole = roadmap_volume(tomsk_2018)
+    assert [r.pk for r in whole.roadmaps] == [tomsk_2014.pk, tomsk_2018.pk]
+    assert [y.year for y in whole.years] == list(range(2014, 2023))
+    assert whole.year(2018).source == "contracts" and whole.year(2018).target == 1400 * M
+    assert whole.year(2022).amount is None and whole.year(2022).target == 1800 * M
+    assert format_money(1347 * M, "ru") == "1 347 000 000"
+    assert format_ratio(series.growth_factor, "ru") == "8,98"
+
+
+def test_subsidiary_contracts_count_for_the_parents_roadmap(setup):
+    ContractFactory(
+        supplier=setup["supplier"], customer=setup["group"], amount=10 * M, signed_on="2019-03-01"
+    )
+    ContractFactory(
+        supplier=setup["supplier"],
+        customer=setup["subsidiary"],
+        amount=5 * M,
+        signed_on="2019-12-31",
+    )
+    series = roadmap_volume(setup["roadmap"])
+    assert series.year(2019).amount == 15 * M
+    assert series.year(2019).source == "contracts"
+
+
+def test_contracts_of_other_regions_and_other_groups_do_not_count(setup):
+    other_region_supplier = SupplierFactory()
+    other_group = CorporationFactory()
+    ContractFactory(
+        supplier=other_region_supplier,
+        customer=setup["group"],
+        amount=7 * M,
+        signed_on="2020-05-01",
+    )
+    ContractFactory(
+        supplier=setup["supplier"], customer=other_group, amount=9 * M, signed_on="2020-05-01"
+    )
+    ContractFactory(
+        supplier=setup["supplier"],
+        customer=CorporationFactory(parent=other_group),
+        amount=11 * M,
+        signed_on="2020-05-01",
+    )
+    ContractFactory(
+        supplier=setup["supplier"], customer=setup["group"], amount=1 * M, signed_on="2020-05-01"
+    )
+    assert roadmap_volume(setup["roadmap"]).year(2020).amount == 1 * M
+
+
+def test_contracts_count_over_a_reported_figure_of_the_same_year(setup):
+    ReportedVolume.objects.create(
+        roadmap=setup["roadmap"], year=2019, amount=100 * M, source="Regional ministry"
+    )
+    ReportedVolume.objects.create(
+        roadmap=setup["roadmap"], year=2018, amount=80 * M, source="Regional ministry"
+    )
+    ContractFactory(
+        supplier=setup["supplier"], customer=setup["group"], amount=3 * M, signed_on="2019-06-01"
+    )
+    series = roadmap_volume(setup["roadmap"])
+    both = series.year(2019)
+    assert (both.amount, both.source, both.reported, both.contracts) == (
+        3 * M,
+        "contracts",
+        100 * M,
+        3 * M,
+    )
+    assert both.both_known
+    only_reported = series.year(2018)
+    assert (only_reported.amount, only_reported.source) == (80 * M, "reported")
+    assert only_reported.reported_source == "Regional ministry"
+
+
+def test_a_year_without_data_is_null_not_zero(setup):
+    RoadmapTargetFactory(roadmap=setup["roadmap"], year=2021, amount=50 * M)
+    ContractFactory(
+        supplier=setup["supplier"], customer=setup["group"], amount=0, signed_on="2020-01-10"
+    )
+    series = roadmap_volume(setup["roadmap"])
+    assert series.year(2021).amount is None
+    assert series.year(2021).source is None
+    assert series.year(2021).fulfilment is None
+    assert series.year(2021).target == 50 * M
+    # A zero contract is data: zero, not missing.
+    assert series.year(2020).amount == 0 and series.year(2020).source == "contracts"
+
+
+def test_years_stop_at_the_current_year(setup):
+    this_year = timezone.localdate().year
+    roadmap = RoadmapFactory(start_year=this_year - 1, end_year=this_year + 5)
+    assert [y.year for y in roadmap_volume(roadmap).years] == [this_year - 1, this_year]
+
+
+def test_fulfilment_and_growth(setup):
+    RoadmapTargetFactory(roadmap=setup["roadmap"], year=2018, amount=40 * M)
+    ContractFactory(
+        supplier=setup["supplier"], customer=setup["group"], amount=10 * M, signed_on="2018-02-01"
+    )
+    ContractFactory(
+        supplier=setup["supplier"], customer=setup["group"], amount=25 * M, signed_on="2021-02-01"
+    )
+    series = roadmap_volume(setup["roadmap"])
+    assert series.year(2018).fulfilment == Decimal("0.2500")
+    assert series.growth_factor == Decimal("2.50")
+
+
+def test_series_is_found_in_one_query_from_any_member():
+    first = RoadmapFactory(start_year=2014, end_year=2017)
+    second = RoadmapFactory(
+        region=first.region, corporation=first.corporation, start_year=2018, previous=first
+    )
+    third = RoadmapFactory(
+        region=first.region,
+        corporation=first.corporation,
+        start_year=2031,
+        end_year=2035,
+        previous=second,
+    )
+    RoadmapFactory(
+        region=first.region, corporation=first.corporation, start_year=2040, end_year=2041
+    )
+    for member in (first, second, third):
+        chain, queries = count_queries(roadmap_series, member)
+        assert [r.pk for r in chain] == [first.pk, second.pk, third.pk]
+        assert queries == 1
+
+
+def test_volume_queries_do_not_grow_with_contracts(setup):
+    def make(n):
+        for i in range(n):
+            ContractFactory(
+                supplier=SupplierFactory(region=setup["region"]),
+                customer=setup["subsidiary"] if i % 2 else setup["group"],
+                amount=M,
+                signed_on=datetime.date(2018 + i % 4, 3, 1),
+            )
+
+    assert_constant_queries(make, lambda: roadmap_volume(setup["roadmap"]))
+
+
+# --- API ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def people(setup):
+    return {
+        "staff": user_with_role("region_staff", region=setup["region"]),
+        "other_staff": user_with_role("region_staff", region=RegionFactory()),
+        "reviewer": user_with_role("reviewer", corporation=setup["group"]),
+        "supplier": user_with_role("supplier", supplier=setup["supplier"]),
+        "partner": user_with_role("partner"),
+    }
+
+
+def test_volume_api_scope_and_shape(setup, people, api, api_as):
+    ContractFactory(
+        supplier=setup["supplier"], customer=setup["subsidiary"], amount=M, signed_on="2019-01-01"
+    )
+    url = f"/api/v1/roadmaps/{setup['roadmap'].pk}/volume/"
+    response = assert_scope(
+        url=url,
+        anonymous_client=api,
+        wrong_role=api_as(people["supplier"]),
+        out_of_scope=api_as(people["other_staff"]),
+        allowed=api_as(people["staff"]),
+    )
+    body = response.json()
+    year_2019 = next(y for y in body["years"] if y["year"] == 2019)
+    assert year_2019 == {
+        "year": 2019,
+        "amount": "1000000.00",
+        "target": None,
+        "source": "contracts",
+        "fulfilment": None,
+        "contracts": "1000000.00",
+        "reported": None,
+        "reported_source": "",
+    }
+    assert next(y for y in body["years"] if y["year"] == 2018)["amount"] is None
+    assert body["growth_factor"] is None
+    assert api_as(people["reviewer"]).get(url).status_code == 200
+    assert api_as(people["partner"]).get(url).status_code == 200
+
+
+def test_reported_volumes_api_scope_and_upsert(setup, people, api, api_as):
+    url = f"/api/v1/roadmaps/{setup['roadmap'].pk}/reported-volumes/"
+    data = {"year": 2019, "amount": "150000000.00", "source": "Regional ministry"}
+    response = assert_scope(
+        url=url,
+        method="post",
+        data=data,
+        anonymous_client=api,
+        wrong_role=api_as(people["reviewer"]),
+        out_of_scope=api_as(people["other_staff"]),
+        allowed=api_as(people["staff"]),
+        allowed_status=201,
+    )
+    assert response.json() == data
+    again = api_as(people["staff"]).post(url, {**data, "amount": "160000000"}, format="json")
+    assert again.status_code == 200
+    rows = ReportedVolume.objects.filter(roadmap=setup["roadmap"])
+    assert [(r.year, r.amount, r.entered_by_id) for r in rows] == [
+        (2019, 160 * M, people["staff"].pk)
+    ]
+    assert api_as(people["supplier"]).post(url, data, format="json").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"year": 2010, "amount": "1", "source": "x"}, "year"),
+        ({"year": 2040, "amount": "1", "source": "x"}, "year"),
+        ({"year": 2019, "amount": "-1", "source": "x"}, "amount"),
+        ({"year": 2019, "amount": "1", "source": ""}, "source"),
+    ],
+)
+def test_reported_volume_rejects_bad_years_and_amounts(setup, people, api_as, payload, field):
+    url = f"/api/v1/roadmaps/{setup['roadmap'].pk}/reported-volumes/"
+    response = api_as(people["staff"]).post(url, payload, format="json")
+    assert response.status_code == 400
+    assert field in response.json()
+    assert not ReportedVolume.objects.exists()
+
+
+def test_reported_volume_for_an_earlier_roadmap_of_the_series(setup, people, api_as):
+    earlier = RoadmapFactory(
+        region=setup["region"], corporation=setup["group"], start_year=2014, end_year=2017
+    )
+    Roadmap.objects.filter(pk=setup["roadmap"].pk).update(previous=earlier)
+    url = f"/api/v1/roadmaps/{setup['roadmap'].pk}/reported-volumes/"
+    response = api_as(people["staff"]).post(
+        url, {"year": 2014, "amount": "150000000", "source": "Annual review"}, format="json"
+    )
+    assert response.status_code == 201
+    assert ReportedVolume.objects.get().roadmap_id == earlier.pk
+    assert roadmap_volume(setup["roadmap"]).year(2014).amount == 150 * M
