@@ -114,7 +114,9 @@ class ContractFilterSet(_GroupFilterMixin, django_filters.FilterSet):
     signed_before = django_filters.DateFilter(
         field_name="signed_on", lookup_expr="lte", label=_("Signed to")
     )
-    year = django_filters.NumberFilter(field_name="signed_on__year", label=_("Year"))
+    year = django_filters.NumberFilter(
+        field_name="signed_on__year", label=_("Year"), min_value=1990, max_value=2100
+    )
 
     class Meta:
         model = Contract

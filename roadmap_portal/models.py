@@ -4,12 +4,15 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from .choices import ReportStatus, RoadmapStatus, Role
+
+# Roadmaps, targets and volumes are about years of the portal's era.
+YEAR_VALIDATORS = [MinValueValidator(1990), MaxValueValidator(2100)]
 
 inn_format = RegexValidator(r"^\d{10}(\d{2})?$", _("INN is 10 digits (12 for individuals)."))
 
@@ -95,8 +98,8 @@ class Roadmap(models.Model):
     )
     title = models.CharField(_("title"), max_length=400)
     signed_on = models.DateField(_("signed on"))
-    start_year = models.PositiveSmallIntegerField(_("start year"))
-    end_year = models.PositiveSmallIntegerField(_("end year"))
+    start_year = models.PositiveSmallIntegerField(_("start year"), validators=YEAR_VALIDATORS)
+    end_year = models.PositiveSmallIntegerField(_("end year"), validators=YEAR_VALIDATORS)
     signatories = models.TextField(_("signatories"), blank=True)
     status = models.CharField(
         _("status"), max_length=20, choices=RoadmapStatus.choices, default=RoadmapStatus.DRAFT
@@ -136,7 +139,7 @@ class Roadmap(models.Model):
 
 class RoadmapTarget(models.Model):
     roadmap = models.ForeignKey(Roadmap, on_delete=models.CASCADE, related_name="targets")
-    year = models.PositiveSmallIntegerField(_("year"))
+    year = models.PositiveSmallIntegerField(_("year"), validators=YEAR_VALIDATORS)
     amount = models.DecimalField(
         _("amount, RUB"),
         max_digits=18,
@@ -160,7 +163,7 @@ class ReportedVolume(models.Model):
     """A cooperation volume reported from outside the portal (years before it), with its source."""
 
     roadmap = models.ForeignKey(Roadmap, on_delete=models.CASCADE, related_name="reported_volumes")
-    year = models.PositiveSmallIntegerField(_("year"))
+    year = models.PositiveSmallIntegerField(_("year"), validators=YEAR_VALIDATORS)
     amount = models.DecimalField(
         _("amount, RUB"),
         max_digits=18,

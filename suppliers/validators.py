@@ -7,7 +7,8 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength
+from stdnum.exceptions import InvalidChecksum
+from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.ru import inn as stdnum_inn
 from stdnum.ru import ogrn as stdnum_ogrn
 
@@ -37,7 +38,7 @@ def validate_inn(value):
         raise ValidationError(
             _("INN check digit is wrong: please check the number."), code="inn_checksum"
         ) from exc
-    except (InvalidFormat, InvalidLength) as exc:
+    except StdnumError as exc:  # format, length, or a part that cannot exist
         raise ValidationError(_("INN is not valid."), code="inn_invalid") from exc
 
 
@@ -57,7 +58,7 @@ def validate_ogrn(value):
         raise ValidationError(
             _("OGRN check digit is wrong: please check the number."), code="ogrn_checksum"
         ) from exc
-    except (InvalidFormat, InvalidLength) as exc:
+    except StdnumError as exc:  # format, length, or a part that cannot exist
         raise ValidationError(_("OGRN is not valid."), code="ogrn_invalid") from exc
 
 

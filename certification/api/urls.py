@@ -1,8 +1,8 @@
-from rest_framework.routers import SimpleRouter
+from roadmap_portal.api.routers import IdRouter
 
 from . import views
 
-router = SimpleRouter()
+router = IdRouter()
 router.register("requirements", views.RequirementViewSet, basename="requirements")
 router.register("requirement-checks", views.RequirementCheckViewSet, basename="requirement-checks")
 router.register(

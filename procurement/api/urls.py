@@ -1,9 +1,9 @@
 from django.urls import path
-from rest_framework.routers import SimpleRouter
+from roadmap_portal.api.routers import IdRouter
 
 from . import views
 
-router = SimpleRouter()
+router = IdRouter()
 router.register("demands", views.DemandViewSet, basename="demands")
 router.register("tenders", views.TenderViewSet, basename="tenders")
 router.register("bids", views.BidViewSet, basename="bids")

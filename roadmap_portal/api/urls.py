@@ -1,10 +1,10 @@
 from django.urls import path
 from rest_framework.authtoken.views import obtain_auth_token
-from rest_framework.routers import DefaultRouter
+from .routers import IdDefaultRouter
 
 from . import notification_views, views
 
-router = DefaultRouter()
+router = IdDefaultRouter()
 router.register("regions", views.RegionViewSet, basename="regions")
 router.register("corporations", views.CorporationViewSet, basename="corporations")
 router.register("roadmaps", views.RoadmapViewSet, basename="roadmaps")

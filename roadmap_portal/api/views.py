@@ -76,6 +76,7 @@ class RegionViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = RegionSerializer
     lookup_field = "code"
+    lookup_value_regex = "RU-[A-Z]{2,3}"
     filterset_fields = ["code"]
     ordering_fields = ["code", "name"]
 

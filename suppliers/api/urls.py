@@ -1,9 +1,9 @@
-from rest_framework.routers import SimpleRouter
+from roadmap_portal.api.routers import IdRouter
 
 from . import views
 from .import_urls import urlpatterns as import_urlpatterns
 
-router = SimpleRouter()
+router = IdRouter()
 router.register("suppliers", views.SupplierViewSet, basename="suppliers")
 router.register("offers", views.OfferViewSet, basename="offers")
 

@@ -201,3 +201,41 @@ def test_throttling_answers_429_with_retry_after(api_as, world, settings):
     other = api_as(world["kaluga_staff"])
     assert other.get("/api/v1/regions/").status_code == 200
     cache.clear()
+
+
+def test_inputs_found_by_the_fuzzer_answer_4xx_not_500(api_as, world):
+    client = api_as(admin_user())
+    supplier = client.post(
+        "/api/v1/suppliers/",
+        {
+            "name": "0",
+            "inn": "0",
+            "ogrn": "0000000000000",
+            "region": "RU-KLU",
+            "kind": "manufacturer",
+        },
+        format="json",
+    )
+    assert supplier.status_code == 400 and {"inn", "ogrn"} <= set(supplier.json())
+    roadmap = client.post(
+        "/api/v1/roadmaps/",
+        {
+            "region": "RU-KLU",
+            "corporation": world["gazprom"].pk,
+            "title": "x",
+            "signed_on": "2000-01-01",
+            "start_year": 0,
+            "end_year": 0,
+        },
+        format="json",
+    )
+    assert roadmap.status_code == 400 and "start_year" in roadmap.json()
+    assert client.get("/api/v1/contracts/?year=0.0").status_code == 400
+    for url in (
+        "/api/v1/offers/null,null/transition/",
+        "/api/v1/suppliers/abc/verify/",
+        "/api/v1/offers/null/attachments/0/",
+        "/api/v1/roadmaps/x/volume/",
+    ):
+        assert client.get(url).status_code == 404, url
+    assert client.get("/api/v1/regions/RU-TOM/").status_code == 200

@@ -1,8 +1,8 @@
-from rest_framework.routers import SimpleRouter
+from roadmap_portal.api.routers import IdRouter
 
 from . import views
 
-router = SimpleRouter()
+router = IdRouter()
 router.register("webhooks", views.WebhookEndpointViewSet, basename="webhooks")
 router.register(
     r"webhooks/(?P<endpoint_pk>\d+)/deliveries",
