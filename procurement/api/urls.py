@@ -1,4 +1,5 @@
 from django.urls import path
+
 from roadmap_portal.api.routers import IdRouter
 
 from . import views

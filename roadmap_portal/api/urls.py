@@ -1,8 +1,8 @@
 from django.urls import path
 from rest_framework.authtoken.views import obtain_auth_token
-from .routers import IdDefaultRouter
 
 from . import notification_views, views
+from .routers import IdDefaultRouter
 
 router = IdDefaultRouter()
 router.register("regions", views.RegionViewSet, basename="regions")

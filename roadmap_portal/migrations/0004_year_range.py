@@ -5,30 +5,53 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('roadmap_portal', '0003_notification_delivery'),
+        ("roadmap_portal", "0003_notification_delivery"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='reportedvolume',
-            name='year',
-            field=models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1990), django.core.validators.MaxValueValidator(2100)], verbose_name='year'),
+            model_name="reportedvolume",
+            name="year",
+            field=models.PositiveSmallIntegerField(
+                validators=[
+                    django.core.validators.MinValueValidator(1990),
+                    django.core.validators.MaxValueValidator(2100),
+                ],
+                verbose_name="year",
+            ),
         ),
         migrations.AlterField(
-            model_name='roadmap',
-            name='end_year',
-            field=models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1990), django.core.validators.MaxValueValidator(2100)], verbose_name='end year'),
+            model_name="roadmap",
+            name="end_year",
+            field=models.PositiveSmallIntegerField(
+                validators=[
+                    django.core.validators.MinValueValidator(1990),
+                    django.core.validators.MaxValueValidator(2100),
+                ],
+                verbose_name="end year",
+            ),
         ),
         migrations.AlterField(
-            model_name='roadmap',
-            name='start_year',
-            field=models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1990), django.core.validators.MaxValueValidator(2100)], verbose_name='start year'),
+            model_name="roadmap",
+            name="start_year",
+            field=models.PositiveSmallIntegerField(
+                validators=[
+                    django.core.validators.MinValueValidator(1990),
+                    django.core.validators.MaxValueValidator(2100),
+                ],
+                verbose_name="start year",
+            ),
         ),
         migrations.AlterField(
-            model_name='roadmaptarget',
-            name='year',
-            field=models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1990), django.core.validators.MaxValueValidator(2100)], verbose_name='year'),
+            model_name="roadmaptarget",
+            name="year",
+            field=models.PositiveSmallIntegerField(
+                validators=[
+                    django.core.validators.MinValueValidator(1990),
+                    django.core.validators.MaxValueValidator(2100),
+                ],
+                verbose_name="year",
+            ),
         ),
     ]
