@@ -105,15 +105,20 @@ def region_path(model):
 
 
 def url_for(pattern, route):
-    """A concrete URL for any route: every path parameter becomes 1 (permission checks run
-    before any lookup, so the object need not exist)."""
-    kwargs = dict.fromkeys(pattern.pattern.regex.groupindex, "1")
+    """A concrete URL for any route: every id becomes 1 and a region code RU-TOM (permission
+    checks run before any lookup, so the object need not exist)."""
+    kwargs = {name: SAMPLE_VALUES.get(name, "1") for name in pattern.pattern.regex.groupindex}
     try:
         return reverse(pattern.name, kwargs=kwargs)
     except NoReverseMatch:
-        return "/" + re.sub(r"\(\?P<\w+>[^)]*\)|<[^>]+>", "1", route).replace("^", "").replace(
-            "$", ""
-        )
+        return "/" + re.sub(
+            r"\(\?P<(\w+)>[^)]*\)|<(?:\w+:)?(\w+)>",
+            lambda m: SAMPLE_VALUES.get(m.group(1) or m.group(2), "1"),
+            route,
+        ).replace("^", "").replace("$", "")
+
+
+SAMPLE_VALUES = {"code": "RU-TOM"}
 
 
 def new_key(*, region=None, corporation=None, write=(), username="partner", **extra):
