@@ -6,11 +6,9 @@ The ``record_*`` and ``guard_*`` functions are the stage records and guards that
 
 import datetime
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
-from django.template.defaultfilters import filesizeformat
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -20,6 +18,7 @@ from roadmap_portal.choices import Role
 from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
 from roadmap_portal.models import Corporation
 from roadmap_portal.scope import has_role, scope_of
+from suppliers.validators import validate_pdf_upload
 
 from .choices import CertificateStatus, Outcome, TestKind, TestResult
 from .models import (
@@ -468,34 +467,6 @@ def lapse_certificates(*, on=None):
 # --- uploads -------------------------------------------------------------------------------
 
 
-def validate_pdf(upload, *, field):
-    """A PDF upload is non-empty, within settings.MAX_UPLOAD_BYTES and starts with ``%PDF-``
-    (the content decides, not the name or the declared type)."""
-    size = getattr(upload, "size", None) or 0
-    name = getattr(upload, "name", "") or ""
-    if size == 0:
-        raise ValidationError({field: _("The file %(name)s is empty.") % {"name": name}})
-    if size > settings.MAX_UPLOAD_BYTES:
-        raise ValidationError(
-            {
-                field: _("The file %(name)s is %(size)s; the limit is %(limit)s.")
-                % {
-                    "name": name,
-                    "size": filesizeformat(size),
-                    "limit": filesizeformat(settings.MAX_UPLOAD_BYTES),
-                }
-            }
-        )
-    upload.seek(0)
-    head = upload.read(5)
-    upload.seek(0)
-    if head != b"%PDF-":
-        raise ValidationError(
-            {field: _("The file %(name)s is not a PDF document.") % {"name": name}}
-        )
-    return upload
-
-
 # --- corporate requirements ------------------------------------------------------------------
 
 
@@ -644,7 +615,7 @@ def product_test_record(
         if errors:
             raise ValidationError(errors)
         if protocol is not None:
-            validate_pdf(protocol, field="protocol")
+            validate_pdf_upload(protocol, field="protocol")
         test = ProductTest(
             offer=offer,
             kind=kind,
@@ -737,7 +708,7 @@ def certificate_issue(
         }
     if scan is not None:
         try:
-            validate_pdf(scan, field="scan")
+            validate_pdf_upload(scan, field="scan")
         except ValidationError as exc:
             errors.update(exc.message_dict)
     if errors:
@@ -816,7 +787,7 @@ def certificate_attach_scan(*, certificate_id, user, scan):
         )
         if not has_role(user, Role.OFFICER):
             raise RoleNotAllowed(_("Only the certification body's officers attach scans."))
-        validate_pdf(scan, field="scan")
+        validate_pdf_upload(scan, field="scan")
         old = certificate.scan.name if certificate.scan else ""
         certificate.scan.save("scan.pdf", scan, save=False)
         certificate.save(update_fields=["scan"])
