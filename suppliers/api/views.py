@@ -11,7 +11,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from roadmap_portal.api.permissions import RoleWritePermission
+from roadmap_portal.api.permissions import KeyWritePermission, RoleWritePermission
 from roadmap_portal.choices import Role
 from roadmap_portal.scope import scope_of
 
@@ -137,7 +137,7 @@ class OfferViewSet(
     def get_permissions(self):
         if self.action == "transition":
             # Each transition names its roles; the service answers 403 for the others.
-            return [permissions.IsAuthenticated()]
+            return [permissions.IsAuthenticated(), KeyWritePermission()]
         return super().get_permissions()
 
     def perform_create(self, serializer):

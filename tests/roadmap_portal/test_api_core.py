@@ -239,3 +239,27 @@ def test_inputs_found_by_the_fuzzer_answer_4xx_not_500(api_as, world):
     ):
         assert client.get(url).status_code == 404, url
     assert client.get("/api/v1/regions/RU-TOM/").status_code == 200
+
+
+def test_a_read_only_key_is_refused_a_transition_before_its_body_is_read(world):
+    from tests.factories import OfferFactory, SupplierFactory
+
+    partner = user_with_role("partner")
+    key, prefix, hashed = generate_key()
+    ApiKey.objects.create(
+        name="Read", organisation="АРР", user=partner, prefix=prefix, hashed_key=hashed
+    )
+    offer = OfferFactory(supplier=SupplierFactory(region=world["tomsk"]), status="registered")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    assert (
+        client.post(f"/api/v1/offers/{offer.pk}/transition/", {}, format="json").status_code == 403
+    )
+    assert (
+        client.post(
+            f"/api/v1/offers/{offer.pk}/transition/", {"action": "exclude"}, format="json"
+        ).status_code
+        == 403
+    )
+    offer.refresh_from_db()
+    assert offer.status == "registered"
