@@ -226,11 +226,12 @@ def review(request, pk):
     return _review_page(request, _review_offer(request, pk))
 
 
-@require_POST
-@role_required(Role.REVIEWER)
-def review_requirements(request, pk):
+def _decide(request, pk, *, form_class, form_name, success, payload=None, form_kwargs=None):
+    """A stage decision posted from the review page: the form's ``decision`` is the pipeline
+    action, ``payload(form, action)`` the stage record; errors go back on the page (400).
+    ``form_kwargs(offer)`` gives the form's extra arguments."""
     offer = _review_offer(request, pk)
-    form = RequirementsCheckForm(request.POST, requirements=services.applicable_requirements(offer))
+    form = form_class(request.POST, **(form_kwargs(offer) if form_kwargs else {}))
     if form.is_valid():
         action = form.cleaned_data["decision"]
         done = _transition(
@@ -239,35 +240,40 @@ def review_requirements(request, pk):
             offer=offer,
             action=action,
             comment=form.cleaned_data["comment"],
-            data=form.payload(),
+            data=payload(form, action) if payload else {},
         )
         if done is not False:
             if done:
-                messages.success(request, _("The requirements check is recorded."))
+                messages.success(request, success)
             return redirect("certification:review", pk=offer.pk)
-    return _review_page(request, offer, status=400, requirements_form=form)
+    return _review_page(request, offer, status=400, **{form_name: form})
+
+
+@require_POST
+@role_required(Role.REVIEWER)
+def review_requirements(request, pk):
+    return _decide(
+        request,
+        pk,
+        form_class=RequirementsCheckForm,
+        form_name="requirements_form",
+        success=_("The requirements check is recorded."),
+        payload=lambda form, action: form.payload(),
+        form_kwargs=lambda offer: {"requirements": services.applicable_requirements(offer)},
+    )
 
 
 @require_POST
 @role_required(Role.REVIEWER)
 def review_readiness(request, pk):
-    offer = _review_offer(request, pk)
-    form = ReadinessForm(request.POST)
-    if form.is_valid():
-        action = form.cleaned_data["decision"]
-        done = _transition(
-            request,
-            form,
-            offer=offer,
-            action=action,
-            comment=form.cleaned_data["comment"],
-            data=form.payload() if action == "confirm_readiness" else {},
-        )
-        if done is not False:
-            if done:
-                messages.success(request, _("The readiness evaluation is recorded."))
-            return redirect("certification:review", pk=offer.pk)
-    return _review_page(request, offer, status=400, readiness_form=form)
+    return _decide(
+        request,
+        pk,
+        form_class=ReadinessForm,
+        form_name="readiness_form",
+        success=_("The readiness evaluation is recorded."),
+        payload=lambda form, action: form.payload() if action == "confirm_readiness" else {},
+    )
 
 
 @require_POST
@@ -304,21 +310,13 @@ def review_test_record(request, pk):
 @require_POST
 @role_required(Role.REVIEWER)
 def review_tests_decision(request, pk):
-    offer = _review_offer(request, pk)
-    form = TestDecisionForm(request.POST)
-    if form.is_valid():
-        done = _transition(
-            request,
-            form,
-            offer=offer,
-            action=form.cleaned_data["decision"],
-            comment=form.cleaned_data["comment"],
-        )
-        if done is not False:
-            if done:
-                messages.success(request, _("The test decision is recorded."))
-            return redirect("certification:review", pk=offer.pk)
-    return _review_page(request, offer, status=400, tests_decision_form=form)
+    return _decide(
+        request,
+        pk,
+        form_class=TestDecisionForm,
+        form_name="tests_decision_form",
+        success=_("The test decision is recorded."),
+    )
 
 
 @require_POST
