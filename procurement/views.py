@@ -110,19 +110,35 @@ def tender_detail(request, pk):
     return render(request, "procurement/tender_detail.html", context)
 
 
-@login_required
-def tender_create(request):
+def _reviewer_form(request, *, form_class, service, title, done):
+    """A reviewer's create form: validate, call ``service``, show its errors on the form;
+    ``done(obj)`` gives the success message and where to go next."""
     _require(request.user, Role.REVIEWER)
-    form = TenderForm(request.POST or None, user=request.user)
+    form = form_class(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            tender = services.tender_create(user=request.user, **form.cleaned_data)
+            created = service(user=request.user, **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, _("Tender %(number)s created.") % {"number": tender.number})
-            return redirect("procurement:tender-detail", tender.pk)
-    return render(request, "procurement/form.html", {"form": form, "title": _("New tender")})
+            message, target = done(created)
+            messages.success(request, message)
+            return target
+    return render(request, "procurement/form.html", {"form": form, "title": title})
+
+
+@login_required
+def tender_create(request):
+    return _reviewer_form(
+        request,
+        form_class=TenderForm,
+        service=services.tender_create,
+        title=_("New tender"),
+        done=lambda tender: (
+            _("Tender %(number)s created.") % {"number": tender.number},
+            redirect("procurement:tender-detail", tender.pk),
+        ),
+    )
 
 
 @login_required
@@ -279,17 +295,13 @@ def contract_list(request):
 
 @login_required
 def contract_create(request):
-    _require(request.user, Role.REVIEWER)
-    form = ContractForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.contract_create(user=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Contract recorded."))
-            return redirect("procurement:contract-list")
-    return render(request, "procurement/form.html", {"form": form, "title": _("New contract")})
+    return _reviewer_form(
+        request,
+        form_class=ContractForm,
+        service=services.contract_create,
+        title=_("New contract"),
+        done=lambda contract: (_("Contract recorded."), redirect("procurement:contract-list")),
+    )
 
 
 # --- demands ------------------------------------------------------------------
@@ -330,17 +342,13 @@ def demand_list(request):
 
 @login_required
 def demand_create(request):
-    _require(request.user, Role.REVIEWER)
-    form = DemandForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.demand_create(user=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Demand published."))
-            return redirect("procurement:demand-list")
-    return render(request, "procurement/form.html", {"form": form, "title": _("New demand")})
+    return _reviewer_form(
+        request,
+        form_class=DemandForm,
+        service=services.demand_create,
+        title=_("New demand"),
+        done=lambda demand: (_("Demand published."), redirect("procurement:demand-list")),
+    )
 
 
 @login_required
