@@ -200,3 +200,22 @@ def test_register_page_filters_and_exports(world, client):
     sheet = load_workbook(io.BytesIO(response.content)).active
     products = sorted(row[2] for row in sheet.iter_rows(min_row=2, values_only=True))
     assert products == ["Lamp", "Valve"]
+
+
+def test_certificate_list_query_counts_are_constant(world, client, api_as):
+    from tests.factories import CertificateFactory
+
+    def certificates(n):
+        for _ in range(n):
+            offer = OfferFactory(supplier=world.supplier, roadmap=world.gaz_roadmap)
+            CertificateFactory(body=world.body, supplier=world.supplier, offers=[offer])
+
+    client.force_login(world.officer)
+    assert_constant_queries(
+        certificates,
+        warm(lambda: client.get(reverse("certification:certificate-list"), {"page_size": 100})),
+    )
+    api = api_as(world.officer)
+    assert_constant_queries(
+        certificates, warm(lambda: api.get("/api/v1/certificates/?page_size=100"))
+    )
