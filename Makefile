@@ -52,7 +52,7 @@ beat: install
 	$(BIN)/celery -A roadmap_portal beat -l info
 
 openapi: install
-	DATABASE_URL=postgres://schema@127.0.0.1:5432/schema $(MANAGE) spectacular --file openapi.yaml --validate
+	DATABASE_URL=postgres://schema@127.0.0.1:5432/schema $(MANAGE) spectacular --lang en --file openapi.yaml --validate
 
 bench: install vendor
 	$(BIN)/python benchmarks/run.py --scale $(SCALE)

@@ -4,6 +4,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from roadmap_portal.filtersets import SinceFilter
 from roadmap_portal.models import Corporation, Region
 from suppliers.models import Offer
 
@@ -133,6 +134,7 @@ class RegisterEntryFilterSet(django_filters.FilterSet):
         label=_("Region"),
     )
     search = django_filters.CharFilter(method="filter_search", label=_("Search"))
+    since = SinceFilter()
 
     class Meta:
         model = RegisterEntry

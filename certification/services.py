@@ -370,7 +370,9 @@ def record_register_inclusion(*, offer, user, data, transition, comment):
 def record_register_exclusion(*, offer, user, data, transition, comment):
     entries = RegisterEntry.objects.filter(offer=offer, excluded_on__isnull=True)
     numbers = list(entries.values_list("number", flat=True))
-    entries.update(excluded_on=timezone.localdate(), exclusion_reason=comment)
+    entries.update(
+        excluded_on=timezone.localdate(), exclusion_reason=comment, updated=timezone.now()
+    )
     return {"excluded_entries": numbers}
 
 
@@ -421,7 +423,9 @@ def exclude_offers_of_certificate(*, certificate, reason, actor=None, on=None):
         # A renewal (or another valid certificate of the required body) keeps the offer in.
         successor = current_certificate(entry.offer, on=on)
         if successor is not None and successor.pk != certificate.pk:
-            RegisterEntry.objects.filter(pk=entry.pk).update(certificate=successor)
+            RegisterEntry.objects.filter(pk=entry.pk).update(
+                certificate=successor, updated=timezone.now()
+            )
             continue
         offer_ids.append(entry.offer_id)
     for offer_id in offer_ids:
@@ -772,7 +776,7 @@ def certificate_renew(*, certificate_id, user, number, issued_on, valid_until, s
         )
         if new.is_valid_on(timezone.localdate()):
             RegisterEntry.objects.filter(certificate=old, excluded_on__isnull=True).update(
-                certificate=new
+                certificate=new, updated=timezone.now()
             )
     return new
 

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from roadmap_portal.filtersets import SinceFilter
 from roadmap_portal.models import Corporation
 
 from .choices import BidStatus, TenderStatus
@@ -24,6 +25,7 @@ class _GroupFilterMixin:
 
 class TenderFilterSet(_GroupFilterMixin, django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=TenderStatus.choices, label=_("Status"))
+    since = SinceFilter()
     customer = django_filters.ModelChoiceFilter(
         queryset=Corporation.objects.all(), label=_("Customer")
     )
@@ -105,6 +107,7 @@ class ContractFilterSet(_GroupFilterMixin, django_filters.FilterSet):
     )
     supplier = django_filters.NumberFilter(field_name="supplier_id", label=_("Supplier"))
     tender = django_filters.NumberFilter(field_name="tender_id", label=_("Tender"))
+    since = SinceFilter()
     direct = django_filters.BooleanFilter(
         field_name="tender", lookup_expr="isnull", label=_("Direct purchase")
     )

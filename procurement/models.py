@@ -153,6 +153,7 @@ class Contract(models.Model):
         indexes = [
             models.Index(fields=["customer", "signed_on"]),
             models.Index(fields=["supplier", "signed_on"]),
+            models.Index(fields=["updated", "id"]),
         ]
 
     def __str__(self):

@@ -4,6 +4,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from roadmap_portal.filtersets import SinceFilter
 from roadmap_portal.models import Region
 
 from .choices import OfferStatus, SupplierKind, VerificationStatus
@@ -23,6 +24,7 @@ class OfferFilterSet(django_filters.FilterSet):
         field_name="okpd2", lookup_expr="startswith", label=_("OKPD2 code starts with")
     )
     import_substitution = django_filters.BooleanFilter(label=_("Import substitution"))
+    since = SinceFilter()
     search = django_filters.CharFilter(method="filter_search", label=_("Search"))
 
     class Meta:

@@ -125,6 +125,7 @@ class Offer(models.Model):
             models.Index(fields=["status", "roadmap"]),
             models.Index(fields=["supplier", "status"]),
             models.Index(fields=["okpd2"]),
+            models.Index(fields=["updated", "id"]),
         ]
 
     def __str__(self):

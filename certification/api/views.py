@@ -10,6 +10,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from roadmap_portal.api.pagination import FeedPagination
 from roadmap_portal.api.permissions import RoleWritePermission
 from roadmap_portal.choices import Role
 from roadmap_portal.scope import has_role
@@ -253,6 +254,8 @@ class RegisterEntryViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = RegisterEntrySerializer
     filterset_class = RegisterEntryFilterSet
     ordering_fields = ["number", "included_on", "id"]
+    pagination_class = FeedPagination
+    cursor_ordering = ("updated", "id")
 
     def get_queryset(self):
         return selectors.register_list(self.request.user)

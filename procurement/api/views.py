@@ -1,8 +1,7 @@
-import datetime
-
+from django import forms
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse
 from django.urls import reverse
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -11,17 +10,27 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
+from roadmap_portal.api.pagination import FeedPagination
 from roadmap_portal.api.permissions import RoleWritePermission
 from roadmap_portal.choices import Role
+from roadmap_portal.filtersets import SinceField
 from roadmap_portal.scope import scope_of
 from suppliers.selectors import suppliers_visible_to
 
 from .. import services
 from ..eligibility import evaluate
 from ..filtersets import BidFilterSet, ContractFilterSet, DemandFilterSet, TenderFilterSet
-from ..ocds.package import EXTENSION_DIR, EXTENSION_FILES, release_package
+from ..ocds.package import (
+    DIRECT_CONTRACTS,
+    EXTENSION_DIR,
+    EXTENSION_FILES,
+    TENDERS,
+    release_package,
+    releases_page,
+)
 from ..selectors import (
     bids_visible_to,
     contracts_visible_to,
@@ -80,6 +89,8 @@ class TenderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     write_roles = (Role.REVIEWER,)
     filterset_class = TenderFilterSet
     ordering_fields = ["id", "deadline", "published_on"]
+    pagination_class = FeedPagination
+    cursor_ordering = ("updated", "id")
 
     def get_queryset(self):
         return tenders_visible_to(self.request.user).order_by("-published_on", "-id")
@@ -188,6 +199,8 @@ class ContractViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     write_roles = (Role.REVIEWER,)
     filterset_class = ContractFilterSet
     ordering_fields = ["id", "signed_on", "amount"]
+    pagination_class = FeedPagination
+    cursor_ordering = ("updated", "id")
 
     def get_queryset(self):
         return contracts_visible_to(self.request.user).order_by("-signed_on", "-id")
@@ -199,17 +212,35 @@ class ContractViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class OcdsReleasePackageView(APIView):
-    """Tenders, awards and contracts in your scope as an OCDS 1.1 release package."""
+    """Tenders, awards and contracts in your scope as OCDS 1.1 release packages of
+    ``page_size`` releases: tenders first, then direct contracts, each by id. Follow
+    ``links.next`` until a package has none."""
 
     permission_classes = [IsAuthenticated]
+
+    max_page_size = 500
+    page_size = 100
 
     @extend_schema(
         parameters=[
             OpenApiParameter(
                 "since",
-                OpenApiTypes.DATE,
-                description="Only processes changed on or after this date (YYYY-MM-DD).",
-            )
+                OpenApiTypes.DATETIME,
+                description=(
+                    "Only processes changed at or after this moment (ISO 8601 date or "
+                    "date-time; a date means its start, Moscow time)."
+                ),
+            ),
+            OpenApiParameter(
+                "cursor",
+                OpenApiTypes.STR,
+                description="Opaque position from a previous package's `links.next`.",
+            ),
+            OpenApiParameter(
+                "page_size",
+                OpenApiTypes.INT,
+                description="Releases per package, 1 to 500 (default 100).",
+            ),
         ],
         responses=inline_serializer(
             "OcdsReleasePackage",
@@ -220,26 +251,64 @@ class OcdsReleasePackageView(APIView):
                 "publisher": serializers.DictField(),
                 "extensions": serializers.ListField(child=serializers.URLField()),
                 "releases": serializers.ListField(child=serializers.DictField()),
+                "links": inline_serializer(
+                    "OcdsPackageLinks",
+                    fields={"next": serializers.URLField()},
+                    required=False,
+                ),
             },
         ),
     )
     def get(self, request):
-        since = None
-        raw = request.query_params.get("since")
-        if raw:
-            since = parse_date(raw) if len(raw) == 10 else None
-            if not isinstance(since, datetime.date):
-                raise ValidationError({"since": _("Give a date as YYYY-MM-DD.")})
-        package = release_package(
+        params = request.query_params
+        since = self._parse(SinceField(), "since", params.get("since"))
+        after = self._position(params.get("cursor"))
+        size = self._parse(
+            forms.IntegerField(min_value=1, max_value=self.max_page_size),
+            "page_size",
+            params.get("page_size"),
+        )
+        releases, position = releases_page(
             tenders=tenders_visible_to(request.user),
             contracts=contracts_visible_to(request.user),
+            since=since,
+            after=after,
+            size=size or self.page_size,
+        )
+        next_url = None
+        if position is not None:
+            next_url = replace_query_param(
+                request.build_absolute_uri(), "cursor", "{}-{}".format(*position)
+            )
+        package = release_package(
+            releases=releases,
             uri=request.build_absolute_uri(),
             extension_url=request.build_absolute_uri(
                 reverse("ocds-extension", args=["extension.json"])
             ),
-            since=since,
+            next_url=next_url,
         )
         return Response(package)
+
+    @staticmethod
+    def _parse(field, name, raw):
+        if raw in (None, ""):
+            return None
+        try:
+            return field.clean(raw)
+        except DjangoValidationError as exc:
+            raise ValidationError({name: exc.messages}) from exc
+
+    @staticmethod
+    def _position(raw):
+        if not raw:
+            return None
+        kind, _sep, last_id = raw.partition("-")
+        if kind not in (TENDERS, DIRECT_CONTRACTS) or not last_id.isdigit() or len(last_id) > 12:
+            raise ValidationError(
+                {"cursor": [_("This cursor is not valid: use the links.next of a package.")]}
+            )
+        return kind, int(last_id)
 
 
 class OcdsExtensionFileView(APIView):

@@ -297,21 +297,45 @@ def releases_querysets(*, tenders, contracts, since=None):
         .prefetch_related(_offers_prefetch("bid__"))
     )
     if since is not None:
-        changed_contract = Contract.objects.filter(
-            tender_id=OuterRef("pk"), updated__date__gte=since
-        )
-        tenders = tenders.filter(Q(updated__date__gte=since) | Q(Exists(changed_contract)))
-        direct = direct.filter(updated__date__gte=since)
+        changed_contract = Contract.objects.filter(tender_id=OuterRef("pk"), updated__gte=since)
+        tenders = tenders.filter(Q(updated__gte=since) | Q(Exists(changed_contract)))
+        direct = direct.filter(updated__gte=since)
     return tenders.order_by("id"), direct.order_by("id")
 
 
-def release_package(*, tenders, contracts, uri, extension_url, since=None):
-    """The release package of ``tenders`` and the direct contracts among ``contracts``
-    (both scoped querysets), optionally only what changed on or after ``since``."""
+TENDERS, DIRECT_CONTRACTS = "tender", "contract"
+
+
+def releases_page(*, tenders, contracts, since=None, after=None, size=100):
+    """Up to ``size`` releases after the position ``after``: tenders by id, then direct
+    contracts by id. A position is ``(TENDERS or DIRECT_CONTRACTS, id)``; the answer is the
+    releases and the position to continue from, or ``None`` after the last one.
+
+    Keyset, not OFFSET: a deep page reads the primary key from its position on."""
     tenders, direct = releases_querysets(tenders=tenders, contracts=contracts, since=since)
-    releases = [tender_release(t) for t in tenders]
-    releases += [direct_contract_release(c) for c in direct]
-    return {
+    kind, last_id = after or (TENDERS, 0)
+    releases, position = [], None
+    if kind == TENDERS:
+        rows = list(tenders.filter(pk__gt=last_id)[: size + 1])
+        if len(rows) > size:
+            rows = rows[:size]
+            position = (TENDERS, rows[-1].pk)
+        releases = [tender_release(t) for t in rows]
+        last_id = 0
+    if position is None:
+        room = size - len(releases)
+        rows = list(direct.filter(pk__gt=last_id)[: room + 1])
+        if len(rows) > room:
+            rows = rows[:room]
+            position = (DIRECT_CONTRACTS, rows[-1].pk if rows else last_id)
+        releases += [direct_contract_release(c) for c in rows]
+    return releases, position
+
+
+def release_package(*, releases, uri, extension_url, next_url=None):
+    """An OCDS 1.1 release package around ``releases``; ``links.next`` (the convention OCDS
+    1.2 adopted for paged packages) points to the following page when there is one."""
+    package = {
         "uri": uri,
         "version": "1.1",
         "publishedDate": _stamp(timezone.now()),
@@ -319,3 +343,6 @@ def release_package(*, tenders, contracts, uri, extension_url, since=None):
         "extensions": [extension_url],
         "releases": releases,
     }
+    if next_url:
+        package["links"] = {"next": next_url}
+    return package

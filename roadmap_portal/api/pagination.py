@@ -1,4 +1,18 @@
+import base64
+import binascii
+import datetime
+import functools
+import json
+import operator
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Q
+from django.utils.translation import gettext as _
 from rest_framework import pagination
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -19,44 +33,40 @@ class PageNumberPagination(pagination.PageNumberPagination):
         return super().paginate_queryset(queryset, request, view)
 
 
-class _StableCursorPagination(pagination.CursorPagination):
-    """A cursor over the view's fixed key: ``?ordering=`` would make the cursor unstable."""
-
-    def get_ordering(self, request, queryset, view):
-        return self.ordering
-
-
 class FeedPagination(PageNumberPagination):
-    """Page numbers by default; with ``?cursor=`` (or ``?mode=cursor`` to start) a cursor
-    over a stable key, for large feeds followed by machines: no ``count``, and rows added
-    while a client pages are neither skipped nor repeated.
+    """Page numbers by default; with ``?cursor=`` (or ``?mode=cursor`` to start) keyset pages
+    over a stable key, for large feeds followed by machines.
 
-    The key is the view's ``cursor_ordering`` (default newest first by ``id``); ``?ordering=``
-    does not apply in cursor mode.
+    The key is the view's ``cursor_ordering`` (default newest first by ``id``) and must end in
+    a unique field. A cursor holds the key of the last row seen, so page 10,000 costs an index
+    range scan like page 1 (no ``OFFSET``), rows added while a client pages are neither skipped
+    nor repeated, and there is no ``count``. ``?ordering=`` does not apply in cursor mode.
     """
 
     cursor_query_param = "cursor"
 
-    def _cursor_pager(self, view):
-        pager = _StableCursorPagination()
-        pager.ordering = tuple(getattr(view, "cursor_ordering", ("-id",)))
-        pager.page_size = self.page_size
-        pager.page_size_query_param = self.page_size_query_param
-        pager.max_page_size = self.max_page_size
-        return pager
-
     def paginate_queryset(self, queryset, request, view=None):
         params = request.query_params
-        wants_cursor = self.cursor_query_param in params or params.get("mode") == "cursor"
-        if wants_cursor and hasattr(queryset, "order_by"):
-            self._cursor = self._cursor_pager(view)
-            return self._cursor.paginate_queryset(queryset, request, view)
-        self._cursor = None
+        self._keyset = None
+        if self.cursor_query_param in params or params.get("mode") == "cursor":
+            self._keyset = KeysetPage(
+                keys=tuple(getattr(view, "cursor_ordering", ("-id",))),
+                page_size=self.get_page_size(request),
+                request=request,
+                cursor_query_param=self.cursor_query_param,
+            )
+            return self._keyset.paginate(queryset)
         return super().paginate_queryset(queryset, request, view)
 
     def get_paginated_response(self, data):
-        if getattr(self, "_cursor", None) is not None:
-            return self._cursor.get_paginated_response(data)
+        if self._keyset is not None:
+            return Response(
+                {
+                    "next": self._keyset.next_link(),
+                    "previous": self._keyset.previous_link(),
+                    "results": data,
+                }
+            )
         return super().get_paginated_response(data)
 
     def get_paginated_response_schema(self, schema):
@@ -66,20 +76,141 @@ class FeedPagination(PageNumberPagination):
         return response
 
     def get_schema_operation_parameters(self, view):
+        keys = ", ".join(
+            f"`{k.lstrip('-')}` {'descending' if k.startswith('-') else 'ascending'}"
+            for k in getattr(view, "cursor_ordering", ("-id",))
+        )
         return [
             *super().get_schema_operation_parameters(view),
             {
                 "name": self.cursor_query_param,
                 "required": False,
                 "in": "query",
-                "description": "Cursor from a previous answer's `next`/`previous` link.",
+                "description": (
+                    "Opaque cursor from a previous answer's `next` or `previous` link "
+                    f"(cursor order: {keys}). A malformed cursor is 400."
+                ),
                 "schema": {"type": "string"},
             },
             {
                 "name": "mode",
                 "required": False,
                 "in": "query",
-                "description": "`cursor` starts cursor paging (no `count`).",
+                "description": f"`cursor` starts cursor paging (order: {keys}; no `count`).",
                 "schema": {"type": "string", "enum": ["cursor"]},
             },
         ]
+
+
+class KeysetPage:
+    """One page of a queryset after (or, going back, before) a position in ``keys``.
+
+    The position is the key values of a boundary row, encoded in the cursor. The filter is
+    ``k1 >= v1 AND (k1 > v1 OR (k1 = v1 AND k2 > v2) ...)``: the redundant leading bound lets
+    PostgreSQL read the page from an index on the keys instead of filtering the table.
+    """
+
+    def __init__(self, *, keys, page_size, request, cursor_query_param):
+        self.keys = [(k.lstrip("-"), k.startswith("-")) for k in keys]
+        self.page_size = page_size
+        self.request = request
+        self.param = cursor_query_param
+        self.rows = []
+        self.has_more = False
+        self.backwards = False
+        self.position = None
+
+    # -- the cursor -----------------------------------------------------------------------
+
+    def _encode(self, row, *, backwards):
+        values = [_key_value(getattr(row, name)) for name, _ in self.keys]
+        raw = json.dumps({"p": values, "b": backwards}, separators=(",", ":"))
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    def _decode(self, queryset, cursor):
+        try:
+            padded = cursor + "=" * (-len(cursor) % 4)
+            payload = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
+            values, backwards = payload["p"], bool(payload.get("b"))
+            if not isinstance(values, list) or len(values) != len(self.keys):
+                raise ValueError(cursor)
+            model = queryset.model
+            position = [
+                model._meta.get_field(name).to_python(value)
+                for (name, _), value in zip(self.keys, values, strict=True)
+            ]
+            if any(value is None for value in position):
+                raise ValueError(cursor)
+        except (ValueError, TypeError, KeyError, UnicodeDecodeError, binascii.Error) as exc:
+            raise ValidationError(
+                {
+                    self.param: [
+                        _(
+                            "This cursor is not valid: use the next or previous link of an "
+                            "earlier page as it was given."
+                        )
+                    ]
+                }
+            ) from exc
+        except DjangoValidationError as exc:
+            raise ValidationError({self.param: exc.messages}) from exc
+        return position, backwards
+
+    # -- the page -------------------------------------------------------------------------
+
+    def _after(self, position, *, backwards):
+        """Rows strictly after ``position`` in key order (before it when ``backwards``)."""
+        alternatives = []
+        equal = Q()
+        for (name, descending), value in zip(self.keys, position, strict=True):
+            forward = descending == backwards
+            alternatives.append(equal & Q(**{f"{name}__{'gt' if forward else 'lt'}": value}))
+            equal &= Q(**{name: value})
+        name, descending = self.keys[0]
+        forward = descending == backwards
+        leading = Q(**{f"{name}__{'gte' if forward else 'lte'}": position[0]})
+        return leading & functools.reduce(operator.or_, alternatives)
+
+    def paginate(self, queryset):
+        cursor = self.request.query_params.get(self.param)
+        if cursor:
+            self.position, self.backwards = self._decode(queryset, cursor)
+        order = [
+            f"{'-' if descending != self.backwards else ''}{name}" for name, descending in self.keys
+        ]
+        queryset = queryset.order_by(*order)
+        if self.position is not None:
+            queryset = queryset.filter(self._after(self.position, backwards=self.backwards))
+        rows = list(queryset[: self.page_size + 1])
+        self.has_more = len(rows) > self.page_size
+        rows = rows[: self.page_size]
+        if self.backwards:
+            rows.reverse()
+        self.rows = rows
+        return rows
+
+    def _link(self, row, *, backwards):
+        url = self.request.build_absolute_uri()
+        url = remove_query_param(url, "mode")
+        url = remove_query_param(url, "page")
+        return replace_query_param(url, self.param, self._encode(row, backwards=backwards))
+
+    def next_link(self):
+        more_ahead = self.has_more if not self.backwards else True
+        if not self.rows or not more_ahead:
+            return None
+        return self._link(self.rows[-1], backwards=False)
+
+    def previous_link(self):
+        more_behind = self.has_more if self.backwards else self.position is not None
+        if not self.rows or not more_behind:
+            return None
+        return self._link(self.rows[0], backwards=True)
+
+
+def _key_value(value):
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value

@@ -11,6 +11,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from roadmap_portal.api.pagination import FeedPagination
 from roadmap_portal.api.permissions import KeyWritePermission, RoleWritePermission
 from roadmap_portal.choices import Role
 from roadmap_portal.scope import scope_of
@@ -129,6 +130,8 @@ class OfferViewSet(
     write_roles = (Role.SUPPLIER,)
     filterset_class = OfferFilterSet
     ordering_fields = ["id", "name", "status", "status_changed", "okpd2"]
+    pagination_class = FeedPagination
+    cursor_ordering = ("updated", "id")
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):

@@ -217,3 +217,67 @@ def test_extension_files_are_served():
         assert response.status_code == 200
         assert response.json()
     assert client.get("/api/v1/ocds/extension/secrets.py").status_code == 404
+
+
+def test_packages_page_by_links_next_and_every_page_validates():
+    world, reviewer = _generated(5)
+    whole = fetch(reviewer, f"{URL}?page_size=500")
+    assert "links" not in whole and len(whole["releases"]) == 5 + 3
+
+    seen, url, pages = [], f"{URL}?page_size=3", 0
+    while url:
+        package = fetch(reviewer, url)
+        assert_valid(package)
+        assert len(package["releases"]) <= 3
+        seen += [r["ocid"] for r in package["releases"]]
+        url = package.get("links", {}).get("next")
+        pages += 1
+    assert pages == 3
+    assert seen == [r["ocid"] for r in whole["releases"]]
+    # Tenders first, then direct contracts, each by id: a page may hold both.
+    assert [o.split("-")[-2] for o in seen] == ["tender"] * 5 + ["contract"] * 3
+
+
+def test_a_page_that_ends_exactly_with_the_tenders_leads_on_to_the_contracts():
+    world, reviewer = _generated(2)
+    first = fetch(reviewer, f"{URL}?page_size=2")
+    assert [r["ocid"].split("-")[-2] for r in first["releases"]] == ["tender", "tender"]
+    second = fetch(reviewer, first["links"]["next"])
+    assert [r["ocid"].split("-")[-2] for r in second["releases"]] == ["contract", "contract"]
+    third = fetch(reviewer, second["links"]["next"])
+    assert len(third["releases"]) == 1 and "links" not in third
+
+
+def test_since_takes_a_moment_and_paging_keeps_it():
+    world, reviewer = _generated(3)
+    Tender.objects.update(updated=timezone.now() - datetime.timedelta(hours=5))
+    world.tender.contracts.update(updated=timezone.now() - datetime.timedelta(hours=5))
+    moment = (timezone.now() - datetime.timedelta(hours=1)).isoformat()
+    client = APIClient()
+    client.force_authenticate(reviewer)
+    response = client.get(URL, {"since": moment, "page_size": 2})
+    assert response.status_code == 200
+    package = response.json()
+    assert [r["ocid"].split("-")[-2] for r in package["releases"]] == ["contract", "contract"]
+    assert "since=" in package["links"]["next"]
+
+
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("cursor=garbage", "cursor"),
+        ("cursor=tender-", "cursor"),
+        ("cursor=bid-4", "cursor"),
+        ("page_size=0", "page_size"),
+        ("page_size=501", "page_size"),
+        ("page_size=many", "page_size"),
+        ("since=1800-01-01", "since"),
+    ],
+)
+def test_bad_paging_parameters_are_400_naming_the_parameter(query, field):
+    world = make_world()
+    client = APIClient()
+    client.force_authenticate(user_with_role("reviewer", corporation=world.group))
+    response = client.get(f"{URL}?{query}")
+    assert response.status_code == 400
+    assert field in response.json()

@@ -19,7 +19,16 @@ SCHEMA_DATABASE_URL = "postgres://schema@127.0.0.1:5432/schema"
 def test_openapi_yaml_matches_the_code(tmp_path):
     generated = tmp_path / "openapi.yaml"
     result = subprocess.run(
-        [sys.executable, "manage.py", "spectacular", "--file", str(generated), "--validate"],
+        [
+            sys.executable,
+            "manage.py",
+            "spectacular",
+            "--lang",
+            "en",
+            "--file",
+            str(generated),
+            "--validate",
+        ],
         cwd=ROOT,
         env={**os.environ, "DATABASE_URL": SCHEMA_DATABASE_URL},
         capture_output=True,

@@ -616,7 +616,7 @@ def test_delivery_log_pages_by_cursor_on_request(api, kaluga):
         page = body["next"]
     assert seen == sorted(ids, reverse=True)
     assert client.get(f"{url}?mode=cursor").json()["results"][0]["id"] == newer[0]
-    assert client.get(f"{url}?cursor=garbage").status_code == 404
+    assert client.get(f"{url}?cursor=garbage").status_code == 400
 
 
 @pytest.mark.django_db
