@@ -96,11 +96,12 @@ def ensure_database(scale):
 
 
 class Bench:
-    def __init__(self, scale, runs):
+    def __init__(self, scale, runs, only=None):
         from django.db import connection
 
         self.scale = scale
         self.runs = runs
+        self.only = re.compile(only, re.I) if only else None
         self.connection = connection
         self.results = []
 
@@ -129,8 +130,13 @@ class Bench:
             fn()
         return len(ctx.captured_queries)
 
+    def wanted(self, operation):
+        return self.only is None or bool(self.only.search(operation))
+
     def measure(self, operation, make, raw=None, runs=None, note=""):
         """Time ``make()`` (the callable to time; it may raise Missing) and ``raw``."""
+        if not self.wanted(operation):
+            return Result(operation, note="skipped")
         runs = runs or self.runs
         result = Result(operation, note=note)
         try:
@@ -660,6 +666,8 @@ class Bench:
         from suppliers.models import Offer
 
         result = Result("throughput: GET /api/v1/offers/{id}/ (gunicorn -w 2)")
+        if not self.wanted(result.operation):
+            return
         offer = Offer.objects.filter(status="registered").order_by("id").first()
         token, _created = Token.objects.get_or_create(user=self.admin)
         path = f"/api/v1/offers/{offer.pk}/"
@@ -867,6 +875,12 @@ def main():
     parser.add_argument("--runs", type=int, default=None, help="Timed runs per operation.")
     parser.add_argument("--no-doc", action="store_true", help="Do not write docs/benchmarks.md.")
     parser.add_argument("--throughput-seconds", type=int, default=10)
+    parser.add_argument(
+        "--only",
+        metavar="PATTERN",
+        help="Run only the operations whose name matches this regular expression "
+        "(implies --no-doc: a partial table would replace the scale's section).",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     ensure_database(args.scale)
@@ -895,7 +909,7 @@ def main():
         seeded = time.perf_counter() - t
         print(f"seeded in {seeded:.1f} s", flush=True)
     runs = args.runs or (5 if args.scale == "federal" else 9)
-    bench = Bench(args.scale, runs)
+    bench = Bench(args.scale, runs, only=args.only)
     bench.personas()
     info, sizes = machine(connection), counts(connection)
     print(
@@ -922,7 +936,7 @@ def main():
     bench.throughput(seconds=args.throughput_seconds)
     total = time.perf_counter() - started
     print(f"total {total:.0f} s")
-    if not args.no_doc:
+    if not args.no_doc and not args.only:
         write_doc(args.scale, markdown(args.scale, info, sizes, bench.results, seeded, total))
         print(f"written to {DOC.relative_to(ROOT)}")
 
