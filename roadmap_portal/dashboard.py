@@ -123,7 +123,7 @@ def top_suppliers(pairs, *, year=None, limit=TOP):
     total = contracts.aggregate(total=Sum("amount"))["total"] or Decimal(0)
     rows = (
         contracts.values("supplier_id", "supplier__name", "supplier__region__name")
-        .annotate(total=Sum("amount"), contracts=Count("pk"))
+        .annotate(total=Sum("amount"), contracts=Count("*"))
         .order_by("-total", "supplier__name")[:limit]
     )
     return _share_rows(
@@ -147,7 +147,7 @@ def top_customers(pairs, *, year=None, limit=TOP):
     total = contracts.aggregate(total=Sum("amount"))["total"] or Decimal(0)
     rows = (
         contracts.values("customer_id", "customer__short_name", "customer__parent__short_name")
-        .annotate(total=Sum("amount"), contracts=Count("pk"))
+        .annotate(total=Sum("amount"), contracts=Count("*"))
         .order_by("-total", "customer__short_name")[:limit]
     )
     return _share_rows(
@@ -179,7 +179,10 @@ def funnel(roadmap_ids, *, until=None):
     )
     history = OfferTransition.objects.filter(offer_id=OuterRef("pk"))
     if until is not None:
-        history = history.filter(created__date__lte=until)
+        # A bound on the column itself (not on its date in the portal's time zone) keeps the
+        # history read an index-only scan.
+        next_day = datetime.datetime.combine(until + datetime.timedelta(days=1), datetime.time())
+        history = history.filter(created__lt=timezone.make_aware(next_day))
     furthest = history.annotate(stage=stage_index).values("offer_id")
     furthest = furthest.annotate(furthest=Max("stage")).values("furthest")[:1]
     rows = (

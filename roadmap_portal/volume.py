@@ -9,6 +9,7 @@ Contracts are summed in the database, one grouped query per call
 """
 
 import datetime
+from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -113,9 +114,10 @@ def series_years(series, *, until=None):
     return range(series[0].start_year, last + 1)
 
 
-def in_group_customers(group_id):
-    """Ids of the group's head and its subsidiaries (a subquery)."""
-    return Corporation.objects.filter(Corporation.in_group(group_id)).values("pk")
+def in_groups_customers(group_ids):
+    """Ids of the groups' heads and their subsidiaries (a subquery)."""
+    group_ids = sorted(group_ids)
+    return Corporation.objects.filter(Q(pk__in=group_ids) | Q(parent_id__in=group_ids)).values("pk")
 
 
 def contract_totals(pairs, *, first_year, last_year):
@@ -329,13 +331,27 @@ def format_millions(value, language="ru"):
 
 def pairs_match(pairs, prefix=""):
     """Q for contracts between the regions' suppliers and the groups of ``pairs``
-    (``(region_id, group_id)`` tuples); matches nothing for no pairs."""
-    match = Q(pk__in=[])
+    (``(region_id, group_id)`` tuples); matches nothing for no pairs.
+
+    Written as ``supplier.region IN (...) AND customer IN (the groups' corporations)`` per
+    region, not as one OR branch per pair: PostgreSQL then reads the contracts of the
+    region's suppliers from the covering ``(supplier, signed_on)`` index instead of scanning
+    every contract against one subquery per pair.
+    """
+    groups_by_region = defaultdict(set)
     for region_id, group_id in set(pairs):
+        groups_by_region[region_id].add(group_id)
+    # Regions paired with the same groups share one condition (a region's or a group's
+    # dashboard is then a single one).
+    regions_by_groups = defaultdict(set)
+    for region_id, group_ids in groups_by_region.items():
+        regions_by_groups[frozenset(group_ids)].add(region_id)
+    match = Q(pk__in=[])
+    for group_ids, region_ids in regions_by_groups.items():
         match |= Q(
             **{
-                f"{prefix}supplier__region_id": region_id,
-                f"{prefix}customer_id__in": in_group_customers(group_id),
+                f"{prefix}supplier__region_id__in": sorted(region_ids),
+                f"{prefix}customer_id__in": in_groups_customers(group_ids),
             }
         )
     return match

@@ -126,6 +126,25 @@ def test_funnel_counts_offers_by_the_furthest_stage_in_their_history(world):
     assert stages["submitted"]["conversion"] is None
 
 
+def test_funnel_until_a_day_counts_that_whole_day_in_portal_time(world):
+    supplier = SupplierFactory(region=world["region"])
+    member = user_with_role("supplier", supplier=supplier)
+    offers = [OfferFactory(supplier=supplier, roadmap=world["roadmap"]) for _ in range(2)]
+    for offer in offers:
+        offer_transition(offer_id=offer.pk, user=member, action="submit")
+    day = datetime.date(2024, 12, 31)
+    last_minute = timezone.make_aware(datetime.datetime(2024, 12, 31, 23, 59))
+    for offer, moment in zip(offers, (last_minute, last_minute + datetime.timedelta(minutes=2))):
+        offer.history.update(created=moment)
+    stages = {s["status"]: s["count"] for s in funnel([world["roadmap"].pk], until=day)}
+    assert stages["submitted"] == 1
+    later = {
+        s["status"]: s["count"]
+        for s in funnel([world["roadmap"].pk], until=day.replace(year=2025, month=1, day=1))
+    }
+    assert later["submitted"] == 2
+
+
 def test_review_queue_ageing_buckets(world):
     supplier = SupplierFactory(region=world["region"])
     now = timezone.now()

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from roadmap_portal.models import ReportedVolume, Roadmap
 from roadmap_portal.selectors import roadmap_series
-from roadmap_portal.volume import format_money, format_ratio, roadmap_volume
+from roadmap_portal.volume import contracts_between, format_money, format_ratio, roadmap_volume
 from tests.factories import (
     ContractFactory,
     CorporationFactory,
@@ -99,6 +99,25 @@ def test_contracts_of_other_regions_and_other_groups_do_not_count(setup):
         supplier=setup["supplier"], customer=setup["group"], amount=1 * M, signed_on="2020-05-01"
     )
     assert roadmap_volume(setup["roadmap"]).year(2020).amount == 1 * M
+
+
+def test_contracts_between_pairs_leave_out_the_crossed_pairs(setup):
+    """Pairs (A, G) and (B, H) do not take in contracts of A's suppliers with H."""
+    other_region, other_group = RegionFactory(), CorporationFactory()
+    other_supplier = SupplierFactory(region=other_region)
+    wanted = [
+        ContractFactory(supplier=setup["supplier"], customer=setup["subsidiary"], amount=M),
+        ContractFactory(supplier=other_supplier, customer=other_group, amount=2 * M),
+        ContractFactory(
+            supplier=other_supplier, customer=CorporationFactory(parent=other_group), amount=M
+        ),
+    ]
+    ContractFactory(supplier=setup["supplier"], customer=other_group, amount=4 * M)
+    ContractFactory(supplier=other_supplier, customer=setup["group"], amount=8 * M)
+    pairs = [(setup["region"].pk, setup["group"].pk), (other_region.pk, other_group.pk)]
+    assert set(contracts_between(pairs)) == set(wanted)
+    assert set(contracts_between(pairs[:1])) == {wanted[0]}
+    assert not contracts_between([]).exists()
 
 
 def test_contracts_count_over_a_reported_figure_of_the_same_year(setup):
