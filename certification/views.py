@@ -155,12 +155,27 @@ def queue(request):
                 "name"
             ),
             "roadmaps": group_roadmaps,
-            "suppliers": suppliers_visible_to(request.user).order_by("name"),
+            "selected_supplier": _selected_supplier(request, filterset),
             "query": _query_without(request, "page"),
+            "query_no_supplier": _query_without(request, "page", "supplier"),
             "query_no_status": _query_without(request, "page", "status"),
             "query_no_sort": _query_without(request, "page", "ordering"),
         },
     )
+
+
+def _selected_supplier(request, filterset):
+    """The supplier the queue is filtered by, to name it next to its number.
+
+    The filter takes a supplier number, not a list of the group's suppliers: at a
+    corporation's scale that list has thousands of entries and dominates the page.
+    """
+    if not filterset.is_bound or not filterset.is_valid():
+        return None
+    supplier_id = filterset.form.cleaned_data.get("supplier")
+    if supplier_id is None:
+        return None
+    return suppliers_visible_to(request.user).filter(pk=supplier_id).first()
 
 
 # --- stage pages of one offer --------------------------------------------------------------

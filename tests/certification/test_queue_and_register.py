@@ -57,6 +57,29 @@ def test_queue_lists_the_group_with_counts_filters_and_sorting(world, client):
     assert "waits for IGC" in html
 
 
+def test_queue_supplier_filter_is_a_number_not_a_list_of_every_supplier(world, client):
+    offer = make_offer(world, name="Ball valve DN300")
+    other = make_offer(world, supplier=world.other_supplier, name="Pump PN16")
+    for _ in range(3):
+        SupplierFactory(region=world.region, name="Idle supplier")
+    client.force_login(world.gaz_reviewer)
+    url = reverse("certification:queue")
+    html = client.get(url).content.decode()
+    assert 'name="supplier" type="number"' in html
+    assert "Idle supplier" not in html
+    assert f'data-supplier="{world.other_supplier.pk}"' in html
+    filtered = client.get(url, {"supplier": world.supplier.pk, "status": "forwarded"})
+    assert [o.pk for o in filtered.context["page"]] == [offer.pk]
+    assert filtered.context["selected_supplier"] == world.supplier
+    assert other.name not in filtered.content.decode()
+    assert f'value="{world.supplier.pk}"' in filtered.content.decode()
+    assert filtered.context["query_no_supplier"] == "status=forwarded"
+    foreign = SupplierFactory(name="Far away")
+    response = client.get(url, {"supplier": foreign.pk})
+    assert response.context["selected_supplier"] is None
+    assert list(response.context["page"]) == []
+
+
 def test_queue_and_stage_pages_are_scoped(world, client, api_as):
     gaz_offer = make_offer(world)
     irao_offer = make_offer(world, roadmap=world.irao_roadmap)
