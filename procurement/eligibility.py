@@ -106,7 +106,7 @@ class OfferFacts:
     certificate: object = None
 
     def get_status_display(self):
-        return OfferStatus(self.status).label
+        return _label(OfferStatus, self.status)
 
 
 @dataclass(slots=True)
@@ -120,7 +120,17 @@ class CertificateFacts:
     valid_until: object
 
     def get_status_display(self):
-        return CertificateStatus(self.status).label
+        return _label(CertificateStatus, self.status)
+
+
+@lru_cache(maxsize=256)
+def _translated_label(choices, value, language):
+    return str(choices(value).label)
+
+
+def _label(choices, value):
+    """A choice's label, translated once per language rather than once per pair."""
+    return _translated_label(choices, value, _language.get() or get_language())
 
 
 def _day(value):
@@ -147,11 +157,11 @@ def evaluate_many(*, tenders, suppliers, on=None):
     on = on or timezone.localdate()
     tenders = list(tenders)
     suppliers = list(suppliers)
-    # The fetched ids, not the queryset as a subquery: repeated in several queries, the
-    # subquery misleads the planner's row estimates into nested loops.
-    supplier_filter = [s.pk for s in suppliers]
     if not tenders or not suppliers:
         return {}
+    # The fetched ids, not the queryset as a subquery: repeated in several queries, the
+    # subquery misleads the planner's row estimates into nested loops.
+    by_supplier = Q(supplier_id__in=sorted({s.pk for s in suppliers}))
 
     group_ids = {_group_id(t.customer) for t in tenders}
     groups = {
@@ -173,22 +183,22 @@ def evaluate_many(*, tenders, suppliers, on=None):
     categories = sorted({c for t in tenders for c in t.categories})
     offer_qs = Offer.objects.filter(
         category_filter(categories),
-        supplier_id__in=supplier_filter,
+        by_supplier,
         roadmap__corporation_id__in=group_ids,
         status__in=CORPORATE_STATUSES,
     )
-    offers_by_supplier = defaultdict(list)
+    offers_by_pair = defaultdict(list)  # (supplier id, group id): offers
     for row in offer_qs.values_list(
         "id", "name", "okpd2", "status", "supplier_id", "roadmap__corporation_id"
     ).order_by("id"):
         offer = OfferFacts(*row)
-        offers_by_supplier[offer.supplier_id].append(offer)
-    offers = {o.pk: o for group in offers_by_supplier.values() for o in group}
+        offers_by_pair[(offer.supplier_id, offer.group_id)].append(offer)
+    offers = {o.pk: o for group in offers_by_pair.values() for o in group}
     # Entries and certificates are found by their own supplier and OKPD2 columns (no nested
     # subquery); rows of offers not loaded above are skipped.
     for offer_id, corporation_id, number, certificate_id in RegisterEntry.objects.filter(
         category_filter(categories),
-        supplier_id__in=supplier_filter,
+        by_supplier,
         excluded_on__isnull=True,
         corporation_id__in=group_ids,
     ).values_list("offer_id", "corporation_id", "number", "certificate_id"):
@@ -196,9 +206,7 @@ def evaluate_many(*, tenders, suppliers, on=None):
         if offer is not None and corporation_id == offer.group_id:
             offer.entry = SimpleNamespace(number=number, certificate_id=certificate_id)
     certificates = (
-        Certificate.objects.filter(
-            category_filter(categories, "offers__okpd2"), supplier_id__in=supplier_filter
-        )
+        Certificate.objects.filter(category_filter(categories, "offers__okpd2"), by_supplier)
         .order_by("-valid_until", "-id")
         .values_list(
             "id",
@@ -218,20 +226,22 @@ def evaluate_many(*, tenders, suppliers, on=None):
 
     token = _language.set(get_language())
     try:
-        return _decide(tenders, suppliers, groups, regions, roadmaps, offers_by_supplier, on)
+        return _decide(tenders, suppliers, groups, regions, roadmaps, offers_by_pair, on)
     finally:
         _language.reset(token)
 
 
-def _decide(tenders, suppliers, groups, regions, roadmaps, offers_by_supplier, on):
+def _decide(tenders, suppliers, groups, regions, roadmaps, offers_by_pair, on):
     results = {}
     for tender in tenders:
-        group = groups[_group_id(tender.customer)]
+        group_id = _group_id(tender.customer)
+        group = groups[group_id]
+        categories = tuple(tender.categories)
         for supplier in suppliers:
             candidates = [
                 o
-                for o in offers_by_supplier.get(supplier.pk, ())
-                if o.group_id == group.pk and any(o.okpd2.startswith(c) for c in tender.categories)
+                for o in offers_by_pair.get((supplier.pk, group_id), ())
+                if o.okpd2.startswith(categories)
             ]
             results[(tender.pk, supplier.pk)] = _evaluate(
                 tender=tender,
@@ -281,7 +291,10 @@ def _supplier_verified(supplier):
         "supplier_verified",
         False,
         _("%(name)s is not verified (status: %(status)s).")
-        % {"name": supplier.name, "status": supplier.get_verification_status_display()},
+        % {
+            "name": supplier.name,
+            "status": _label(VerificationStatus, supplier.verification_status),
+        },
     )
 
 
@@ -452,7 +465,7 @@ def _tender_open(tender, on):
             "tender_open",
             False,
             _("The tender is %(status)s, not open for bids.")
-            % {"status": tender.get_status_display().lower()},
+            % {"status": _label(TenderStatus, tender.status).lower()},
         )
     if on > tender.deadline:
         return Check(
@@ -476,7 +489,12 @@ def candidate_suppliers(tender, suppliers):
 def suppliers_for_tender(tender, suppliers):
     """(eligible, near misses) among ``suppliers`` (a scoped queryset): a near miss fails
     exactly one check. Both lists are of Eligibility, ordered by supplier name."""
-    candidates = candidate_suppliers(tender, suppliers).select_related(None).order_by("name", "id")
+    candidates = (
+        candidate_suppliers(tender, suppliers)
+        .select_related(None)
+        .only("id", "name", "region_id", "verification_status")
+        .order_by("name", "id")
+    )
     results = evaluate_many(tenders=[tender], suppliers=candidates)
     ordered = sorted(results.values(), key=lambda e: (e.supplier.name, e.supplier.pk))
     eligible = [e for e in ordered if e.eligible]
