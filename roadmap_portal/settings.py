@@ -268,6 +268,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "roadmap_portal.api.schema.add_error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "OfferStatusEnum": "suppliers.choices.OfferStatus",
         "VerificationStatusEnum": "suppliers.choices.VerificationStatus",

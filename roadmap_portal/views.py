@@ -2,6 +2,8 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+from django.views import defaults
 
 from .selectors import roadmaps_visible_to
 from .services import home_agenda
@@ -28,3 +30,19 @@ def roadmap_list(request):
 def roadmap_detail(request, pk):
     roadmap = get_object_or_404(roadmaps_visible_to(request.user), pk=pk)
     return render(request, "roadmap_portal/roadmap_detail.html", {"roadmap": roadmap})
+
+
+def page_not_found(request, exception=None):
+    """A JSON 404 under /api/ (clients parse the body whatever went wrong), the site's page
+    elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": _("Not found.")}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"detail": _("Server error: it is logged and will be fixed.")}, status=500
+        )
+    return defaults.server_error(request)

@@ -45,7 +45,7 @@ class RequirementCheckSerializer(serializers.ModelSerializer):
         fields = ["id", "offer", "requirement", "code", "title", "outcome", "remarks"]
         fields += ["checked_by", "created"]
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_checked_by(self, obj):
         return _username(obj.checked_by)
 
@@ -65,7 +65,7 @@ class ReadinessEvaluationSerializer(serializers.ModelSerializer):
             "created",
         ]
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_evaluated_by(self, obj):
         return _username(obj.evaluated_by)
 
@@ -100,7 +100,7 @@ class ProductTestSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["created"]
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(serializers.URLField(allow_null=True))
     def get_protocol_url(self, obj):
         if not obj.protocol:
             return None
@@ -108,7 +108,7 @@ class ProductTestSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         return request.build_absolute_uri(url) if request else url
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_recorded_by(self, obj):
         return _username(obj.recorded_by)
 
@@ -146,14 +146,14 @@ class CertificateSerializer(serializers.ModelSerializer):
         # certificate_issue checks the number per body and the term, answering 400.
         validators = []
 
-    @extend_schema_field(OpenApiTypes.INT)
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_renewed_by(self, obj):
         try:
             return obj.renewed_by.pk
         except Certificate.DoesNotExist:
             return None
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(serializers.URLField(allow_null=True))
     def get_scan_url(self, obj):
         if not obj.scan:
             return None
@@ -207,11 +207,11 @@ class RegisterEntrySerializer(serializers.ModelSerializer):
             "active",
         ]
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_certificate_number(self, obj):
         return obj.certificate.number if obj.certificate else None
 
-    @extend_schema_field(OpenApiTypes.DATE)
+    @extend_schema_field(serializers.DateField(allow_null=True))
     def get_certificate_valid_until(self, obj):
         return obj.certificate.valid_until if obj.certificate else None
 

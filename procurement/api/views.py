@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
+from roadmap_portal.api.examples import ELIGIBILITY_EXAMPLE
 from roadmap_portal.api.pagination import FeedPagination
 from roadmap_portal.api.permissions import RoleWritePermission
 from roadmap_portal.choices import Role
@@ -105,6 +106,7 @@ class TenderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             OpenApiParameter("supplier", OpenApiTypes.INT, required=True, description="Supplier id")
         ],
         responses=EligibilitySerializer,
+        examples=[ELIGIBILITY_EXAMPLE],
     )
     @action(detail=True, methods=["get"])
     def eligibility(self, request, pk=None):

@@ -5,6 +5,12 @@ from rest_framework import mixins, permissions, renderers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from roadmap_portal.api.examples import (
+    REPORT_EXAMPLES,
+    REPORTED_VOLUME_EXAMPLE,
+    VOLUME_EXAMPLE,
+)
+from roadmap_portal.api.renderers import PDFRenderer
 from roadmap_portal.choices import Role
 from roadmap_portal.filtersets import RoadmapFilterSet
 from roadmap_portal.scope import scope_of
@@ -61,16 +67,6 @@ class ReportWriters(VolumeReaders):
         return scope.is_admin or scope.role in (Role.REGION_STAFF, Role.REVIEWER)
 
 
-class PDFRenderer(renderers.BaseRenderer):
-    media_type = "application/pdf"
-    format = "pdf"
-    charset = None
-    render_style = "binary"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return data
-
-
 class RegionViewSet(viewsets.ReadOnlyModelViewSet):
     """Regions of Russia (ISO 3166-2 codes)."""
 
@@ -124,6 +120,7 @@ class RoadmapViewSet(
         summary="Cooperation volume per year of the roadmap's series",
         description=VOLUME_RULE,
         responses=VolumeSerializer,
+        examples=[VOLUME_EXAMPLE],
     )
     @action(detail=True, methods=["get"], permission_classes=[VolumeReaders])
     def volume(self, request, pk=None):
@@ -141,6 +138,7 @@ class RoadmapViewSet(
         ),
         request=ReportedVolumeInputSerializer,
         responses={200: ReportedVolumeSerializer, 201: ReportedVolumeSerializer},
+        examples=[REPORTED_VOLUME_EXAMPLE],
     )
     @action(detail=True, methods=["post"], url_path="reported-volumes")
     def reported_volumes(self, request, pk=None):
@@ -188,6 +186,7 @@ class ReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         request=ReportRequestSerializer,
         responses={202: ReportSerializer},
         summary="Request a yearly report",
+        examples=REPORT_EXAMPLES,
     )
     def create(self, request, *args, **kwargs):
         from roadmap_portal.reports import report_request, subject_from

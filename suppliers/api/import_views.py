@@ -17,6 +17,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from roadmap_portal.api.examples import IMPORT_ERRORS_EXAMPLE
+
 from ..importing import (
     FIELDS,
     XLSX_CONTENT_TYPE,
@@ -91,7 +93,9 @@ class OfferImportView(APIView):
             200: OpenApiResponse(ImportPreviewSerializer, description="Dry run: the rows."),
             201: OpenApiResponse(ImportCreatedSerializer, description="All rows imported."),
             400: OpenApiResponse(
-                ImportErrorsSerializer, description="Nothing saved; what is wrong and where."
+                ImportErrorsSerializer,
+                description="Nothing saved; what is wrong and where.",
+                examples=[IMPORT_ERRORS_EXAMPLE],
             ),
             403: OpenApiResponse(description="Only a supplier's members import."),
         },

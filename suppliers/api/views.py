@@ -1,5 +1,3 @@
-import json
-
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -11,8 +9,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from roadmap_portal.api.pagination import FeedPagination
+from roadmap_portal.api.examples import TRANSITION_EXAMPLES
+from roadmap_portal.api.pagination import FeedPagination, PageNumberPagination
 from roadmap_portal.api.permissions import KeyWritePermission, RoleWritePermission
+from roadmap_portal.api.renderers import PDFRenderer
 from roadmap_portal.choices import Role
 from roadmap_portal.scope import scope_of
 
@@ -44,20 +44,6 @@ from .serializers import (
     TransitionRequestSerializer,
     TransitionResultSerializer,
 )
-
-
-class PDFRenderer(renderers.BaseRenderer):
-    """Lets a client ask for ``application/pdf``; errors still come out as JSON text."""
-
-    media_type = "application/pdf"
-    format = "pdf"
-    charset = None
-    render_style = "binary"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        if isinstance(data, bytes):
-            return data
-        return json.dumps(data, default=str).encode()
 
 
 class SupplierWritePermission(permissions.BasePermission):
@@ -167,6 +153,7 @@ class OfferViewSet(
         offer_update(offer=serializer.instance, **fields)
 
     @extend_schema(
+        examples=TRANSITION_EXAMPLES,
         request=TransitionRequestSerializer,
         responses={
             200: TransitionResultSerializer,
@@ -205,7 +192,13 @@ class OfferViewSet(
         )
 
     @extend_schema(responses={200: OfferTransitionSerializer(many=True)}, filters=False)
-    @action(detail=True, methods=["get"], filterset_class=None, ordering_fields=[])
+    @action(
+        detail=True,
+        methods=["get"],
+        filterset_class=None,
+        ordering_fields=[],
+        pagination_class=PageNumberPagination,
+    )
     def history(self, request, pk=None):
         offer = self.get_object()
         rows = offer_history(offer)
@@ -227,6 +220,7 @@ class OfferViewSet(
         parser_classes=[MultiPartParser, FormParser],
         filterset_class=None,
         ordering_fields=[],
+        pagination_class=PageNumberPagination,
     )
     def attachments(self, request, pk=None):
         offer = self.get_object()

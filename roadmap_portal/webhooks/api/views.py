@@ -4,6 +4,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.response import Response
 
+from roadmap_portal.api.examples import WEBHOOK_EXAMPLE
 from roadmap_portal.api.pagination import FeedPagination
 
 from ..selectors import deliveries_of, endpoints_of
@@ -51,6 +52,7 @@ class WebhookEndpointViewSet(
     @extend_schema(
         request=WebhookEndpointInputSerializer,
         responses={201: WebhookEndpointCreatedSerializer},
+        examples=[WEBHOOK_EXAMPLE],
     )
     def create(self, request, *args, **kwargs):
         """Subscribe an endpoint; the answer carries the signing secret, shown this once."""
