@@ -12,7 +12,7 @@ from suppliers.models import Offer
 from suppliers.services import offer_transition
 from tests.certification.conftest import make_offer
 from tests.factories import OfferFactory, RoadmapFactory, SupplierFactory
-from tests.helpers import assert_constant_queries, assert_scope
+from tests.helpers import assert_constant_queries, assert_scope, count_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -242,3 +242,52 @@ def test_certificate_list_query_counts_are_constant(world, client, api_as):
     assert_constant_queries(
         certificates, warm(lambda: api.get("/api/v1/certificates/?page_size=100"))
     )
+
+
+def test_requirement_list_query_counts_are_constant(world, client, api_as):
+    from tests.factories import RequirementFactory
+
+    def requirements(n):
+        for _ in range(n):
+            RequirementFactory(corporation=world.gaz, categories=["28"])
+
+    client.force_login(world.gaz_reviewer)
+    assert_constant_queries(
+        requirements,
+        warm(lambda: client.get(reverse("certification:requirement-list"), {"page_size": 100})),
+    )
+    api = api_as(world.gaz_reviewer)
+    assert_constant_queries(
+        requirements, warm(lambda: api.get("/api/v1/requirements/?page_size=100"))
+    )
+
+
+def test_stage_records_and_officer_queue_query_counts_are_constant(world, client, api_as):
+    """The requirement checks, readiness evaluations and tests of tested offers (API) and
+    the officer's queue of them (HTML): the same count for 1 and for 50 offers."""
+    from tests.certification.conftest import advance
+
+    def tested(n):
+        for _ in range(n):
+            offer = OfferFactory(
+                supplier=world.supplier, roadmap=world.gaz_roadmap, okpd2="28.14.11.000"
+            )
+            advance(world, offer, "tested")
+
+    api = api_as(world.gaz_reviewer)
+    client.force_login(world.officer)
+    calls = {
+        url: warm(lambda url=url: api.get(url))
+        for url in (
+            "/api/v1/requirement-checks/?page_size=100",
+            "/api/v1/readiness-evaluations/?page_size=100",
+            "/api/v1/tests/?page_size=100",
+        )
+    }
+    calls["officer queue"] = warm(lambda: client.get(reverse("certification:officer-queue")))
+    tested(1)
+    one = {name: count_queries(call)[1] for name, call in calls.items()}
+    tested(49)
+    fifty = {name: count_queries(call)[1] for name, call in calls.items()}
+    assert one == fifty
+    assert len(api.get("/api/v1/tests/?page_size=100").json()["results"]) == 50

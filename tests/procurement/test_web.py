@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from procurement.models import Bid, Contract, Demand, Tender
 from procurement.services import bid_create
-from tests.factories import DemandFactory, OfferFactory, TenderFactory
+from tests.factories import ContractFactory, DemandFactory, OfferFactory, TenderFactory
 from tests.helpers import assert_constant_queries
 
 from .conftest import certified_supplier
@@ -250,3 +250,62 @@ def test_supplier_demands_and_draft_link(world, people):
     draft.refresh_from_db()
     assert draft.demand == demand
     assert other.offers.count() == 0
+
+
+# --- query counts of the lists -------------------------------------------------------------
+
+
+def _html_list_is_constant(client, url, make):
+    def call():
+        response = client.get(url)
+        assert response.status_code == 200
+        return response
+
+    call()  # the first request of a client also loads the user's profile
+    assert_constant_queries(make, call)
+
+
+def test_tender_list_queries_do_not_grow(world, people):
+    _html_list_is_constant(
+        browser(people["reviewer"]),
+        reverse("procurement:tender-list") + "?page_size=100",
+        lambda n: [TenderFactory(customer=world.subsidiary) for _ in range(n)],
+    )
+
+
+def test_contract_list_queries_do_not_grow(world, people):
+    _html_list_is_constant(
+        browser(people["reviewer"]),
+        reverse("procurement:contract-list") + "?page_size=100",
+        lambda n: [
+            ContractFactory(supplier=world.supplier, customer=world.subsidiary, tender=world.tender)
+            for _ in range(n)
+        ],
+    )
+
+
+def test_bid_list_queries_do_not_grow(world, people):
+    def make(n):
+        for _ in range(n):
+            tender = TenderFactory(customer=world.subsidiary, categories=["28.14"])
+            Bid.objects.create(tender=tender, supplier=world.supplier, price=1).offers.add(
+                world.offer
+            )
+
+    _html_list_is_constant(
+        browser(people["reviewer"]), reverse("procurement:bid-list") + "?page_size=100", make
+    )
+    _html_list_is_constant(
+        browser(people["supplier"]), reverse("procurement:bid-list") + "?page_size=100", make
+    )
+
+
+def test_demand_list_queries_do_not_grow(world, people):
+    def make(n):
+        for _ in range(n):
+            DemandFactory(customer=world.subsidiary, category="28.14")
+
+    _html_list_is_constant(
+        browser(people["supplier"]), reverse("procurement:demand-list") + "?all=1", make
+    )
+    _html_list_is_constant(browser(people["reviewer"]), reverse("procurement:demand-list"), make)

@@ -151,6 +151,37 @@ def test_roadmap_list_query_count_is_constant(api_as, world):
     assert_constant_queries(make, lambda: client.get("/api/v1/roadmaps/?page_size=100"))
 
 
+def test_region_and_corporation_lists_query_counts_are_constant(api_as, world):
+    client = api_as(world["reviewer"])
+
+    def regions(n):
+        for _ in range(n):
+            RegionFactory()
+
+    def corporations(n):
+        for _ in range(n):
+            CorporationFactory(parent=world["interrao"])
+
+    assert_constant_queries(regions, lambda: client.get("/api/v1/regions/?page_size=100"))
+    assert_constant_queries(corporations, lambda: client.get("/api/v1/corporations/?page_size=100"))
+
+
+def test_roadmap_html_list_query_count_is_constant(client, world):
+    client.force_login(admin_user())
+
+    def make(n):
+        for _ in range(n):
+            RoadmapFactory(region=world["tomsk"], corporation=world["interrao"])
+
+    def call():
+        response = client.get("/roadmaps/")
+        assert response.status_code == 200
+        return response
+
+    call()
+    assert_constant_queries(make, call)
+
+
 def test_pagination_refuses_unordered_querysets():
     request = RequestFactory().get("/")
     from rest_framework.request import Request

@@ -4,6 +4,7 @@ import pypdf
 import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
+from rest_framework.test import APIClient
 from weasyprint import HTML
 
 from roadmap_portal.choices import ReportStatus
@@ -247,6 +248,10 @@ def test_report_list_queries_do_not_grow(world, client):
             )
 
     assert_constant_queries(make, lambda: client.get("/reports/"))
+    api = APIClient()
+    api.force_authenticate(world["staff"])
+    api.get("/api/v1/reports/")  # the forced user caches its scope on the first request
+    assert_constant_queries(make, lambda: api.get("/api/v1/reports/?page_size=100"))
 
 
 def test_url_fetcher_refuses_files_and_network_but_serves_static_and_data():

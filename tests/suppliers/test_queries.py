@@ -4,7 +4,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
-from suppliers.models import OfferAttachment
+from suppliers.models import Offer, OfferAttachment
 from tests.factories import SupplierFactory
 from tests.helpers import assert_constant_queries
 
@@ -83,3 +83,20 @@ def test_supplier_html_list(client, world):
 
     queries = assert_constant_queries(make_suppliers(world), call)
     assert queries <= 10, queries
+
+
+def test_offer_history_api(api_as, world):
+    from suppliers.services import offer_transition
+
+    offer = make_offer(world)
+    client = api_as(world.member)
+    url = f"/api/v1/offers/{offer.pk}/history/?page_size=100"
+    client.get(url)
+
+    def transitions(n):
+        for _ in range(n):
+            offer_transition(offer_id=offer.pk, user=world.member, action="submit")
+            offer_transition(offer_id=offer.pk, user=world.member, action="withdraw")
+            Offer.objects.filter(pk=offer.pk).update(status="draft")
+
+    assert_constant_queries(transitions, lambda: client.get(url))
