@@ -296,6 +296,81 @@ class Bench:
             raw,
         )
 
+    def cursor_at(self, model, position):
+        """The ``?cursor=`` that starts right after the row at ``position`` (0-based) in the
+        feeds' (updated, id) order, encoded as the API encodes its next links."""
+        from roadmap_portal.api.pagination import KeysetPage
+
+        row = model.objects.order_by("updated", "id").only("updated", "id")[position]
+        page = KeysetPage(
+            keys=("updated", "id"), page_size=PAGE, request=None, cursor_query_param="cursor"
+        )
+        return row, page._encode(row, backwards=False)
+
+    def feed_pages(self, label, path, model, table, joins, columns):
+        """First and last pages of a whole feed: page numbers (OFFSET and count) against
+        cursors (a range read of the (updated, id) index, no count)."""
+        total = self.sql_value(f"SELECT count(*) FROM {table}")
+        last_page = max(1, -(-total // PAGE))
+        select = f"SELECT {columns} FROM {table} t {joins}"
+        for name, page in (("first page", 1), (f"last page {last_page:,}", last_page)):
+            self.measure(
+                f"API {label}, page numbers, {name}",
+                lambda page=page: self.api_get(self.admin, path, {"page": page, "page_size": PAGE}),
+                self.raw_all(
+                    (f"SELECT count(*) FROM {table}", None),
+                    (
+                        f"{select} ORDER BY t.id DESC LIMIT %s OFFSET %s"
+                        if label.startswith("offers")
+                        else f"{select} ORDER BY t.corporation_id, t.number LIMIT %s OFFSET %s",
+                        [PAGE, (page - 1) * PAGE],
+                    ),
+                ),
+                note=f"{total:,} rows",
+            )
+        self.measure(
+            f"API {label}, cursor, first page",
+            lambda: self.api_get(self.admin, path, {"mode": "cursor", "page_size": PAGE}),
+            self.raw(f"{select} ORDER BY t.updated, t.id LIMIT %s", [PAGE + 1]),
+            note="?mode=cursor",
+        )
+        if not self.wanted(f"API {label}, cursor, last page"):
+            return
+        row, cursor = self.cursor_at(model, max(0, total - PAGE - 1))
+        self.measure(
+            f"API {label}, cursor, last page",
+            lambda: self.api_get(self.admin, path, {"cursor": cursor, "page_size": PAGE}),
+            self.raw(
+                f"{select} WHERE t.updated >= %s AND (t.updated, t.id) > (%s, %s) "
+                "ORDER BY t.updated, t.id LIMIT %s",
+                [row.updated, row.updated, row.id, PAGE + 1],
+            ),
+            note=f"the last {PAGE} of {total:,} rows by (updated, id)",
+        )
+
+    def cursor_feeds(self):
+        from certification.models import RegisterEntry
+        from suppliers.models import Offer
+
+        self.feed_pages(
+            "register",
+            "/api/v1/register/",
+            RegisterEntry,
+            "certification_registerentry",
+            "JOIN suppliers_offer o ON o.id = t.offer_id "
+            "JOIN suppliers_supplier s ON s.id = t.supplier_id",
+            "t.*, o.name, s.name",
+        )
+        self.feed_pages(
+            "offers",
+            "/api/v1/offers/",
+            Offer,
+            "suppliers_offer",
+            "JOIN suppliers_supplier s ON s.id = t.supplier_id "
+            "JOIN roadmap_portal_roadmap r ON r.id = t.roadmap_id",
+            "t.*, s.name, r.title",
+        )
+
     def tenders_list(self):
         raw = self.raw_all(
             ("SELECT count(*) FROM procurement_tender WHERE status = 'open'", None),
@@ -922,6 +997,7 @@ def main():
         bench.offers_list,
         bench.register_list,
         bench.tenders_list,
+        bench.cursor_feeds,
         bench.eligibility,
         bench.volume,
         bench.pages,
