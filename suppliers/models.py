@@ -126,6 +126,13 @@ class Offer(models.Model):
             models.Index(fields=["supplier", "status"]),
             models.Index(fields=["okpd2"]),
             models.Index(fields=["updated", "id"]),
+            # Covering: a dashboard's funnel and import-substitution counts read the offers
+            # of its roadmaps from the index alone.
+            models.Index(
+                fields=["roadmap", "status"],
+                include=["id", "import_substitution"],
+                name="offer_roadmap_status_cover",
+            ),
         ]
 
     def __str__(self):
