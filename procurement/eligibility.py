@@ -205,24 +205,23 @@ def evaluate_many(*, tenders, suppliers, on=None):
         offer = offers.get(offer_id)
         if offer is not None and corporation_id == offer.group_id:
             offer.entry = SimpleNamespace(number=number, certificate_id=certificate_id)
-    certificates = (
-        Certificate.objects.filter(category_filter(categories, "offers__okpd2"), by_supplier)
-        .order_by("-valid_until", "-id")
-        .values_list(
-            "id",
-            "number",
-            "body_id",
-            "supplier_id",
-            "status",
-            "issued_on",
-            "valid_until",
-            "offers__id",
-        )
+    # Certificates through the offers just loaded: reading the certificates of the suppliers
+    # and then their offers' codes joins every certificate of thousands of suppliers.
+    covers = Certificate.offers.through.objects.filter(offer_id__in=sorted(offers))
+    rows = covers.order_by("-certificate__valid_until", "-certificate__id").values_list(
+        "certificate__id",
+        "certificate__number",
+        "certificate__body_id",
+        "certificate__supplier_id",
+        "certificate__status",
+        "certificate__issued_on",
+        "certificate__valid_until",
+        "offer_id",
     )
-    for *fields, covered_offer_id in certificates:
-        offer = offers.get(covered_offer_id)
-        if offer is not None:
-            offer.covering.append(CertificateFacts(*fields))
+    supplier_ids = {s.pk for s in suppliers}
+    for *fields, covered_offer_id in rows if offers else ():
+        if fields[3] in supplier_ids:
+            offers[covered_offer_id].covering.append(CertificateFacts(*fields))
 
     token = _language.set(get_language())
     try:
