@@ -156,7 +156,7 @@ class ReportedVolumeInputSerializer(serializers.Serializer):
 
 
 class ReportSerializer(serializers.ModelSerializer):
-    region = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    region = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     pdf = serializers.SerializerMethodField()
 
     class Meta:

@@ -105,7 +105,9 @@ class OfferSerializer(serializers.ModelSerializer):
 
 
 class OfferTransitionSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor.username", read_only=True, default=None)
+    actor = serializers.CharField(
+        source="actor.username", read_only=True, default=None, allow_null=True
+    )
     actor_name = serializers.SerializerMethodField()
 
     class Meta:
