@@ -3,7 +3,8 @@
 The uploaded file is kept server-side under MEDIA_ROOT/imports/ with a generated name,
 next to the preview it produced; the session lists the uploads of this login and the
 preview records its owner. Confirming imports from the stored file through the same
-service that checks it again, so nothing the browser sends back is trusted.
+service, which checks it again unless it has itself just checked these very bytes, so
+nothing the browser sends back is trusted.
 """
 
 import json
@@ -276,7 +277,7 @@ def offer_import_preview(request, token):
 @login_required
 @require_POST
 def offer_import_confirm(request, token):
-    """Import every row of the stored file, or none; the file is checked again first."""
+    """Import every row of the stored file, or none; a file that fails shows its errors."""
     _supplier(request)
     token, upload_path, preview_path, data = _load(request, token)
     content = upload_path.read_bytes()
@@ -287,8 +288,8 @@ def offer_import_confirm(request, token):
             content=content,
             filename=data["filename"],
         )
-    except ImportFailed:
-        check = offers_import_check(
+    except ImportFailed as failure:
+        check = failure.check or offers_import_check(
             user=request.user,
             roadmap_id=data["roadmap"],
             content=content,

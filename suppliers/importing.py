@@ -4,9 +4,10 @@ A file goes through three steps. ``read_table`` turns the bytes into a header ro
 rows, refusing what is not a spreadsheet and reporting cells that cannot be trusted
 (formulas, merged cells, numbers stored as text, codes Excel turned into dates).
 ``offers_import_check`` maps the headers onto offer fields, cleans every cell and runs the
-same model validation as ``suppliers.services.offer_create``; it saves nothing and is what
-a preview (dry run) shows. ``offers_import`` repeats the check and creates every offer as a
-draft of the user's supplier in one transaction, or raises ``ImportFailed`` and creates none.
+same field validation as ``suppliers.services.offer_create``; it saves nothing and is what
+a preview (dry run) shows. ``offers_import`` repeats the check (or takes the rows of the
+user's preview of the very same file) and creates every offer as a draft of the user's
+supplier in one transaction, or raises ``ImportFailed`` and creates none.
 
 Errors are dicts ``{"row", "column", "field", "message"}``: ``row`` counts the header as
 row 1 (``None`` for the file as a whole), ``column`` is the spreadsheet letter.
@@ -15,14 +16,17 @@ row 1 (``None`` for the file as a whole), ``column`` is the spreadsheet letter.
 import codecs
 import csv
 import datetime
+import hashlib
 import io
 import re
 import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from xml.etree import ElementTree
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -173,10 +177,14 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 class ImportFailed(Exception):
-    """The file cannot be imported as it is; ``errors`` says what and where."""
+    """The file cannot be imported as it is; ``errors`` says what and where.
 
-    def __init__(self, errors):
+    ``check`` is the file's ``ImportCheck`` when the errors came from checking it.
+    """
+
+    def __init__(self, errors, *, check=None):
         self.errors = errors
+        self.check = check
         super().__init__(f"{len(errors)} import error(s)")
 
 
@@ -413,8 +421,16 @@ def _open_workbook(content):
 _COLUMN_LETTERS = re.compile(r"^([A-Z]+)")
 
 
-def _local(tag):
-    return tag.rsplit("}", 1)[-1]
+class _LocalNames(dict):
+    """Tag -> local name ("{namespace}row" -> "row"), worked out once per distinct tag.
+
+    A sheet repeats a handful of tags hundreds of thousands of times; splitting each one
+    again cost nearly as much as parsing the XML.
+    """
+
+    def __missing__(self, tag):
+        name = self[tag] = tag.rsplit("}", 1)[-1]
+        return name
 
 
 def _sheet_rows(source, *, shared_strings, date_styles, epoch, merged):
@@ -423,21 +439,21 @@ def _sheet_rows(source, *, shared_strings, date_styles, epoch, merged):
     Types follow openpyxl: "s" text, "n" number, "b" boolean, "d" date, "e" error,
     "f" formula (the value is the formula). Merged ranges are appended to ``merged``.
     """
+    local = _LocalNames()
     columns = {}
     number = 0
     # The same stdlib parser openpyxl reads sheets with: expat expands no external
     # entities and (2.4.1+) refuses entity-expansion bombs.
     for _event, element in ElementTree.iterparse(source, events=("end",)):  # noqa: S314
-        tag = _local(element.tag)
-        if tag == "mergeCell":
-            merged.append(element.get("ref"))
-            continue
+        tag = local[element.tag]
         if tag != "row":
+            if tag == "mergeCell":
+                merged.append(element.get("ref"))
             continue
         number = int(element.get("r") or number + 1)
         values, column = {}, 0
         for cell in element:
-            if _local(cell.tag) != "c":
+            if local[cell.tag] != "c":
                 continue
             ref = cell.get("r")
             if ref:
@@ -447,7 +463,7 @@ def _sheet_rows(source, *, shared_strings, date_styles, epoch, merged):
                 )
             else:
                 column += 1
-            value = _cell_value(cell, shared_strings, date_styles, epoch)
+            value = _cell_value(cell, local, shared_strings, date_styles, epoch)
             if value is not None:
                 values[column] = value
         element.clear()
@@ -455,17 +471,18 @@ def _sheet_rows(source, *, shared_strings, date_styles, epoch, merged):
             yield number, values
 
 
-def _cell_value(cell, shared_strings, date_styles, epoch):
+def _cell_value(cell, local, shared_strings, date_styles, epoch):
     kind = cell.get("t", "n")
     raw = formula = inline = None
     for child in cell:
-        name = _local(child.tag)
+        name = local[child.tag]
         if name == "v":
             raw = child.text
         elif name == "f":
             formula = child.text or ""
         elif name == "is":
-            inline = "".join(t.text or "" for t in child.iter() if _local(t.tag) == "t")
+            text_tag = child.tag[: -len(name)] + "t"  # in the cell's own namespace
+            inline = "".join(t.text or "" for t in child.iter(text_tag))
     if formula is not None:
         return "=" + formula, "f"
     if kind == "inlineStr":
@@ -483,7 +500,7 @@ def _cell_value(cell, shared_strings, date_styles, epoch):
         return raw, "e"
     if kind == "d":
         return from_ISO8601(raw), "d"
-    number = float(raw) if any(c in raw for c in ".eE") else int(raw)
+    number = float(raw) if "." in raw or "e" in raw or "E" in raw else int(raw)
     style = cell.get("s")
     if style is not None and int(style) in date_styles:
         return from_excel(number, epoch), "d"
@@ -811,7 +828,6 @@ class CheckedRow:
     row: int
     values: dict  # field -> cleaned value (what the offer gets) or raw text where it failed
     errors: dict = field(default_factory=dict)  # field -> [messages]
-    offer: Offer | None = None
 
     def as_preview(self):
         """The row as the API shows it: JSON-ready values of every offer field."""
@@ -891,14 +907,25 @@ def _existing_keys(supplier, roadmap):
 def offers_import_check(*, user, roadmap_id, content, filename=""):
     """Check a product-list file for ``user``'s supplier and a roadmap of its region.
 
-    Every row is cleaned and validated like a form-created offer (``Offer.full_clean``);
-    rows repeating another row of the file, or an offer the supplier already has in the
-    roadmap (same name, case-insensitive, and OKPD2 code), are errors. Nothing is saved.
+    Every row is cleaned and validated like a form-created offer (the rules of
+    ``Offer.full_clean``); rows repeating another row of the file, or an offer the
+    supplier already has in the roadmap (same name, case-insensitive, and OKPD2 code), are
+    errors. Nothing is saved; a file without errors is remembered for ``offers_import``.
     Raises RoleNotAllowed for users who are not a supplier's members.
     """
     supplier = importing_supplier(user)
     try:
         roadmap = _roadmap_of(user, roadmap_id)
+    except ImportFailed as exc:
+        return ImportCheck(supplier=supplier, roadmap=None, errors=exc.errors)
+    check = _check_file(supplier=supplier, roadmap=roadmap, content=content, filename=filename)
+    if check.ok:
+        _remember_check(user, check, content=content, filename=filename)
+    return check
+
+
+def _check_file(*, supplier, roadmap, content, filename):
+    try:
         table = read_table(content=content, filename=filename)
     except ImportFailed as exc:
         return ImportCheck(supplier=supplier, roadmap=None, errors=exc.errors)
@@ -912,9 +939,11 @@ def offers_import_check(*, user, roadmap_id, content, filename=""):
 
     letters = {index: get_column_letter(index) for index in mapping}
     labels = {index: table.header[index].strip() for index in mapping}
+    field_letters = {column.field: letters[index] for index, column in mapping.items()}
     seen_in_file = {}
     typed = table.kind == "xlsx"
     existing = _existing_keys(supplier, roadmap)
+    offer_fields = _offer_fields()
     for number, values in table.rows:
         checked = CheckedRow(row=number, values={})
         for index, column in mapping.items():
@@ -929,7 +958,7 @@ def offers_import_check(*, user, roadmap_id, content, filename=""):
                 checked.errors.setdefault(column.field, []).append(exc.message)
         for column in COLUMNS:
             checked.values.setdefault(column.field, _blank(column))
-        _validate_offer(checked, supplier, roadmap)
+        _validate_offer(checked, offer_fields)
         if not checked.errors.get("name") and not checked.errors.get("okpd2"):
             key = _duplicate_key(checked.values["name"], checked.values["okpd2"])
             if key in seen_in_file:
@@ -946,7 +975,6 @@ def offers_import_check(*, user, roadmap_id, content, filename=""):
                     % {"name": checked.values["name"], "okpd2": checked.values["okpd2"]}
                 )
             seen_in_file.setdefault(key, number)
-        field_letters = {c.field: letters[i] for i, c in mapping.items()}
         for name, messages in checked.errors.items():
             for message in messages:
                 errors.append(
@@ -957,32 +985,36 @@ def offers_import_check(*, user, roadmap_id, content, filename=""):
     return check
 
 
-def _validate_offer(checked, supplier, roadmap):
-    """The model's own validation, as for an offer created through the form."""
-    unreadable = set(checked.errors)
-    values = {
-        name: _blank(COLUMN_BY_FIELD[name]) if name in unreadable else value
-        for name, value in checked.values.items()
-    }
-    offer = Offer(supplier=supplier, roadmap=roadmap, status=OfferStatus.DRAFT, **values)
-    try:
-        # The foreign keys are checked once for the whole file, not once per row; cells
-        # that could not be read are left out, so each cell gets its own message.
-        offer.full_clean(
-            exclude=["supplier", "roadmap", "demand", *unreadable], validate_unique=False
-        )
-    except ValidationError as exc:
-        for name, messages in exc.message_dict.items():
-            checked.errors.setdefault(name if name in FIELDS else None, []).extend(messages)
+def _offer_fields():
+    return [Offer._meta.get_field(name) for name in FIELDS]
+
+
+def _validate_offer(checked, offer_fields):
+    """The model's own field rules and messages, as ``Offer.full_clean`` applies them.
+
+    Each field is cleaned as ``Model.clean_fields`` cleans it (required, lengths, the
+    OKPD2 code, decimal digits, minimum values); building and full-cleaning an ``Offer``
+    per row cost more than reading the file. ``Offer`` has no ``clean()`` and no
+    constraints, so nothing else of ``full_clean`` applies (a test holds it to that).
+    Cells that could not be read are left out, so each cell gets its own message.
+    """
+    for offer_field in offer_fields:
+        name = offer_field.name
+        if name in checked.errors:
+            continue
+        value = checked.values[name]
+        if offer_field.blank and value in offer_field.empty_values:
+            continue
+        try:
+            offer_field.clean(value, None)
+        except ValidationError as exc:
+            checked.errors.setdefault(name, []).extend(exc.messages)
     if checked.errors:
         return
     for name in ("capacity_per_year", "unit_price"):
-        value = getattr(offer, name)
+        value = checked.values[name]
         if value is not None:
-            value = value.quantize(CENT)
-            setattr(offer, name, value)
-            checked.values[name] = value
-    checked.offer = offer
+            checked.values[name] = value.quantize(CENT)
 
 
 def _sorted_errors(errors):
@@ -1007,33 +1039,106 @@ def offers_import(*, user, roadmap_id, content, filename=""):
     """Create every row of the file as a draft offer of the user's supplier, or none.
 
     The file is checked as by ``offers_import_check``; any error raises ImportFailed and
-    nothing is saved. The supplier row is locked while the offers are created, so two
-    imports of the same list cannot both pass the duplicate check.
+    nothing is saved. When the user's last check without errors was of these same bytes,
+    file name, supplier and roadmap (a preview), its rows are imported without reading the
+    file again; who may import, the roadmap and the duplicates against existing offers
+    are checked again either way. The supplier row is locked while the offers are
+    created, so two imports of the same list cannot both pass the duplicate check.
     """
-    check = offers_import_check(
-        user=user, roadmap_id=roadmap_id, content=content, filename=filename
+    supplier = importing_supplier(user)
+    roadmap = _roadmap_of(user, roadmap_id)
+    check_file = partial(
+        _check_file, supplier=supplier, roadmap=roadmap, content=content, filename=filename
     )
-    if check.errors:
-        raise ImportFailed(check.errors)
-    if not check.rows:
-        raise ImportFailed([_file_error(_("The file has no product rows."))])
+    rows = _recalled_rows(
+        user, supplier=supplier, roadmap=roadmap, content=content, filename=filename
+    )
+    recalled = rows is not None
+    if not recalled:
+        rows = _checked_rows(check_file())
     with transaction.atomic():
-        Supplier.objects.select_for_update().filter(pk=check.supplier.pk).first()
-        existing = _existing_keys(check.supplier, check.roadmap)
-        clashes = [
-            _error(
-                _("“%(name)s” (OKPD2 %(okpd2)s) was added under this roadmap meanwhile.")
-                % {"name": row.values["name"], "okpd2": row.values["okpd2"]},
-                row=row.row,
-                field="name",
-            )
-            for row in check.rows
+        Supplier.objects.select_for_update().filter(pk=supplier.pk).first()
+        existing = _existing_keys(supplier, roadmap)
+        clashing = [
+            row
+            for row in rows
             if _duplicate_key(row.values["name"], row.values["okpd2"]) in existing
         ]
-        if clashes:
-            raise ImportFailed(clashes)
-        offers = Offer.objects.bulk_create([row.offer for row in check.rows], batch_size=2000)
+        if clashing and recalled:
+            # Offers added since the preview: the file as checked now says where.
+            _checked_rows(check_file())
+        if clashing:
+            raise ImportFailed(
+                [
+                    _error(
+                        _("“%(name)s” (OKPD2 %(okpd2)s) was added under this roadmap meanwhile.")
+                        % {"name": row.values["name"], "okpd2": row.values["okpd2"]},
+                        row=row.row,
+                        field="name",
+                    )
+                    for row in clashing
+                ]
+            )
+        offers = Offer.objects.bulk_create(
+            [
+                Offer(supplier=supplier, roadmap=roadmap, status=OfferStatus.DRAFT, **row.values)
+                for row in rows
+            ],
+            batch_size=2000,
+        )
+    if recalled:
+        cache.delete(_check_cache_key(user))
     return offers
+
+
+def _checked_rows(check):
+    if check.errors:
+        raise ImportFailed(check.errors, check=check)
+    if not check.rows:
+        raise ImportFailed([_file_error(_("The file has no product rows."))], check=check)
+    return check.rows
+
+
+# A preview and its import are two uploads of the same file; reading and checking it once
+# is enough. What is remembered lives on the server only: the client sends the file again
+# and is matched by its digest, never by anything it claims.
+CHECK_CACHE_SECONDS = 60 * 60
+
+
+def _check_cache_key(user):
+    return f"suppliers:offer-import-check:{user.pk}"
+
+
+def _fingerprint(*, supplier, roadmap, content, filename):
+    return (
+        hashlib.sha256(content).hexdigest(),
+        filename,
+        supplier.pk,
+        roadmap.pk,
+        settings.IMPORT_MAX_ROWS,
+        settings.MAX_UPLOAD_BYTES,
+    )
+
+
+def _remember_check(user, check, *, content, filename):
+    """Keep the cleaned rows of a check without errors, one check per user."""
+    fingerprint = _fingerprint(
+        supplier=check.supplier, roadmap=check.roadmap, content=content, filename=filename
+    )
+    rows = [(row.row, row.values) for row in check.rows]
+    cache.set(_check_cache_key(user), (fingerprint, rows), CHECK_CACHE_SECONDS)
+
+
+def _recalled_rows(user, *, supplier, roadmap, content, filename):
+    """The rows of the user's remembered check of exactly this file, or None."""
+    remembered = cache.get(_check_cache_key(user))
+    if remembered is None:
+        return None
+    fingerprint, rows = remembered
+    wanted = _fingerprint(supplier=supplier, roadmap=roadmap, content=content, filename=filename)
+    if fingerprint != wanted:
+        return None
+    return [CheckedRow(row=number, values=values) for number, values in rows]
 
 
 # --- template -----------------------------------------------------------------

@@ -6,11 +6,16 @@ import zipfile
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import models
 from django.test import override_settings
 from django.utils import translation
 from openpyxl import load_workbook
 
+from roadmap_portal.exceptions import RoleNotAllowed
+from roadmap_portal.models import Profile
 from suppliers.importing import (
     COLUMNS,
     ImportFailed,
@@ -427,6 +432,124 @@ def test_service_raises_and_saves_nothing(member, roadmap):
         offers_import(user=member, roadmap_id=roadmap.pk, content=xlsx_bytes(rows))
     assert errors_at(failure.value.errors, row=3, field="unit_price")
     assert not Offer.objects.exists()
+
+
+def test_row_rules_are_the_models_full_clean(member, supplier, roadmap):
+    """Each row gets exactly the messages ``Offer.full_clean`` gives the same values."""
+    # The import cleans field by field; a model-wide rule would be skipped.
+    assert Offer.clean is models.Model.clean and not Offer._meta.constraints
+    rows = [
+        ["", "", "27.11", "", "", "", 1, "шт", 1],
+        ["x" * 301, "", "27.1", "", "y" * 301, "9" * 51, -5, "u" * 31, 1.555],
+        ["Изделие 3", "", "04.11", "да", "", "", 10**13, "шт", 10**15],
+        ["Изделие 4", "", "27.11.22.0000", "", "", "", 0, "", 0.001],
+        ["Изделие 5", "", "27.11.22.000", "нет", "", "", 12345678901.25, "шт", 0],
+    ]
+    check = offers_import_check(user=member, roadmap_id=roadmap.pk, content=xlsx_bytes(rows))
+    assert [row.row for row in check.rows] == [2, 3, 4, 5, 6]
+    for row in check.rows:
+        offer = Offer(supplier=supplier, roadmap=roadmap, **row.values)
+        try:
+            offer.full_clean(exclude=["supplier", "roadmap", "demand"], validate_unique=False)
+            expected = {}
+        except ValidationError as exc:
+            expected = exc.message_dict
+        assert row.errors == expected, row.row
+    assert check.rows[-1].errors == {}
+
+
+# --- a preview and then its import ----------------------------------------------------
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """The files ``read_table`` is asked to read from now on."""
+    from suppliers import importing
+
+    read = []
+    real = importing.read_table
+
+    def counting(*, content, filename=""):
+        read.append(content)
+        return real(content=content, filename=filename)
+
+    monkeypatch.setattr(importing, "read_table", counting)
+    return read
+
+
+def test_import_of_the_previewed_file_does_not_read_it_again(member, roadmap, monkeypatch):
+    content = xlsx_bytes([product_row(n, price=1000 + n / 4) for n in range(1, 6)])
+    preview = offers_import_check(user=member, roadmap_id=roadmap.pk, content=content)
+    assert preview.ok
+
+    def unexpected(**kwargs):
+        raise AssertionError("the previewed file was read again")
+
+    monkeypatch.setattr("suppliers.importing.read_table", unexpected)
+    offers = offers_import(user=member, roadmap_id=roadmap.pk, content=content)
+    created = Offer.objects.filter(pk__in=[o.pk for o in offers]).order_by("pk")
+    assert [{name: getattr(o, name) for name in FIELDS} for o in created] == [
+        row.values for row in preview.rows
+    ]
+
+
+@pytest.mark.parametrize("differs", ["content", "filename", "roadmap", "user"])
+def test_an_import_unlike_the_preview_reads_and_checks_the_file(
+    member, supplier, roadmap, reads, differs
+):
+    content = xlsx_bytes([product_row(1), product_row(2)])
+    offers_import_check(user=member, roadmap_id=roadmap.pk, content=content, filename="a.xlsx")
+    arguments = {"user": member, "roadmap_id": roadmap.pk, "content": content}
+    arguments["filename"] = "b.xlsx" if differs == "filename" else "a.xlsx"
+    if differs == "content":
+        arguments["content"] = xlsx_bytes([product_row(1), product_row(2, price="=1+1")])
+    if differs == "roadmap":
+        arguments["roadmap_id"] = RoadmapFactory(region=supplier.region).pk
+    if differs == "user":
+        arguments["user"] = user_with_role("supplier", supplier=supplier)
+    reads.clear()
+    if differs == "content":
+        with pytest.raises(ImportFailed) as failure:
+            offers_import(**arguments)
+        assert errors_at(failure.value.errors, row=3, field="unit_price")
+        assert not Offer.objects.exists()
+    else:
+        assert len(offers_import(**arguments)) == 2
+    assert reads == [arguments["content"]]
+
+
+def test_import_of_the_previewed_file_checks_offers_added_since(member, supplier, roadmap, reads):
+    content = xlsx_bytes([product_row(n) for n in range(1, 4)])
+    assert offers_import_check(user=member, roadmap_id=roadmap.pk, content=content).ok
+    OfferFactory(supplier=supplier, roadmap=roadmap, name="электродвигатель аир2")
+    with pytest.raises(ImportFailed) as failure:
+        offers_import(user=member, roadmap_id=roadmap.pk, content=content)
+    (error,) = failure.value.errors
+    assert (error["row"], error["column"], error["field"]) == (3, "A", "name")
+    assert "already offer" in error["message"]
+    assert failure.value.check.errors == failure.value.errors
+    assert Offer.objects.count() == 1
+
+
+def test_import_of_the_previewed_file_asks_who_may_import_again(member, supplier, roadmap):
+    content = xlsx_bytes([product_row(1)])
+    assert offers_import_check(user=member, roadmap_id=roadmap.pk, content=content).ok
+    Profile.objects.filter(user=member).update(role="region_staff", region=supplier.region)
+    now_staff = get_user_model().objects.get(pk=member.pk)
+    with pytest.raises(RoleNotAllowed):
+        offers_import(user=now_staff, roadmap_id=roadmap.pk, content=content)
+    assert not Offer.objects.exists()
+
+
+def test_the_previewed_file_is_imported_once(member, roadmap):
+    content = xlsx_bytes([product_row(1), product_row(2)])
+    assert offers_import_check(user=member, roadmap_id=roadmap.pk, content=content).ok
+    assert len(offers_import(user=member, roadmap_id=roadmap.pk, content=content)) == 2
+    with pytest.raises(ImportFailed) as failure:
+        offers_import(user=member, roadmap_id=roadmap.pk, content=content)
+    assert [e["row"] for e in failure.value.errors] == [2, 3]
+    assert all("already offer" in e["message"] for e in failure.value.errors)
+    assert Offer.objects.count() == 2
 
 
 def test_read_table_keeps_the_sheets_row_numbers():

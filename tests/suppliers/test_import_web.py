@@ -122,6 +122,50 @@ def test_confirm_checks_again_and_saves_nothing_when_the_file_became_a_duplicate
     assert Offer.objects.count() == 1
 
 
+@pytest.fixture
+def reads(monkeypatch):
+    """The names of the files read from now on."""
+    from suppliers import importing
+
+    read = []
+    real = importing.read_table
+
+    def counting(*, content, filename=""):
+        read.append(filename)
+        return real(content=content, filename=filename)
+
+    monkeypatch.setattr(importing, "read_table", counting)
+    return read
+
+
+def test_confirm_imports_the_previewed_rows_without_reading_the_file_again(
+    member_client, roadmap, monkeypatch
+):
+    rows = [product_row(n) for n in range(1, 6)]
+    response = post_file(member_client, roadmap, xlsx_bytes(rows))
+
+    def unexpected(**kwargs):
+        raise AssertionError("the previewed file was read again")
+
+    monkeypatch.setattr("suppliers.importing.read_table", unexpected)
+    confirm = member_client.post(response["Location"] + "confirm/")
+    assert confirm["Location"] == "/suppliers/offers/"
+    assert sorted(Offer.objects.values_list("name", flat=True)) == sorted(r[0] for r in rows)
+
+
+def test_a_refused_confirm_reads_the_file_once_for_its_errors(
+    member_client, supplier, roadmap, reads
+):
+    rows = [product_row(n) for n in range(1, 4)]
+    response = post_file(member_client, roadmap, xlsx_bytes(rows))
+    OfferFactory(supplier=supplier, roadmap=roadmap, name=rows[1][0], okpd2=rows[1][2])
+    reads.clear()
+    confirm = member_client.post(response["Location"] + "confirm/", follow=True)
+    assert "already offer" in confirm.content.decode()
+    assert reads == ["products.xlsx"]
+    assert Offer.objects.count() == 1
+
+
 def test_unreadable_file_is_reported_on_the_upload_page(member_client, roadmap, private_media):
     response = post_file(member_client, roadmap, b"%PDF-1.4 junk", name="products.xlsx")
     assert response.status_code == 200
