@@ -18,6 +18,7 @@ import csv
 import datetime
 import hashlib
 import io
+import logging
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -46,6 +47,8 @@ from roadmap_portal.selectors import roadmaps_visible_to
 from .choices import OfferStatus
 from .models import Offer, Supplier
 from .validators import okpd2_classes
+
+logger = logging.getLogger(__name__)
 
 TEXT, OKPD2, BOOLEAN, DECIMAL = "text", "okpd2", "boolean", "decimal"
 CENT = Decimal("0.01")
@@ -1087,7 +1090,7 @@ def offers_import(*, user, roadmap_id, content, filename=""):
             batch_size=2000,
         )
     if recalled:
-        cache.delete(_check_cache_key(user))
+        _cache_call(cache.delete, _check_cache_key(user))
     return offers
 
 
@@ -1103,6 +1106,18 @@ def _checked_rows(check):
 # is enough. What is remembered lives on the server only: the client sends the file again
 # and is matched by its digest, never by anything it claims.
 CHECK_CACHE_SECONDS = 60 * 60
+# Part of the fingerprint: rows remembered by a release that cleaned them differently are
+# not reused by the next one.
+CHECK_FORMAT = 1
+
+
+def _cache_call(method, *args):
+    """The remembered check is only a shortcut: with the cache down, check the file again."""
+    try:
+        return method(*args)
+    except Exception:  # any cache backend error means "not remembered"
+        logger.warning("import check cache unavailable", exc_info=True)
+        return None
 
 
 def _check_cache_key(user):
@@ -1111,6 +1126,7 @@ def _check_cache_key(user):
 
 def _fingerprint(*, supplier, roadmap, content, filename):
     return (
+        CHECK_FORMAT,
         hashlib.sha256(content).hexdigest(),
         filename,
         supplier.pk,
@@ -1126,12 +1142,12 @@ def _remember_check(user, check, *, content, filename):
         supplier=check.supplier, roadmap=check.roadmap, content=content, filename=filename
     )
     rows = [(row.row, row.values) for row in check.rows]
-    cache.set(_check_cache_key(user), (fingerprint, rows), CHECK_CACHE_SECONDS)
+    _cache_call(cache.set, _check_cache_key(user), (fingerprint, rows), CHECK_CACHE_SECONDS)
 
 
 def _recalled_rows(user, *, supplier, roadmap, content, filename):
     """The rows of the user's remembered check of exactly this file, or None."""
-    remembered = cache.get(_check_cache_key(user))
+    remembered = _cache_call(cache.get, _check_cache_key(user))
     if remembered is None:
         return None
     fingerprint, rows = remembered

@@ -552,6 +552,24 @@ def test_the_previewed_file_is_imported_once(member, roadmap):
     assert Offer.objects.count() == 2
 
 
+def test_with_the_cache_down_the_file_is_checked_again_and_imported(
+    member, roadmap, reads, settings
+):
+    # A real Redis client against a port nothing listens on: every cache call fails.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2},
+        }
+    }
+    content = xlsx_bytes([product_row(1), product_row(2)])
+    assert offers_import_check(user=member, roadmap_id=roadmap.pk, content=content).ok
+    reads.clear()
+    assert len(offers_import(user=member, roadmap_id=roadmap.pk, content=content)) == 2
+    assert reads == [content]
+
+
 def test_read_table_keeps_the_sheets_row_numbers():
     table = read_table(content=xlsx_bytes([product_row(1), [None] * 9, product_row(3)]))
     assert [number for number, _values in table.rows] == [2, 4]
