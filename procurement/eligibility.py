@@ -232,22 +232,30 @@ def evaluate_many(*, tenders, suppliers, on=None):
 
 def _decide(tenders, suppliers, groups, regions, roadmaps, offers_by_pair, on):
     results = {}
+    # The first two checks depend on the supplier and the group only: one supplier against
+    # thousands of tenders of a few dozen groups builds each of them once per group.
+    standing = {}
     for tender in tenders:
         group_id = _group_id(tender.customer)
         group = groups[group_id]
         categories = tuple(tender.categories)
         for supplier in suppliers:
-            candidates = [
-                o
-                for o in offers_by_pair.get((supplier.pk, group_id), ())
-                if o.okpd2.startswith(categories)
-            ]
+            key = (supplier.pk, group_id)
+            if key not in standing:
+                standing[key] = (
+                    _supplier_verified(supplier),
+                    _roadmap_active(
+                        regions.get(supplier.region_id),
+                        group,
+                        roadmaps.get((supplier.region_id, group_id)),
+                    ),
+                )
+            candidates = [o for o in offers_by_pair.get(key, ()) if o.okpd2.startswith(categories)]
             results[(tender.pk, supplier.pk)] = _evaluate(
                 tender=tender,
                 supplier=supplier,
                 group=group,
-                region=regions.get(supplier.region_id),
-                roadmap_title=roadmaps.get((supplier.region_id, group.pk)),
+                standing=standing[key],
                 candidates=candidates,
                 on=on,
             )
@@ -259,11 +267,8 @@ def evaluate(*, tender, supplier, on=None):
     return evaluate_many(tenders=[tender], suppliers=[supplier], on=on)[(tender.pk, supplier.pk)]
 
 
-def _evaluate(*, tender, supplier, group, region, roadmap_title, candidates, on):
-    checks = [
-        _supplier_verified(supplier),
-        _roadmap_active(region, group, roadmap_title),
-    ]
+def _evaluate(*, tender, supplier, group, standing, candidates, on):
+    checks = list(standing)
     registered = [
         o for o in candidates if o.status == OfferStatus.REGISTERED and o.entry is not None
     ]
