@@ -1,3 +1,5 @@
+import re
+
 import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -17,7 +19,11 @@ class SinceField(forms.DateTimeField):
     }
 
     def to_python(self, value):
-        value = value.strip() if isinstance(value, str) else value
+        if isinstance(value, str):
+            # An offset's "+" left unencoded in a URL arrives as a space: read it as meant.
+            value = re.sub(
+                r"([T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?) (\d\d:?\d\d)$", r"\1+\2", value.strip()
+            )
         moment = super().to_python(value)
         if moment is not None and not 1990 <= moment.year <= 2100:
             raise forms.ValidationError(_("Give a moment between 1990 and 2100."), code="range")

@@ -1,7 +1,8 @@
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 from django.views import defaults
 
@@ -30,6 +31,23 @@ def roadmap_list(request):
 def roadmap_detail(request, pk):
     roadmap = get_object_or_404(roadmaps_visible_to(request.user), pk=pk)
     return render(request, "roadmap_portal/roadmap_detail.html", {"roadmap": roadmap})
+
+
+def api_not_found(request, rest=""):
+    """Any /api/ URL that names no endpoint: a JSON 404 (in development too), or the
+    endpoint's URL with its slash, as Django's APPEND_SLASH would give it."""
+    path = request.path_info
+    if not path.endswith("/") and request.method in ("GET", "HEAD"):
+        try:
+            match = resolve(path + "/")
+        except Resolver404:
+            match = None
+        if match is not None and match.func is not api_not_found:
+            query = request.META.get("QUERY_STRING", "")
+            return HttpResponsePermanentRedirect(
+                request.path + "/" + (f"?{query}" if query else "")
+            )
+    return JsonResponse({"detail": _("Not found.")}, status=404)
 
 
 def page_not_found(request, exception=None):

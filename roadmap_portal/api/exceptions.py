@@ -32,6 +32,12 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied(str(exc.message))
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(django_validation_detail(exc))
-    elif isinstance(exc, ObjectDoesNotExist):
-        exc = Http404()
+    elif isinstance(exc, ObjectDoesNotExist | Http404):
+        # Not the model's name ("No Tender matches..."): a 404 says nothing about what is there.
+        exc = exceptions.NotFound()
+    elif isinstance(exc, exceptions.ValidationError) and isinstance(exc.detail, dict):
+        exc.detail = {
+            field: messages if isinstance(messages, list | dict) else [messages]
+            for field, messages in exc.detail.items()
+        }
     return drf_exception_handler(exc, context)

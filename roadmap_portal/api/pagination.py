@@ -48,6 +48,10 @@ class FeedPagination(PageNumberPagination):
     def paginate_queryset(self, queryset, request, view=None):
         params = request.query_params
         self._keyset = None
+        if params.get("mode") not in (None, "", "cursor"):
+            raise ValidationError(
+                {"mode": [_("Use mode=cursor, or leave it out for page numbers.")]}
+            )
         if self.cursor_query_param in params or params.get("mode") == "cursor":
             self._keyset = KeysetPage(
                 keys=tuple(getattr(view, "cursor_ordering", ("-id",))),
@@ -141,7 +145,14 @@ class KeysetPage:
             ]
             if any(value is None for value in position):
                 raise ValueError(cursor)
-        except (ValueError, TypeError, KeyError, UnicodeDecodeError, binascii.Error) as exc:
+        except (
+            ValueError,
+            TypeError,
+            KeyError,
+            UnicodeDecodeError,
+            binascii.Error,
+            DjangoValidationError,
+        ) as exc:
             raise ValidationError(
                 {
                     self.param: [
@@ -152,8 +163,6 @@ class KeysetPage:
                     ]
                 }
             ) from exc
-        except DjangoValidationError as exc:
-            raise ValidationError({self.param: exc.messages}) from exc
         return position, backwards
 
     # -- the page -------------------------------------------------------------------------

@@ -34,3 +34,41 @@ def test_a_pdf_download_that_fails_answers_json(api, url):
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
     assert "detail" in response.json()
+
+
+def test_an_unknown_api_url_is_json_in_development_too(client, settings):
+    settings.DEBUG = True
+    client.force_login(admin_user())
+    response = client.get("/api/v1/nope/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+
+
+def test_an_endpoint_without_its_slash_is_redirected_to_it(client):
+    client.force_login(admin_user())
+    response = client.get("/api/v1/tenders?status=open")
+    assert response.status_code == 301
+    assert response["Location"] == "/api/v1/tenders/?status=open"
+
+
+def test_a_field_error_is_always_a_list_of_messages(api):
+    api.force_authenticate(admin_user())
+    from tests.factories import TenderFactory
+
+    response = api.get(f"/api/v1/tenders/{TenderFactory().pk}/eligibility/")
+    assert response.status_code == 400
+    assert isinstance(response.json()["supplier"], list)
+
+
+def test_a_missing_object_names_no_model(api):
+    api.force_authenticate(admin_user())
+    response = api.get("/api/v1/tenders/999999/eligibility/?supplier=1")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_mode_other_than_cursor_is_400(api):
+    api.force_authenticate(admin_user())
+    response = api.get("/api/v1/register/?mode=bogus")
+    assert response.status_code == 400
+    assert "mode" in response.json()

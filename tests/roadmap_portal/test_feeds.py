@@ -132,6 +132,7 @@ def test_since_keeps_rows_changed_at_or_after_the_moment(admin_api, feed):
 
     assert ids("since=2026-03-02") == [new, newest]
     assert ids("since=2026-03-02T09:00:00%2B00:00") == [newest]  # 12:00 in Moscow
+    assert ids("since=2026-03-02T09:00:00+00:00") == [newest]  # "+" unencoded: a space
     assert ids("since=2026-03-02&mode=cursor") == [new, newest]
 
     for bad in ("yesterday", "2026-02-30", "1700-01-01"):
