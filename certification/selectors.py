@@ -1,9 +1,9 @@
 """Reads of certificates and the register, each restricted to the user's scope."""
 
-from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 
 from roadmap_portal.choices import Role
+from roadmap_portal.paginators import IdsFirstPaginator
 from roadmap_portal.scope import scope_of
 
 from .models import (
@@ -198,9 +198,4 @@ def paginate_by_ids(queryset, *, page, size):
     """A page of an ordered queryset, sorted over its ids first and then read in full for
     the page's rows only: on a large table the wide ``ORDER BY ... LIMIT`` of joined full
     rows costs several times the narrow one."""
-    paginator = Paginator(queryset.values_list("pk", flat=True), size)
-    page_obj = paginator.get_page(page)
-    ids = list(page_obj.object_list)
-    rows = {row.pk: row for row in queryset.filter(pk__in=ids)}
-    page_obj.object_list = [rows[pk] for pk in ids if pk in rows]
-    return page_obj
+    return IdsFirstPaginator(queryset, size).get_page(page)

@@ -14,6 +14,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from roadmap_portal.paginators import IdsFirstPaginator
+
 
 class PageNumberPagination(pagination.PageNumberPagination):
     """``{"count", "next", "previous", "results"}`` with ``?page=&page_size=`` (at most 200).
@@ -21,6 +23,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
     An unordered queryset is refused: pages of it would overlap or skip rows.
     """
 
+    django_paginator_class = IdsFirstPaginator
     page_size_query_param = "page_size"
     max_page_size = 200
 
