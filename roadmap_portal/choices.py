@@ -22,3 +22,22 @@ class ReportStatus(models.TextChoices):
     RUNNING = "running", _("Running")
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed")
+
+
+# What a partner key may be allowed to write: the API resources (router names) that accept
+# writes. A key writes nothing else, whatever its user's role.
+API_WRITE_RESOURCES = (
+    "bids",
+    "certificates",
+    "contracts",
+    "demands",
+    "notifications",
+    "offers",
+    "reports",
+    "requirements",
+    "roadmaps",
+    "suppliers",
+    "tenders",
+    "tests",
+    "webhooks",
+)

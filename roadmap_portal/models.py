@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .choices import ReportStatus, RoadmapStatus, Role
+from .choices import API_WRITE_RESOURCES, ReportStatus, RoadmapStatus, Role
 
 # Roadmaps, targets and volumes are about years of the portal's era.
 YEAR_VALIDATORS = [MinValueValidator(1990), MaxValueValidator(2100)]
@@ -488,6 +488,17 @@ class Delivery(models.Model):
         return self.key
 
 
+def validate_write_resources(value):
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+        raise ValidationError(_('Give a JSON list of resource names, e.g. ["webhooks"].'))
+    unknown = sorted(set(value) - set(API_WRITE_RESOURCES))
+    if unknown:
+        raise ValidationError(
+            _("Unknown resources: %(unknown)s. Choose among %(known)s.")
+            % {"unknown": ", ".join(unknown), "known": ", ".join(API_WRITE_RESOURCES)}
+        )
+
+
 class ApiKey(models.Model):
     """A partner's key: shown once, stored as a SHA-256 hash, looked up by its prefix."""
 
@@ -513,7 +524,14 @@ class ApiKey(models.Model):
         limit_choices_to={"parent__isnull": True},
     )
     write_resources = models.JSONField(
-        _("may write"), default=list, blank=True, help_text=_("Resource names, e.g. contracts.")
+        _("may write"),
+        default=list,
+        blank=True,
+        validators=[validate_write_resources],
+        help_text=_(
+            'A JSON list of the API resources the key may write, e.g. ["webhooks", "contracts"]; '
+            "empty for a read-only key."
+        ),
     )
     expires = models.DateTimeField(_("expires"), null=True, blank=True)
     revoked = models.DateTimeField(_("revoked"), null=True, blank=True)

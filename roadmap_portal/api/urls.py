@@ -11,7 +11,26 @@ router.register("roadmaps", views.RoadmapViewSet, basename="roadmaps")
 router.register("reports", views.ReportViewSet, basename="reports")
 router.register("notifications", notification_views.NotificationViewSet, basename="notifications")
 
+
+def _api_root():
+    """``/api/v1/``: every resource of every app's router, and the OCDS feed."""
+    from certification.api.urls import router as certification
+    from procurement.api.urls import router as procurement
+    from suppliers.api.urls import router as suppliers
+
+    resources = {}
+    for each in (router, suppliers, certification, procurement):
+        for prefix, _viewset, basename in each.registry:
+            resources[prefix] = f"{basename}-list"
+    resources["webhooks"] = "webhooks-list"
+    resources["ocds/releases"] = "ocds-releases"
+    return router.APIRootView.as_view(api_root_dict=dict(sorted(resources.items())))
+
+
+router.include_root_view = False
+
 urlpatterns = [
+    path("", _api_root(), name="api-root"),
     path("auth/token/", obtain_auth_token, name="api-token"),
     *router.urls,
 ]

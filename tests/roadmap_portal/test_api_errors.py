@@ -72,3 +72,10 @@ def test_mode_other_than_cursor_is_400(api):
     response = api.get("/api/v1/register/?mode=bogus")
     assert response.status_code == 400
     assert "mode" in response.json()
+
+
+def test_the_api_root_lists_every_resource(api):
+    api.force_authenticate(admin_user())
+    root = api.get("/api/v1/").json()
+    for name in ("register", "tenders", "offers", "contracts", "webhooks", "ocds/releases"):
+        assert root[name].endswith(f"/api/v1/{name}/"), name

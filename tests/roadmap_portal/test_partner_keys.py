@@ -345,3 +345,35 @@ def test_admin_shows_the_key_once_and_stores_its_hash(client):
             reverse("admin:roadmap_portal_apikey_change", args=[row.pk])
         ).content.decode()
     )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "write, error",
+    [
+        ('["nonsense"]', "Unknown resources: nonsense"),
+        ("webhooks", "Enter a valid JSON"),
+        ('{"webhooks": true}', "Give a JSON list"),
+    ],
+)
+def test_admin_refuses_resources_a_key_cannot_write(client, write, error):
+    client.force_login(admin_user())
+    response = client.post(
+        reverse("admin:roadmap_portal_apikey_add"),
+        {
+            "name": "ERP integration",
+            "organisation": "Kaluga Development Corporation",
+            "user": user_with_role("partner").pk,
+            "write_resources": write,
+        },
+    )
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    assert not ApiKey.objects.exists()
+
+
+def test_the_writable_resources_are_the_routers_writable_lists():
+    from roadmap_portal.choices import API_WRITE_RESOURCES
+
+    names = {name.removesuffix("-list") for name, _url in list_routes()}
+    assert set(API_WRITE_RESOURCES) <= names, set(API_WRITE_RESOURCES) - names
