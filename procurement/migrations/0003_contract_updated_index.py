@@ -4,16 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('procurement', '0002_initial'),
-        ('roadmap_portal', '0004_year_range'),
-        ('suppliers', '0002_prefix_indexes'),
+        ("procurement", "0002_initial"),
+        ("roadmap_portal", "0004_year_range"),
+        ("suppliers", "0002_prefix_indexes"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='contract',
-            index=models.Index(fields=['updated', 'id'], name='procurement_updated_4918f5_idx'),
+            model_name="contract",
+            index=models.Index(fields=["updated", "id"], name="procurement_updated_4918f5_idx"),
         ),
     ]

@@ -4,20 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('procurement', '0003_contract_updated_index'),
-        ('roadmap_portal', '0004_year_range'),
-        ('suppliers', '0003_offer_updated_index'),
+        ("procurement", "0003_contract_updated_index"),
+        ("roadmap_portal", "0004_year_range"),
+        ("suppliers", "0003_offer_updated_index"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='contract',
-            name='procurement_supplie_89162d_idx',
+            model_name="contract",
+            name="procurement_supplie_89162d_idx",
         ),
         migrations.AddIndex(
-            model_name='contract',
-            index=models.Index(fields=['supplier', 'signed_on'], include=('customer', 'amount'), name='contract_supplier_signed_cover'),
+            model_name="contract",
+            index=models.Index(
+                fields=["supplier", "signed_on"],
+                include=("customer", "amount"),
+                name="contract_supplier_signed_cover",
+            ),
         ),
     ]

@@ -5,15 +5,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('roadmap_portal', '0004_year_range'),
+        ("roadmap_portal", "0004_year_range"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='apikey',
-            name='write_resources',
-            field=models.JSONField(blank=True, default=list, help_text='A JSON list of the API resources the key may write, e.g. ["webhooks", "contracts"]; empty for a read-only key.', validators=[roadmap_portal.models.validate_write_resources], verbose_name='may write'),
+            model_name="apikey",
+            name="write_resources",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text='A JSON list of the API resources the key may write, e.g. ["webhooks", "contracts"]; empty for a read-only key.',
+                validators=[roadmap_portal.models.validate_write_resources],
+                verbose_name="may write",
+            ),
         ),
     ]

@@ -4,16 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('procurement', '0003_contract_updated_index'),
-        ('roadmap_portal', '0004_year_range'),
-        ('suppliers', '0002_prefix_indexes'),
+        ("procurement", "0003_contract_updated_index"),
+        ("roadmap_portal", "0004_year_range"),
+        ("suppliers", "0002_prefix_indexes"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='offer',
-            index=models.Index(fields=['updated', 'id'], name='suppliers_o_updated_ea3b90_idx'),
+            model_name="offer",
+            index=models.Index(fields=["updated", "id"], name="suppliers_o_updated_ea3b90_idx"),
         ),
     ]

@@ -5,19 +5,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('suppliers', '0003_offer_updated_index'),
+        ("suppliers", "0003_offer_updated_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='offertransition',
-            name='suppliers_o_offer_i_fb09ec_idx',
+            model_name="offertransition",
+            name="suppliers_o_offer_i_fb09ec_idx",
         ),
         migrations.AddIndex(
-            model_name='offertransition',
-            index=models.Index(fields=['offer', 'created'], include=('to_status',), name='offer_history_offer_created'),
+            model_name="offertransition",
+            index=models.Index(
+                fields=["offer", "created"],
+                include=("to_status",),
+                name="offer_history_offer_created",
+            ),
         ),
     ]

@@ -4,16 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('procurement', '0004_contract_supplier_signed_cover'),
-        ('roadmap_portal', '0004_year_range'),
-        ('suppliers', '0005_offer_okpd2_prefix_covering'),
+        ("procurement", "0004_contract_supplier_signed_cover"),
+        ("roadmap_portal", "0004_year_range"),
+        ("suppliers", "0005_offer_okpd2_prefix_covering"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='offer',
-            index=models.Index(fields=['roadmap', 'status'], include=('id', 'import_substitution'), name='offer_roadmap_status_cover'),
+            model_name="offer",
+            index=models.Index(
+                fields=["roadmap", "status"],
+                include=("id", "import_substitution"),
+                name="offer_roadmap_status_cover",
+            ),
         ),
     ]
