@@ -205,6 +205,7 @@ class RegisterEntrySerializer(serializers.ModelSerializer):
             "excluded_on",
             "exclusion_reason",
             "active",
+            "updated",
         ]
 
     @extend_schema_field(serializers.CharField(allow_null=True))

@@ -46,8 +46,9 @@ class TenderSerializer(serializers.ModelSerializer):
             "deadline",
             "estimated_value",
             "status",
+            "updated",
         ]
-        read_only_fields = ["id"]
+        read_only_fields = ["id", "updated"]
 
 
 class TenderTransitionSerializer(serializers.Serializer):
@@ -119,5 +120,6 @@ class ContractSerializer(serializers.ModelSerializer):
             "subject",
             "amount",
             "signed_on",
+            "updated",
         ]
-        read_only_fields = ["id"]
+        read_only_fields = ["id", "updated"]

@@ -93,6 +93,9 @@ def test_cursor_pages_follow_updated_then_id(admin_api, feed):
     pages, last = walk(admin_api, f"{url}?mode=cursor&page_size=2")
 
     assert pages == [expected[0:2], expected[2:4], expected[4:5]]
+    assert [row["updated"] for row in last["results"]] == [
+        (base + datetime.timedelta(hours=4)).astimezone(MOSCOW).isoformat()
+    ]
     assert last["next"] is None
     back = admin_api.get(last["previous"]).json()
     assert [row["id"] for row in back["results"]] == expected[2:4]
