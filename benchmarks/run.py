@@ -532,6 +532,25 @@ class Bench:
             note=f"roadmap {roadmap.pk} and its predecessor",
         )
 
+        def aggregation():
+            from roadmap_portal.volume import contract_totals
+
+            def run():
+                return contract_totals(
+                    [(roadmap.region_id, group)],
+                    first_year=roadmap.previous.start_year,
+                    last_year=roadmap.end_year,
+                )
+
+            return run
+
+        self.measure(
+            "volume aggregation: the series' GROUP BY",
+            aggregation,
+            raw,
+            note="roadmap_portal.volume.contract_totals, the query behind the series",
+        )
+
     def region_aggregation_raw(self, year=None):
         return self.raw_all(
             (
