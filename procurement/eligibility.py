@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from types import SimpleNamespace
 
-from django.db.models import Q
+from django.db.models import BooleanField, F, Func, Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import get_language, gettext
@@ -149,6 +149,28 @@ def category_filter(categories, field_name="okpd2"):
     return q
 
 
+class _IdIn(Func):
+    """``column = ANY(%s)`` with the ids as one array parameter on PostgreSQL: thousands of
+    ids in an ``__in`` lookup are prepared one by one and sent as as many parameters."""
+
+    output_field = BooleanField()
+
+    def __init__(self, field_name, ids):
+        super().__init__(F(field_name))
+        self.ids = list(ids)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        column, params = compiler.compile(self.source_expressions[0])
+        if not self.ids:
+            return "1 = 0", []
+        placeholders = ", ".join(["%s"] * len(self.ids))
+        return f"{column} IN ({placeholders})", [*params, *self.ids]
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        column, params = compiler.compile(self.source_expressions[0])
+        return f"{column} = ANY(%s)", [*params, self.ids]
+
+
 def evaluate_many(*, tenders, suppliers, on=None):
     """Eligibility of every supplier for every tender: ``{(tender_id, supplier_id): Eligibility}``.
 
@@ -161,7 +183,7 @@ def evaluate_many(*, tenders, suppliers, on=None):
         return {}
     # The fetched ids, not the queryset as a subquery: repeated in several queries, the
     # subquery misleads the planner's row estimates into nested loops.
-    by_supplier = Q(supplier_id__in=sorted({s.pk for s in suppliers}))
+    by_supplier = _IdIn("supplier_id", sorted({s.pk for s in suppliers}))
 
     group_ids = {_group_id(t.customer) for t in tenders}
     groups = {
@@ -207,7 +229,7 @@ def evaluate_many(*, tenders, suppliers, on=None):
             offer.entry = SimpleNamespace(number=number, certificate_id=certificate_id)
     # Certificates through the offers just loaded: reading the certificates of the suppliers
     # and then their offers' codes joins every certificate of thousands of suppliers.
-    covers = Certificate.offers.through.objects.filter(offer_id__in=sorted(offers))
+    covers = Certificate.offers.through.objects.filter(_IdIn("offer_id", sorted(offers)))
     rows = covers.order_by("-certificate__valid_until", "-certificate__id").values_list(
         "certificate__id",
         "certificate__number",

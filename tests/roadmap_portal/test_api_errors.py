@@ -79,3 +79,14 @@ def test_the_api_root_lists_every_resource(api):
     root = api.get("/api/v1/").json()
     for name in ("register", "tenders", "offers", "contracts", "webhooks", "ocds/releases"):
         assert root[name].endswith(f"/api/v1/{name}/"), name
+
+
+@pytest.mark.parametrize("method", ["post", "patch", "delete"])
+def test_a_write_to_an_unknown_api_url_with_a_session_is_a_json_404(method):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user())
+    response = getattr(client, method)("/api/v1/webhooks/%C2%84/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
