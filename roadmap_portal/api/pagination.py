@@ -141,11 +141,13 @@ class KeysetPage:
             values, backwards = payload["p"], bool(payload.get("b"))
             if not isinstance(values, list) or len(values) != len(self.keys):
                 raise ValueError(cursor)
-            model = queryset.model
-            position = [
-                model._meta.get_field(name).to_python(value)
-                for (name, _), value in zip(self.keys, values, strict=True)
-            ]
+            position = []
+            for (name, _descending), value in zip(self.keys, values, strict=True):
+                model_field = queryset.model._meta.get_field(name)
+                value = model_field.to_python(value)
+                # The database's own bounds (an id past bigint would be a server error).
+                model_field.run_validators(value)
+                position.append(value)
             if any(value is None for value in position):
                 raise ValueError(cursor)
         except (
