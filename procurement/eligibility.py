@@ -25,6 +25,7 @@ from suppliers.choices import OfferStatus, VerificationStatus
 from suppliers.models import Offer
 from suppliers.selectors import CORPORATE_STATUSES
 
+from .categories import HasCategoryIn, prefixes
 from .choices import TenderStatus
 
 VALID = CertificateStatus.VALID.value
@@ -533,3 +534,51 @@ def tenders_for_supplier(supplier, tenders):
     tenders = list(tenders)
     results = evaluate_many(tenders=tenders, suppliers=[supplier])
     return [results[(t.pk, supplier.pk)] for t in tenders]
+
+
+def candidate_tenders(supplier, tenders):
+    """Of ``tenders`` (a queryset), those with a category over an offer of ``supplier`` to
+    the customer's group: for every other tender the supplier has no offer to check, so it
+    fails both the registered-offer and the certificate checks."""
+    categories_by_group = defaultdict(set)
+    for group_id, code in (
+        Offer.objects.filter(supplier_id=supplier.pk, status__in=CORPORATE_STATUSES)
+        .values_list("roadmap__corporation_id", "okpd2")
+        .distinct()
+    ):
+        categories_by_group[group_id].update(prefixes(code))
+    if not categories_by_group:
+        return tenders.none()
+    customers_by_group = defaultdict(list)
+    for pk, parent_id in Corporation.objects.filter(
+        Q(pk__in=list(categories_by_group)) | Q(parent_id__in=list(categories_by_group))
+    ).values_list("pk", "parent_id"):
+        customers_by_group[parent_id or pk].append(pk)
+    condition = Q(pk__in=[])
+    for group_id, categories in categories_by_group.items():
+        condition |= Q(_IdIn("customer_id", customers_by_group[group_id])) & Q(
+            HasCategoryIn(categories)
+        )
+    return tenders.filter(condition)
+
+
+@dataclass
+class SupplierTenders:
+    """A supplier's standing across tenders: ``may_bid`` and ``may_not`` (Eligibility, in
+    the tenders' order) for the tenders in its offers' categories, and how many others
+    there are (none of them open to it: it has no offer there)."""
+
+    may_bid: list
+    may_not: list
+    outside: int
+
+
+def supplier_tenders(supplier, tenders):
+    """``SupplierTenders`` of ``supplier`` over ``tenders`` (a queryset, in display order)."""
+    candidates = list(candidate_tenders(supplier, tenders).select_related("customer"))
+    results = tenders_for_supplier(supplier, candidates)
+    return SupplierTenders(
+        may_bid=[r for r in results if r.eligible],
+        may_not=[r for r in results if not r.eligible],
+        outside=tenders.count() - len(candidates),
+    )

@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from roadmap_portal.filtersets import SinceFilter
 from roadmap_portal.models import Corporation
 
+from .categories import HasCategoryIn, HasCategoryUnder, prefixes
 from .choices import BidStatus, TenderStatus
 from .models import Bid, Contract, Demand, Tender
 
@@ -52,13 +53,7 @@ class TenderFilterSet(_GroupFilterMixin, django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        prefixes = [value[:n] for n in range(2, len(value) + 1)]
-        ids = [
-            pk
-            for pk, categories in queryset.values_list("pk", "categories")
-            if any(c in prefixes or c.startswith(value) for c in categories)
-        ]
-        return queryset.filter(pk__in=ids)
+        return queryset.filter(Q(HasCategoryIn(prefixes(value))) | Q(HasCategoryUnder(value)))
 
     def filter_search(self, queryset, name, value):
         return queryset.filter(Q(number__icontains=value) | Q(title__icontains=value))

@@ -14,7 +14,7 @@ from suppliers.selectors import offers_visible_to, suppliers_visible_to
 
 from . import services, workflow
 from .choices import BidStatus, TenderStatus
-from .eligibility import evaluate, suppliers_for_tender, tenders_for_supplier
+from .eligibility import evaluate, supplier_tenders, suppliers_for_tender
 from .filtersets import BidFilterSet, ContractFilterSet, DemandFilterSet, TenderFilterSet
 from .forms import BidForm, ContractForm, DemandForm, TenderForm, add_service_errors, style_form
 from .selectors import (
@@ -224,7 +224,8 @@ def tender_bid(request, pk):
 
 @login_required
 def my_tenders(request):
-    """A supplier's open tenders: those it may bid on, and why not for the others."""
+    """A supplier's open tenders in its offers' categories: those it may bid on, and why
+    not for the others; the tenders where it has no offer are only counted."""
     scope = _require(request.user, Role.SUPPLIER)
     if scope.role != Role.SUPPLIER:
         return redirect("procurement:tender-list")
@@ -232,10 +233,10 @@ def my_tenders(request):
     tenders = (
         tenders_visible_to(request.user).filter(status=TenderStatus.OPEN).order_by("deadline", "id")
     )
-    results = tenders_for_supplier(supplier, tenders)
+    standing = supplier_tenders(supplier, tenders)
     bid_on = set(
         bids_visible_to(request.user)
-        .filter(tender__in=[r.tender for r in results])
+        .filter(tender__in=[r.tender for r in standing.may_bid])
         .values_list("tender_id", flat=True)
     )
     return render(
@@ -243,8 +244,9 @@ def my_tenders(request):
         "procurement/my_tenders.html",
         {
             "supplier": supplier,
-            "may_bid": [r for r in results if r.eligible],
-            "may_not": [r for r in results if not r.eligible],
+            "may_bid": standing.may_bid,
+            "may_not": standing.may_not,
+            "outside": standing.outside,
             "bid_on": bid_on,
         },
     )

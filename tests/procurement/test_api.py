@@ -310,3 +310,19 @@ def test_demand_list_queries(world, people):
         "/api/v1/demands/?matching=1&page_size=100",
         lambda n: [DemandFactory(customer=world.subsidiary, category="28.14") for _ in range(n)],
     )
+
+
+def test_tender_okpd2_filter_matches_broader_and_narrower_categories(world, people):
+    broader = TenderFactory(customer=world.subsidiary, categories=["26.51", "28"])
+    narrower = TenderFactory(customer=world.subsidiary, categories=["28.14.2"])
+    TenderFactory(customer=world.subsidiary, categories=["26.51", "23"])
+    client = as_user(people["reviewer"])
+
+    def numbers(code):
+        response = client.get("/api/v1/tenders/", {"okpd2": code, "page_size": 50})
+        assert response.status_code == 200
+        return {row["number"] for row in response.json()["results"]}
+
+    assert numbers("28.14") == {world.tender.number, broader.number, narrower.number}
+    assert numbers("28.14.13.131") == {world.tender.number, broader.number}
+    assert numbers("28.14.2") == {broader.number, narrower.number, world.tender.number}

@@ -3,9 +3,17 @@ import datetime
 import pytest
 from django.utils import translation
 
-from procurement.eligibility import RULES, evaluate, suppliers_for_tender, tenders_for_supplier
+from procurement.eligibility import (
+    RULES,
+    candidate_tenders,
+    evaluate,
+    supplier_tenders,
+    suppliers_for_tender,
+    tenders_for_supplier,
+)
+from procurement.models import Tender
 from suppliers.models import Supplier
-from tests.factories import RoadmapFactory, TenderFactory
+from tests.factories import OfferFactory, RoadmapFactory, SupplierFactory, TenderFactory
 from tests.helpers import assert_constant_queries, count_queries
 
 from .conftest import TODAY, certified_supplier, make_world
@@ -175,6 +183,59 @@ def test_supplier_view_across_tenders(world):
     assert [r.eligible for r in results] == [True, False, False]
     assert [c.rule for c in results[1].failed][0] == "roadmap_active"
     assert [c.rule for c in results[2].failed] == ["tender_open"]
+
+
+def test_candidate_tenders_are_those_with_an_offer_to_check(world):
+    """The SQL filter keeps exactly the tenders the full evaluation finds an offer for."""
+    group, subsidiary = world.group, world.subsidiary
+    OfferFactory(
+        supplier=world.supplier, roadmap=world.roadmap, okpd2="26.51.52.130", status="tested"
+    )
+    OfferFactory(
+        supplier=world.supplier, roadmap=world.roadmap, okpd2="27.11.10.000", status="draft"
+    )
+    made = {
+        "class of the head": TenderFactory(customer=group, categories=["28"]),
+        "exact code": TenderFactory(customer=subsidiary, categories=["28.14.13.131"]),
+        "second category": TenderFactory(customer=subsidiary, categories=["20.59", "26.51.5"]),
+        "narrower than the code": TenderFactory(customer=subsidiary, categories=["28.14.13.1312"]),
+        "sibling group": TenderFactory(customer=subsidiary, categories=["28.14.2"]),
+        "offer still a draft": TenderFactory(customer=subsidiary, categories=["27.11"]),
+        "another corporation": TenderFactory(categories=["28.14"]),
+        "character prefix only": TenderFactory(customer=subsidiary, categories=["2"]),
+    }
+    tenders = Tender.objects.order_by("id")
+    found = set(candidate_tenders(world.supplier, tenders).values_list("pk", flat=True))
+    with_offer = {
+        r.tender.pk
+        for r in tenders_for_supplier(world.supplier, tenders.select_related("customer"))
+        if "has no offer" not in r.checks[2].detail
+    }
+    assert found == with_offer
+    names = {name for name, t in made.items() if t.pk in found}
+    assert names == {"class of the head", "exact code", "second category", "character prefix only"}
+    assert world.tender.pk in found
+
+
+def test_supplier_tenders_split_and_count_the_rest(world):
+    expiring = TenderFactory(
+        customer=world.subsidiary,
+        categories=["28.14"],
+        deadline=TODAY() + datetime.timedelta(days=400),
+    )
+    TenderFactory(customer=world.subsidiary, categories=["26.51"])
+    TenderFactory(categories=["28.14"])
+    standing = supplier_tenders(world.supplier, Tender.objects.order_by("deadline", "id"))
+    assert [r.tender for r in standing.may_bid] == [world.tender]
+    assert [r.tender for r in standing.may_not] == [expiring]
+    assert [c.rule for c in standing.may_not[0].failed] == ["certificate_valid"]
+    assert standing.outside == 2
+
+
+def test_supplier_without_offers_has_no_candidates(world):
+    newcomer = SupplierFactory(region=world.region, verification_status="verified")
+    standing = supplier_tenders(newcomer, Tender.objects.all())
+    assert (standing.may_bid, standing.may_not, standing.outside) == ([], [], 1)
 
 
 def test_queries_for_one_supplier_do_not_grow_with_tenders(world):

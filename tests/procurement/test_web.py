@@ -87,12 +87,21 @@ def test_ineligible_supplier_sees_why_and_no_form(world, people):
 
 
 def test_tenders_i_may_bid_on(world, people):
-    blocked = TenderFactory(customer=world.group, categories=["26.51"], title="Sensors")
+    elsewhere = TenderFactory(customer=world.group, categories=["26.51"], title="Sensors")
+    late = TenderFactory(
+        customer=world.group,
+        categories=["28.14"],
+        deadline=world.certificate.valid_until + datetime.timedelta(days=1),
+    )
     page = browser(people["supplier"]).get(reverse("procurement:my-tenders")).content.decode()
     may_bid = page[page.index('id="may-bid"') : page.index('id="may-not-bid"')]
-    may_not = page[page.index('id="may-not-bid"') :]
+    may_not = page[page.index('id="may-not-bid"') : page.index('id="outside-categories"')]
+    outside = page[page.index('id="outside-categories"') :]
     assert world.tender.number in may_bid
-    assert blocked.number in may_not and 'data-rule="registered_offer"' in may_not
+    assert late.number in may_not and 'data-rule="certificate_valid"' in may_not
+    assert elsewhere.number not in page
+    assert "1 more open tender is outside your offers" in outside
+    assert "?status=open" in outside
     assert browser(people["reviewer"]).get(reverse("procurement:my-tenders")).status_code == 403
 
 

@@ -1,0 +1,67 @@
+"""Tender categories in SQL: a tender's ``categories`` is a JSON array of OKPD2 prefixes.
+
+An OKPD2 code falls under a category when the category is a prefix of it, so the tenders
+a code qualifies for are those with one of the code's prefixes among their categories: an
+array membership test the database answers itself (``?|`` on PostgreSQL, ``json_each`` on
+SQLite) instead of Python reading every tender's categories.
+"""
+
+from django.db.models import BooleanField, F, Func
+
+
+def prefixes(code):
+    """Every prefix of an OKPD2 code, the code included: the categories it falls under."""
+    code = code.strip()
+    return [code[:n] for n in range(1, len(code) + 1)]
+
+
+class HasCategoryIn(Func):
+    """The tender has one of ``categories`` (exact strings) among its categories."""
+
+    output_field = BooleanField()
+
+    def __init__(self, categories, field_name="categories"):
+        super().__init__(F(field_name))
+        self.categories = sorted(set(categories))
+
+    def as_sql(self, compiler, connection, **extra_context):
+        column, params = compiler.compile(self.source_expressions[0])
+        if not self.categories:
+            return "1 = 0", []
+        placeholders = ", ".join(["%s"] * len(self.categories))
+        return (
+            f"EXISTS (SELECT 1 FROM json_each({column}) WHERE json_each.value IN ({placeholders}))",
+            [*params, *self.categories],
+        )
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        column, params = compiler.compile(self.source_expressions[0])
+        if not self.categories:
+            return "1 = 0", []
+        return f"{column} ?| %s::text[]", [*params, self.categories]
+
+
+class HasCategoryUnder(Func):
+    """The tender has a category that starts with ``code`` (a narrower category)."""
+
+    output_field = BooleanField()
+
+    def __init__(self, code, field_name="categories"):
+        super().__init__(F(field_name))
+        self.code = code
+
+    def as_sql(self, compiler, connection, **extra_context):
+        column, params = compiler.compile(self.source_expressions[0])
+        return (
+            f"EXISTS (SELECT 1 FROM json_each({column}) "
+            "WHERE substr(json_each.value, 1, length(%s)) = %s)",
+            [*params, self.code, self.code],
+        )
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        column, params = compiler.compile(self.source_expressions[0])
+        return (
+            f"EXISTS (SELECT 1 FROM jsonb_array_elements_text({column}) AS c(code) "
+            "WHERE starts_with(c.code, %s))",
+            [*params, self.code],
+        )
