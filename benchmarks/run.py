@@ -439,25 +439,43 @@ class Bench:
 
         def across_open_tenders():
             try:
-                from procurement.eligibility import tenders_for_supplier
+                from procurement.eligibility import supplier_tenders
             except ImportError as exc:
-                raise Missing("procurement.eligibility.tenders_for_supplier") from exc
+                raise Missing("procurement.eligibility.supplier_tenders") from exc
 
             def run():
                 supplier = Supplier.objects.get(pk=supplier_id)
-                tenders = Tender.objects.filter(status="open").select_related("customer")
-                return tenders_for_supplier(supplier, tenders.order_by("deadline", "id"))
+                tenders = Tender.objects.filter(status="open").order_by("deadline", "id")
+                return supplier_tenders(supplier, tenders)
 
             return run
 
+        # The same rows: the checks of the open tenders in the supplier's offers' categories
+        # and groups (every other one has no offer to check), and how many others there are.
+        in_categories = (
+            "t.status = 'open' AND EXISTS (SELECT 1 FROM suppliers_offer o "
+            "JOIN roadmap_portal_roadmap r ON r.id = o.roadmap_id "
+            "WHERE o.supplier_id = %s AND r.corporation_id = coalesce(c.parent_id, c.id) "
+            "AND o.status IN ('forwarded', 'requirements_met', 'readiness_confirmed', 'tested', "
+            "'certified', 'registered', 'excluded', 'rejected') "
+            "AND EXISTS (SELECT 1 FROM jsonb_array_elements_text(t.categories) cat "
+            "WHERE o.okpd2 LIKE cat || '%%'))"
+        )
+        standing = across_open_tenders()()
         self.measure(
             "eligibility: one supplier x all open tenders",
             across_open_tenders,
-            self.raw(
-                self.ELIGIBILITY_SQL.format(tenders="t.status = 'open'", suppliers="s.id = %s"),
-                [supplier_id],
+            self.raw_all(
+                (
+                    self.ELIGIBILITY_SQL.format(tenders=in_categories, suppliers="s.id = %s"),
+                    [supplier_id, supplier_id],
+                ),
+                ("SELECT count(*) FROM procurement_tender WHERE status = 'open'", None),
             ),
-            note=f"{open_count:,} open tenders",
+            note=(
+                f"{open_count:,} open tenders; {len(standing.may_bid)} eligible, "
+                f"{len(standing.may_not)} more in its categories"
+            ),
         )
         # The broadest open tender: one whole OKPD2 class.
         tender = (

@@ -19,49 +19,51 @@ class HasCategoryIn(Func):
     """The tender has one of ``categories`` (exact strings) among its categories."""
 
     output_field = BooleanField()
+    template = (
+        "EXISTS (SELECT 1 FROM json_each(%(expressions)s) "
+        "WHERE json_each.value IN (%(placeholders)s))"
+    )
+    template_postgresql = "%(expressions)s ?| %%s::text[]"
 
     def __init__(self, categories, field_name="categories"):
         super().__init__(F(field_name))
         self.categories = sorted(set(categories))
 
     def as_sql(self, compiler, connection, **extra_context):
-        column, params = compiler.compile(self.source_expressions[0])
         if not self.categories:
             return "1 = 0", []
         placeholders = ", ".join(["%s"] * len(self.categories))
-        return (
-            f"EXISTS (SELECT 1 FROM json_each({column}) WHERE json_each.value IN ({placeholders}))",
-            [*params, *self.categories],
-        )
+        sql, params = super().as_sql(compiler, connection, placeholders=placeholders)
+        return sql, [*params, *self.categories]
 
     def as_postgresql(self, compiler, connection, **extra_context):
-        column, params = compiler.compile(self.source_expressions[0])
         if not self.categories:
             return "1 = 0", []
-        return f"{column} ?| %s::text[]", [*params, self.categories]
+        sql, params = super().as_sql(compiler, connection, template=self.template_postgresql)
+        return sql, [*params, self.categories]
 
 
 class HasCategoryUnder(Func):
     """The tender has a category that starts with ``code`` (a narrower category)."""
 
     output_field = BooleanField()
+    template = (
+        "EXISTS (SELECT 1 FROM json_each(%(expressions)s) "
+        "WHERE substr(json_each.value, 1, length(%%s)) = %%s)"
+    )
+    template_postgresql = (
+        "EXISTS (SELECT 1 FROM jsonb_array_elements_text(%(expressions)s) AS c(code) "
+        "WHERE starts_with(c.code, %%s))"
+    )
 
     def __init__(self, code, field_name="categories"):
         super().__init__(F(field_name))
         self.code = code
 
     def as_sql(self, compiler, connection, **extra_context):
-        column, params = compiler.compile(self.source_expressions[0])
-        return (
-            f"EXISTS (SELECT 1 FROM json_each({column}) "
-            "WHERE substr(json_each.value, 1, length(%s)) = %s)",
-            [*params, self.code, self.code],
-        )
+        sql, params = super().as_sql(compiler, connection)
+        return sql, [*params, self.code, self.code]
 
     def as_postgresql(self, compiler, connection, **extra_context):
-        column, params = compiler.compile(self.source_expressions[0])
-        return (
-            f"EXISTS (SELECT 1 FROM jsonb_array_elements_text({column}) AS c(code) "
-            "WHERE starts_with(c.code, %s))",
-            [*params, self.code],
-        )
+        sql, params = super().as_sql(compiler, connection, template=self.template_postgresql)
+        return sql, [*params, self.code]

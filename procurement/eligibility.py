@@ -172,10 +172,30 @@ class _IdIn(Func):
         return f"{column} = ANY(%s)", [*params, self.ids]
 
 
-def evaluate_many(*, tenders, suppliers, on=None):
+def _offer_facts(offers):
+    """OfferFacts of an offer queryset, in id order."""
+    rows = offers.values_list(
+        "id", "name", "okpd2", "status", "supplier_id", "roadmap__corporation_id"
+    ).order_by("id")
+    return [OfferFacts(*row) for row in rows]
+
+
+def _tender_offers(tender):
+    """The offers to the tender's group in its categories, at any corporate stage."""
+    return Offer.objects.filter(
+        category_filter(tender.categories),
+        roadmap__corporation_id=_group_id(tender.customer),
+        status__in=CORPORATE_STATUSES,
+    )
+
+
+def evaluate_many(*, tenders, suppliers, on=None, offers=None):
     """Eligibility of every supplier for every tender: ``{(tender_id, supplier_id): Eligibility}``.
 
     ``tenders`` is a list of tenders; ``suppliers`` a list or a queryset of suppliers.
+    ``offers``, when given, are the OfferFacts already read for them (at least every offer
+    of these suppliers to the tenders' groups in the tenders' categories); others are
+    ignored.
     """
     on = on or timezone.localdate()
     tenders = list(tenders)
@@ -204,18 +224,20 @@ def evaluate_many(*, tenders, suppliers, on=None):
         .values("region_id", "corporation_id", "title")
     }
     categories = sorted({c for t in tenders for c in t.categories})
-    offer_qs = Offer.objects.filter(
-        category_filter(categories),
-        by_supplier,
-        roadmap__corporation_id__in=group_ids,
-        status__in=CORPORATE_STATUSES,
-    )
+    supplier_ids = {s.pk for s in suppliers}
+    if offers is None:
+        offers = _offer_facts(
+            Offer.objects.filter(
+                category_filter(categories),
+                by_supplier,
+                roadmap__corporation_id__in=group_ids,
+                status__in=CORPORATE_STATUSES,
+            )
+        )
     offers_by_pair = defaultdict(list)  # (supplier id, group id): offers
-    for row in offer_qs.values_list(
-        "id", "name", "okpd2", "status", "supplier_id", "roadmap__corporation_id"
-    ).order_by("id"):
-        offer = OfferFacts(*row)
-        offers_by_pair[(offer.supplier_id, offer.group_id)].append(offer)
+    for offer in offers:
+        if offer.supplier_id in supplier_ids:
+            offers_by_pair[(offer.supplier_id, offer.group_id)].append(offer)
     offers = {o.pk: o for group in offers_by_pair.values() for o in group}
     # Entries and certificates are found by their own supplier and OKPD2 columns (no nested
     # subquery); rows of offers not loaded above are skipped.
@@ -241,7 +263,6 @@ def evaluate_many(*, tenders, suppliers, on=None):
         "certificate__valid_until",
         "offer_id",
     )
-    supplier_ids = {s.pk for s in suppliers}
     for *fields, covered_offer_id in rows if offers else ():
         if fields[3] in supplier_ids:
             offers[covered_offer_id].covering.append(CertificateFacts(*fields))
@@ -501,28 +522,19 @@ def _tender_open(tender, on):
     return Check("tender_open", True, _("The tender is open until %(deadline)s.") % names)
 
 
-def candidate_suppliers(tender, suppliers):
-    """Of ``suppliers``, those with an offer to the tender's group in its categories:
-    every other supplier fails at least two checks and is neither eligible nor a near miss."""
-    group_id = _group_id(tender.customer)
-    offers = Offer.objects.filter(
-        category_filter(tender.categories),
-        roadmap__corporation_id=group_id,
-        status__in=CORPORATE_STATUSES,
-    )
-    return suppliers.filter(pk__in=offers.values("supplier_id"))
-
-
 def suppliers_for_tender(tender, suppliers):
     """(eligible, near misses) among ``suppliers`` (a scoped queryset): a near miss fails
     exactly one check. Both lists are of Eligibility, ordered by supplier name."""
+    # The tender's offers first: their suppliers are the candidates, and the same rows
+    # serve the checks (filtered by thousands of supplier ids, the offer query loses the
+    # group-and-category index).
+    offers = _offer_facts(_tender_offers(tender))
     candidates = (
-        candidate_suppliers(tender, suppliers)
+        suppliers.filter(_IdIn("id", sorted({o.supplier_id for o in offers})))
         .select_related(None)
         .only("id", "name", "region_id", "verification_status")
-        .order_by("name", "id")
     )
-    results = evaluate_many(tenders=[tender], suppliers=candidates)
+    results = evaluate_many(tenders=[tender], suppliers=candidates, offers=offers)
     ordered = sorted(results.values(), key=lambda e: (e.supplier.name, e.supplier.pk))
     eligible = [e for e in ordered if e.eligible]
     near = [e for e in ordered if len(e.failed) == 1]
