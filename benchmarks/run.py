@@ -29,6 +29,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DOC = ROOT / "docs" / "benchmarks.md"
 PAGE = 50
+# What a register page answers: the entry with its corporation, offer, supplier, region
+# and certificate.
+REGISTER_JOINS = (
+    "JOIN roadmap_portal_corporation c ON c.id = t.corporation_id "
+    "JOIN suppliers_offer o ON o.id = t.offer_id "
+    "JOIN suppliers_supplier s ON s.id = t.supplier_id "
+    "JOIN roadmap_portal_region rg ON rg.id = s.region_id "
+    "LEFT JOIN certification_certificate ce ON ce.id = t.certificate_id"
+)
+REGISTER_COLUMNS = "t.*, c.short_name, o.name, s.name, rg.code, ce.number, ce.valid_until"
 
 
 @dataclass
@@ -281,10 +291,8 @@ class Bench:
         raw = self.raw_all(
             ("SELECT count(*) FROM certification_registerentry WHERE excluded_on IS NULL", None),
             (
-                "SELECT e.*, o.name, s.name FROM certification_registerentry e "
-                "JOIN suppliers_offer o ON o.id = e.offer_id "
-                "JOIN suppliers_supplier s ON s.id = e.supplier_id "
-                "WHERE e.excluded_on IS NULL ORDER BY e.corporation_id, e.number LIMIT %s",
+                f"SELECT {REGISTER_COLUMNS} FROM certification_registerentry t {REGISTER_JOINS} "
+                "WHERE t.excluded_on IS NULL ORDER BY t.corporation_id, t.number LIMIT %s",
                 [PAGE],
             ),
         )
@@ -357,9 +365,8 @@ class Bench:
             "/api/v1/register/",
             RegisterEntry,
             "certification_registerentry",
-            "JOIN suppliers_offer o ON o.id = t.offer_id "
-            "JOIN suppliers_supplier s ON s.id = t.supplier_id",
-            "t.*, o.name, s.name",
+            REGISTER_JOINS,
+            REGISTER_COLUMNS,
         )
         self.feed_pages(
             "offers",

@@ -247,6 +247,22 @@ class CertificateViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
         return Response(CertificateSerializer(certificate, context={"request": request}).data)
 
 
+REGISTER_ENTRY_COLUMNS = (
+    "corporation__short_name",
+    "number",
+    "offer__name",
+    "supplier__name",
+    "supplier__region__code",
+    "okpd2",
+    "certificate__number",
+    "certificate__valid_until",
+    "included_on",
+    "excluded_on",
+    "exclusion_reason",
+    "updated",
+)
+
+
 class RegisterEntryViewSet(viewsets.ReadOnlyModelViewSet):
     """The register of permitted products; filters ``corporation``, ``okpd2`` (prefix),
     ``active``, ``supplier``, ``region``, ``search``."""
@@ -258,7 +274,13 @@ class RegisterEntryViewSet(viewsets.ReadOnlyModelViewSet):
     cursor_ordering = ("updated", "id")
 
     def get_queryset(self):
-        return selectors.register_list(self.request.user)
+        # The columns the serializer writes, and no join it does not read.
+        return (
+            selectors.register_list(self.request.user)
+            .select_related(None)
+            .select_related("corporation", "offer", "supplier__region", "certificate")
+            .only(*REGISTER_ENTRY_COLUMNS)
+        )
 
 
 class ReviewQueueViewSet(viewsets.ReadOnlyModelViewSet):
