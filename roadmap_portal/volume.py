@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q, Sum
-from django.db.models.functions import ExtractYear
+from django.db.models.functions import Coalesce, ExtractYear
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -129,32 +129,37 @@ def contract_totals(pairs, *, first_year, last_year):
     pairs = {(r, g) for r, g in pairs}
     if not pairs or last_year < first_year:
         return {}
-    # Grouped by customer, not by the customer's group: the group would join every
-    # contract to its customer, which the covering index cannot serve. The few customers
-    # are mapped to their groups afterwards.
-    rows = list(
-        Contract.objects.filter(
-            pairs_match(pairs),
-            signed_on__gte=datetime.date(first_year, 1, 1),
-            signed_on__lte=datetime.date(last_year, 12, 31),
+    contracts = Contract.objects.filter(
+        pairs_match(pairs),
+        signed_on__gte=datetime.date(first_year, 1, 1),
+        signed_on__lte=datetime.date(last_year, 12, 31),
+    )
+    if len(pairs) == 1:
+        # One roadmap's series: every contract matched is of that pair, so the years alone
+        # are grouped (no join of each contract to its customer for the group).
+        ((region_id, group_id),) = pairs
+        return {
+            (region_id, group_id, row["year"]): row["total"]
+            for row in contracts.annotate(year=ExtractYear("signed_on"))
+            .values("year")
+            .annotate(total=Sum("amount"))
+            .order_by()
+        }
+    rows = (
+        contracts.annotate(
+            region_id=F("supplier__region_id"),
+            group_id=Coalesce("customer__parent_id", "customer_id"),
+            year=ExtractYear("signed_on"),
         )
-        .annotate(region_id=F("supplier__region_id"), year=ExtractYear("signed_on"))
-        .values_list("region_id", "customer_id", "year")
+        .values("region_id", "group_id", "year")
         .annotate(total=Sum("amount"))
         .order_by()
     )
-    group_of = {
-        pk: parent_id or pk
-        for pk, parent_id in Corporation.objects.filter(
-            pk__in={customer_id for _, customer_id, _, _ in rows}
-        ).values_list("pk", "parent_id")
+    return {
+        (row["region_id"], row["group_id"], row["year"]): row["total"]
+        for row in rows
+        if (row["region_id"], row["group_id"]) in pairs
     }
-    totals = {}
-    for region_id, customer_id, year, total in rows:
-        key = (region_id, group_of[customer_id], year)
-        if key[:2] in pairs:
-            totals[key] = totals.get(key, 0) + total
-    return totals
 
 
 def _build(series, years, contracts, targets, reported):

@@ -7,7 +7,13 @@ from django.utils import timezone
 
 from roadmap_portal.models import ReportedVolume, Roadmap
 from roadmap_portal.selectors import roadmap_series
-from roadmap_portal.volume import contracts_between, format_money, format_ratio, roadmap_volume
+from roadmap_portal.volume import (
+    contract_totals,
+    contracts_between,
+    format_money,
+    format_ratio,
+    roadmap_volume,
+)
 from tests.factories import (
     ContractFactory,
     CorporationFactory,
@@ -307,3 +313,28 @@ def test_reported_volume_for_an_earlier_roadmap_of_the_series(setup, people, api
     assert response.status_code == 201
     assert ReportedVolume.objects.get().roadmap_id == earlier.pk
     assert roadmap_volume(setup["roadmap"]).year(2014).amount == 150 * M
+
+
+def test_totals_of_one_pair_equal_its_share_of_several(setup):
+    """One pair's totals are grouped by year alone; they must be that pair's part of the
+    totals grouped by pair, crossed contracts left out either way."""
+    other_region, other_group = RegionFactory(), CorporationFactory()
+    other_supplier = SupplierFactory(region=other_region)
+    for supplier, customer, amount, day in [
+        (setup["supplier"], setup["group"], 3 * M, "2019-03-01"),
+        (setup["supplier"], setup["subsidiary"], 5 * M, "2019-11-30"),
+        (setup["supplier"], setup["subsidiary"], 7 * M, "2021-01-01"),
+        (setup["supplier"], other_group, 11 * M, "2019-05-01"),
+        (other_supplier, setup["group"], 13 * M, "2019-05-01"),
+        (other_supplier, other_group, 17 * M, "2020-05-01"),
+        (setup["supplier"], setup["group"], 19 * M, "2023-05-01"),
+    ]:
+        ContractFactory(supplier=supplier, customer=customer, amount=amount, signed_on=day)
+    pair = (setup["region"].pk, setup["group"].pk)
+    both = contract_totals(
+        [pair, (other_region.pk, other_group.pk)], first_year=2018, last_year=2022
+    )
+    alone = contract_totals([pair], first_year=2018, last_year=2022)
+    assert alone == {(*pair, 2019): 8 * M, (*pair, 2021): 7 * M}
+    assert alone == {key: total for key, total in both.items() if key[:2] == pair}
+    assert both[(other_region.pk, other_group.pk, 2020)] == 17 * M
