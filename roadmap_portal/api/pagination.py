@@ -7,7 +7,7 @@ import operator
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Q
+from django.db.models import BooleanField, F, Func, Q, Value
 from django.utils.translation import gettext as _
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
@@ -174,6 +174,13 @@ class KeysetPage:
 
     def _after(self, position, *, backwards):
         """Rows strictly after ``position`` in key order (before it when ``backwards``)."""
+        directions = {descending for _name, descending in self.keys}
+        if len(directions) == 1:
+            # All keys one way: a row comparison, which PostgreSQL reads as one range of
+            # the keys' index even inside thousands of rows sharing the first key (a bulk
+            # import stamps all its offers with the same ``updated``).
+            forward = directions.pop() == backwards
+            return Q(RowCompare([name for name, _ in self.keys], position, forward=forward))
         alternatives = []
         equal = Q()
         for (name, descending), value in zip(self.keys, position, strict=True):
@@ -220,6 +227,26 @@ class KeysetPage:
         if not self.rows or not more_behind:
             return None
         return self._link(self.rows[0], backwards=True)
+
+
+class RowCompare(Func):
+    """``(a, b, ...) > (%s, %s, ...)`` (``<`` when not ``forward``)."""
+
+    output_field = BooleanField()
+
+    def __init__(self, names, values, *, forward):
+        super().__init__(*[F(name) for name in names], *[Value(v) for v in values])
+        self.size = len(names)
+        self.operator = ">" if forward else "<"
+
+    def as_sql(self, compiler, connection, **extra_context):
+        parts, params = [], []
+        for expression in self.source_expressions:
+            sql, expression_params = compiler.compile(expression)
+            parts.append(sql)
+            params.extend(expression_params)
+        columns, values = parts[: self.size], parts[self.size :]
+        return f"({', '.join(columns)}) {self.operator} ({', '.join(values)})", params
 
 
 def _key_value(value):
