@@ -459,12 +459,14 @@ class Bench:
 
         # The same rows: the checks of the open tenders in the supplier's offers' categories
         # and groups (every other one has no offer to check), and how many others there are.
+        from suppliers.selectors import CORPORATE_STATUSES
+
+        corporate = ", ".join(f"'{status}'" for status in CORPORATE_STATUSES)
         in_categories = (
             "t.status = 'open' AND EXISTS (SELECT 1 FROM suppliers_offer o "
             "JOIN roadmap_portal_roadmap r ON r.id = o.roadmap_id "
             "WHERE o.supplier_id = %s AND r.corporation_id = coalesce(c.parent_id, c.id) "
-            "AND o.status IN ('forwarded', 'requirements_met', 'readiness_confirmed', 'tested', "
-            "'certified', 'registered', 'excluded', 'rejected') "
+            f"AND o.status IN ({corporate}) "
             "AND EXISTS (SELECT 1 FROM jsonb_array_elements_text(t.categories) cat "
             "WHERE o.okpd2 LIKE cat || '%%'))"
         )

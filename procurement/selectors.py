@@ -6,6 +6,7 @@ from roadmap_portal.choices import Role
 from roadmap_portal.models import Corporation
 from roadmap_portal.scope import scope_of
 
+from .categories import prefixes
 from .models import Bid, Contract, Demand, Tender
 
 
@@ -119,10 +120,6 @@ COVERING_STATUSES = (
 )
 
 
-def _prefixes(code):
-    return [code[:n] for n in range(2, len(code) + 1) if code[n - 1] != "."]
-
-
 def demand_coverage(demands, region_id):
     """For each demand, the region's suppliers with an offer in the pipeline that matches it
     (prefix either way): ``[(demand, [(supplier, [offers])])]``. Two queries in all."""
@@ -133,7 +130,7 @@ def demand_coverage(demands, region_id):
     demands = list(demands)
     if not demands:
         return []
-    q = Q(okpd2__in={p for d in demands for p in _prefixes(d.category)})
+    q = Q(okpd2__in={p for d in demands for p in prefixes(d.category)})
     for demand in demands:
         q |= Q(okpd2__startswith=demand.category)
     offers = (
