@@ -1,29 +1,39 @@
-"""Validate a release package offline with libcoveocds against the standard's ZIP.
+"""Validate a release package offline with libcoveocds against the OCDS 1.1.5 schema.
 
-The package names the portal's extension by URL; a validator on a machine without the
-network reads the extension from ``procurement/ocds/extension`` instead, so what is
-checked is the extended schema the partners get.
+The schema and codelists of OCDS 1.1.5 ship with the portal in ``procurement/ocds/standard``
+(Apache License 2.0, see the ``LICENSE`` and ``README.md`` there), so validation needs no
+network and no file outside the repository. The package names the portal's extension by
+URL; the validator reads the extension from ``procurement/ocds/extension`` instead, so what
+is checked is the extended schema the partners get.
 """
 
+import io
 import json
-import os
 import tempfile
+import zipfile
+from functools import cache
 from pathlib import Path
 
 import requests
-from django.conf import settings
 
 from .package import EXTENSION_DIR, EXTENSION_FILES
 
-STANDARD_ZIP_NAME = "standard-1__1__5.zip"
+STANDARD_TAG = "1__1__5"
+STANDARD_DIR = Path(__file__).resolve().parent / "standard"
 
 
-def standard_zip_path():
-    """``$OCDS_STANDARD_ZIP`` or ``../shared/ocds/standard-1__1__5.zip`` beside the project."""
-    configured = os.environ.get("OCDS_STANDARD_ZIP")
-    if configured:
-        return Path(configured)
-    return Path(settings.BASE_DIR).parent / "shared" / "ocds" / STANDARD_ZIP_NAME
+@cache
+def standard_zip_bytes(directory: Path = STANDARD_DIR) -> bytes:
+    """The shipped schema folder as the ZIP layout the OCDS tools read
+    (``standard-1__1__5/schema/...``, the folder entry first)."""
+    top = f"standard-{STANDARD_TAG}/"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr(top, "")
+        for path in sorted((directory / "schema").rglob("*")):
+            if path.is_file():
+                archive.write(path, top + path.relative_to(directory).as_posix())
+    return buffer.getvalue()
 
 
 class LocalExtensionAdapter(requests.adapters.BaseAdapter):
@@ -56,23 +66,20 @@ def _serve_extension_locally(package):
             util.session.mount(url[: -len("extension.json")], LocalExtensionAdapter())
 
 
-def validate_release_package(package, *, standard_zip=None):
+def validate_release_package(package, *, standard_dir: Path = STANDARD_DIR):
     """libcoveocds' findings for ``package`` (as it would be sent, i.e. JSON round-tripped):
     ``validation_errors``, ``additional_closed_codelist_values``, ``invalid_extension`` and
     the whole context as ``context``. ``ok`` says whether the first three are all empty."""
     from libcoveocds.api import ocds_json_output
     from libcoveocds.config import LibCoveOCDSConfig
 
-    zip_path = Path(standard_zip or standard_zip_path())
-    if not zip_path.exists():
-        raise FileNotFoundError(
-            f"The OCDS standard ZIP is missing: {zip_path} (set OCDS_STANDARD_ZIP)."
-        )
+    if not (standard_dir / "schema" / "release-schema.json").is_file():
+        raise FileNotFoundError(f"The OCDS schema is missing from {standard_dir}.")
     from ocdsextensionregistry.util import session
 
     data = json.loads(json.dumps(package))
     _serve_extension_locally(data)
-    config = LibCoveOCDSConfig({"standard_zip": zip_path.resolve().as_uri(), "context": "api"})
+    config = LibCoveOCDSConfig({"standard_zip": standard_zip_bytes(standard_dir), "context": "api"})
     # The local answers are not worth caching (and carry no raw HTTP response to cache).
     # libcoveocds writes the extended schema into its output directory: keep that out of sight.
     with session.cache_disabled(), tempfile.TemporaryDirectory() as output_dir:

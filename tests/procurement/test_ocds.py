@@ -1,5 +1,7 @@
 import copy
 import datetime
+import json
+import re
 
 import pytest
 from django.core.management import call_command
@@ -7,7 +9,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from procurement.models import Tender
-from procurement.ocds.validation import standard_zip_path, validate_release_package
+from procurement.ocds.validation import STANDARD_DIR, validate_release_package
 from procurement.services import bid_create, contract_create, tender_award, tender_transition
 from roadmap_portal.models import Profile
 from tests.factories import admin_user, user_with_role
@@ -36,8 +38,16 @@ def assert_valid(package):
     return result
 
 
-def test_the_standard_is_available_offline():
-    assert standard_zip_path().exists(), standard_zip_path()
+def test_the_standard_ships_with_the_portal_with_every_codelist_it_names():
+    schema = STANDARD_DIR / "schema"
+    package = json.loads((schema / "release-package-schema.json").read_text())
+    assert package["id"] == (
+        "https://standard.open-contracting.org/schema/1__1__5/release-package-schema.json"
+    )
+    named = set(re.findall(r'"codelist": "([^"]+)"', (schema / "release-schema.json").read_text()))
+    shipped = {path.name for path in (schema / "codelists").glob("*.csv")}
+    assert named and named <= shipped, sorted(named - shipped)
+    assert "Apache License" in (STANDARD_DIR / "LICENSE").read_text()
 
 
 def test_demo_package_validates():
