@@ -1,6 +1,6 @@
 """Reads of certificates and the register, each restricted to the user's scope."""
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from roadmap_portal.choices import Role
 from roadmap_portal.paginators import IdsFirstPaginator
@@ -33,7 +33,14 @@ def certificates_visible_to(user):
     if scope.role == Role.REGION_STAFF:
         return qs.filter(supplier__region_id=scope.region_id)
     if scope.role == Role.PARTNER:
-        return qs.filter(supplier__region_id=scope.region_id) if scope.region_id else qs
+        # A partner's certificates are those of the offers it may see (public, in the key's
+        # region and group): a certificate of offers still in review tells their stage.
+        from suppliers.selectors import offers_visible_to
+
+        covered = Certificate.offers.through.objects.filter(
+            certificate_id=OuterRef("pk"), offer_id__in=offers_visible_to(user).values("pk")
+        )
+        return qs.filter(Exists(covered))
     return qs.none()
 
 
@@ -112,7 +119,7 @@ def officer_queue(user):
         .prefetch_related(
             Prefetch(
                 "certificates",
-                queryset=Certificate.objects.select_related("body").order_by("-valid_until"),
+                queryset=certificates_visible_to(user).order_by("-valid_until", "-id"),
             )
         )
         .order_by("supplier__name", "status_changed", "id")
@@ -123,15 +130,22 @@ def certificate_list(user):
     return (
         certificates_visible_to(user)
         .select_related("renews", "renewed_by")
-        .prefetch_related(Prefetch("offers", queryset=_offers_brief()))
+        .prefetch_related(Prefetch("offers", queryset=covered_offers_visible_to(user)))
         .order_by("-issued_on", "-id")
     )
 
 
-def _offers_brief():
-    from suppliers.models import Offer
+def covered_offers_visible_to(user) -> QuerySet:
+    """The offers a certificate lists to ``user``: those of the user's scope only (a
+    certificate may cover offers the reader may not see: another group's, or in review)."""
+    from suppliers.selectors import offers_visible_to
 
-    return Offer.objects.only("id", "name", "status", "okpd2", "supplier_id").order_by("id")
+    return (
+        offers_visible_to(user)
+        .select_related(None)
+        .only("id", "name", "status", "okpd2", "supplier_id")
+        .order_by("id")
+    )
 
 
 def register_list(user):
@@ -140,54 +154,68 @@ def register_list(user):
 
 
 def product_tests_visible_to(user):
-    from suppliers.selectors import offers_visible_to
+    from suppliers.selectors import history_is_internal_to, offers_visible_to
 
+    if not history_is_internal_to(user):
+        return ProductTest.objects.none()
     return ProductTest.objects.filter(
         offer__in=offers_visible_to(user).values("pk")
     ).select_related("offer", "recorded_by")
 
 
 def requirement_checks_visible_to(user):
-    from suppliers.selectors import offers_visible_to
+    """The stage records (checks, readiness, tests) are internal history: the reviewers'
+    findings and names, read by the people of the offer's pipeline, never by partners."""
+    from suppliers.selectors import history_is_internal_to, offers_visible_to
 
+    if not history_is_internal_to(user):
+        return RequirementCheck.objects.none()
     return RequirementCheck.objects.filter(
         offer__in=offers_visible_to(user).values("pk")
     ).select_related("requirement", "checked_by")
 
 
 def readiness_visible_to(user):
-    from suppliers.selectors import offers_visible_to
+    from suppliers.selectors import history_is_internal_to, offers_visible_to
 
+    if not history_is_internal_to(user):
+        return ReadinessEvaluation.objects.none()
     return ReadinessEvaluation.objects.filter(
         offer__in=offers_visible_to(user).values("pk")
     ).select_related("evaluated_by")
 
 
-def offer_records(offer):
-    """The stage records of one offer (already in the reader's scope), in order."""
+def offer_records(offer, user) -> dict[str, list]:
+    """The stage records of one offer (already in the reader's scope) that ``user`` may
+    read, in order: each list comes from its own scoped selector."""
     return {
         "checks": list(
-            RequirementCheck.objects.filter(offer=offer)
+            requirement_checks_visible_to(user)
+            .filter(offer=offer)
             .select_related("requirement", "checked_by")
             .order_by("created", "id")
         ),
         "readiness": list(
-            ReadinessEvaluation.objects.filter(offer=offer)
+            readiness_visible_to(user)
+            .filter(offer=offer)
             .select_related("evaluated_by")
             .order_by("created", "id")
         ),
         "tests": list(
-            ProductTest.objects.filter(offer=offer)
+            product_tests_visible_to(user)
+            .filter(offer=offer)
             .select_related("recorded_by")
             .order_by("started_on", "id")
         ),
         "certificates": list(
-            Certificate.objects.filter(offers=offer)
+            certificates_visible_to(user)
+            .filter(offers=offer)
             .select_related("body")
             .order_by("-valid_until", "-id")
         ),
         "entries": list(
-            RegisterEntry.objects.filter(offer=offer)
+            register_visible_to(user)
+            .filter(offer=offer)
             .select_related("corporation", "certificate")
             .order_by("number")
         ),

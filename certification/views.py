@@ -24,7 +24,12 @@ from roadmap_portal.scope import has_role, scope_of
 from roadmap_portal.selectors import roadmaps_visible_to
 from suppliers.choices import OfferStatus
 from suppliers.models import Offer
-from suppliers.selectors import offer_history, offers_visible_to, suppliers_visible_to
+from suppliers.selectors import (
+    history_is_internal_to,
+    offer_history,
+    offers_visible_to,
+    suppliers_visible_to,
+)
 from suppliers.services import allowed_transitions, offer_transition
 
 from . import selectors, services
@@ -195,8 +200,7 @@ def _stage_forms(offer, **bound):
     forms = {}
     if status == OfferStatus.FORWARDED:
         forms["requirements_form"] = bound.get("requirements_form") or RequirementsCheckForm(
-            requirements=services.applicable_requirements(offer),
-            initial={f"outcome_{r.pk}": "met" for r in services.applicable_requirements(offer)},
+            requirements=services.applicable_requirements(offer)
         )
     elif status == OfferStatus.REQUIREMENTS_MET:
         forms["readiness_form"] = bound.get("readiness_form") or ReadinessForm()
@@ -543,18 +547,24 @@ def certificate_detail(request, pk):
         pk=pk,
     )
     is_officer = has_role(request.user, Role.OFFICER)
-    entries = certificate.register_entries.select_related("corporation", "offer").order_by(
-        "corporation__short_name", "number"
+    # What the page lists comes from the reader's own scope, like the certificate itself.
+    entries = (
+        selectors.register_visible_to(request.user)
+        .filter(certificate=certificate)
+        .select_related("corporation", "offer")
+        .order_by("corporation__short_name", "number")
     )
     return render(
         request,
         "certification/certificate_detail.html",
         {
             "certificate": certificate,
-            "offers": Offer.objects.filter(certificates=certificate)
+            "offers": offers_visible_to(request.user)
+            .filter(certificates=certificate)
             .select_related("roadmap__corporation")
             .order_by("id"),
             "entries": entries,
+            "show_staff": history_is_internal_to(request.user),
             "is_officer": is_officer,
             "status_form": CertificateStatusForm(),
             "scan_form": ScanForm(),

@@ -189,13 +189,16 @@ def _tender_offers(tender):
     )
 
 
-def evaluate_many(*, tenders, suppliers, on=None, offers=None):
+def evaluate_many(*, tenders, suppliers, on=None, offers=None, within=None):
     """Eligibility of every supplier for every tender: ``{(tender_id, supplier_id): Eligibility}``.
 
     ``tenders`` is a list of tenders; ``suppliers`` a list or a queryset of suppliers.
     ``offers``, when given, are the OfferFacts already read for them (at least every offer
     of these suppliers to the tenders' groups in the tenders' categories); others are
-    ignored.
+    ignored. ``within``, when given, is the reader's scoped offer queryset: the checks then
+    weigh and name only those offers, so that no detail names an offer the reader may not
+    see (a supplier is eligible only through registered offers, which every reader of the
+    tender and the supplier sees, so ``eligible`` does not change).
     """
     on = on or timezone.localdate()
     tenders = list(tenders)
@@ -227,7 +230,7 @@ def evaluate_many(*, tenders, suppliers, on=None, offers=None):
     supplier_ids = {s.pk for s in suppliers}
     if offers is None:
         offers = _offer_facts(
-            Offer.objects.filter(
+            (Offer.objects if within is None else within).filter(
                 category_filter(categories),
                 by_supplier,
                 roadmap__corporation_id__in=group_ids,
@@ -306,9 +309,11 @@ def _decide(tenders, suppliers, groups, regions, roadmaps, offers_by_pair, on):
     return results
 
 
-def evaluate(*, tender, supplier, on=None):
-    """Eligibility of one supplier for one tender."""
-    return evaluate_many(tenders=[tender], suppliers=[supplier], on=on)[(tender.pk, supplier.pk)]
+def evaluate(*, tender, supplier, on=None, within=None):
+    """Eligibility of one supplier for one tender (``within``: see ``evaluate_many``)."""
+    return evaluate_many(tenders=[tender], suppliers=[supplier], on=on, within=within)[
+        (tender.pk, supplier.pk)
+    ]
 
 
 def _evaluate(*, tender, supplier, group, standing, candidates, on):

@@ -1,12 +1,16 @@
 """Reads of demands, tenders, bids and contracts, each restricted to the user's scope."""
 
-from django.db.models import Q
+import datetime
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from roadmap_portal.choices import Role
 from roadmap_portal.models import Corporation
 from roadmap_portal.scope import scope_of
 
 from .categories import prefixes
+from .choices import TenderStatus
 from .models import Bid, Contract, Demand, Tender
 
 
@@ -38,9 +42,12 @@ def tenders_visible_to(user):
     if scope.role == Role.OFFICER:
         return qs.none()
     if scope.role == Role.PARTNER:
-        return (
-            qs.filter(Corporation.in_group(scope.group_id, "customer__")) if scope.group_id else qs
-        )
+        if scope.group_id:
+            qs = qs.filter(Corporation.in_group(scope.group_id, "customer__"))
+        if scope.region_id:
+            # A region's slice: the tenders of the groups with a roadmap in the region.
+            qs = qs.filter(_customer_in_groups(_groups_with_roadmaps_in(scope.region_id)))
+        return qs
     return qs.none()
 
 
@@ -51,8 +58,11 @@ def demands_visible_to(user):
         return qs.none()
     if scope.role == Role.REVIEWER:
         return qs.filter(Corporation.in_group(scope.group_id, "customer__"))
-    if scope.role == Role.PARTNER and scope.group_id:
-        return qs.filter(Corporation.in_group(scope.group_id, "customer__"))
+    if scope.role == Role.PARTNER:
+        if scope.group_id:
+            qs = qs.filter(Corporation.in_group(scope.group_id, "customer__"))
+        if scope.region_id:
+            qs = qs.filter(_customer_in_groups(_groups_with_roadmaps_in(scope.region_id)))
     return qs
 
 
@@ -70,6 +80,35 @@ def bids_visible_to(user):
     if scope.role == Role.REGION_STAFF:
         return qs.filter(supplier__region_id=scope.region_id)
     return qs.none()
+
+
+# A tender in these statuses takes no more bids, whatever its deadline.
+BIDS_CLOSED_STATUSES = (TenderStatus.CLOSED, TenderStatus.AWARDED)
+
+
+def bid_period_over(on: datetime.date | None = None) -> Q:
+    """Tenders whose bid period is over: closed or awarded, or the submission deadline has
+    passed (bids are taken through the deadline day). Before that, who bid is known only to
+    the bidder and the buyer."""
+    on = on or timezone.localdate()
+    return Q(status__in=BIDS_CLOSED_STATUSES) | Q(deadline__lt=on)
+
+
+def tender_bid_period_over(tender: Tender, on: datetime.date | None = None) -> bool:
+    """``bid_period_over`` for one loaded tender."""
+    on = on or timezone.localdate()
+    return tender.status in BIDS_CLOSED_STATUSES or tender.deadline < on
+
+
+def published_bids_visible_to(user, on: datetime.date | None = None) -> QuerySet[Bid]:
+    """Bids that open data (OCDS) may name to ``user``: on tenders whose bid period is over,
+    by suppliers in the user's scope, whatever the user's role."""
+    from suppliers.selectors import suppliers_visible_to
+
+    over = Tender.objects.filter(bid_period_over(on)).values("pk")
+    return Bid.objects.filter(
+        tender_id__in=over, supplier_id__in=suppliers_visible_to(user).values("pk")
+    ).select_related("supplier", "supplier__region")
 
 
 def contracts_visible_to(user):

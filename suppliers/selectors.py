@@ -1,6 +1,6 @@
 """Reads of suppliers and offers, each restricted to the user's scope."""
 
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from roadmap_portal.choices import Role
@@ -26,6 +26,8 @@ CERTIFICATION_STATUSES = (
     OfferStatus.REGISTERED,
     OfferStatus.EXCLUDED,
 )
+# What partners see of offers: the stages the register publishes. The one definition of
+# "public" for offers, their history and everything that embeds them.
 PUBLIC_STATUSES = (OfferStatus.REGISTERED, OfferStatus.EXCLUDED)
 
 
@@ -49,7 +51,20 @@ def suppliers_visible_to(user):
         ).distinct()
     if scope.role == Role.PARTNER:
         qs = qs.filter(verification_status="verified")
-        return qs.filter(region_id=scope.region_id) if scope.region_id else qs
+        if scope.region_id:
+            qs = qs.filter(region_id=scope.region_id)
+        if scope.group_id:
+            # A group's slice: suppliers of the regions the group has a roadmap with.
+            from roadmap_portal.models import Roadmap
+
+            qs = qs.filter(
+                Exists(
+                    Roadmap.objects.filter(
+                        region_id=OuterRef("region_id"), corporation_id=scope.group_id
+                    ).exclude(status="draft")
+                )
+            )
+        return qs
     return qs.none()
 
 
@@ -88,6 +103,22 @@ def offer_history(offer):
         .select_related("actor")
         .order_by("created", "id")
     )
+
+
+def history_is_internal_to(user) -> bool:
+    """Whether ``user`` may read who moved an offer and why (actors, comments, stage data).
+
+    Partners may not: they read only the changes into and out of the public stages, as the
+    register shows them, without actor, comment or record."""
+    return not scope_of(user).is_partner
+
+
+def offer_history_visible_to(user, offer: Offer) -> QuerySet[OfferTransition]:
+    """The history of ``offer`` (already in the user's scope) that ``user`` may read."""
+    rows = offer_history(offer)
+    if not history_is_internal_to(user):
+        rows = rows.filter(to_status__in=PUBLIC_STATUSES)
+    return rows
 
 
 def offer_list_for(user):

@@ -25,7 +25,8 @@ from .models import Supplier
 from .selectors import (
     attachments_visible_to,
     demands_for_offers,
-    offer_history,
+    history_is_internal_to,
+    offer_history_visible_to,
     offer_list_for,
     offers_visible_to,
     roadmaps_for_offers,
@@ -311,7 +312,8 @@ def offer_detail(request, pk):
         {
             "offer": offer,
             "transitions": allowed_transitions(offer=offer, user=request.user),
-            "history": offer_history(offer),
+            "history": offer_history_visible_to(request.user, offer),
+            "history_internal": history_is_internal_to(request.user),
             "attachments": offer.attachments.select_related("uploaded_by").order_by("id"),
             "can_edit": is_author and offer.is_editable,
             "attachment_form": AttachmentForm(),

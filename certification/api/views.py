@@ -164,6 +164,11 @@ class CertificateViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
     def get_queryset(self):
         return selectors.certificate_list(self.request.user)
 
+    def _answer(self, certificate):
+        """The certificate as the caller may see it: re-read through the scoped list, so
+        that the offers it names are those of the caller's scope."""
+        return selectors.certificate_list(self.request.user).get(pk=certificate.pk)
+
     def perform_create(self, serializer):
         data = serializer.validated_data
         serializer.instance = services.certificate_issue(
@@ -176,6 +181,7 @@ class CertificateViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
             valid_until=data.get("valid_until"),
             status=data.get("status", CertificateStatus.VALID),
         )
+        serializer.instance = self._answer(serializer.instance)
 
     def _set_status(self, request, new_status):
         certificate = self.get_object()
@@ -187,7 +193,9 @@ class CertificateViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
         certificate = services.certificate_set_status(
             certificate_id=certificate.pk, user=request.user, status=new_status, reason=reason
         )
-        return Response(CertificateSerializer(certificate, context={"request": request}).data)
+        return Response(
+            CertificateSerializer(self._answer(certificate), context={"request": request}).data
+        )
 
     @extend_schema(request=CertificateReasonSerializer, responses=CertificateSerializer)
     @action(detail=True, methods=["post"])
@@ -219,7 +227,7 @@ class CertificateViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
             certificate_id=certificate.pk, user=request.user, **serializer.validated_data
         )
         return Response(
-            CertificateSerializer(new, context={"request": request}).data,
+            CertificateSerializer(self._answer(new), context={"request": request}).data,
             status=status.HTTP_201_CREATED,
         )
 
@@ -244,7 +252,9 @@ class CertificateViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
         certificate = services.certificate_attach_scan(
             certificate_id=certificate.pk, user=request.user, scan=serializer.validated_data["scan"]
         )
-        return Response(CertificateSerializer(certificate, context={"request": request}).data)
+        return Response(
+            CertificateSerializer(self._answer(certificate), context={"request": request}).data
+        )
 
 
 REGISTER_ENTRY_COLUMNS = (

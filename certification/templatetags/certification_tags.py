@@ -5,11 +5,11 @@ from certification.selectors import offer_records as select_offer_records
 register = template.Library()
 
 
-@register.simple_tag
-def offer_records(offer):
+@register.simple_tag(takes_context=True)
+def offer_records(context, offer):
     """The stage records of ``offer`` (requirement checks, readiness, tests, certificates,
-    register entries) for the offer page."""
-    return select_offer_records(offer)
+    register entries) that the page's reader may see."""
+    return select_offer_records(offer, context["request"].user)
 
 
 @register.filter

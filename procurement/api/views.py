@@ -1,5 +1,6 @@
 from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -19,7 +20,7 @@ from roadmap_portal.api.permissions import RoleWritePermission
 from roadmap_portal.choices import Role
 from roadmap_portal.filtersets import SinceField
 from roadmap_portal.scope import scope_of
-from suppliers.selectors import suppliers_visible_to
+from suppliers.selectors import offers_visible_to, suppliers_visible_to
 
 from .. import services
 from ..eligibility import evaluate
@@ -37,6 +38,7 @@ from ..selectors import (
     contracts_visible_to,
     demands_matching_supplier,
     demands_visible_to,
+    published_bids_visible_to,
     tenders_visible_to,
 )
 from .serializers import (
@@ -118,7 +120,9 @@ class TenderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         supplier = suppliers_visible_to(request.user).filter(pk=int(raw)).first()
         if supplier is None:
             raise Http404
-        return Response(evaluate(tender=tender, supplier=supplier).as_dict())
+        # The checks name only offers the caller may see (a partner: the public ones).
+        result = evaluate(tender=tender, supplier=supplier, within=offers_visible_to(request.user))
+        return Response(result.as_dict())
 
     @extend_schema(request=TenderTransitionSerializer, responses=TenderSerializer)
     @action(detail=True, methods=["post"])
@@ -142,7 +146,7 @@ class TenderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         contract = services.tender_award(
             user=request.user,
             tender_id=self.get_object().pk,
-            bid_id=serializer.validated_data["bid"],
+            bid_id=serializer.validated_data["bid"].pk,
             amount=serializer.validated_data.get("amount"),
             signed_on=serializer.validated_data.get("signed_on"),
             number=serializer.validated_data.get("number", ""),
@@ -163,7 +167,12 @@ class BidViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return (
             bids_visible_to(self.request.user)
-            .prefetch_related("offers")
+            .prefetch_related(
+                Prefetch(
+                    "offers",
+                    queryset=offers_visible_to(self.request.user).select_related(None).only("id"),
+                )
+            )
             .order_by("-created", "-id")
         )
 
@@ -273,6 +282,8 @@ class OcdsReleasePackageView(APIView):
         releases, position = releases_page(
             tenders=tenders_visible_to(request.user),
             contracts=contracts_visible_to(request.user),
+            bids=published_bids_visible_to(request.user),
+            offers=offers_visible_to(request.user),
             since=since,
             after=after,
             size=size or self.page_size,

@@ -15,10 +15,9 @@ from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from certification.models import RegisterEntry
-from suppliers.models import Offer
 
 from ..choices import TenderStatus
-from ..models import Bid, Contract
+from ..selectors import BIDS_CLOSED_STATUSES, tender_bid_period_over
 
 EXTENSION_DIR = Path(__file__).resolve().parent / "extension"
 EXTENSION_FILES = ("extension.json", "release-schema.json")
@@ -63,6 +62,10 @@ def _end_of(day):
     return timezone.make_aware(
         datetime.datetime.combine(day, datetime.time(23, 59, 59))
     ).isoformat()
+
+
+def _end_of_moment(day):
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(23, 59, 59)))
 
 
 def _stamp(moment):
@@ -171,10 +174,12 @@ def _award_and_contract(contract, parties, ocid_award_prefix):
     return award, record
 
 
-def _offers_prefetch(prefix):
+def _offers_prefetch(prefix, offers):
     return Prefetch(
         f"{prefix}offers",
-        queryset=Offer.objects.order_by("id").prefetch_related(
+        queryset=offers.select_related(None)
+        .order_by("id")
+        .prefetch_related(
             Prefetch(
                 "register_entries",
                 queryset=RegisterEntry.objects.filter(excluded_on__isnull=True)
@@ -187,10 +192,13 @@ def _offers_prefetch(prefix):
 
 
 def tender_release(tender):
+    """The tender's release. ``tender.bids`` must hold only the bids that may be published
+    (``releases_querysets`` prefetches them so); none are named before the bid period ends."""
     ocid = ocid_for_tender(tender.pk)
     parties = _Parties()
     buyer = parties.corporation(tender.customer, "buyer")
-    bids = list(tender.bids.all())
+    published = tender_bid_period_over(tender)
+    bids = list(tender.bids.all()) if published else []
     contracts = list(tender.contracts.all())
     tenderers = [parties.supplier(bid.supplier, "tenderer") for bid in bids]
     section = {
@@ -212,7 +220,6 @@ def tender_release(tender):
             }
             for n, category in enumerate(tender.categories, start=1)
         ],
-        "numberOfTenderers": len(bids),
         "roadmapPortal": {
             "number": tender.number,
             "portalStatus": tender.status,
@@ -221,6 +228,8 @@ def tender_release(tender):
     }
     if tender.description:
         section["description"] = tender.description
+    if published:
+        section["numberOfTenderers"] = len(bids)
     if tenderers:
         section["tenderers"] = tenderers
     awards, records = [], []
@@ -232,6 +241,9 @@ def tender_release(tender):
     if awards:
         tag += ["award", "contract"]
     moments = [tender.updated, *(c.updated for c in contracts)]
+    if published and tender.status not in BIDS_CLOSED_STATUSES:
+        # The bidders appeared when the deadline passed: the release changed then.
+        moments.append(_end_of_moment(tender.deadline))
     updated = max(moments)
     release = {
         "ocid": ocid,
@@ -275,30 +287,32 @@ def direct_contract_release(contract):
     }
 
 
-def releases_querysets(*, tenders, contracts, since=None):
+def releases_querysets(*, tenders, contracts, bids, offers, since=None):
     """The tenders and direct contracts to publish, with everything a release reads
-    prefetched: a fixed number of queries however many there are."""
+    prefetched: a fixed number of queries however many there are.
+
+    Each argument is the reader's scoped queryset (``*_visible_to``): what a release embeds,
+    the awards and contracts of a tender, its bidders (``bids``: those that may be
+    published) and the offers of a bid, is taken from them and from nowhere else."""
     contract_related = ("supplier", "supplier__region", "customer", "bid")
+    scoped_contracts = (
+        contracts.select_related(*contract_related)
+        .prefetch_related(_offers_prefetch("bid__", offers))
+        .order_by("id")
+    )
     tenders = tenders.select_related("customer").prefetch_related(
-        Prefetch(
-            "bids",
-            queryset=Bid.objects.select_related("supplier", "supplier__region").order_by("id"),
-        ),
-        Prefetch(
-            "contracts",
-            queryset=Contract.objects.select_related(*contract_related)
-            .prefetch_related(_offers_prefetch("bid__"))
-            .order_by("id"),
-        ),
+        Prefetch("bids", queryset=bids.order_by("id")),
+        Prefetch("contracts", queryset=scoped_contracts),
     )
-    direct = (
-        contracts.filter(tender__isnull=True)
-        .select_related(*contract_related)
-        .prefetch_related(_offers_prefetch("bid__"))
-    )
+    direct = scoped_contracts.filter(tender__isnull=True)
     if since is not None:
-        changed_contract = Contract.objects.filter(tender_id=OuterRef("pk"), updated__gte=since)
-        tenders = tenders.filter(Q(updated__gte=since) | Q(Exists(changed_contract)))
+        changed_contract = contracts.filter(tender_id=OuterRef("pk"), updated__gte=since)
+        # A tender whose deadline passed since then publishes its bidders: it changed.
+        deadline_passed = Q(deadline__gte=timezone.localtime(since).date() - datetime.timedelta(1))
+        deadline_passed &= Q(deadline__lt=timezone.localdate())
+        tenders = tenders.filter(
+            Q(updated__gte=since) | Q(Exists(changed_contract)) | deadline_passed
+        )
         direct = direct.filter(updated__gte=since)
     return tenders.order_by("id"), direct.order_by("id")
 
@@ -306,13 +320,15 @@ def releases_querysets(*, tenders, contracts, since=None):
 TENDERS, DIRECT_CONTRACTS = "tender", "contract"
 
 
-def releases_page(*, tenders, contracts, since=None, after=None, size=100):
+def releases_page(*, tenders, contracts, bids, offers, since=None, after=None, size=100):
     """Up to ``size`` releases after the position ``after``: tenders by id, then direct
     contracts by id. A position is ``(TENDERS or DIRECT_CONTRACTS, id)``; the answer is the
     releases and the position to continue from, or ``None`` after the last one.
 
     Keyset, not OFFSET: a deep page reads the primary key from its position on."""
-    tenders, direct = releases_querysets(tenders=tenders, contracts=contracts, since=since)
+    tenders, direct = releases_querysets(
+        tenders=tenders, contracts=contracts, bids=bids, offers=offers, since=since
+    )
     kind, last_id = after or (TENDERS, 0)
     releases, position = [], None
     if kind == TENDERS:

@@ -129,6 +129,13 @@ class OfferTransitionSerializer(serializers.ModelSerializer):
             return ""
         return row.actor.get_full_name() or row.actor.username
 
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if self.context.get("public_history"):
+            # Who moved the offer and why stays inside the portal (history_is_internal_to).
+            data.update(actor=None, actor_name="", comment="", data={})
+        return data
+
 
 class TransitionRequestSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=pipeline.ACTIONS)

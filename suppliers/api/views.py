@@ -20,7 +20,8 @@ from ..filtersets import OfferFilterSet, SupplierFilterSet
 from ..models import Offer
 from ..selectors import (
     attachments_visible_to,
-    offer_history,
+    history_is_internal_to,
+    offer_history_visible_to,
     offer_list_for,
     suppliers_visible_to,
 )
@@ -201,9 +202,11 @@ class OfferViewSet(
     )
     def history(self, request, pk=None):
         offer = self.get_object()
-        rows = offer_history(offer)
+        rows = offer_history_visible_to(request.user, offer)
         page = self.paginate_queryset(rows)
-        serializer = OfferTransitionSerializer(page, many=True)
+        serializer = OfferTransitionSerializer(
+            page, many=True, context={"public_history": not history_is_internal_to(request.user)}
+        )
         return self.get_paginated_response(serializer.data)
 
     @extend_schema(
