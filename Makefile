@@ -6,18 +6,50 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 SCALE ?= small
+# pytest-xdist workers, each with its own test database; the suite waits on browsers,
+# servers and workers often enough that twice the cores keeps them busy.
+TEST_WORKERS ?= 4
 
-.PHONY: run test lint install vendor demo worker beat bench clean messages openapi
+# System packages: "command:Debian package" pairs, checked before anything is installed.
+RUN_TOOLS := npm:npm msgfmt:gettext
+TEST_TOOLS := $(RUN_TOOLS) chromium:chromium pdftotext:poppler-utils fc-list:fontconfig \
+	docker-compose:docker-compose
+
+define require_tools
+	@missing=""; for pair in $(1); do command -v "$${pair%%:*}" >/dev/null 2>&1 \
+	  || missing="$$missing $${pair#*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Missing system packages. Install them with: sudo apt-get install -y$$missing" >&2; \
+	  exit 1; fi
+endef
+
+.PHONY: run test lint install install-dev vendor demo worker beat bench clean messages openapi \
+	run-tools test-tools
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# What the portal needs to run, and apart from it the test and lint tools.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
 	$(BIN)/pip install --quiet ".[dev]"
 	touch $@
 
 install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+run-tools:
+	$(call require_tools,$(RUN_TOOLS))
+
+test-tools:
+	$(call require_tools,$(TEST_TOOLS))
+	@test -n "$$(fc-list :lang=ru 2>/dev/null)" || { echo "No font with Cyrillic letters for the PDF reports. Install one with: sudo apt-get install -y fonts-dejavu-core" >&2; exit 1; }
+	@tests/services.sh true
 
 static/vendor/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
@@ -31,19 +63,21 @@ vendor: static/vendor/.installed
 messages: install
 	$(MANAGE) compilemessages --ignore=.venv --ignore=node_modules -v 0
 
-run: install vendor messages
+run: run-tools install vendor messages
 	$(MANAGE) migrate --noinput -v 0
 	$(MANAGE) load_demo
 	$(MANAGE) runserver $(HOST):$(PORT)
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(MANAGE) check
 	$(MANAGE) makemigrations --check --dry-run
 
-test: install vendor messages lint
-	$(BIN)/pytest $(PYTEST_ARGS)
+# PostgreSQL and Redis from DATABASE_URL / CELERY_BROKER_URL, or the local ones (started
+# when down, with a role and database of their own): see tests/services.sh.
+test: test-tools install-dev vendor messages lint
+	tests/services.sh $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15 $(PYTEST_ARGS)
 
 worker: install
 	$(BIN)/celery -A roadmap_portal worker -l info

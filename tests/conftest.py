@@ -15,6 +15,20 @@ from roadmap_portal.celery import app as celery_app
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def pytest_configure(config):
+    """The suite runs against the real services only: PostgreSQL and a Redis broker."""
+    from django.conf import settings
+
+    hint = (
+        "run `make test`, which finds or starts the local PostgreSQL and Redis, or "
+        "`tests/services.sh .venv/bin/pytest ...` for a part of the suite"
+    )
+    if not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        raise pytest.UsageError(f"The suite runs on PostgreSQL (DATABASE_URL is unset): {hint}.")
+    if not os.environ.get("CELERY_BROKER_URL"):
+        raise pytest.UsageError(f"The suite needs a Redis broker (CELERY_BROKER_URL): {hint}.")
+
+
 @pytest.fixture(autouse=True)
 def eager_celery(request):
     """Tasks run in-process unless a test asks for the real worker (marker ``worker``)."""
@@ -123,11 +137,7 @@ class Worker:
 
 @pytest.fixture
 def celery_worker_process(request):
-    """Start a real worker; needs CELERY_BROKER_URL (CI sets it to the real Redis)."""
-    if not os.environ.get("CELERY_BROKER_URL"):
-        pytest.skip("CELERY_BROKER_URL is not set: no broker for a real worker")
-    if connection.vendor != "postgresql":
-        pytest.skip("the worker shares the test database: PostgreSQL only")
+    """Start a real worker on the test database and the Redis broker."""
     queue = f"test-{os.getpid()}-{int(time.time() * 1000)}"
     worker = Worker(queue)
     yield worker

@@ -46,7 +46,7 @@ def assert_scope(
         )
 
     response = call(anonymous_client)
-    assert response.status_code in (401, 403), (url, "anonymous", response.status_code)
+    assert response.status_code == 401, (url, "anonymous", response.status_code)
     if wrong_role is not None:
         response = call(wrong_role)
         assert response.status_code == 403, (

@@ -29,7 +29,7 @@ def test_compose_config_is_accepted_by_docker_compose():
         else None
     )
     if command is None:
-        pytest.skip("neither 'docker compose' nor 'docker-compose' is installed")
+        pytest.fail("neither 'docker compose' nor 'docker-compose': apt-get install docker-compose")
     result = subprocess.run(
         [*command, "config", "-q"],
         cwd=ROOT,

@@ -580,7 +580,7 @@ def test_read_table_keeps_the_sheets_row_numbers():
 
 def test_roles(api, client_of, member, supplier, roadmap):
     content = xlsx_bytes([product_row(1)])
-    assert upload(api, content, roadmap.pk).status_code in (401, 403)
+    assert upload(api, content, roadmap.pk).status_code == 401
     staff = user_with_role("region_staff", region=supplier.region)
     assert upload(client_of(staff), content, roadmap.pk).status_code == 403
     assert upload(client_of(admin_user()), content, roadmap.pk).status_code == 403
@@ -627,7 +627,7 @@ def test_csv_template(client_of, member):
 
 
 def test_template_needs_a_login_and_a_known_format(api, client_of, member):
-    assert api.get(TEMPLATE_URL, {"format": "xlsx"}).status_code in (401, 403)
+    assert api.get(TEMPLATE_URL, {"format": "xlsx"}).status_code == 401
     assert client_of(member).get(TEMPLATE_URL, {"format": "pdf"}).status_code == 400
 
 
