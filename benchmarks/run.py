@@ -795,7 +795,7 @@ class Bench:
         self.print_row(result)
 
     def throughput(self, seconds=10, threads=8):
-        from rest_framework.authtoken.models import Token
+        from knox.models import AuthToken
 
         from suppliers.models import Offer
 
@@ -803,7 +803,7 @@ class Bench:
         if not self.wanted(result.operation):
             return
         offer = Offer.objects.filter(status="registered").order_by("id").first()
-        token, _created = Token.objects.get_or_create(user=self.admin)
+        _instance, token = AuthToken.objects.create(user=self.admin)
         path = f"/api/v1/offers/{offer.pk}/"
         try:
             detail = self.api_get(self.admin, path)
@@ -849,7 +849,7 @@ class Bench:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
-        headers = {"Authorization": f"Token {token.key}", "Accept": "application/json"}
+        headers = {"Authorization": f"Token {token}", "Accept": "application/json"}
 
         def get():
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)

@@ -1,7 +1,6 @@
 from django.urls import path
-from rest_framework.authtoken.views import obtain_auth_token
 
-from . import notification_views, views
+from . import notification_views, tokens, views
 from .routers import IdDefaultRouter
 
 router = IdDefaultRouter()
@@ -10,6 +9,7 @@ router.register("corporations", views.CorporationViewSet, basename="corporations
 router.register("roadmaps", views.RoadmapViewSet, basename="roadmaps")
 router.register("reports", views.ReportViewSet, basename="reports")
 router.register("notifications", notification_views.NotificationViewSet, basename="notifications")
+router.register("auth/tokens", tokens.TokenViewSet, basename="api-tokens")
 
 
 def _api_root():
@@ -31,6 +31,6 @@ router.include_root_view = False
 
 urlpatterns = [
     path("", _api_root(), name="api-root"),
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", tokens.ObtainTokenView.as_view(), name="api-token"),
     *router.urls,
 ]
