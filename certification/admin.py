@@ -1,11 +1,15 @@
 from django.contrib import admin
 
+from roadmap_portal.append_only import AppendOnlyAdmin, AppendOnlyInline
+
 from .models import (
     Certificate,
+    CertificateEvent,
     CertificationBody,
     ProductTest,
     ReadinessEvaluation,
     RegisterEntry,
+    RegisterEntryEvent,
     Requirement,
     RequirementCheck,
 )
@@ -24,6 +28,11 @@ class RequirementAdmin(admin.ModelAdmin):
     search_fields = ["code", "title"]
 
 
+class CertificateEventInline(AppendOnlyInline):
+    model = CertificateEvent
+    fields = readonly_fields = ["kind", "status", "reason", "data", "actor", "created"]
+
+
 @admin.register(Certificate)
 class CertificateAdmin(admin.ModelAdmin):
     list_display = ["number", "body", "supplier", "issued_on", "valid_until", "status"]
@@ -31,10 +40,19 @@ class CertificateAdmin(admin.ModelAdmin):
     search_fields = ["number", "supplier__name"]
     filter_horizontal = ["offers"]
     list_select_related = ["body", "supplier"]
+    inlines = [CertificateEventInline]
+
+
+class RegisterEntryEventInline(AppendOnlyInline):
+    model = RegisterEntryEvent
+    fk_name = "entry"
+    fields = readonly_fields = ["kind", "certificate", "reason", "transition", "actor", "created"]
 
 
 @admin.register(RegisterEntry)
-class RegisterEntryAdmin(admin.ModelAdmin):
+class RegisterEntryAdmin(AppendOnlyAdmin):
+    """The register changes through the offer pipeline only (include, exclude, reinstate)."""
+
     list_display = [
         "number",
         "corporation",
@@ -47,8 +65,44 @@ class RegisterEntryAdmin(admin.ModelAdmin):
     list_filter = ["corporation"]
     search_fields = ["offer__name", "supplier__name", "okpd2"]
     list_select_related = ["corporation", "offer", "supplier"]
+    inlines = [RegisterEntryEventInline]
 
 
-admin.site.register(RequirementCheck)
-admin.site.register(ReadinessEvaluation)
-admin.site.register(ProductTest)
+@admin.register(RequirementCheck)
+class RequirementCheckAdmin(AppendOnlyAdmin):
+    list_display = ["offer", "requirement", "outcome", "checked_by", "created"]
+    list_filter = ["outcome"]
+    list_select_related = ["offer", "requirement", "checked_by"]
+
+
+@admin.register(ReadinessEvaluation)
+class ReadinessEvaluationAdmin(AppendOnlyAdmin):
+    list_display = ["offer", "capacity_confirmed", "site_visit_on", "evaluated_by", "created"]
+    list_select_related = ["offer", "evaluated_by"]
+
+
+@admin.register(ProductTest)
+class ProductTestAdmin(AppendOnlyAdmin):
+    list_display = ["offer", "kind", "started_on", "finished_on", "result", "recorded_by"]
+    list_filter = ["kind", "result"]
+    list_select_related = ["offer", "recorded_by"]
+
+
+@admin.register(CertificateEvent)
+class CertificateEventAdmin(AppendOnlyAdmin):
+    list_display = ["certificate", "kind", "status", "actor", "created"]
+    list_filter = ["kind"]
+    list_select_related = ["certificate", "certificate__body", "actor"]
+
+
+@admin.register(RegisterEntryEvent)
+class RegisterEntryEventAdmin(AppendOnlyAdmin):
+    list_display = ["entry", "kind", "certificate", "actor", "created"]
+    list_filter = ["kind"]
+    list_select_related = [
+        "entry",
+        "entry__corporation",
+        "certificate",
+        "certificate__body",
+        "actor",
+    ]

@@ -29,3 +29,19 @@ class TestKind(models.TextChoices):
 class TestResult(models.TextChoices):
     PASSED = "passed", _("Passed")
     FAILED = "failed", _("Failed")
+
+
+class CertificateEventKind(models.TextChoices):
+    ISSUED = "issued", _("Issued")
+    SUSPENDED = "suspended", _("Suspended")
+    REVOKED = "revoked", _("Revoked")
+    REINSTATED = "reinstated", _("Reinstated")
+    EXPIRED = "expired", _("Expired")
+    RENEWED = "renewed", _("Renewed")
+    SCAN_ATTACHED = "scan_attached", _("Scan attached")
+
+
+class RegisterEventKind(models.TextChoices):
+    INCLUDED = "included", _("Included")
+    EXCLUDED = "excluded", _("Excluded")
+    CERTIFICATE_REPLACED = "certificate_replaced", _("Certificate replaced")

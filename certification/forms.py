@@ -67,8 +67,9 @@ class RequirementsCheckForm(BootstrapMixin, forms.Form):
         for req in self.requirements:
             self.fields[f"outcome_{req.pk}"] = forms.ChoiceField(
                 label=f"{req.code} {req.title}",
-                choices=[("", "—"), *Outcome.choices],
+                choices=[("", _("— choose —")), *Outcome.choices],
                 required=False,
+                initial="",
                 widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
             )
             self.fields[f"remarks_{req.pk}"] = forms.CharField(
@@ -77,6 +78,20 @@ class RequirementsCheckForm(BootstrapMixin, forms.Form):
                 widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}),
             )
         self.fields["decision"].widget.attrs["class"] = ""
+
+    def clean(self) -> dict:
+        """Accepting needs an outcome chosen for every applicable requirement: the checklist
+        has no default, so no check is stored that nobody made."""
+        cleaned = super().clean()
+        if cleaned.get("decision") == "accept":
+            for req in self.requirements:
+                if not cleaned.get(f"outcome_{req.pk}"):
+                    self.add_error(
+                        f"outcome_{req.pk}",
+                        _("Choose the outcome of %(code)s: met, not met or not applicable.")
+                        % {"code": req.code},
+                    )
+        return cleaned
 
     def rows(self):
         return [

@@ -9,7 +9,14 @@ from django.utils.translation import gettext_lazy as _
 
 from suppliers.validators import validate_okpd2
 
-from .choices import CertificateStatus, Outcome, TestKind, TestResult
+from .choices import (
+    CertificateEventKind,
+    CertificateStatus,
+    Outcome,
+    RegisterEventKind,
+    TestKind,
+    TestResult,
+)
 
 
 class CertificationBody(models.Model):
@@ -67,23 +74,23 @@ class Requirement(models.Model):
 
 
 class RequirementCheck(models.Model):
-    """The outcome of one requirement in an offer's requirements check."""
+    """The outcome of one requirement in an offer's requirements check: append-only."""
 
     offer = models.ForeignKey(
-        "suppliers.Offer", on_delete=models.CASCADE, related_name="requirement_checks"
+        "suppliers.Offer", on_delete=models.PROTECT, related_name="requirement_checks"
     )
     transition = models.ForeignKey(
         "suppliers.OfferTransition",
         null=True,
         blank=True,
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         related_name="requirement_checks",
     )
     requirement = models.ForeignKey(Requirement, on_delete=models.PROTECT, related_name="+")
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices)
     remarks = models.TextField(_("remarks"), blank=True)
     checked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
     created = models.DateTimeField(auto_now_add=True)
 
@@ -97,17 +104,19 @@ class RequirementCheck(models.Model):
 
 
 class ReadinessEvaluation(models.Model):
+    """An evaluation of readiness for mass production: append-only."""
+
     offer = models.ForeignKey(
-        "suppliers.Offer", on_delete=models.CASCADE, related_name="readiness_evaluations"
+        "suppliers.Offer", on_delete=models.PROTECT, related_name="readiness_evaluations"
     )
     transition = models.ForeignKey(
-        "suppliers.OfferTransition", null=True, blank=True, on_delete=models.CASCADE
+        "suppliers.OfferTransition", null=True, blank=True, on_delete=models.PROTECT
     )
     capacity_confirmed = models.BooleanField(_("production capacity confirmed"), default=False)
     site_visit_on = models.DateField(_("site visit date"), null=True, blank=True)
     findings = models.TextField(_("findings"))
     evaluated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
     created = models.DateTimeField(auto_now_add=True)
 
@@ -125,9 +134,11 @@ def protocol_path(instance, filename):
 
 
 class ProductTest(models.Model):
-    offer = models.ForeignKey("suppliers.Offer", on_delete=models.CASCADE, related_name="tests")
+    """A recorded test of an offer: append-only."""
+
+    offer = models.ForeignKey("suppliers.Offer", on_delete=models.PROTECT, related_name="tests")
     transition = models.ForeignKey(
-        "suppliers.OfferTransition", null=True, blank=True, on_delete=models.SET_NULL
+        "suppliers.OfferTransition", null=True, blank=True, on_delete=models.PROTECT
     )
     kind = models.CharField(_("test type"), max_length=20, choices=TestKind.choices)
     started_on = models.DateField(_("started on"))
@@ -136,7 +147,7 @@ class ProductTest(models.Model):
     remarks = models.TextField(_("remarks"), blank=True)
     protocol = models.FileField(_("protocol (PDF)"), upload_to=protocol_path, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
     created = models.DateTimeField(auto_now_add=True)
 
@@ -221,7 +232,12 @@ class Certificate(models.Model):
 
 
 class RegisterEntry(models.Model):
-    """An entry of a corporation's register of permitted products."""
+    """An entry of a corporation's register of permitted products.
+
+    The inclusion (corporation, number, product, supplier, code, date) never changes and the
+    entry is never deleted; the entry is excluded once (reinstatement is a new entry) and,
+    while it is in the register, may move to a renewing certificate. PostgreSQL refuses any
+    other UPDATE and every DELETE; each change is a :class:`RegisterEntryEvent`."""
 
     corporation = models.ForeignKey(
         "roadmap_portal.Corporation",
@@ -275,3 +291,83 @@ class RegisterEntry(models.Model):
     @property
     def active(self):
         return self.excluded_on is None
+
+
+class CertificateEvent(models.Model):
+    """What happened to a certificate (issue, suspension, revocation, reinstatement, expiry,
+    renewal, a new scan), by whom and why: append-only."""
+
+    certificate = models.ForeignKey(
+        Certificate,
+        verbose_name=_("certificate"),
+        on_delete=models.PROTECT,
+        related_name="events",
+    )
+    kind = models.CharField(_("event"), max_length=30, choices=CertificateEventKind.choices)
+    status = models.CharField(_("status after"), max_length=20, choices=CertificateStatus.choices)
+    reason = models.TextField(_("reason"), blank=True)
+    data = models.JSONField(_("record"), default=dict, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created", "id"]
+        verbose_name = _("certificate event")
+        verbose_name_plural = _("certificate events")
+
+    def __str__(self):
+        return f"{self.certificate_id}: {self.kind}"
+
+
+class RegisterEntryEvent(models.Model):
+    """What happened to a register entry (inclusion, exclusion, a renewing certificate taking
+    over), by whom and in which offer step: append-only."""
+
+    entry = models.ForeignKey(
+        RegisterEntry,
+        verbose_name=_("register entry"),
+        on_delete=models.PROTECT,
+        related_name="events",
+    )
+    kind = models.CharField(_("event"), max_length=30, choices=RegisterEventKind.choices)
+    certificate = models.ForeignKey(
+        Certificate,
+        verbose_name=_("certificate"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    transition = models.ForeignKey(
+        "suppliers.OfferTransition",
+        verbose_name=_("offer step"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created", "id"]
+        verbose_name = _("register entry event")
+        verbose_name_plural = _("register entry events")
+
+    def __str__(self):
+        return f"{self.entry_id}: {self.kind}"

@@ -5,6 +5,7 @@ The ``record_*`` and ``guard_*`` functions are the stage records and guards that
 """
 
 import datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -20,12 +21,21 @@ from roadmap_portal.models import Corporation
 from roadmap_portal.scope import has_role, scope_of
 from suppliers.validators import validate_pdf_upload
 
-from .choices import CertificateStatus, Outcome, TestKind, TestResult
+from .choices import (
+    CertificateEventKind,
+    CertificateStatus,
+    Outcome,
+    RegisterEventKind,
+    TestKind,
+    TestResult,
+)
 from .models import (
     Certificate,
+    CertificateEvent,
     ProductTest,
     ReadinessEvaluation,
     RegisterEntry,
+    RegisterEntryEvent,
     Requirement,
     RequirementCheck,
 )
@@ -33,6 +43,48 @@ from .models import (
 
 def _group_of(offer):
     return offer.roadmap.corporation
+
+
+def _certificate_event(
+    certificate: Certificate,
+    kind: str,
+    *,
+    actor: Any,
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+) -> CertificateEvent:
+    """The certificate's append-only record of what happened to it, with its status after."""
+    return CertificateEvent.objects.create(
+        certificate=certificate,
+        kind=kind,
+        status=certificate.status,
+        reason=reason or "",
+        data=data or {},
+        actor=actor,
+    )
+
+
+def _register_events(
+    entry_ids: list[int],
+    kind: str,
+    *,
+    actor: Any,
+    certificate_id: int | None = None,
+    reason: str = "",
+    transition: Any = None,
+) -> None:
+    """The register's append-only record: one event per entry."""
+    RegisterEntryEvent.objects.bulk_create(
+        RegisterEntryEvent(
+            entry_id=entry_id,
+            kind=kind,
+            certificate_id=certificate_id,
+            reason=reason or "",
+            transition=transition,
+            actor=actor,
+        )
+        for entry_id in entry_ids
+    )
 
 
 def applicable_requirements(offer):
@@ -70,8 +122,8 @@ def _parse_outcomes(offer, data, *, required):
         if row.get("outcome") not in Outcome.values:
             raise ValidationError(
                 {
-                    "data": _("Outcome %(n)d must be one of %(values)s.")
-                    % {"n": index, "values": ", ".join(Outcome.values)}
+                    "data": _("The outcome of %(code)s must be one of %(values)s.")
+                    % {"code": applicable[req_id].code, "values": ", ".join(Outcome.values)}
                 }
             )
         outcomes[req_id] = (row["outcome"], str(row.get("remarks") or ""))
@@ -364,16 +416,34 @@ def record_register_inclusion(*, offer, user, data, transition, comment):
         certificate=certificate,
         included_on=timezone.localdate(),
     )
+    _register_events(
+        [entry.pk],
+        RegisterEventKind.INCLUDED,
+        actor=user,
+        certificate_id=certificate.pk if certificate else None,
+        transition=transition,
+    )
     return {"register_entry": entry.pk, "number": entry.number}
 
 
 def record_register_exclusion(*, offer, user, data, transition, comment):
-    entries = RegisterEntry.objects.filter(offer=offer, excluded_on__isnull=True)
-    numbers = list(entries.values_list("number", flat=True))
-    entries.update(
+    """The offer's entries in force are excluded (once: an excluded entry is final)."""
+    entries = list(
+        RegisterEntry.objects.filter(offer=offer, excluded_on__isnull=True)
+        .order_by("id")
+        .values_list("pk", "number")
+    )
+    RegisterEntry.objects.filter(pk__in=[pk for pk, _n in entries]).update(
         excluded_on=timezone.localdate(), exclusion_reason=comment, updated=timezone.now()
     )
-    return {"excluded_entries": numbers}
+    _register_events(
+        [pk for pk, _n in entries],
+        RegisterEventKind.EXCLUDED,
+        actor=user,
+        reason=comment,
+        transition=transition,
+    )
+    return {"excluded_entries": [number for _pk, number in entries]}
 
 
 @transaction.atomic
@@ -402,8 +472,14 @@ def certificate_set_status(*, certificate_id, user, status, reason):
     certificate.status = status
     certificate.status_reason = reason or ""
     certificate.save(update_fields=["status", "status_reason"])
+    kind = {
+        CertificateStatus.SUSPENDED: CertificateEventKind.SUSPENDED,
+        CertificateStatus.REVOKED: CertificateEventKind.REVOKED,
+        CertificateStatus.VALID: CertificateEventKind.REINSTATED,
+    }[status]
+    _certificate_event(certificate, kind, actor=user, reason=reason or "")
     if status != CertificateStatus.VALID:
-        exclude_offers_of_certificate(certificate=certificate, reason=reason)
+        exclude_offers_of_certificate(certificate=certificate, reason=reason, actor=user)
     return certificate
 
 
@@ -425,6 +501,13 @@ def exclude_offers_of_certificate(*, certificate, reason, actor=None, on=None):
         if successor is not None and successor.pk != certificate.pk:
             RegisterEntry.objects.filter(pk=entry.pk).update(
                 certificate=successor, updated=timezone.now()
+            )
+            _register_events(
+                [entry.pk],
+                RegisterEventKind.CERTIFICATE_REPLACED,
+                actor=actor,
+                certificate_id=successor.pk,
+                reason=reason,
             )
             continue
         offer_ids.append(entry.offer_id)
@@ -459,6 +542,12 @@ def lapse_certificates(*, on=None):
                 "date": certificate.valid_until.isoformat()
             }
             certificate.save(update_fields=["status", "status_reason"])
+            _certificate_event(
+                certificate,
+                CertificateEventKind.EXPIRED,
+                actor=None,
+                reason=certificate.status_reason,
+            )
             excluded += len(
                 exclude_offers_of_certificate(
                     certificate=certificate, reason=certificate.status_reason, on=on
@@ -741,6 +830,12 @@ def certificate_issue(
                 }
             ) from exc
         certificate.offers.set(offers)
+        _certificate_event(
+            certificate,
+            CertificateEventKind.ISSUED,
+            actor=user,
+            data={"offers": sorted(o.pk for o in offers), "renews": renews.pk if renews else None},
+        )
     return certificate
 
 
@@ -774,9 +869,20 @@ def certificate_renew(*, certificate_id, user, number, issued_on, valid_until, s
             scan=scan,
             renews=old,
         )
+        _certificate_event(
+            old, CertificateEventKind.RENEWED, actor=user, data={"renewed_by": new.pk}
+        )
         if new.is_valid_on(timezone.localdate()):
-            RegisterEntry.objects.filter(certificate=old, excluded_on__isnull=True).update(
+            moved = RegisterEntry.objects.filter(certificate=old, excluded_on__isnull=True)
+            entry_ids = list(moved.order_by("id").values_list("pk", flat=True))
+            RegisterEntry.objects.filter(pk__in=entry_ids).update(
                 certificate=new, updated=timezone.now()
+            )
+            _register_events(
+                entry_ids,
+                RegisterEventKind.CERTIFICATE_REPLACED,
+                actor=user,
+                certificate_id=new.pk,
             )
     return new
 
@@ -795,6 +901,12 @@ def certificate_attach_scan(*, certificate_id, user, scan):
         old = certificate.scan.name if certificate.scan else ""
         certificate.scan.save("scan.pdf", scan, save=False)
         certificate.save(update_fields=["scan"])
+        _certificate_event(
+            certificate,
+            CertificateEventKind.SCAN_ATTACHED,
+            actor=user,
+            data={"replaced": bool(old)},
+        )
     if old:
         certificate.scan.storage.delete(old)
     return certificate

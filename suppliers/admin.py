@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from roadmap_portal.append_only import AppendOnlyAdmin, AppendOnlyInline
+
 from .models import Offer, OfferAttachment, OfferTransition, Supplier
 
 
@@ -17,14 +19,17 @@ class AttachmentInline(admin.TabularInline):
     readonly_fields = ["original_name", "size", "uploaded_by", "created"]
 
 
-class HistoryInline(admin.TabularInline):
+class HistoryInline(AppendOnlyInline):
     model = OfferTransition
-    extra = 0
-    can_delete = False
-    readonly_fields = ["action", "from_status", "to_status", "actor", "comment", "data", "created"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
+    fields = readonly_fields = [
+        "action",
+        "from_status",
+        "to_status",
+        "actor",
+        "comment",
+        "data",
+        "created",
+    ]
 
 
 @admin.register(Offer)
@@ -39,13 +44,7 @@ class OfferAdmin(admin.ModelAdmin):
 
 
 @admin.register(OfferTransition)
-class OfferTransitionAdmin(admin.ModelAdmin):
+class OfferTransitionAdmin(AppendOnlyAdmin):
     list_display = ["offer", "action", "from_status", "to_status", "actor", "created"]
     list_filter = ["action", "to_status"]
     list_select_related = ["offer", "actor"]
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

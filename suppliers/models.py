@@ -167,9 +167,10 @@ class OfferAttachment(models.Model):
 
 
 class OfferTransition(models.Model):
-    """One step of an offer through the pipeline: append-only."""
+    """One step of an offer through the pipeline: append-only (PostgreSQL refuses an UPDATE
+    or DELETE of a row); an offer or a user with history cannot be deleted."""
 
-    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="history")
+    offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="history")
     action = models.CharField(_("action"), max_length=30)
     from_status = models.CharField(_("from"), max_length=30, choices=OfferStatus.choices)
     to_status = models.CharField(_("to"), max_length=30, choices=OfferStatus.choices)
@@ -178,7 +179,7 @@ class OfferTransition(models.Model):
         verbose_name=_("by"),
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     comment = models.TextField(_("comment"), blank=True)

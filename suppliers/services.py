@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from roadmap_portal.append_only import reserve_id
 from roadmap_portal.choices import Role
 from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
 from roadmap_portal.scope import scope_of
@@ -66,8 +67,12 @@ def offer_transition(*, offer_id, user, action, comment="", data=None):
 
 
 def _apply(*, offer, step, user, comment, data):
-    """Write the history row and the stage record, move the locked offer, notify after commit."""
-    history = OfferTransition.objects.create(
+    """Write the stage record and the history row, move the locked offer, notify after commit.
+
+    The history row is append-only (written once): its id is reserved, the stage record's
+    rows point to it, and it is inserted last with what the stage record keeps."""
+    history = OfferTransition(
+        pk=reserve_id(OfferTransition),
         offer=offer,
         action=step.action,
         from_status=offer.status,
@@ -81,7 +86,7 @@ def _apply(*, offer, step, user, comment, data):
         )
         if kept:
             history.data = kept
-            history.save(update_fields=["data"])
+    history.save(force_insert=True)
     now = timezone.now()
     updated = Offer.objects.filter(pk=offer.pk, status=offer.status).update(
         status=step.target, status_changed=now, updated=now

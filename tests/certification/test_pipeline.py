@@ -247,7 +247,11 @@ def test_stale_decision_is_a_message_not_an_error(world, client):
     client.force_login(world.gaz_reviewer)
     response = client.post(
         reverse("certification:review-requirements", args=[offer.pk]),
-        {"decision": "accept", f"outcome_{world.req_gaz.pk}": "met"},
+        {
+            "decision": "accept",
+            f"outcome_{world.req_gaz.pk}": "met",
+            f"outcome_{world.req_gaz_all.pk}": "met",
+        },
         follow=True,
     )
     assert response.status_code == 200

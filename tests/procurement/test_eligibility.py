@@ -57,10 +57,11 @@ def test_roadmap_active_fails_alone(world):
 
 
 def test_registered_offer_fails_alone_when_the_offer_is_certified_but_not_registered(world):
-    world.entry.delete()
-    world.offer.status = "certified"
-    world.offer.save()
-    result = evaluate(tender=world.tender, supplier=world.supplier)
+    # A register entry is never deleted: a second supplier whose offer was never registered.
+    supplier, _offer, _certificate, _entry = certified_supplier(
+        world.roadmap, world.body, registered=False
+    )
+    result = evaluate(tender=world.tender, supplier=supplier)
     assert [c.rule for c in result.failed] == ["registered_offer"]
     assert "Certified" in result.failed[0].detail
     assert result.offers == []
