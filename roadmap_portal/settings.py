@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "certification",
     "procurement",
     "roadmap_portal.webhooks",
+    "roadmap_portal.outbox",
 ]
 
 MIDDLEWARE = [
@@ -355,7 +356,33 @@ CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 # Redis redelivers an unacknowledged task after the visibility timeout: keep it above
 # the hard time limit so that a long task is never run twice while still running.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * CELERY_TASK_TIME_LIMIT}
+# Handing a task to the broker (roadmap_portal.outbox) gives up fast and leaves the row
+# pending for the sweep; it never waits on a broker that is away.
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+# Queues per kind, so that a slow partner delays only its own webhooks: each has its worker
+# in docker-compose.yml. Task names (fnmatch patterns) to kinds; the rest go to "celery".
+# CELERY_QUEUE_PREFIX (environment) puts a test's queues apart from every other test's.
+TASK_QUEUE_PREFIX = env.str("CELERY_QUEUE_PREFIX", default="")
+TASK_QUEUES_BY_NAME = {
+    "roadmap_portal.tasks.notify_*": "notifications",
+    "roadmap_portal.tasks.deliver_*": "notifications",
+    "roadmap_portal.tasks.send_daily_digests": "notifications",
+    "certification.tasks.send_expiry_reminders": "notifications",
+    "roadmap_portal.webhooks.tasks.*": "webhooks",
+    "roadmap_portal.tasks.build_*": "reports",
+    "*.tasks.import_*": "imports",
+    "*.tasks.export_*": "exports",
+}
+CELERY_TASK_ROUTES = ("roadmap_portal.outbox.route_task",)
+# The outbox sweep hands over again a task handed over this long ago and not done.
+OUTBOX_REDISPATCH_AFTER = env.int("OUTBOX_REDISPATCH_AFTER", default=5 * 60)
+OUTBOX_MAX_HANDOFFS = env.int("OUTBOX_MAX_HANDOFFS", default=10)
+OUTBOX_KEEP_DAYS = env.int("OUTBOX_KEEP_DAYS", default=7)
 CELERY_BEAT_SCHEDULE = {
+    "outbox-relay-every-minute": {
+        "task": "roadmap_portal.outbox.tasks.relay_outbox",
+        "schedule": 60.0,
+    },
     "expire-certificates-daily": {
         "task": "certification.tasks.lapse_certificates",
         "schedule": crontab(hour=0, minute=30),

@@ -5,6 +5,8 @@ import smtplib
 from celery import shared_task
 from django.db import connection
 
+from .outbox import OutboxTask
+
 
 @shared_task
 def ping_database(region_code):
@@ -15,7 +17,7 @@ def ping_database(region_code):
     return {"region": region, "vendor": connection.vendor}
 
 
-@shared_task(bind=True, max_retries=5, default_retry_delay=10)
+@shared_task(base=OutboxTask, bind=True, max_retries=5, default_retry_delay=10)
 def notify_offer_transition(self, transition_id):
     """Tell the supplier's members about a status change and the next queue about new work."""
     from suppliers.notifications import notify_transition
@@ -24,6 +26,8 @@ def notify_offer_transition(self, transition_id):
 
 
 @shared_task(
+    base=OutboxTask,
+    outbox_atomic=False,
     bind=True,
     autoretry_for=(smtplib.SMTPException, OSError),
     retry_backoff=60,
@@ -39,7 +43,7 @@ def deliver_email(self, delivery_id):
     return delivery_send(delivery_id=delivery_id)
 
 
-@shared_task
+@shared_task(base=OutboxTask, outbox_atomic=False)
 def deliver_pending(batch_size=200):
     """Send up to ``batch_size`` due e-mail deliveries; also sweeps up ones a dead worker left."""
     from .notification_delivery import deliveries_send_pending
@@ -64,28 +68,28 @@ def send_daily_digests(day=None):
     return digests_enqueue(day=day)
 
 
-@shared_task(bind=True, max_retries=5, default_retry_delay=10)
+@shared_task(base=OutboxTask, bind=True, max_retries=5, default_retry_delay=10)
 def notify_tender_opened(self, tender_id):
     from .notifications import notify_tender_opened as service
 
     return service(tender_id)
 
 
-@shared_task(bind=True, max_retries=5, default_retry_delay=10)
+@shared_task(base=OutboxTask, bind=True, max_retries=5, default_retry_delay=10)
 def notify_demand_published(self, demand_id):
     from .notifications import notify_demand_published as service
 
     return service(demand_id)
 
 
-@shared_task(bind=True, max_retries=5, default_retry_delay=10)
+@shared_task(base=OutboxTask, bind=True, max_retries=5, default_retry_delay=10)
 def notify_bid_awarded(self, bid_id):
     from .notifications import notify_bid_awarded as service
 
     return service(bid_id)
 
 
-@shared_task
+@shared_task(base=OutboxTask, outbox_atomic=False)
 def build_report(report_id):
     """Build one requested report; a failure is recorded on the report, never raised."""
     from .reports import report_build
