@@ -261,6 +261,8 @@ EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "media" / "o
 # (default 20 minutes, above the task time limit).
 NOTIFICATION_SENDING_TIMEOUT = env.int("NOTIFICATION_SENDING_TIMEOUT", default=20 * 60)
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+# A registration's confirmation link (e-mailed; it carries the registration) works this long.
+REGISTRATION_LINK_HOURS = env.int("REGISTRATION_LINK_HOURS", default=48)
 
 # --- open data (OCDS) -------------------------------------------------------
 # The prefix registered for this publisher; each tender's ocid is the prefix plus its id.

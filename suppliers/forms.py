@@ -35,27 +35,15 @@ class BootstrapMixin:
 
 
 class RegistrationForm(BootstrapMixin, forms.Form):
-    """A person's account and their organisation, registered together."""
+    """A person and their organisation. The person's e-mail address is their sign-in name; the
+    password is chosen after the address is confirmed (``RegistrationPasswordForm``)."""
 
-    username = forms.CharField(
-        label=_("Username"),
-        max_length=150,
-        help_text=_("Letters, digits and @/./+/-/_ only."),
-        validators=[get_user_model().username_validator],
-    )
     first_name = forms.CharField(label=_("First name"), max_length=150)
     last_name = forms.CharField(label=_("Last name"), max_length=150)
-    email = forms.EmailField(label=_("Your e-mail"))
-    password1 = forms.CharField(
-        label=_("Password"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=password_validation.password_validators_help_text_html(),
-    )
-    password2 = forms.CharField(
-        label=_("Password again"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    email = forms.EmailField(
+        label=_("Your e-mail"),
+        max_length=150,
+        help_text=_("Your sign-in name. We send a link to it to confirm the registration."),
     )
 
     name = forms.CharField(label=_("Legal name of the organisation"), max_length=300)
@@ -80,34 +68,25 @@ class RegistrationForm(BootstrapMixin, forms.Form):
     address = forms.CharField(label=_("Address"), max_length=500, required=False)
     website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
 
-    ACCOUNT_FIELDS = ("username", "first_name", "last_name", "email", "password1", "password2")
+    ACCOUNT_FIELDS = ("first_name", "last_name", "email")
     ORGANISATION_FIELDS = ("name", "inn", "ogrn", "region", "kind", "phone", "org_email")
     ORGANISATION_EXTRA = ("address", "website")
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        try:
+            get_user_model().username_validator(email)
+        except forms.ValidationError as exc:
+            raise forms.ValidationError(
+                _("Use an address of letters, digits and @/./+/-/_ only: it is your sign-in name.")
+            ) from exc
+        return email
 
     def clean_inn(self):
         return self.cleaned_data["inn"].strip()
 
     def clean_ogrn(self):
         return self.cleaned_data["ogrn"].strip()
-
-    def clean(self):
-        cleaned = super().clean()
-        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
-        if password1 and password2:
-            if password1 != password2:
-                self.add_error("password2", _("The two passwords differ."))
-            else:
-                user = get_user_model()(
-                    username=cleaned.get("username", ""),
-                    first_name=cleaned.get("first_name", ""),
-                    last_name=cleaned.get("last_name", ""),
-                    email=cleaned.get("email", ""),
-                )
-                try:
-                    password_validation.validate_password(password1, user)
-                except forms.ValidationError as exc:
-                    self.add_error("password2", exc)
-        return cleaned
 
     def supplier_fields(self):
         data = self.cleaned_data
@@ -126,6 +105,45 @@ class RegistrationForm(BootstrapMixin, forms.Form):
 
     # Errors a service reports on the organisation map to these fields.
     SERVICE_FIELD = {"email": "org_email", "contact_person": None}
+
+
+class RegistrationPasswordForm(BootstrapMixin, forms.Form):
+    """The password of a registration whose address is confirmed."""
+
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label=_("Password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, person: dict, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.person = person
+
+    def clean(self):
+        cleaned = super().clean()
+        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+        if password1 and password2:
+            if password1 != password2:
+                self.add_error("password2", _("The two passwords differ."))
+            else:
+                user = get_user_model()(
+                    username=self.person["email"],
+                    first_name=self.person["first_name"],
+                    last_name=self.person["last_name"],
+                    email=self.person["email"],
+                )
+                try:
+                    password_validation.validate_password(password1, user)
+                except forms.ValidationError as exc:
+                    self.add_error("password2", exc)
+        return cleaned
 
 
 class SupplierVerifyForm(BootstrapMixin, forms.Form):

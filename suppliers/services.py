@@ -1,10 +1,18 @@
 """Writes for suppliers and offers. Each service states the rule it enforces."""
 
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -164,6 +172,101 @@ def supplier_signup(*, username, password, first_name, last_name, email, supplie
         )
         supplier = supplier_register(user=user, **supplier_fields)
     return user, supplier
+
+
+REGISTRATION_SALT = "suppliers.registration"
+
+
+def address_has_account(email: str) -> bool:
+    """Whether a person signs in with this address or has it as their e-mail."""
+    return (
+        get_user_model().objects.filter(Q(email__iexact=email) | Q(username__iexact=email)).exists()
+    )
+
+
+def supplier_signup_request(
+    *, first_name: str, last_name: str, email: str, supplier_fields: dict[str, Any]
+) -> None:
+    """Someone asks to register a person and an organisation. The answer must not tell
+    whether the address has an account, so the address itself is told, by e-mail:
+
+    * the organisation is checked first, the same for everyone (a ValidationError names
+      the field: a bad or already registered INN);
+    * an address without an account gets a signed link, valid ``REGISTRATION_LINK_HOURS``,
+      that carries the registration (no password: it is chosen after the link is opened);
+    * an address with an account gets a note that it has one, and no link.
+
+    Nothing is saved: the account and the organisation are created when the link is used
+    (``supplier_signup_confirm``).
+    """
+    Supplier(**supplier_fields, verification_status=VerificationStatus.PENDING).full_clean()
+    context: dict[str, Any] = {
+        "first_name": first_name,
+        "organisation": supplier_fields["name"],
+        "email": email,
+        "hours": settings.REGISTRATION_LINK_HOURS,
+        "login_url": settings.PORTAL_BASE_URL.rstrip("/") + reverse("login"),
+    }
+    if address_has_account(email):
+        template = "emails/registration_exists.txt"
+    else:
+        template = "emails/registration_confirm.txt"
+        token = signing.dumps(
+            {
+                "email": email,
+                "first_name": first_name,
+                "last_name": last_name,
+                "supplier": {**supplier_fields, "region": supplier_fields["region"].code},
+            },
+            salt=REGISTRATION_SALT,
+            compress=True,
+        )
+        context["link"] = settings.PORTAL_BASE_URL.rstrip("/") + reverse(
+            "suppliers:register-confirm", args=[token]
+        )
+    send_mail(
+        _("Your registration on the Roadmap Portal"),
+        render_to_string(template, context),
+        None,
+        [email],
+    )
+
+
+def supplier_signup_pending(token: str) -> dict[str, Any]:
+    """The registration a link carries. ``signing.BadSignature`` for a forged, altered or
+    expired link (``SignatureExpired`` is one)."""
+    data = signing.loads(
+        token,
+        salt=REGISTRATION_SALT,
+        max_age=timedelta(hours=settings.REGISTRATION_LINK_HOURS),
+    )
+    if not isinstance(data, dict) or "email" not in data:
+        raise signing.BadSignature("not a registration")
+    return data
+
+
+def supplier_signup_confirm(*, token: str, password: str):
+    """The address is confirmed: the person (sign-in name: the address) and the
+    organisation are created together and the person is its member. A ValidationError on
+    ``username`` if the address got an account meanwhile (the link works once)."""
+    from roadmap_portal.models import Region
+
+    data = supplier_signup_pending(token)
+    fields = dict(data["supplier"])
+    try:
+        fields["region"] = Region.objects.get(code=fields["region"])
+    except Region.DoesNotExist as exc:
+        raise signing.BadSignature("the region is gone") from exc
+    if address_has_account(data["email"]):
+        raise ValidationError({"username": _("This address already has an account.")})
+    return supplier_signup(
+        username=data["email"],
+        password=password,
+        first_name=data["first_name"],
+        last_name=data["last_name"],
+        email=data["email"],
+        supplier_fields=fields,
+    )
 
 
 def supplier_verify(*, supplier_id, user, verified, comment=""):

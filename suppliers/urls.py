@@ -7,6 +7,7 @@ app_name = "suppliers"
 urlpatterns = [
     path("offers/import/", include("suppliers.import_urls")),
     path("register/", views.register, name="register"),
+    path("register/confirm/<str:token>/", views.register_confirm, name="register-confirm"),
     path("organisations/", views.supplier_list, name="supplier-list"),
     path("organisations/<int:pk>/", views.supplier_detail, name="supplier-detail"),
     path("organisations/<int:pk>/verify/", views.supplier_verify_view, name="supplier-verify"),

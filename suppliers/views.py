@@ -1,8 +1,10 @@
 """Pages of suppliers and their product offers. Thin: selectors read, services write."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
@@ -20,7 +22,13 @@ from roadmap_portal.selectors import roadmaps_visible_to
 from . import pipeline
 from .choices import OfferStatus, VerificationStatus
 from .filtersets import OfferFilterSet, SupplierFilterSet
-from .forms import AttachmentForm, OfferForm, RegistrationForm, SupplierVerifyForm
+from .forms import (
+    AttachmentForm,
+    OfferForm,
+    RegistrationForm,
+    RegistrationPasswordForm,
+    SupplierVerifyForm,
+)
 from .models import Supplier
 from .selectors import (
     attachments_visible_to,
@@ -35,13 +43,16 @@ from .selectors import (
     suppliers_visible_to,
 )
 from .services import (
+    address_has_account,
     allowed_transitions,
     offer_attachment_add,
     offer_attachment_delete,
     offer_create,
     offer_transition,
     offer_update,
-    supplier_signup,
+    supplier_signup_confirm,
+    supplier_signup_pending,
+    supplier_signup_request,
     supplier_verify,
 )
 
@@ -91,7 +102,9 @@ def _safe_next(request, default):
 
 
 def register(request):
-    """Self-registration: a person's account and their organisation, then signed in."""
+    """Self-registration, step one: the person and the organisation. The answer is the same
+    "check your e-mail" page whether the address has an account or not; the e-mail says
+    which (a link to go on, or a note that the address has an account)."""
     if request.user.is_authenticated and scope_of(request.user).role is not None:
         messages.info(request, _("You are signed in already."))
         return redirect("home")
@@ -99,9 +112,7 @@ def register(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            user, supplier = supplier_signup(
-                username=data["username"],
-                password=data["password1"],
+            supplier_signup_request(
                 first_name=data["first_name"],
                 last_name=data["last_name"],
                 email=data["email"],
@@ -110,17 +121,49 @@ def register(request):
         except ValidationError as exc:
             _add_service_errors(form, exc, RegistrationForm.SERVICE_FIELD)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(
-                request,
-                _(
-                    "%(supplier)s is registered. Region staff will verify it; meanwhile you "
-                    "can prepare your product list."
-                )
-                % {"supplier": supplier.name},
-            )
-            return redirect("suppliers:offer-list")
+            return render(request, "suppliers/register_sent.html", {"email": data["email"]})
     return render(request, "suppliers/register.html", {"form": form})
+
+
+def _invalid_link(request, errors=()):
+    context = {"errors": errors, "hours": settings.REGISTRATION_LINK_HOURS}
+    return render(request, "suppliers/register_link_invalid.html", context, status=400)
+
+
+def register_confirm(request, token):
+    """Self-registration, step two, from the e-mailed link: choose a password; the account and
+    the organisation are created and the person is signed in. The link works once."""
+    try:
+        pending = supplier_signup_pending(token)
+    except signing.BadSignature:
+        return _invalid_link(request)
+    if address_has_account(pending["email"]):
+        messages.info(request, _("This address has an account: sign in."))
+        return redirect("login")
+    form = RegistrationPasswordForm(request.POST or None, person=pending)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user, supplier = supplier_signup_confirm(
+                token=token, password=form.cleaned_data["password1"]
+            )
+        except signing.BadSignature:
+            return _invalid_link(request)
+        except ValidationError as exc:
+            if "username" in getattr(exc, "error_dict", {}):  # the link was used a moment ago
+                messages.info(request, _("This address has an account: sign in."))
+                return redirect("login")
+            return _invalid_link(request, exc.messages)  # e.g. the INN registered meanwhile
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(
+            request,
+            _(
+                "%(supplier)s is registered. Region staff will verify it; meanwhile you "
+                "can prepare your product list."
+            )
+            % {"supplier": supplier.name},
+        )
+        return redirect("suppliers:offer-list")
+    return render(request, "suppliers/register_confirm.html", {"form": form, "pending": pending})
 
 
 # --- suppliers -------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """Supplier registration (web and API), verification and the supplier list's scope."""
 
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
@@ -18,12 +20,9 @@ NEW_OGRN = ogrn_with_checksum(102701799001)
 
 def registration_data(world, **overrides):
     data = {
-        "username": "new.maker",
         "first_name": "Ivan",
         "last_name": "Petrov",
         "email": "ivan@example.org",
-        "password1": "Tomsk-Motors-2026!",
-        "password2": "Tomsk-Motors-2026!",
         "name": "Tomsk Motors LLC",
         "inn": NEW_INN,
         "ogrn": NEW_OGRN,
@@ -38,6 +37,13 @@ def registration_data(world, **overrides):
     return data
 
 
+PASSWORDS = {"password1": "Tomsk-Motors-2026!", "password2": "Tomsk-Motors-2026!"}
+
+
+def _link(message):
+    return re.search(r"http://\S+/suppliers/register/confirm/\S+/", message.body).group(0)
+
+
 # --- web registration --------------------------------------------------------------------
 
 
@@ -46,29 +52,90 @@ def test_login_page_links_to_registration(client):
     assert reverse("suppliers:register").encode() in response.content
 
 
-def test_registration_creates_account_and_pending_supplier_and_signs_in(client, world):
+def test_registration_asks_to_confirm_the_address_then_creates_account_and_signs_in(
+    client, world, mailoutbox
+):
     response = client.post(reverse("suppliers:register"), registration_data(world))
+    assert response.status_code == 200
+    assert "Check your e-mail" in response.content.decode()
+    # Nothing is saved before the address is confirmed.
+    assert not Supplier.objects.filter(inn=NEW_INN).exists()
+    assert not get_user_model().objects.filter(email="ivan@example.org").exists()
+    [message] = mailoutbox
+    assert message.to == ["ivan@example.org"]
+    link = _link(message).removeprefix("http://127.0.0.1:8000")
+    page = client.get(link)
+    assert page.status_code == 200
+    assert "Tomsk Motors LLC" in page.content.decode()
+    response = client.post(link, PASSWORDS)
     assert response.status_code == 302, response.content[:2000]
     assert response.url == reverse("suppliers:offer-list")
     supplier = Supplier.objects.get(inn=NEW_INN)
     assert supplier.verification_status == "pending"
     assert supplier.region == world.tomsk
     assert supplier.email == "ivan@example.org"
-    profile = Profile.objects.get(user__username="new.maker")
+    # The sign-in name is the e-mail address.
+    profile = Profile.objects.get(user__username="ivan@example.org")
     assert profile.role == "supplier" and profile.supplier == supplier
-    # Signed in: the product list opens and says the organisation waits for verification.
     page = client.get(reverse("suppliers:offer-list"))
     assert page.status_code == 200
     assert b"Tomsk Motors LLC" in page.content
+    # The link works once: the account exists now.
+    client.logout()
+    again = client.get(link)
+    assert again.status_code == 302
+    assert again.url == reverse("login")
 
 
-def test_registration_with_a_registered_inn_says_so_and_saves_nothing(client, world):
+def test_registration_answers_the_same_whether_the_address_has_an_account(
+    client, world, mailoutbox
+):
+    UserFactory(username="ivan.p", email="Ivan@Example.org")
+    users = get_user_model().objects.count()
+    taken = client.post(reverse("suppliers:register"), registration_data(world))
+    fresh = client.post(
+        reverse("suppliers:register"), registration_data(world, email="newcomer@example.org")
+    )
+    assert taken.status_code == fresh.status_code == 200
+
+    def without_address(response, address):
+        return response.content.decode().replace(address, "ADDRESS")
+
+    def csrf_free(text):
+        return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", text)
+
+    assert csrf_free(without_address(taken, "ivan@example.org")) == csrf_free(
+        without_address(fresh, "newcomer@example.org")
+    )
+    # The owner of the address that has an account is told so, and nothing is created.
+    exists, new = mailoutbox
+    assert exists.to == ["ivan@example.org"] and new.to == ["newcomer@example.org"]
+    assert exists.subject == new.subject
+    assert "already has an account" in exists.body
+    assert "/suppliers/register/confirm/" not in exists.body
+    assert not Supplier.objects.filter(inn=NEW_INN).exists()
+    assert get_user_model().objects.count() == users
+
+
+def test_registration_link_is_signed_and_expires(client, world, mailoutbox, settings):
+    client.post(reverse("suppliers:register"), registration_data(world))
+    link = _link(mailoutbox[0]).removeprefix("http://127.0.0.1:8000")
+    tampered = link[:-3] + ("x" if link[-3] != "x" else "y") + link[-2:]
+    response = client.get(tampered)
+    assert response.status_code == 400
+    assert "link is not valid" in response.content.decode()
+    settings.REGISTRATION_LINK_HOURS = 0
+    response = client.post(link, PASSWORDS)
+    assert response.status_code == 400
+    assert not Supplier.objects.filter(inn=NEW_INN).exists()
+
+
+def test_registration_with_a_registered_inn_says_so_and_saves_nothing(client, world, mailoutbox):
     data = registration_data(world, inn=world.supplier.inn)
     response = client.post(reverse("suppliers:register"), data)
     assert response.status_code == 200
     assert "already registered" in response.content.decode()
-    # The account is created first and rolled back with the organisation: one transaction.
-    assert not get_user_model().objects.filter(username="new.maker").exists()
+    assert mailoutbox == []
     assert Supplier.objects.filter(inn=world.supplier.inn).count() == 1
 
 
@@ -81,15 +148,25 @@ def test_registration_reports_bad_identifiers_on_their_fields(client, world):
     assert not Supplier.objects.filter(name="Tomsk Motors LLC").exists()
 
 
-def test_registration_checks_password_confirmation_and_username(client, world):
-    UserFactory(username="taken")
-    data = registration_data(world, username="taken", password2="different-Pass-1")
-    response = client.post(reverse("suppliers:register"), data)
-    form = response.context["form"]
-    assert "differ" in form.errors["password2"][0]
-    data = registration_data(world, username="taken")
-    response = client.post(reverse("suppliers:register"), data)
-    assert "taken" in response.context["form"].errors["username"][0]
+def test_confirmation_checks_the_passwords(client, world, mailoutbox):
+    client.post(reverse("suppliers:register"), registration_data(world))
+    link = _link(mailoutbox[0]).removeprefix("http://127.0.0.1:8000")
+    response = client.post(link, {**PASSWORDS, "password2": "different-Pass-1"})
+    assert response.status_code == 200
+    assert "differ" in response.context["form"].errors["password2"][0]
+    response = client.post(link, {"password1": "Ab-1", "password2": "Ab-1"})
+    assert "too short" in response.context["form"].errors["password2"][0]
+    assert not get_user_model().objects.filter(username="ivan@example.org").exists()
+
+
+def test_registration_answer_and_mail_are_in_russian(world, mailoutbox):
+    from django.test import Client
+
+    client = Client(HTTP_ACCEPT_LANGUAGE="ru")
+    response = client.post(reverse("suppliers:register"), registration_data(world))
+    assert "Проверьте почту" in response.content.decode()
+    assert mailoutbox[0].subject == "Ваша регистрация на портале дорожных карт"
+    assert "Здравствуйте, Ivan!" in mailoutbox[0].body
 
 
 # --- API: list and register --------------------------------------------------------------
