@@ -108,9 +108,16 @@ def offer_history(offer):
 def history_is_internal_to(user) -> bool:
     """Whether ``user`` may read who moved an offer and why (actors, comments, stage data).
 
-    Partners may not: they read only the changes into and out of the public stages, as the
-    register shows them, without actor, comment or record."""
+    Partners may not: they read only the changes into the public stages, as the register
+    shows them, without actor or record, and of the comments only an exclusion's reason
+    (``public_comment``); no stage records (checks, readiness, tests) at all."""
     return not scope_of(user).is_partner
+
+
+def public_comment(row: OfferTransition) -> str:
+    """The part of a history row's comment that is public: an exclusion's reason, which the
+    register publishes as the entry's ``exclusion_reason``; nothing of any other step."""
+    return row.comment if row.to_status == OfferStatus.EXCLUDED else ""
 
 
 def offer_history_visible_to(user, offer: Offer) -> QuerySet[OfferTransition]:

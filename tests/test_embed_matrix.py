@@ -660,3 +660,48 @@ def test_ocds_names_bidders_only_after_the_bid_period(world):
     tenderers = _release(package, open_tender)["tender"]["tenderers"]
     assert [t["name"] for t in tenderers] == ["LEAK-supplier-s1"]
     assert "awards" not in _release(package, awarded)
+
+
+def test_webhooks_embed_what_the_endpoint_owner_may_see(world):
+    from roadmap_portal.webhooks.events import offer_transition_event, tender_event
+    from roadmap_portal.webhooks.models import WebhookDelivery, WebhookEndpoint
+
+    partner = world.viewers["partner"][0]
+    endpoints = {}
+    for viewer in ("partner key, group 1", "partner key, region 1"):
+        key = ApiKey.objects.get(prefix=world.viewers[viewer][1].split(".")[0])
+        endpoints[viewer] = WebhookEndpoint.objects.create(
+            api_key=key,
+            url="https://partner.example.org/hook",
+            events=["tender.awarded", "offer.registered", "offer.excluded"],
+            secret="s",
+        )
+    endpoints["partner"] = WebhookEndpoint.objects.create(
+        user=partner,
+        url="https://partner.example.org/hook",
+        events=["tender.awarded", "offer.registered", "offer.excluded"],
+        secret="s",
+    )
+
+    def payloads(**kwargs):
+        return {
+            viewer: WebhookDelivery.objects.filter(endpoint=endpoint, **kwargs)
+            .values_list("payload", flat=True)
+            .first()
+            for viewer, endpoint in endpoints.items()
+        }
+
+    awarded = world.objects["LEAK-tender-t3"]
+    assert tender_event(awarded.pk, "tender.awarded") == 2  # group 1's key: not its tender
+    sent = payloads(event="tender.awarded")
+    assert sent["partner"]["award"]["supplier"]["name"] == "LEAK-supplier-s2"
+    assert sent["partner key, region 1"]["award"] is None  # the winner is of region 2
+    assert sent["partner key, group 1"] is None
+
+    registered = OfferTransition.objects.get(
+        offer=world.objects["LEAK-offer-o11r"], to_status="registered"
+    )
+    assert offer_transition_event(registered.pk) == 3
+    for viewer, payload in payloads(event="offer.registered").items():
+        assert payload["transition"]["comment"] == "", viewer
+        assert "LEAK-staff" not in str(payload), viewer

@@ -18,7 +18,7 @@ def offer_transition_event(transition_id):
     """``offer.registered`` / ``offer.excluded`` after an offer's transition to that status."""
     from suppliers.choices import OfferStatus
     from suppliers.models import OfferTransition
-    from suppliers.selectors import offers_visible_to
+    from suppliers.selectors import offers_visible_to, public_comment
 
     events = {
         OfferStatus.REGISTERED: WebhookEvent.OFFER_REGISTERED,
@@ -50,7 +50,9 @@ def offer_transition_event(transition_id):
             "action": history.action,
             "from": history.from_status,
             "to": history.to_status,
-            "comment": history.comment,
+            # Partners own the endpoints: what the history shows them (the exclusion reason
+            # that the register publishes, no reviewer's remark).
+            "comment": public_comment(history),
             "at": history.created,
         },
     }
@@ -65,7 +67,7 @@ def offer_transition_event(transition_id):
 def tender_event(tender_id, event):
     """``tender.opened`` or ``tender.awarded`` (with the award: winner, amount, date)."""
     from procurement.models import Contract, Tender
-    from procurement.selectors import tenders_visible_to
+    from procurement.selectors import contracts_visible_to, tenders_visible_to
 
     tender = Tender.objects.select_related("customer").filter(pk=tender_id).first()
     if tender is None:
@@ -83,6 +85,7 @@ def tender_event(tender_id, event):
             "status": tender.status,
         }
     }
+    contract = None
     if event == WebhookEvent.TENDER_AWARDED:
         contract = (
             Contract.objects.select_related("supplier")
@@ -90,20 +93,31 @@ def tender_event(tender_id, event):
             .order_by("id")
             .first()
         )
-        payload["award"] = (
+
+    def payload_for(user):
+        if event != WebhookEvent.TENDER_AWARDED:
+            return payload
+        # The award names the winner only to an owner whose scope holds the contract (a key
+        # of another region sees the tender awarded, not to whom).
+        visible = (
+            contract is not None and contracts_visible_to(user).filter(pk=contract.pk).exists()
+        )
+        award = (
             {
                 "supplier": _company(contract.supplier),
                 "amount": contract.amount,
                 "signed_on": contract.signed_on,
                 "contract": contract.pk,
             }
-            if contract is not None
+            if visible
             else None
         )
+        return {**payload, "award": award}
+
     return webhook_event(
         event,
         f"{event}:{tender.pk}",
-        payload,
+        payload_for,
         lambda user: tenders_visible_to(user).filter(pk=tender.pk).exists(),
     )
 

@@ -225,11 +225,12 @@ def webhook_event(event, key, payload, scope_filter):
     object (``scope_filter(user)`` is true for the owner, carrying the endpoint's key), and
     send each delivery after the surrounding transaction commits: nothing goes out for a
     rolled-back change. ``key`` names the occurrence, so an event is delivered once per
-    endpoint however often it is reported. Returns the number of deliveries created."""
+    endpoint however often it is reported. ``payload`` is the event's body, or a function
+    of the owner giving it (when what the event embeds depends on the owner's scope).
+    Returns the number of deliveries created."""
     event = str(event)
     if event not in WebhookEvent.values:
         raise ValueError(f"Unknown webhook event {event!r}")
-    data = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
     endpoints = WebhookEndpoint.objects.filter(active=True).select_related(
         "api_key", "api_key__user", "user"
     )
@@ -240,6 +241,8 @@ def webhook_event(event, key, payload, scope_filter):
         user = _acting_user(endpoint)
         if user is None or not scope_filter(user):
             continue
+        body = payload(user) if callable(payload) else payload
+        data = json.loads(json.dumps(body, cls=DjangoJSONEncoder))
         delivery, created = WebhookDelivery.objects.get_or_create(
             endpoint=endpoint, event_key=key, defaults={"event": event, "payload": data}
         )

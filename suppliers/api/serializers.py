@@ -132,8 +132,10 @@ class OfferTransitionSerializer(serializers.ModelSerializer):
     def to_representation(self, instance):
         data = super().to_representation(instance)
         if self.context.get("public_history"):
+            from ..selectors import public_comment
+
             # Who moved the offer and why stays inside the portal (history_is_internal_to).
-            data.update(actor=None, actor_name="", comment="", data={})
+            data.update(actor=None, actor_name="", comment=public_comment(instance), data={})
         return data
 
 
