@@ -4,8 +4,9 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from roadmap_portal.filtersets import SinceFilter
-from roadmap_portal.models import Corporation, Region
+from roadmap_portal.fields import scoped_queryset
+from roadmap_portal.filtersets import SinceFilter, group_heads_visible_to, regions_by_code
+from roadmap_portal.selectors import corporations_visible_to
 from suppliers.models import Offer
 
 from .choices import CertificateStatus
@@ -70,6 +71,9 @@ class ReviewQueueFilterSet(django_filters.FilterSet):
 
 
 class RequirementFilterSet(django_filters.FilterSet):
+    corporation = django_filters.ModelChoiceFilter(
+        queryset=scoped_queryset(corporations_visible_to), label=_("Corporation")
+    )
     active = django_filters.BooleanFilter(label=_("Active"))
     search = django_filters.CharFilter(method="filter_search", label=_("Search"))
 
@@ -117,8 +121,7 @@ class RegisterEntryFilterSet(django_filters.FilterSet):
     """The register of permitted products: ``corporation``, ``okpd2`` prefix, ``active``."""
 
     corporation = django_filters.ModelChoiceFilter(
-        queryset=Corporation.objects.filter(parent__isnull=True).order_by("short_name"),
-        label=_("Corporation"),
+        queryset=scoped_queryset(group_heads_visible_to), label=_("Corporation")
     )
     okpd2 = django_filters.CharFilter(
         field_name="okpd2", lookup_expr="startswith", label=_("OKPD2 code or prefix")
@@ -130,7 +133,7 @@ class RegisterEntryFilterSet(django_filters.FilterSet):
     region = django_filters.ModelChoiceFilter(
         field_name="supplier__region",
         to_field_name="code",
-        queryset=Region.objects.order_by("code"),
+        queryset=scoped_queryset(regions_by_code),
         label=_("Region"),
     )
     search = django_filters.CharFilter(method="filter_search", label=_("Search"))

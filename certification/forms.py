@@ -4,6 +4,13 @@ services decide."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from roadmap_portal.fields import (
+    ScopedFormMixin,
+    ScopedModelChoiceField,
+    ScopedModelMultipleChoiceField,
+)
+from suppliers.selectors import offers_visible_to, suppliers_visible_to
+
 from .choices import Outcome, TestKind, TestResult
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -191,12 +198,12 @@ class CommentForm(BootstrapMixin, forms.Form):
     )
 
 
-class CertificateIssueForm(BootstrapMixin, forms.Form):
+class CertificateIssueForm(ScopedFormMixin, BootstrapMixin, forms.Form):
     number = forms.CharField(label=_("Certificate number"), max_length=100)
-    supplier = forms.ModelChoiceField(label=_("Supplier"), queryset=None)
-    offers = forms.ModelMultipleChoiceField(
+    supplier = ScopedModelChoiceField(label=_("Supplier"), selector=suppliers_visible_to)
+    offers = ScopedModelMultipleChoiceField(
         label=_("Covered offers"),
-        queryset=None,
+        selector=offers_visible_to,
         widget=forms.SelectMultiple(attrs={"size": 8}),
         help_text=_("Offers of the chosen supplier only."),
     )
@@ -213,8 +220,9 @@ class CertificateIssueForm(BootstrapMixin, forms.Form):
 
     def __init__(self, *args, suppliers, offers, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["supplier"].queryset = suppliers
-        self.fields["offers"].queryset = offers
+        # Those the officer may certify, among those the officer sees.
+        self.narrow("supplier", lambda seen: suppliers.filter(pk__in=seen.values("pk")))
+        self.narrow("offers", lambda seen: offers.filter(pk__in=seen.values("pk")))
         self.fields["offers"].label_from_instance = lambda o: (
             f"{o.supplier.name}: {o.name} ({o.okpd2}, {o.get_status_display()})"
         )

@@ -227,3 +227,13 @@ def paginate_by_ids(queryset, *, page, size):
     the page's rows only: on a large table the wide ``ORDER BY ... LIMIT`` of joined full
     rows costs several times the narrow one."""
     return IdsFirstPaginator(queryset, size).get_page(page)
+
+
+def certification_bodies_visible_to(user):
+    """Certification bodies are named on every certificate and register entry: every
+    signed-in user sees them (who may issue for which body is the services' rule)."""
+    from .models import CertificationBody
+
+    if not user.is_authenticated:
+        return CertificationBody.objects.none()
+    return CertificationBody.objects.order_by("short_name", "id")

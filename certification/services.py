@@ -93,9 +93,17 @@ def applicable_requirements(offer):
     return [r for r in reqs if r.applies_to(offer.okpd2)]
 
 
-def _parse_outcomes(offer, data, *, required):
+def _parse_outcomes(offer, data, *, required, user=None):
     rows = data.get("requirements")
     applicable = {r.pk: r for r in applicable_requirements(offer)}
+    if user is not None:
+        from .selectors import requirements_visible_to
+
+        # Ids are resolved through the reviewer's requirements, like every id a request names.
+        visible = set(
+            requirements_visible_to(user).filter(pk__in=applicable).values_list("pk", flat=True)
+        )
+        applicable = {pk: r for pk, r in applicable.items() if pk in visible}
     if rows is None:
         if required and applicable:
             raise ValidationError(
@@ -157,7 +165,7 @@ def _save_outcomes(offer, user, transition, parsed):
 
 def record_requirements_check(*, offer, user, data, transition, comment):
     """Accepting needs an outcome for every applicable requirement, none of them “not met”."""
-    parsed = _parse_outcomes(offer, data, required=True)
+    parsed = _parse_outcomes(offer, data, required=True, user=user)
     not_met = [req.code for req, outcome, _r in parsed if outcome == Outcome.NOT_MET]
     if not_met:
         raise ValidationError(
@@ -171,7 +179,9 @@ def record_requirements_check(*, offer, user, data, transition, comment):
 
 def record_requirements_check_optional(*, offer, user, data, transition, comment):
     """A rejection may carry the outcomes that led to it."""
-    return _save_outcomes(offer, user, transition, _parse_outcomes(offer, data, required=False))
+    return _save_outcomes(
+        offer, user, transition, _parse_outcomes(offer, data, required=False, user=user)
+    )
 
 
 def _date(data, name, *, required):
@@ -360,12 +370,14 @@ def record_certification(*, offer, user, data, transition, comment):
         raise ValidationError(
             {"data": _("The certificate is missing: give “certificate” (its id).")}
         )
-    try:
-        certificate = Certificate.objects.select_related("body").get(pk=int(raw))
-    except (TypeError, ValueError, Certificate.DoesNotExist) as exc:
-        raise ValidationError(
-            {"data": _("Certificate %(id)s does not exist.") % {"id": raw}}
-        ) from exc
+    from roadmap_portal.fields import resolve_scoped
+
+    from .selectors import certificates_visible_to
+
+    # Through the officer's own certificates: another body's answers as a missing one.
+    certificate = resolve_scoped(certificates_visible_to, user, raw)
+    if certificate is None:
+        raise ValidationError({"data": _("Certificate %(id)s does not exist.") % {"id": raw}})
     problem = certificate_problem(certificate, offer)
     if problem:
         raise ValidationError({"data": problem})

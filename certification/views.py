@@ -588,7 +588,9 @@ def _issue_choices(user):
 def certificate_issue(request):
     suppliers, offers = _issue_choices(request.user)
     if request.method == "POST":
-        form = CertificateIssueForm(request.POST, request.FILES, suppliers=suppliers, offers=offers)
+        form = CertificateIssueForm(
+            request.POST, request.FILES, user=request.user, suppliers=suppliers, offers=offers
+        )
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -618,7 +620,9 @@ def certificate_issue(request):
             initial["supplier"] = request.GET.get("supplier")
         if request.GET.getlist("offers"):
             initial["offers"] = request.GET.getlist("offers")
-        form = CertificateIssueForm(initial=initial, suppliers=suppliers, offers=offers)
+        form = CertificateIssueForm(
+            initial=initial, user=request.user, suppliers=suppliers, offers=offers
+        )
     return render(
         request,
         "certification/certificate_form.html",
@@ -847,7 +851,7 @@ def _export_xlsx(rows):
 @login_required
 def register(request):
     base = selectors.register_list(request.user)
-    filterset = RegisterEntryFilterSet(request.GET or None, queryset=base)
+    filterset = RegisterEntryFilterSet(request.GET or None, queryset=base, request=request)
     rows = base
     if filterset.is_bound:
         rows = filterset.qs if filterset.is_valid() else base.none()

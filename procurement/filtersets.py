@@ -6,8 +6,10 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from roadmap_portal.filtersets import SinceFilter
+from roadmap_portal.fields import scoped_queryset
+from roadmap_portal.filtersets import SinceFilter, group_heads_visible_to
 from roadmap_portal.models import Corporation
+from roadmap_portal.selectors import corporations_visible_to
 
 from .categories import HasCategoryIn, HasCategoryUnder, prefixes
 from .choices import BidStatus, TenderStatus
@@ -28,10 +30,10 @@ class TenderFilterSet(_GroupFilterMixin, django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=TenderStatus.choices, label=_("Status"))
     since = SinceFilter()
     customer = django_filters.ModelChoiceFilter(
-        queryset=Corporation.objects.all(), label=_("Customer")
+        queryset=scoped_queryset(corporations_visible_to), label=_("Customer")
     )
     group = GroupFilter(
-        queryset=Corporation.objects.filter(parent__isnull=True),
+        queryset=scoped_queryset(group_heads_visible_to),
         method="filter_group",
         label=_("Corporation group"),
     )
@@ -61,10 +63,10 @@ class TenderFilterSet(_GroupFilterMixin, django_filters.FilterSet):
 
 class DemandFilterSet(_GroupFilterMixin, django_filters.FilterSet):
     customer = django_filters.ModelChoiceFilter(
-        queryset=Corporation.objects.all(), label=_("Customer")
+        queryset=scoped_queryset(corporations_visible_to), label=_("Customer")
     )
     group = GroupFilter(
-        queryset=Corporation.objects.filter(parent__isnull=True),
+        queryset=scoped_queryset(group_heads_visible_to),
         method="filter_group",
         label=_("Corporation group"),
     )
@@ -93,10 +95,10 @@ class BidFilterSet(django_filters.FilterSet):
 
 class ContractFilterSet(_GroupFilterMixin, django_filters.FilterSet):
     customer = django_filters.ModelChoiceFilter(
-        queryset=Corporation.objects.all(), label=_("Customer")
+        queryset=scoped_queryset(corporations_visible_to), label=_("Customer")
     )
     group = GroupFilter(
-        queryset=Corporation.objects.filter(parent__isnull=True),
+        queryset=scoped_queryset(group_heads_visible_to),
         method="filter_group",
         label=_("Corporation group"),
     )

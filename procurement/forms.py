@@ -1,9 +1,14 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from roadmap_portal.fields import (
+    ScopedFormMixin,
+    ScopedModelChoiceField,
+    ScopedModelMultipleChoiceField,
+)
 from roadmap_portal.models import Corporation
 from roadmap_portal.scope import scope_of
-from suppliers.selectors import suppliers_visible_to
+from suppliers.selectors import offers_visible_to, suppliers_visible_to
 
 from .choices import TenderStatus
 from .selectors import tenders_visible_to
@@ -13,10 +18,20 @@ DATE = forms.DateInput(attrs={"type": "date"})
 
 def _group_corporations(user):
     scope = scope_of(user)
+    if scope.role is None:
+        return Corporation.objects.none()
     qs = Corporation.objects.order_by("parent_id", "short_name")
     if scope.is_admin:
         return qs
     return qs.filter(Corporation.in_group(scope.group_id))
+
+
+def _suppliers_by_name(user):
+    return suppliers_visible_to(user).order_by("name")
+
+
+def _tenders_latest_first(user):
+    return tenders_visible_to(user).order_by("-published_on", "-id")
 
 
 def style_form(form, size=""):
@@ -40,8 +55,8 @@ class BootstrapMixin:
         style_form(self)
 
 
-class TenderForm(BootstrapMixin, forms.Form):
-    customer = forms.ModelChoiceField(queryset=Corporation.objects.none(), label=_("Customer"))
+class TenderForm(ScopedFormMixin, BootstrapMixin, forms.Form):
+    customer = ScopedModelChoiceField(selector=_group_corporations, label=_("Customer"))
     number = forms.CharField(max_length=100, label=_("Number"))
     title = forms.CharField(max_length=400, label=_("Title"))
     description = forms.CharField(
@@ -64,13 +79,9 @@ class TenderForm(BootstrapMixin, forms.Form):
         label=_("Status"),
     )
 
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["customer"].queryset = _group_corporations(user)
 
-
-class DemandForm(BootstrapMixin, forms.Form):
-    customer = forms.ModelChoiceField(queryset=Corporation.objects.none(), label=_("Customer"))
+class DemandForm(ScopedFormMixin, BootstrapMixin, forms.Form):
+    customer = ScopedModelChoiceField(selector=_group_corporations, label=_("Customer"))
     title = forms.CharField(max_length=300, label=_("Title"))
     description = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), required=False, label=_("Description")
@@ -83,16 +94,12 @@ class DemandForm(BootstrapMixin, forms.Form):
     replaces = forms.CharField(max_length=300, required=False, label=_("Imported analog"))
     deadline = forms.DateField(widget=DATE, required=False, label=_("Deadline"))
 
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["customer"].queryset = _group_corporations(user)
 
-
-class ContractForm(BootstrapMixin, forms.Form):
-    supplier = forms.ModelChoiceField(queryset=Corporation.objects.none(), label=_("Supplier"))
-    customer = forms.ModelChoiceField(queryset=Corporation.objects.none(), label=_("Customer"))
-    tender = forms.ModelChoiceField(
-        queryset=Corporation.objects.none(),
+class ContractForm(ScopedFormMixin, BootstrapMixin, forms.Form):
+    supplier = ScopedModelChoiceField(selector=_suppliers_by_name, label=_("Supplier"))
+    customer = ScopedModelChoiceField(selector=_group_corporations, label=_("Customer"))
+    tender = ScopedModelChoiceField(
+        selector=_tenders_latest_first,
         required=False,
         label=_("Tender"),
         help_text=_("Leave empty for a direct purchase."),
@@ -104,16 +111,10 @@ class ContractForm(BootstrapMixin, forms.Form):
     )
     signed_on = forms.DateField(widget=DATE, label=_("Signed on"))
 
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["supplier"].queryset = suppliers_visible_to(user).order_by("name")
-        self.fields["customer"].queryset = _group_corporations(user)
-        self.fields["tender"].queryset = tenders_visible_to(user).order_by("-published_on", "-id")
 
-
-class BidForm(BootstrapMixin, forms.Form):
-    offers = forms.TypedMultipleChoiceField(
-        coerce=int,
+class BidForm(ScopedFormMixin, BootstrapMixin, forms.Form):
+    offers = ScopedModelMultipleChoiceField(
+        selector=offers_visible_to,
         widget=forms.CheckboxSelectMultiple,
         label=_("Offered products"),
         error_messages={"required": _("Choose at least one of your eligible offers.")},
@@ -124,8 +125,10 @@ class BidForm(BootstrapMixin, forms.Form):
 
     def __init__(self, *args, offers, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["offers"].choices = [(o.pk, f"{o.name} ({o.okpd2})") for o in offers]
-        self.fields["offers"].initial = [o.pk for o in offers]
+        ids = [o.pk for o in offers]
+        self.narrow("offers", lambda qs: qs.filter(pk__in=ids).order_by("name", "id"))
+        self.fields["offers"].label_from_instance = lambda o: f"{o.name} ({o.okpd2})"
+        self.fields["offers"].initial = ids
 
 
 def add_service_errors(form, exc):

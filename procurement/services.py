@@ -19,7 +19,7 @@ from . import workflow
 from .choices import BidStatus, TenderStatus
 from .eligibility import evaluate
 from .models import Bid, Contract, Demand, Tender
-from .selectors import demands_visible_to, tenders_visible_to
+from .selectors import bids_visible_to, demands_visible_to, tenders_visible_to
 
 
 class NotEligible(ValidationError):
@@ -223,7 +223,7 @@ def tender_award(*, user, tender_id, bid_id, amount=None, signed_on=None, number
     tender = _tender_in_scope(user, tender_id)
     _require_role(user, Role.REVIEWER)
     try:
-        bid = Bid.objects.select_related("supplier").get(pk=bid_id, tender_id=tender.pk)
+        bid = bids_visible_to(user).get(pk=bid_id, tender_id=tender.pk)
     except (Bid.DoesNotExist, TypeError, ValueError) as exc:
         raise ValidationError({"bid": _("Choose a bid submitted on this tender.")}) from exc
     amount = _positive_money(amount if amount not in (None, "") else bid.price, "amount")

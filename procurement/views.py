@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -17,6 +18,7 @@ from .choices import BidStatus, TenderStatus
 from .eligibility import evaluate, supplier_tenders, suppliers_for_tender
 from .filtersets import BidFilterSet, ContractFilterSet, DemandFilterSet, TenderFilterSet
 from .forms import BidForm, ContractForm, DemandForm, TenderForm, add_service_errors, style_form
+from .models import Demand
 from .selectors import (
     bids_visible_to,
     contracts_visible_to,
@@ -86,7 +88,9 @@ def tender_detail(request, pk):
         context.update(
             eligibility=result,
             own_bid=own_bid,
-            bid_form=BidForm(offers=result.offers) if result.eligible and not own_bid else None,
+            bid_form=BidForm(user=request.user, offers=result.offers)
+            if result.eligible and not own_bid
+            else None,
         )
     if is_reviewer:
         eligible, near = suppliers_for_tender(tender, suppliers_visible_to(request.user))
@@ -191,13 +195,13 @@ def tender_bid(request, pk):
         return redirect("procurement:tender-detail", tender.pk)
     supplier = Supplier.objects.get(pk=scope.supplier_id)
     result = evaluate(tender=tender, supplier=supplier)
-    form = BidForm(request.POST, offers=result.offers)
+    form = BidForm(request.POST, user=request.user, offers=result.offers)
     if form.is_valid():
         try:
             services.bid_create(
                 user=request.user,
                 tender_id=tender.pk,
-                offer_ids=form.cleaned_data["offers"],
+                offer_ids=[o.pk for o in form.cleaned_data["offers"]],
                 price=form.cleaned_data["price"],
             )
         except ValidationError as exc:
@@ -361,6 +365,8 @@ def demand_answer(request, pk):
         offer = services.demand_answer(
             user=request.user, demand_id=pk, offer_id=request.POST.get("offer")
         )
+    except Demand.DoesNotExist as exc:
+        raise Http404 from exc
     except (Offer.DoesNotExist, ValueError, TypeError):
         messages.error(request, _("Choose one of your draft offers."))
     except ValidationError as exc:

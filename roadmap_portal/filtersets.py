@@ -5,7 +5,22 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 
+from .fields import scoped_queryset
 from .models import Notification, Roadmap
+from .selectors import corporations_visible_to, regions_visible_to
+
+
+def group_heads_visible_to(user):
+    """Corporation groups (their heads) for a ``group`` or ``corporation`` filter."""
+    return corporations_visible_to(user).filter(parent__isnull=True).order_by("short_name", "id")
+
+
+def regions_by_code(user):
+    return regions_visible_to(user).order_by("code")
+
+
+def regions_by_name(user):
+    return regions_visible_to(user).order_by("name")
 
 
 class SinceField(forms.DateTimeField):
@@ -51,6 +66,9 @@ class SinceFilter(django_filters.Filter):
 
 class RoadmapFilterSet(django_filters.FilterSet):
     region = django_filters.CharFilter(field_name="region__code")
+    corporation = django_filters.ModelChoiceFilter(
+        queryset=scoped_queryset(corporations_visible_to)
+    )
     year = django_filters.NumberFilter(method="filter_year", label="Active in year")
 
     class Meta:

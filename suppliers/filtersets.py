@@ -4,8 +4,8 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from roadmap_portal.filtersets import SinceFilter
-from roadmap_portal.models import Region
+from roadmap_portal.fields import scoped_queryset
+from roadmap_portal.filtersets import SinceFilter, regions_by_name
 
 from .choices import OfferStatus, SupplierKind, VerificationStatus
 from .models import Offer, Supplier
@@ -50,7 +50,7 @@ class SupplierFilterSet(django_filters.FilterSet):
     region = django_filters.ModelChoiceFilter(
         field_name="region",
         to_field_name="code",
-        queryset=Region.objects.order_by("name"),
+        queryset=scoped_queryset(regions_by_name),
         label=_("Region"),
     )
     search = django_filters.CharFilter(method="filter_search", label=_("Search"))

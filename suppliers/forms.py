@@ -4,7 +4,9 @@ from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.utils.translation import gettext_lazy as _
 
+from roadmap_portal.fields import ScopedFormMixin, ScopedModelChoiceField
 from roadmap_portal.models import Region
+from roadmap_portal.selectors import roadmaps_visible_to
 
 from .choices import SupplierKind
 from .models import Offer
@@ -158,8 +160,24 @@ class SupplierVerifyForm(BootstrapMixin, forms.Form):
     )
 
 
-class OfferForm(BootstrapMixin, forms.ModelForm):
+def _demands_visible_to(user):
+    from procurement.selectors import demands_visible_to
+
+    return demands_visible_to(user)
+
+
+class OfferForm(ScopedFormMixin, BootstrapMixin, forms.ModelForm):
     """A draft offer; the roadmap must be one of the supplier's region."""
+
+    roadmap = ScopedModelChoiceField(
+        selector=roadmaps_visible_to, label=_("Roadmap"), empty_label=None
+    )
+    demand = ScopedModelChoiceField(
+        selector=_demands_visible_to,
+        label=_("Demand"),
+        required=False,
+        help_text=_("Link the offer to a published demand it answers, if any."),
+    )
 
     class Meta:
         model = Offer
@@ -187,15 +205,13 @@ class OfferForm(BootstrapMixin, forms.ModelForm):
                 "products (Resolution 719), if it has one."
             ),
             "replaces": _("The imported product this one replaces."),
-            "demand": _("Link the offer to a published demand it answers, if any."),
         }
 
     def __init__(self, *args, roadmaps, demands, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["roadmap"].queryset = roadmaps
-        self.fields["roadmap"].empty_label = None
-        self.fields["demand"].queryset = demands
-        self.fields["demand"].required = False
+        # The roadmaps and demands an offer may name, among those the user sees.
+        self.narrow("roadmap", lambda seen: roadmaps.filter(pk__in=seen.values("pk")))
+        self.narrow("demand", lambda seen: demands.filter(pk__in=seen.values("pk")))
 
     def service_fields(self):
         return dict(self.cleaned_data)

@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from roadmap_portal.exceptions import RoleNotAllowed
+from roadmap_portal.fields import ScopedFormMixin, ScopedModelChoiceField
 
 from .importing import (
     COLUMN_BY_FIELD,
@@ -46,10 +47,10 @@ KEEP_SECONDS = 24 * 60 * 60
 PREVIEW_PAGE_SIZE = 100
 
 
-class OfferImportForm(forms.Form):
-    roadmap = forms.ModelChoiceField(
+class OfferImportForm(ScopedFormMixin, forms.Form):
+    roadmap = ScopedModelChoiceField(
         label=gettext_lazy("Roadmap"),
-        queryset=None,
+        selector=import_roadmaps,
         empty_label=gettext_lazy("Choose a roadmap"),
         error_messages={"required": gettext_lazy("Choose the roadmap the products are for.")},
     )
@@ -60,7 +61,7 @@ class OfferImportForm(forms.Form):
 
     def __init__(self, *args, roadmaps, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["roadmap"].queryset = roadmaps
+        self.narrow("roadmap", lambda seen: roadmaps.filter(pk__in=seen.values("pk")))
         self.fields["roadmap"].widget.attrs["class"] = "form-select"
         self.fields["file"].widget.attrs.update(
             {"class": "form-control", "accept": ".xlsx,.csv,text/csv"}
@@ -183,7 +184,9 @@ def offer_import(request):
     """Choose a roadmap and a file; a readable file goes on to its preview."""
     supplier = _supplier(request)
     roadmaps = import_roadmaps(request.user)
-    form = OfferImportForm(request.POST or None, request.FILES or None, roadmaps=roadmaps)
+    form = OfferImportForm(
+        request.POST or None, request.FILES or None, user=request.user, roadmaps=roadmaps
+    )
     errors = []
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]

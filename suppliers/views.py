@@ -278,6 +278,7 @@ def _offer_form(request, supplier, offer=None):
     return OfferForm(
         request.POST or None,
         instance=offer,
+        user=request.user,
         roadmaps=roadmaps_for_offers(supplier, current=offer.roadmap if offer else None),
         demands=demands_for_offers(request.user, supplier),
     )

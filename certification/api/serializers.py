@@ -4,18 +4,20 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from roadmap_portal.fields import ScopedPrimaryKeyRelatedField
 from suppliers.models import Offer
+from suppliers.selectors import offers_visible_to, suppliers_visible_to
 
 from ..choices import CertificateStatus, TestKind, TestResult
 from ..models import (
     Certificate,
-    CertificationBody,
     ProductTest,
     ReadinessEvaluation,
     RegisterEntry,
     Requirement,
     RequirementCheck,
 )
+from ..selectors import certification_bodies_visible_to
 
 
 def _username(user):
@@ -71,7 +73,7 @@ class ReadinessEvaluationSerializer(serializers.ModelSerializer):
 
 
 class ProductTestSerializer(serializers.ModelSerializer):
-    offer = serializers.IntegerField(source="offer_id")
+    offer = ScopedPrimaryKeyRelatedField(selector=offers_visible_to)
     kind = serializers.ChoiceField(choices=TestKind.choices)
     result = serializers.ChoiceField(choices=TestResult.choices)
     protocol = serializers.FileField(
@@ -114,12 +116,13 @@ class ProductTestSerializer(serializers.ModelSerializer):
 
 
 class CertificateSerializer(serializers.ModelSerializer):
-    offers = serializers.PrimaryKeyRelatedField(many=True, queryset=Offer.objects.all())
-    body = serializers.PrimaryKeyRelatedField(
-        queryset=CertificationBody.objects.all(),
+    offers = ScopedPrimaryKeyRelatedField(many=True, selector=offers_visible_to)
+    body = ScopedPrimaryKeyRelatedField(
+        selector=certification_bodies_visible_to,
         required=False,
         help_text="The issuing body; an officer's own body when left out.",
     )
+    supplier = ScopedPrimaryKeyRelatedField(selector=suppliers_visible_to)
     status = serializers.ChoiceField(
         choices=CertificateStatus.choices, required=False, default=CertificateStatus.VALID
     )

@@ -133,7 +133,7 @@ class ProductTestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
     def perform_create(self, serializer):
         data = serializer.validated_data
         serializer.instance = services.product_test_record(
-            offer_id=data["offer_id"],
+            offer_id=data["offer"].pk,
             user=self.request.user,
             kind=data["kind"],
             started_on=data.get("started_on"),

@@ -1,13 +1,16 @@
 from rest_framework import serializers
 
-from roadmap_portal.models import Corporation
-from suppliers.models import Offer, Supplier
+from roadmap_portal.fields import ScopedPrimaryKeyRelatedField
+from roadmap_portal.selectors import corporations_visible_to
+from suppliers.selectors import offers_visible_to, suppliers_visible_to
 
 from ..models import Bid, Contract, Demand, Tender
+from ..selectors import bids_visible_to, tenders_visible_to
 from ..workflow import ACTIONS
 
 
 class DemandSerializer(serializers.ModelSerializer):
+    customer = ScopedPrimaryKeyRelatedField(selector=corporations_visible_to)
     customer_name = serializers.CharField(source="customer.short_name", read_only=True)
 
     class Meta:
@@ -30,6 +33,7 @@ class TenderSerializer(serializers.ModelSerializer):
     categories = serializers.ListField(
         child=serializers.CharField(max_length=12), allow_empty=False
     )
+    customer = ScopedPrimaryKeyRelatedField(selector=corporations_visible_to)
     customer_name = serializers.CharField(source="customer.short_name", read_only=True)
 
     class Meta:
@@ -56,7 +60,7 @@ class TenderTransitionSerializer(serializers.Serializer):
 
 
 class TenderAwardSerializer(serializers.Serializer):
-    bid = serializers.IntegerField()
+    bid = ScopedPrimaryKeyRelatedField(selector=bids_visible_to)
     amount = serializers.DecimalField(max_digits=18, decimal_places=2, required=False)
     signed_on = serializers.DateField(required=False)
     number = serializers.CharField(max_length=100, required=False, allow_blank=True)
@@ -74,11 +78,9 @@ class EligibilitySerializer(serializers.Serializer):
 
 
 class BidSerializer(serializers.ModelSerializer):
-    tender = serializers.PrimaryKeyRelatedField(queryset=Tender.objects.all())
-    supplier = serializers.PrimaryKeyRelatedField(queryset=Supplier.objects.all(), required=False)
-    offers = serializers.PrimaryKeyRelatedField(
-        queryset=Offer.objects.all(), many=True, allow_empty=False
-    )
+    tender = ScopedPrimaryKeyRelatedField(selector=tenders_visible_to)
+    supplier = ScopedPrimaryKeyRelatedField(selector=suppliers_visible_to, required=False)
+    offers = ScopedPrimaryKeyRelatedField(selector=offers_visible_to, many=True, allow_empty=False)
     price = serializers.DecimalField(max_digits=18, decimal_places=2)
 
     class Meta:
@@ -99,10 +101,10 @@ class BidSerializer(serializers.ModelSerializer):
 
 
 class ContractSerializer(serializers.ModelSerializer):
-    supplier = serializers.PrimaryKeyRelatedField(queryset=Supplier.objects.all())
-    customer = serializers.PrimaryKeyRelatedField(queryset=Corporation.objects.all())
-    tender = serializers.PrimaryKeyRelatedField(
-        queryset=Tender.objects.all(), required=False, allow_null=True
+    supplier = ScopedPrimaryKeyRelatedField(selector=suppliers_visible_to)
+    customer = ScopedPrimaryKeyRelatedField(selector=corporations_visible_to)
+    tender = ScopedPrimaryKeyRelatedField(
+        selector=tenders_visible_to, required=False, allow_null=True
     )
     supplier_name = serializers.CharField(source="supplier.name", read_only=True)
     customer_name = serializers.CharField(source="customer.short_name", read_only=True)

@@ -141,7 +141,7 @@ class TenderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def award(self, request, pk=None):
         """Award the tender to a bid: the bid wins, the others lose, a contract is signed."""
-        serializer = TenderAwardSerializer(data=request.data)
+        serializer = TenderAwardSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         contract = services.tender_award(
             user=request.user,

@@ -3,6 +3,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from roadmap_portal.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
 from roadmap_portal.models import (
     Corporation,
     Region,
@@ -10,6 +11,11 @@ from roadmap_portal.models import (
     ReportedVolume,
     Roadmap,
     RoadmapTarget,
+)
+from roadmap_portal.selectors import (
+    corporations_visible_to,
+    regions_visible_to,
+    roadmaps_visible_to,
 )
 
 
@@ -32,7 +38,11 @@ class RoadmapTargetSerializer(serializers.ModelSerializer):
 
 
 class RoadmapSerializer(serializers.ModelSerializer):
-    region = serializers.SlugRelatedField(slug_field="code", queryset=Region.objects.all())
+    region = ScopedSlugRelatedField(slug_field="code", selector=regions_visible_to)
+    corporation = ScopedPrimaryKeyRelatedField(selector=corporations_visible_to)
+    previous = ScopedPrimaryKeyRelatedField(
+        selector=roadmaps_visible_to, required=False, allow_null=True
+    )
     targets = RoadmapTargetSerializer(many=True, required=False)
 
     class Meta:
@@ -72,6 +82,14 @@ class RoadmapSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(
                 {"corporation": "A roadmap is signed with the group's head corporation."}
             )
+        from roadmap_portal.services import roadmap_links_check
+
+        roadmap_links_check(
+            roadmap=self.instance,
+            region=attrs.get("region", getattr(self.instance, "region", None)),
+            corporation=corporation,
+            previous=attrs.get("previous"),
+        )
         return attrs
 
     @transaction.atomic
@@ -187,26 +205,33 @@ class ReportSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(url) if request else url
 
 
+def _report_roadmaps(user):
+    from roadmap_portal.reports import report_subjects_for
+
+    return report_subjects_for(user)[0]
+
+
+def _report_regions(user):
+    from roadmap_portal.reports import report_subjects_for
+
+    return report_subjects_for(user)[1]
+
+
+def _report_groups(user):
+    from roadmap_portal.reports import report_subjects_for
+
+    return report_subjects_for(user)[2]
+
+
 class ReportRequestSerializer(serializers.Serializer):
-    roadmap = serializers.PrimaryKeyRelatedField(
-        queryset=Roadmap.objects.none(), required=False, allow_null=True
+    roadmap = ScopedPrimaryKeyRelatedField(
+        selector=_report_roadmaps, required=False, allow_null=True
     )
-    region = serializers.SlugRelatedField(
-        slug_field="code", queryset=Region.objects.none(), required=False, allow_null=True
+    region = ScopedSlugRelatedField(
+        slug_field="code", selector=_report_regions, required=False, allow_null=True
     )
-    corporation = serializers.PrimaryKeyRelatedField(
-        queryset=Corporation.objects.none(), required=False, allow_null=True
+    corporation = ScopedPrimaryKeyRelatedField(
+        selector=_report_groups, required=False, allow_null=True
     )
     year = serializers.IntegerField()
     language = serializers.ChoiceField(choices=["ru", "en"], required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            from roadmap_portal.reports import report_subjects_for
-
-            roadmaps, regions, groups = report_subjects_for(request.user)
-            self.fields["roadmap"].queryset = roadmaps
-            self.fields["region"].queryset = regions
-            self.fields["corporation"].queryset = groups

@@ -18,11 +18,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from roadmap_portal.api.examples import IMPORT_ERRORS_EXAMPLE
+from roadmap_portal.fields import ScopedPrimaryKeyRelatedField
 
 from ..importing import (
     FIELDS,
     XLSX_CONTENT_TYPE,
     ImportFailed,
+    import_roadmaps,
     import_template,
     importing_supplier,
     offers_import,
@@ -32,7 +34,9 @@ from ..importing import (
 
 class OfferImportRequestSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="The product list, XLSX or CSV.")
-    roadmap = serializers.IntegerField(help_text="Id of a roadmap of the supplier's region.")
+    roadmap = ScopedPrimaryKeyRelatedField(
+        selector=import_roadmaps, help_text="Id of a roadmap of the supplier's region."
+    )
     dry_run = serializers.BooleanField(
         default=False, help_text="Check and preview the rows without saving anything."
     )
@@ -102,7 +106,7 @@ class OfferImportView(APIView):
     )
     def post(self, request):
         importing_supplier(request.user)
-        form = OfferImportRequestSerializer(data=request.data)
+        form = OfferImportRequestSerializer(data=request.data, context={"request": request})
         if not form.is_valid():
             return Response(
                 {"errors": _input_errors(form.errors)}, status=status.HTTP_400_BAD_REQUEST
@@ -110,7 +114,7 @@ class OfferImportView(APIView):
         upload = form.validated_data["file"]
         arguments = {
             "user": request.user,
-            "roadmap_id": form.validated_data["roadmap"],
+            "roadmap_id": form.validated_data["roadmap"].pk,
             "content": upload.read(),
             "filename": upload.name or "",
         }

@@ -4,15 +4,22 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from procurement.models import Demand
-from roadmap_portal.models import Region, Roadmap
+from roadmap_portal.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
+from roadmap_portal.selectors import regions_visible_to, roadmaps_visible_to
 
 from .. import pipeline
 from ..models import Offer, OfferAttachment, OfferTransition, Supplier
+from ..selectors import suppliers_visible_to
+
+
+def _demands_visible_to(user):
+    from procurement.selectors import demands_visible_to
+
+    return demands_visible_to(user)
 
 
 class SupplierSerializer(serializers.ModelSerializer):
-    region = serializers.SlugRelatedField(slug_field="code", queryset=Region.objects.all())
+    region = ScopedSlugRelatedField(slug_field="code", selector=regions_visible_to)
 
     class Meta:
         model = Supplier
@@ -66,15 +73,15 @@ class AttachmentUploadSerializer(serializers.Serializer):
 
 
 class OfferSerializer(serializers.ModelSerializer):
-    supplier = serializers.PrimaryKeyRelatedField(
-        queryset=Supplier.objects.all(),
+    supplier = ScopedPrimaryKeyRelatedField(
+        selector=suppliers_visible_to,
         required=False,
         help_text=_("Set by the portal for a supplier's member; an administrator names it."),
     )
     supplier_name = serializers.CharField(source="supplier.name", read_only=True)
-    roadmap = serializers.PrimaryKeyRelatedField(queryset=Roadmap.objects.all())
-    demand = serializers.PrimaryKeyRelatedField(
-        queryset=Demand.objects.all(), required=False, allow_null=True
+    roadmap = ScopedPrimaryKeyRelatedField(selector=roadmaps_visible_to)
+    demand = ScopedPrimaryKeyRelatedField(
+        selector=_demands_visible_to, required=False, allow_null=True
     )
     attachments = OfferAttachmentSerializer(many=True, read_only=True)
 

@@ -52,7 +52,14 @@ def test_certify_guards(world, api_as):
     foreign_body = CertificateFactory(
         body=world.other_body, supplier=world.supplier, offers=[offer]
     )
-    assert_refused(api_as, world, offer, {"certificate": foreign_body.pk}, "not by the required")
+    # Another body's certificate is outside the officer's scope: it answers as a missing one
+    # and its number is not told.
+    assert_refused(
+        api_as, world, offer, {"certificate": foreign_body.pk}, f"{foreign_body.pk} does not exist"
+    )
+    assert foreign_body.number not in str(
+        certify(api_as, world, offer, {"certificate": foreign_body.pk}).json()
+    )
     others = CertificateFactory(
         body=world.body, supplier=world.other_supplier, offers=[other_offer]
     )

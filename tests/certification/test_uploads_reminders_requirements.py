@@ -119,7 +119,9 @@ def test_scan_and_protocol_downloads_are_scoped(world, api_as, client):
         "/api/v1/tests/",
         {"offer": offer.pk, "kind": "bench", "started_on": "2026-01-01", "result": "passed"},
     )
-    assert response.status_code == 404
+    # An offer outside the reviewer's scope answers as a missing one: 400 on ``offer``.
+    assert response.status_code == 400
+    assert response.json() == {"offer": [f'Invalid pk "{offer.pk}" - object does not exist.']}
 
 
 def test_expiry_reminders_once_per_threshold_and_stopped_by_renewal(world):

@@ -105,11 +105,16 @@ def test_bid_needs_a_positive_price(world, member):
 
 @pytest.mark.django_db
 def test_supplier_cannot_bid_on_a_tender_out_of_scope(world, member):
+    """Another scope's tender answers what a missing one does: 400 on ``tender``."""
     foreign = make_world()
     response = client_for(member).post(
         URL, {"tender": foreign.tender.pk, "offers": [world.offer.pk], "price": "1"}, format="json"
     )
-    assert response.status_code == 404
+    assert response.status_code == 400
+    assert response.json() == {
+        "tender": [f'Invalid pk "{foreign.tender.pk}" - object does not exist.']
+    }
+    assert not Bid.objects.exists()
 
 
 @pytest.mark.django_db
