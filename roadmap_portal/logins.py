@@ -22,9 +22,6 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import ngettext
 
-# The order of AXES_LOCKOUT_PARAMETERS in settings: account and address, address, account.
-LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address", "username"]
-
 
 class TieredLockoutHandler(AxesDatabaseHandler):
     """Axes' database handler with a limit per count instead of one limit for all.
@@ -35,6 +32,8 @@ class TieredLockoutHandler(AxesDatabaseHandler):
     """
 
     def get_failures(self, request: HttpRequest, credentials: dict | None = None) -> int:
+        # One queryset per group of AXES_LOCKOUT_PARAMETERS, in the settings' order:
+        # account and address, address, account.
         pair, address, account = (
             attempts.aggregate(total=Sum("failures_since_start"))["total"] or 0
             for attempts in self.get_user_attempts(request, credentials)
