@@ -1000,3 +1000,39 @@ def test_the_world_has_something_out_of_scope_for_every_narrow_role(world):
         user = acting_user(world, role)
         hidden = sum(len(_out_of_scope(m, user)) for m in (Roadmap, Offer, Supplier))
         assert hidden > 0, role
+
+
+# --- the classes of leak the matrix found, each pinned ----------------------------------------
+
+
+@pytest.mark.django_db
+def test_certificate_issue_does_not_name_an_offer_out_of_scope(world):
+    """The officer's certificate-issue error once named any offer sent to it, drafts too."""
+    hidden = world["offer_b_draft"]
+    body = {**API_BASES[("POST", "/api/v1/certificates/")](world), "offers": [hidden.pk]}
+    response = api_client(world, "officer").post("/api/v1/certificates/", body, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"offers": [f'Invalid pk "{hidden.pk}" - object does not exist.']}
+    assert hidden.name not in response.content.decode()
+    assert not Certificate.objects.filter(number="NEW-WREN").exists()
+
+
+@pytest.mark.django_db
+def test_certify_with_another_bodys_certificate_does_not_name_it(world):
+    hidden = world["certificate_b"]
+    response = api_client(world, "officer").post(
+        f"/api/v1/offers/{world['offer_a_tested'].pk}/transition/",
+        {"action": "certify", "data": {"certificate": hidden.pk}},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json() == {"data": [f"Certificate {hidden.pk} does not exist."]}
+
+
+@pytest.mark.django_db
+def test_a_bid_on_another_scopes_tender_answers_as_a_missing_one(world):
+    hidden = world["tender_b"]
+    body = {**API_BASES[("POST", "/api/v1/bids/")](world), "tender": hidden.pk}
+    response = api_client(world, "supplier").post("/api/v1/bids/", body, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"tender": [f'Invalid pk "{hidden.pk}" - object does not exist.']}
