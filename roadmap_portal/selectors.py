@@ -47,7 +47,9 @@ def roadmap_series(roadmap):
     """The roadmap and those it follows or that follow it, oldest first: one query.
 
     A recursive query walks the ``previous`` links both ways; the depth bound stops
-    a (malformed) cycle of links.
+    a (malformed) cycle of links. A series is one region's and one group's: a link to a
+    roadmap of another pair is not followed, so that the series' volumes never show a
+    reader of this roadmap another region's or group's figures.
     """
     table = Roadmap._meta.db_table
     sql = f"""
@@ -56,14 +58,14 @@ def roadmap_series(roadmap):
             UNION ALL
             SELECT r.id, r.previous_id, b.depth - 1
             FROM {table} r JOIN back b ON r.id = b.previous_id
-            WHERE b.depth > -50
+            WHERE b.depth > -50 AND r.region_id = %s AND r.corporation_id = %s
         ),
         forth(id, depth) AS (
             SELECT id, 0 FROM {table} WHERE id = %s
             UNION ALL
             SELECT r.id, f.depth + 1
             FROM {table} r JOIN forth f ON r.previous_id = f.id
-            WHERE f.depth < 50
+            WHERE f.depth < 50 AND r.region_id = %s AND r.corporation_id = %s
         ),
         chain(id, depth) AS (
             SELECT id, depth FROM back UNION ALL SELECT id, depth FROM forth
@@ -73,7 +75,8 @@ def roadmap_series(roadmap):
         ORDER BY c.depth, r.id
     """  # noqa: S608 - the table name is the model's, the id a parameter
     chain, seen = [], set()
-    for item in Roadmap.objects.raw(sql, [roadmap.pk, roadmap.pk]):
+    pair = [roadmap.region_id, roadmap.corporation_id]
+    for item in Roadmap.objects.raw(sql, [roadmap.pk, *pair, roadmap.pk, *pair]):
         if item.pk not in seen:
             seen.add(item.pk)
             chain.append(item)

@@ -246,12 +246,21 @@ def _amount(row):
 def group_into_series(roadmaps):
     """Split roadmaps into series by their ``previous`` links, each oldest first.
 
-    Only links among the roadmaps given are followed (a series shares its region and group,
-    so callers pass every roadmap of the regions and groups concerned).
+    Only links among the roadmaps given, and between roadmaps of one region and one group,
+    are followed (as in ``roadmap_series``): callers pass every roadmap of the regions and
+    groups concerned.
     """
     by_id = {r.pk: r for r in roadmaps}
-    following = {r.previous_id: r for r in roadmaps if r.previous_id in by_id}
-    heads = [r for r in roadmaps if r.previous_id not in by_id]
+
+    def linked(r):
+        previous = by_id.get(r.previous_id)
+        return previous is not None and (previous.region_id, previous.corporation_id) == (
+            r.region_id,
+            r.corporation_id,
+        )
+
+    following = {r.previous_id: r for r in roadmaps if linked(r)}
+    heads = [r for r in roadmaps if not linked(r)]
     series, placed = [], set()
     for head in sorted(heads, key=lambda r: (r.start_year, r.pk)):
         chain, current = [], head

@@ -705,3 +705,19 @@ def test_webhooks_embed_what_the_endpoint_owner_may_see(world):
     for viewer, payload in payloads(event="offer.registered").items():
         assert payload["transition"]["comment"] == "", viewer
         assert "LEAK-staff" not in str(payload), viewer
+
+
+def test_a_volume_series_never_crosses_into_another_pair(world):
+    """A ``previous`` link to a roadmap of another group (the write side refuses it now, but
+    rows may hold it) does not bring that pair's figures into this roadmap's volume."""
+    from roadmap_portal.models import Roadmap
+    from roadmap_portal.volume import volumes_for
+
+    m11, m12 = world.objects["LEAK-roadmap-m11"], world.objects["LEAK-roadmap-m12"]
+    Roadmap.objects.filter(pk=m11.pk).update(previous=m12)
+    for viewer in ("reviewer", "partner key, group 1", "administrator"):
+        answer = _get(world, viewer, f"/api/v1/roadmaps/{m11.pk}/volume/")
+        assert answer["roadmaps"] == [m11.pk], viewer
+    m11.refresh_from_db()
+    series = volumes_for([m11, m12])
+    assert sorted([r.pk for r in s.roadmaps] for s in series) == sorted([[m11.pk], [m12.pk]])
