@@ -65,8 +65,8 @@ messages: install
 
 run: run-tools install vendor messages
 	$(MANAGE) migrate --noinput -v 0
-	$(MANAGE) load_demo
-	$(MANAGE) runserver $(HOST):$(PORT)
+	HOST=$(HOST) PORT=$(PORT) $(MANAGE) load_demo
+	HOST=$(HOST) PORT=$(PORT) $(MANAGE) runserver $(HOST):$(PORT)
 
 lint: install-dev
 	$(BIN)/ruff check .

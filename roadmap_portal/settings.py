@@ -247,7 +247,8 @@ EMAIL_BACKEND = env.str(
     default=(
         "django.core.mail.backends.smtp.EmailBackend"
         if PRODUCTION
-        else "django.core.mail.backends.console.EmailBackend"
+        # The demo's e-mails are files in EMAIL_FILE_PATH (and rows of the delivery log).
+        else "django.core.mail.backends.filebased.EmailBackend"
     ),
 )
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
@@ -260,7 +261,11 @@ EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "media" / "o
 # A delivery claimed by a worker that died is taken again after this many seconds
 # (default 20 minutes, above the task time limit).
 NOTIFICATION_SENDING_TIMEOUT = env.int("NOTIFICATION_SENDING_TIMEOUT", default=20 * 60)
-PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+# Absolute links in e-mails; by default the address `make run` serves (HOST and PORT).
+PORTAL_BASE_URL = env.str(
+    "PORTAL_BASE_URL",
+    default=f"http://{env.str('HOST', default='127.0.0.1')}:{env.int('PORT', default=8000)}",
+)
 # A registration's confirmation link (e-mailed; it carries the registration) works this long.
 REGISTRATION_LINK_HOURS = env.int("REGISTRATION_LINK_HOURS", default=48)
 
