@@ -1,6 +1,6 @@
 """Reads of certificates and the register, each restricted to the user's scope."""
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 
 from roadmap_portal.choices import Role
 from roadmap_portal.paginators import IdsFirstPaginator
@@ -130,22 +130,16 @@ def certificate_list(user):
     return (
         certificates_visible_to(user)
         .select_related("renews", "renewed_by")
-        .prefetch_related(Prefetch("offers", queryset=covered_offers_visible_to(user)))
+        .prefetch_related(Prefetch("offers", queryset=_offers_brief_visible_to(user)))
         .order_by("-issued_on", "-id")
     )
 
 
-def covered_offers_visible_to(user) -> QuerySet:
-    """The offers a certificate lists to ``user``: those of the user's scope only (a
-    certificate may cover offers the reader may not see: another group's, or in review)."""
-    from suppliers.selectors import offers_visible_to
+def _offers_brief_visible_to(user):
+    # A certificate may cover offers its reader may not see (another group's, in review).
+    from suppliers.selectors import offers_brief_visible_to
 
-    return (
-        offers_visible_to(user)
-        .select_related(None)
-        .only("id", "name", "status", "okpd2", "supplier_id")
-        .order_by("id")
-    )
+    return offers_brief_visible_to(user)
 
 
 def register_list(user):

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -11,7 +12,11 @@ from roadmap_portal.choices import Role
 from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
 from roadmap_portal.scope import scope_of
 from suppliers.models import Offer, Supplier
-from suppliers.selectors import offers_visible_to, suppliers_visible_to
+from suppliers.selectors import (
+    offers_brief_visible_to,
+    offers_visible_to,
+    suppliers_visible_to,
+)
 
 from . import services, workflow
 from .choices import BidStatus, TenderStatus
@@ -97,7 +102,7 @@ def tender_detail(request, pk):
         bids = (
             bids_visible_to(request.user)
             .filter(tender=tender)
-            .prefetch_related("offers")
+            .prefetch_related(Prefetch("offers", queryset=offers_brief_visible_to(request.user)))
             .order_by("price", "id")
         )
         context.update(
@@ -261,7 +266,11 @@ def my_tenders(request):
 
 @login_required
 def bid_list(request):
-    base = bids_visible_to(request.user).prefetch_related("offers").order_by("-created", "-id")
+    base = (
+        bids_visible_to(request.user)
+        .prefetch_related(Prefetch("offers", queryset=offers_brief_visible_to(request.user)))
+        .order_by("-created", "-id")
+    )
     filterset = BidFilterSet(request.GET or None, queryset=base, request=request)
     bids = filterset.qs if filterset.is_bound and filterset.is_valid() else base
     return render(
@@ -335,7 +344,13 @@ def demand_list(request):
         {
             "filter": filterset,
             "filter_form": style_form(filterset.form, "sm"),
-            "page": _page(request, demands.prefetch_related("offers")),
+            "page": _page(
+                request,
+                # "Answers" counts the answers the reader may see.
+                demands.prefetch_related(
+                    Prefetch("offers", queryset=offers_brief_visible_to(request.user))
+                ),
+            ),
             "query": _query_without_page(request),
             "matching": matching,
             "is_supplier": scope.role == Role.SUPPLIER,

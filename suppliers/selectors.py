@@ -97,6 +97,18 @@ def offers_visible_to(user):
     return qs.none()
 
 
+def offers_brief_visible_to(user) -> QuerySet[Offer]:
+    """What another object's page or answer lists of its offers (a certificate's, a bid's,
+    a demand's answers): the user's own scope only, with the columns a row shows, for a
+    ``Prefetch``."""
+    return (
+        offers_visible_to(user)
+        .select_related(None)
+        .only("id", "name", "status", "okpd2", "supplier_id")
+        .order_by("id")
+    )
+
+
 def offer_history(offer):
     return (
         OfferTransition.objects.filter(offer=offer)

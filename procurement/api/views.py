@@ -20,7 +20,7 @@ from roadmap_portal.api.permissions import RoleWritePermission
 from roadmap_portal.choices import Role
 from roadmap_portal.filtersets import SinceField
 from roadmap_portal.scope import scope_of
-from suppliers.selectors import offers_visible_to, suppliers_visible_to
+from suppliers.selectors import offers_brief_visible_to, offers_visible_to, suppliers_visible_to
 
 from .. import services
 from ..eligibility import evaluate
@@ -168,10 +168,7 @@ class BidViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return (
             bids_visible_to(self.request.user)
             .prefetch_related(
-                Prefetch(
-                    "offers",
-                    queryset=offers_visible_to(self.request.user).select_related(None).only("id"),
-                )
+                Prefetch("offers", queryset=offers_brief_visible_to(self.request.user))
             )
             .order_by("-created", "-id")
         )
