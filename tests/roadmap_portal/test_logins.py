@@ -127,3 +127,16 @@ def test_lockout_page_is_translated(alice):
         response = _html_login(client, "alice", "wrong")
     assert response.status_code == 429
     assert "заблокирован" in response.content.decode()
+
+
+def test_the_test_clients_login_passes_a_request_for_axes(alice):
+    """Axes needs the request of every authentication: a test that signs in with a password
+    through the test client passes one (``force_login`` needs none)."""
+    from axes.backends import AxesBackendRequestParameterRequired
+    from django.http import HttpRequest
+
+    client = Client()
+    with pytest.raises(AxesBackendRequestParameterRequired):
+        client.login(username="alice", password="pass-12345")
+    assert client.login(request=HttpRequest(), username="alice", password="pass-12345") is True
+    assert client.get("/").status_code == 200
