@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from .choices import Role
 from .reports import FIRST_YEAR, IN_PROGRESS, report_request, report_subjects_for, subject_from
-from .scope import scope_of
+from .scope import reads_internal_records, scope_of
 from .selectors import reports_visible_to
 
 READERS = (Role.REGION_STAFF, Role.REVIEWER, Role.PARTNER)
@@ -105,6 +105,7 @@ def report_list(request):
             "page": page,
             "reports": page.object_list,
             "refresh": any(r.status in IN_PROGRESS for r in page.object_list),
+            "show_staff": reads_internal_records(request.user),
         },
     )
 
@@ -117,7 +118,11 @@ def report_detail(request, pk):
     return render(
         request,
         "roadmap_portal/report_detail.html",
-        {"report": report, "refresh": report.status in IN_PROGRESS},
+        {
+            "report": report,
+            "refresh": report.status in IN_PROGRESS,
+            "show_staff": reads_internal_records(request.user),
+        },
     )
 
 

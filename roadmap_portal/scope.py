@@ -53,6 +53,12 @@ def scope_of(user):
     return scope
 
 
+def reads_internal_records(user) -> bool:
+    """Whether ``user`` reads what stays inside the portal: the names of the staff who acted,
+    their comments and the review records. Partners read the public data only."""
+    return not scope_of(user).is_partner
+
+
 def has_role(user, *roles):
     scope = scope_of(user)
     return scope.is_admin or scope.role in roles

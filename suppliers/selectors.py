@@ -4,7 +4,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from roadmap_portal.choices import Role
-from roadmap_portal.scope import scope_of
+from roadmap_portal.scope import reads_internal_records, scope_of
 
 from .choices import OfferStatus
 from .models import Offer, OfferAttachment, OfferTransition, Supplier
@@ -123,7 +123,7 @@ def history_is_internal_to(user) -> bool:
     Partners may not: they read only the changes into the public stages, as the register
     shows them, without actor or record, and of the comments only an exclusion's reason
     (``public_comment``); no stage records (checks, readiness, tests) at all."""
-    return not scope_of(user).is_partner
+    return reads_internal_records(user)
 
 
 def public_comment(row: OfferTransition) -> str:

@@ -25,7 +25,7 @@ from rest_framework.test import APIClient
 from certification.models import ReadinessEvaluation, RegisterEntry, RequirementCheck
 from procurement.models import Bid
 from roadmap_portal.api.authentication import generate_key
-from roadmap_portal.models import ApiKey
+from roadmap_portal.models import ApiKey, Report
 from suppliers.models import OfferTransition
 from tests.factories import (
     CertificateFactory,
@@ -61,6 +61,7 @@ INTERNAL = {
     "LEAK-staff-reviewerb",
     "LEAK-staff-officer",
     "LEAK-staff-officerb",
+    "LEAK-staff-regionone",
 }
 # The other side's internals, for the roles that work on one side only.
 SIDE_TWO_INTERNAL = {
@@ -161,6 +162,8 @@ HTML_DETAIL = {
     "certification:review": "offer",
     "procurement:tender-detail": "tender",
     "roadmap-detail": "roadmap",
+    "report-detail": "report",
+    "report-html": "report",
     # Form pages: their choices are embeds too.
     "suppliers:offer-update": "offer",
     "certification:certificate-renew": "cert",
@@ -328,11 +331,24 @@ def build_world() -> World:
     o["LEAK-demand-d1"] = DemandFactory(customer=g1, title="LEAK-demand-d1")
     o["LEAK-demand-d2"] = DemandFactory(customer=g2, title="LEAK-demand-d2")
 
+    region_staff = _staff("region_staff", "regionone", region=r1)
+    for tag, roadmap, requested_by in (("r11", m11, region_staff), ("r22", m22, reviewer_b)):
+        # A finished report: what it embeds is its roadmap (the title stands for it).
+        o[f"LEAK-report-{tag}"] = Report.objects.create(
+            scope=Report.Scope.ROADMAP,
+            roadmap=roadmap,
+            subject_key=f"roadmap:{roadmap.pk}",
+            year=today.year,
+            status="done",
+            html=f"<h1>{roadmap.title}</h1>",
+            requested_by=requested_by,
+        )
+
     partner = user_with_role("partner", username="partner")
     w.viewers = {
         "administrator": (admin_user(), None),
         "supplier member": (user_with_role("supplier", supplier=s1), None),
-        "region staff": (user_with_role("region_staff", region=r1), None),
+        "region staff": (region_staff, None),
         "reviewer": (reviewer, None),
         "officer": (officer, None),
         "partner": (partner, None),
@@ -433,6 +449,7 @@ def model_kind(pattern):
         "Demand": "demand",
         "Roadmap": "roadmap",
         "Corporation": "corporation",
+        "Report": "report",
     }.get(getattr(model, "__name__", ""))
 
 
@@ -496,8 +513,7 @@ API_NOT_OPENED = {
     "tests-protocol": "a stored PDF",
     "register-detail": "read through the list",
     "review-queue-detail": "read through the list",
-    "reports-detail": "no report in the world",
-    "reports-pdf": "no report in the world",
+    "reports-pdf": "a stored PDF",
     "bids-detail": "bids carry no name: their ids are checked in the lists",
     "notifications-detail": "the caller's own notification",
     "notifications-read": "a write (POST)",
