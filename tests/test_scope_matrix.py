@@ -1070,3 +1070,15 @@ def test_a_bid_on_another_scopes_tender_answers_as_a_missing_one(world):
     response = api_client(world, "supplier").post("/api/v1/bids/", body, format="json")
     assert response.status_code == 400
     assert response.json() == {"tender": [f'Invalid pk "{hidden.pk}" - object does not exist.']}
+
+
+@pytest.mark.django_db
+def test_answering_a_missing_demand_is_not_found(world):
+    """A demand id that resolves to nothing was a 500 (the view caught only a missing offer)."""
+    client = web_client(world, "supplier")
+    response = client.post(
+        reverse("procurement:demand-answer", args=[10**9]),
+        {"offer": world["offer_a_draft"].pk},
+    )
+    assert response.status_code == 404
+    assert Offer.objects.get(pk=world["offer_a_draft"].pk).demand_id is None
