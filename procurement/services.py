@@ -170,12 +170,25 @@ def tender_create(
     return tender
 
 
-def _after_commit(task_name, object_id):
-    """Queue a notification task of ``roadmap_portal.tasks`` once the transaction commits."""
-    from roadmap_portal import tasks
+_TASK_ARGUMENT = {
+    "notify_demand_published": "demand_id",
+    "notify_tender_opened": "tender_id",
+    "notify_bid_awarded": "bid_id",
+}
 
-    task = getattr(tasks, task_name)
-    transaction.on_commit(lambda: task.delay(object_id))
+
+def _after_commit(task_name, object_id):
+    """Publish a notification task of ``roadmap_portal.tasks`` to the outbox in the current
+    transaction: it runs once the transaction commits, once per object."""
+    from roadmap_portal import tasks
+    from roadmap_portal.outbox import NOTIFICATIONS, publish
+
+    publish(
+        getattr(tasks, task_name),
+        key=f"{task_name}:{object_id}",
+        kwargs={_TASK_ARGUMENT[task_name]: object_id},
+        queue=NOTIFICATIONS,
+    )
 
 
 def _tender_opened(tender_id):

@@ -1,19 +1,21 @@
-"""E-mail delivery of notifications, at most once per (notification, channel).
+"""E-mail delivery of notifications, exactly once as far as SMTP allows (docs/reliability.md).
 
-Every e-mail is a ``Delivery`` row with a unique key, made before anything is sent.
-A worker sends only after moving the row from pending to sending with a conditional
-UPDATE, so two workers (or a task and its redelivery) never both send it; the row is
-marked sent right after the SMTP server accepts the message. A row left in sending
-by a worker that died is taken again only after ``SENDING_TIMEOUT``, longer than the
-Celery hard time limit, so a live worker is never overtaken.
+Every e-mail is a ``Delivery`` row with a unique key, made in the transaction that makes
+its notification; the tasks that send them are published to the outbox in that same
+transaction. A worker takes one message at a time: a conditional UPDATE moves the row from
+pending to sending with the claim's time, the message goes to the backend, and the row is
+marked sent (only if the claim is still this worker's). A worker killed between claim and
+mark leaves one row in sending; after a short lease (``NOTIFICATION_SENDING_TIMEOUT``,
+60 s by default) any worker takes it again. Only a crash after the SMTP server accepted
+the message and before the mark sends that one message twice, with the same Message-ID.
 """
 
 import logging
 import smtplib
 from datetime import datetime, time, timedelta
-from functools import partial
 from math import ceil
 from urllib.parse import urlsplit
+from uuid import uuid4
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -30,13 +32,12 @@ from .models import Delivery, DeliveryStatus, Notification, event_label
 log = logging.getLogger(__name__)
 
 SMTP_ERRORS = (smtplib.SMTPException, OSError)
-# Longer than the Celery hard time limit: a claim this old belongs to a dead worker.
-SENDING_TIMEOUT = timedelta(minutes=20)
+# A claim older than this belongs to a dead worker: one message's SMTP exchange, with the
+# connection's timeout kept below a third of it, ends well within it.
+SENDING_TIMEOUT = timedelta(seconds=60)
 # Fan-outs larger than this are sent by batch tasks sharing one SMTP connection.
 PER_DELIVERY_TASKS_UP_TO = 50
 BATCH_SIZE = 200
-# A batch claims this many rows at a time, so a worker killed mid-batch strands few.
-CLAIM_CHUNK = 20
 DIGEST_EVENT = "digest"
 
 
@@ -53,7 +54,8 @@ def backoff(attempts):
 
 
 def deliveries_create_for(*, notifications, event):
-    """A pending e-mail delivery per notification (none twice); sending queued after commit."""
+    """A pending e-mail delivery per notification (none twice); the sending is published to
+    the outbox in the same transaction."""
     rows = [
         Delivery(
             key=f"email:{notification.pk}",
@@ -65,7 +67,7 @@ def deliveries_create_for(*, notifications, event):
         for notification in notifications
     ]
     Delivery.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
-    transaction.on_commit(partial(enqueue, [row.key for row in rows]), robust=True)
+    enqueue([row.key for row in rows])
     return len(rows)
 
 
@@ -93,25 +95,37 @@ def digests_enqueue(*, day):
         )
         for user_id in user_ids
     ]
-    Delivery.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
-    transaction.on_commit(partial(enqueue, [row.key for row in rows]), robust=True)
+    with transaction.atomic():
+        Delivery.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+        enqueue([row.key for row in rows])
     return len(rows)
 
 
-def enqueue(keys):
-    """Queue the sending of the pending deliveries with ``keys``: one task each when few,
-    batch tasks when many."""
+def enqueue(keys: list[str]) -> int:
+    """Publish to the outbox, in the current transaction, the sending of the pending
+    deliveries with ``keys``: one task each when few, batch tasks when many. Each outbox
+    row has a key of its own; the deliveries' claims keep a message from going out twice
+    whatever the number of tasks. Two queries whatever the number. Returns the number of
+    tasks published."""
+    from .outbox import NOTIFICATIONS, publish_many
     from .tasks import deliver_email, deliver_pending
 
     if not keys:
-        return
-    if len(keys) > PER_DELIVERY_TASKS_UP_TO:
-        for _batch in range(ceil(len(keys) / BATCH_SIZE)):
-            deliver_pending.delay(BATCH_SIZE)
-        return
-    pending = Delivery.objects.filter(key__in=keys, status=DeliveryStatus.PENDING)
-    for delivery_id in pending.values_list("pk", flat=True):
-        deliver_email.delay(delivery_id)
+        return 0
+    ids = list(
+        Delivery.objects.filter(key__in=keys, status=DeliveryStatus.PENDING).values_list(
+            "pk", flat=True
+        )
+    )
+    batch = uuid4().hex
+    if len(ids) > PER_DELIVERY_TASKS_UP_TO:
+        messages = [
+            (f"emails:{batch}:{number}", {"batch_size": BATCH_SIZE})
+            for number in range(ceil(len(ids) / BATCH_SIZE))
+        ]
+        return len(publish_many(deliver_pending, messages, queue=NOTIFICATIONS))
+    messages = [(f"email:{pk}:{batch}", {"delivery_id": pk}) for pk in ids]
+    return len(publish_many(deliver_email, messages, queue=NOTIFICATIONS))
 
 
 # --- claiming ----------------------------------------------------------------
@@ -128,36 +142,39 @@ def _claimable(now):
     )
 
 
-def delivery_claim(*, delivery_id):
+def delivery_claim(*, delivery_id: int) -> bool:
     """Take one delivery for sending; False when sent, failed or being sent by someone else."""
+    return _claim(delivery_id) is not None
+
+
+def _claim(delivery_id: int) -> datetime | None:
+    """The claim's time, or None when the delivery is not claimable."""
     now = timezone.now()
     claimed = Delivery.objects.filter(_claimable(now), pk=delivery_id).update(
         status=DeliveryStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
     )
-    return claimed == 1
+    return now if claimed == 1 else None
 
 
-def deliveries_claim(*, batch_size):
-    """Take up to ``batch_size`` deliveries due now; rows other workers hold are skipped."""
+def delivery_claim_next() -> tuple[int, datetime] | None:
+    """Take the oldest delivery due now (rows other workers are claiming are skipped): its
+    id and the claim's time, or None when nothing is due."""
     now = timezone.now()
     due = _claimable(now) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
     with transaction.atomic():
-        ids = list(
+        delivery_id = (
             Delivery.objects.select_for_update(skip_locked=True)
             .filter(due)
             .order_by("pk")
-            .values_list("pk", flat=True)[:batch_size]
+            .values_list("pk", flat=True)
+            .first()
         )
-        if not ids:
-            return []
-        Delivery.objects.filter(_claimable(now), pk__in=ids).update(
+        if delivery_id is None:
+            return None
+        claimed = Delivery.objects.filter(_claimable(now), pk=delivery_id).update(
             status=DeliveryStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
         )
-        return list(
-            Delivery.objects.filter(
-                pk__in=ids, status=DeliveryStatus.SENDING, claimed_at=now
-            ).values_list("pk", flat=True)
-        )
+    return (delivery_id, now) if claimed == 1 else None
 
 
 # --- sending -----------------------------------------------------------------
@@ -170,9 +187,11 @@ def delivery_send(*, delivery_id):
     ``"skipped"`` (already sent, failed for good, or held by another worker). An SMTP error
     before the last attempt is recorded and raised again so that the task retries it.
     """
-    if not delivery_claim(delivery_id=delivery_id):
+    claimed_at = _claim(delivery_id)
+    if claimed_at is None:
         return "skipped"
     delivery = _load([delivery_id])[0]
+    delivery.claimed_at = claimed_at
     connection = _connection()
     try:
         connection.open()
@@ -185,8 +204,9 @@ def delivery_send(*, delivery_id):
         _close_quietly(connection)
 
 
-def deliveries_send_pending(*, batch_size=BATCH_SIZE):
-    """Claim and send up to ``batch_size`` due deliveries over one connection.
+def deliveries_send_pending(*, batch_size: int = BATCH_SIZE) -> dict[str, int]:
+    """Send up to ``batch_size`` due deliveries over one connection, claiming one at a time,
+    so a worker killed mid-batch holds one message at most, for one lease.
 
     A failed one is given back with a backoff (or recorded as failed on its last attempt)
     and the rest go on. Returns counts by outcome.
@@ -194,20 +214,24 @@ def deliveries_send_pending(*, batch_size=BATCH_SIZE):
     counts = {"sent": 0, "failed": 0, "retry": 0}
     connection = None
     try:
-        while batch_size > 0:
-            ids = deliveries_claim(batch_size=min(CLAIM_CHUNK, batch_size))
-            if not ids:
+        for _number in range(batch_size):
+            claim = delivery_claim_next()
+            if claim is None:
                 break
-            batch_size -= len(ids)
+            delivery_id, claimed_at = claim
+            loaded = _load([delivery_id])
+            if not loaded:
+                continue
+            delivery = loaded[0]
+            delivery.claimed_at = claimed_at
             connection = connection or _connection()
-            for delivery in _load(ids):
-                try:
-                    connection.open()
-                    _send_claimed(delivery, connection)
-                    counts["sent"] += 1
-                except SMTP_ERRORS as exc:
-                    counts["failed" if _record_failure(delivery, exc) else "retry"] += 1
-                    _close_quietly(connection)
+            try:
+                connection.open()
+                _send_claimed(delivery, connection)
+                counts["sent"] += 1
+            except SMTP_ERRORS as exc:
+                counts["failed" if _record_failure(delivery, exc) else "retry"] += 1
+                _close_quietly(connection)
     finally:
         if connection is not None:
             _close_quietly(connection)
@@ -215,7 +239,11 @@ def deliveries_send_pending(*, batch_size=BATCH_SIZE):
 
 
 def _connection():
-    return get_connection(timeout=getattr(settings, "EMAIL_TIMEOUT", None) or 30)
+    """A connection whose every wait ends within a third of the lease, so a live worker
+    finishes one message before its claim could be taken again."""
+    lease = sending_timeout().total_seconds()
+    configured = getattr(settings, "EMAIL_TIMEOUT", None) or 30
+    return get_connection(timeout=max(1.0, min(configured, lease / 3)))
 
 
 def _close_quietly(connection):
@@ -248,9 +276,9 @@ def _send_claimed(delivery, connection):
             # about three times slower (benchmarks/notifications.py).
             with db_connection.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
-            status=DeliveryStatus.SENT, sent_at=timezone.now(), next_attempt_at=None
-        )
+        Delivery.objects.filter(
+            pk=delivery.pk, status=DeliveryStatus.SENDING, claimed_at=delivery.claimed_at
+        ).update(status=DeliveryStatus.SENT, sent_at=timezone.now(), next_attempt_at=None)
     return DeliveryStatus.SENT.value
 
 
@@ -272,9 +300,9 @@ def _record_failure(delivery, exc):
             "status": DeliveryStatus.PENDING,
             "next_attempt_at": timezone.now() + timedelta(seconds=backoff(delivery.attempts)),
         }
-    Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
-        last_error=error, **update
-    )
+    Delivery.objects.filter(
+        pk=delivery.pk, status=DeliveryStatus.SENDING, claimed_at=delivery.claimed_at
+    ).update(last_error=error, **update)
     return final
 
 
@@ -350,5 +378,5 @@ def delivery_retry(*, delivery_ids):
         status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=None, claimed_at=None
     )
     keys = list(Delivery.objects.filter(pk__in=delivery_ids).values_list("key", flat=True))
-    transaction.on_commit(partial(enqueue, keys), robust=True)
+    enqueue(keys)
     return updated

@@ -2,7 +2,8 @@
 
 ``notify`` makes one in-app row per (recipient, key), so a retried task creates
 nothing twice, and one e-mail delivery per notification for those who want it
-at once; the e-mails are queued only after the surrounding transaction commits.
+at once, in one transaction with the tasks that send them (``roadmap_portal.outbox``):
+the e-mails of an event exist exactly when its notifications do.
 """
 
 from django.conf import settings
@@ -31,8 +32,9 @@ def notify(*, recipients, event, key, message, url="", obj=None):
 
     ``message`` is a callable taking nothing, evaluated in each recipient's language.
     Recipients who want this event by e-mail at once get a pending delivery, sent by a
-    task queued after commit; those who chose the digest get it in the next daily one.
-    Returns the number of notifications created.
+    task published to the outbox; those who chose the digest get it in the next daily one.
+    The notifications, their deliveries and the outbox rows commit together (within the
+    caller's transaction when there is one). Returns the number of notifications created.
     """
     users = list(recipients)
     if not users:
@@ -70,27 +72,29 @@ def notify(*, recipients, event, key, message, url="", obj=None):
                 email_digest=bool(user.email) and modes[user.pk] == EmailMode.DIGEST,
             )
         )
-    try:
-        with transaction.atomic():
-            created = Notification.objects.bulk_create(rows, batch_size=1000)
-    except IntegrityError:
-        # The same event is being notified concurrently: keep whichever rows won.
-        Notification.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
-        created = list(
-            Notification.objects.filter(
-                key=key, recipient_id__in=[row.recipient_id for row in rows]
-            ).only("pk", "recipient_id")
-        )
-    emails = {user.pk: user.email for user in fresh}
-    immediate = [
-        row
-        for row in created
-        if emails.get(row.recipient_id) and modes[row.recipient_id] == EmailMode.IMMEDIATELY
-    ]
-    if immediate:
-        from .notification_delivery import deliveries_create_for
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                created = Notification.objects.bulk_create(rows, batch_size=1000)
+        except IntegrityError:
+            # The same event is being notified concurrently: keep whichever rows won (their
+            # deliveries are made once, whichever transaction makes them).
+            Notification.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+            created = list(
+                Notification.objects.filter(
+                    key=key, recipient_id__in=[row.recipient_id for row in rows]
+                ).only("pk", "recipient_id")
+            )
+        emails = {user.pk: user.email for user in fresh}
+        immediate = [
+            row
+            for row in created
+            if emails.get(row.recipient_id) and modes[row.recipient_id] == EmailMode.IMMEDIATELY
+        ]
+        if immediate:
+            from .notification_delivery import deliveries_create_for
 
-        deliveries_create_for(notifications=immediate, event=event)
+            deliveries_create_for(notifications=immediate, event=event)
     return len(created)
 
 

@@ -258,9 +258,10 @@ EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Roadmap Portal <noreply@localhost>")
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "media" / "outbox"))
-# A delivery claimed by a worker that died is taken again after this many seconds
-# (default 20 minutes, above the task time limit).
-NOTIFICATION_SENDING_TIMEOUT = env.int("NOTIFICATION_SENDING_TIMEOUT", default=20 * 60)
+# The lease of one e-mail: a delivery claimed by a worker that died is taken again after
+# this many seconds. A worker claims one message at a time and its SMTP connection times
+# out within a third of this, so a live worker is not overtaken (docs/reliability.md).
+NOTIFICATION_SENDING_TIMEOUT = env.int("NOTIFICATION_SENDING_TIMEOUT", default=60)
 # Absolute links in e-mails; by default the address `make run` serves (HOST and PORT).
 PORTAL_BASE_URL = env.str(
     "PORTAL_BASE_URL",
@@ -304,7 +305,8 @@ API_RATE_ANON = env.str("API_RATE_ANON", default="120/minute")
 
 # Webhooks to partners: plain http only to this machine, and only when allowed here.
 WEBHOOKS_ALLOW_LOOPBACK = env.bool("WEBHOOKS_ALLOW_LOOPBACK", default=False)
-WEBHOOK_TIMEOUT = env.int("WEBHOOK_TIMEOUT", default=10)
+# One webhook attempt waits this many seconds at most; attempts run on their own queue.
+WEBHOOK_TIMEOUT = env.int("WEBHOOK_TIMEOUT", default=5)
 WEBHOOK_MAX_RETRIES = env.int("WEBHOOK_MAX_RETRIES", default=6)
 WEBHOOK_DISABLE_AFTER = env.int("WEBHOOK_DISABLE_AFTER", default=10)
 WEBHOOK_MAX_ENDPOINTS = env.int("WEBHOOK_MAX_ENDPOINTS", default=10)

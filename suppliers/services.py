@@ -102,14 +102,22 @@ def _apply(*, offer, step, user, comment, data):
     if updated != 1:  # only possible without row locks (SQLite): someone else won
         raise TransitionNotAllowed(current=offer.status)
     offer.status, offer.status_changed = step.target, now
-    transaction.on_commit(lambda: _notify(history.pk))
+    _notify(history.pk)
     return history
 
 
 def _notify(transition_id):
+    """Publish the transition's notifications to the outbox, in the transition's transaction:
+    relayed after it commits, and again by the sweep while the broker is away."""
+    from roadmap_portal.outbox import NOTIFICATIONS, publish
     from roadmap_portal.tasks import notify_offer_transition
 
-    notify_offer_transition.delay(transition_id)
+    publish(
+        notify_offer_transition,
+        key=f"notify_offer_transition:{transition_id}",
+        kwargs={"transition_id": transition_id},
+        queue=NOTIFICATIONS,
+    )
 
 
 def guard_supplier_verified(*, offer, user, data):

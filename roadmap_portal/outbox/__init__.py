@@ -69,16 +69,32 @@ def publish(task: Task | str, *, key: str, kwargs: dict[str, Any], queue: str | 
     same key is a no-op. The row is relayed after the transaction commits (at once outside
     a transaction); nothing is relayed for a transaction rolled back. Returns the key.
     """
+    publish_many(task, [(key, kwargs)], queue=queue)
+    return key
+
+
+def publish_many(
+    task: Task | str, messages: Iterable[tuple[str, dict[str, Any]]], *, queue: str | None = None
+) -> list[str]:
+    """``publish`` for many (key, kwargs) of one task, in one INSERT. Returns the keys."""
     from .models import OutboxMessage
 
     name = task if isinstance(task, str) else task.name
-    data = json.loads(json.dumps(kwargs, cls=DjangoJSONEncoder))
-    OutboxMessage.objects.bulk_create(
-        [OutboxMessage(key=key, task=name, kwargs=data, queue=queue or "")],
-        ignore_conflicts=True,
-    )
-    transaction.on_commit(partial(relay, [key]), robust=True)
-    return key
+    rows = [
+        OutboxMessage(
+            key=key,
+            task=name,
+            kwargs=json.loads(json.dumps(kwargs, cls=DjangoJSONEncoder)),
+            queue=queue or "",
+        )
+        for key, kwargs in messages
+    ]
+    if not rows:
+        return []
+    OutboxMessage.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+    keys = [row.key for row in rows]
+    transaction.on_commit(partial(relay, keys), robust=True)
+    return keys
 
 
 def redispatch_after() -> timedelta:
@@ -220,13 +236,15 @@ class OutboxTask(Task):
         key = kwargs.pop(OUTBOX_KEY, None)
         if key is None:
             return super().__call__(*args, **kwargs)
+        # Called by Celery's tracer (a worker, or eager ``apply``), which has pushed the
+        # request already: ``Task.__call__`` would push one without its id and retries.
         from .models import OutboxMessage
 
         if not self.outbox_atomic:
             if OutboxMessage.objects.filter(key=key, done_at__isnull=False).exists():
                 return None
             try:
-                result = super().__call__(*args, **kwargs)
+                result = self.run(*args, **kwargs)
             except Retry:
                 # Celery's own retry carries the key on: the sweep must not add another.
                 mark_done(key)
@@ -241,6 +259,6 @@ class OutboxTask(Task):
             )
             if any(done is not None for done in found):
                 return None
-            result = super().__call__(*args, **kwargs)
+            result = self.run(*args, **kwargs)
             mark_done(key)
         return result

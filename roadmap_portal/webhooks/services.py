@@ -22,7 +22,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
 from django.db.models import F
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -248,18 +247,24 @@ def webhook_event(event, key, payload, scope_filter):
         )
         if created:
             created_ids.append(delivery.pk)
+    from roadmap_portal.outbox import WEBHOOKS, publish
+
+    from .tasks import deliver_webhook
+
     for delivery_id in created_ids:
-        transaction.on_commit(lambda pk=delivery_id: _queue(pk), robust=True)
+        publish(
+            deliver_webhook,
+            key=f"webhook:{delivery_id}",
+            kwargs={"delivery_id": delivery_id},
+            queue=WEBHOOKS,
+        )
     return len(created_ids)
 
 
 def _queue(delivery_id):
     from .tasks import deliver_webhook
 
-    if deliver_webhook.app.conf.task_always_eager:
-        delivery_send_with_retries(delivery_id=delivery_id, retries=deliver_webhook.max_retries)
-    else:
-        deliver_webhook.delay(delivery_id)
+    deliver_webhook.delay(delivery_id)
 
 
 def delivery_send_with_retries(*, delivery_id, retries):
