@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -79,6 +80,9 @@ from tests.factories import (
     admin_user,
     user_with_role,
 )
+
+# One worker builds the world once and runs the whole matrix (pytest-xdist's loadgroup).
+pytestmark = pytest.mark.xdist_group("scope_matrix")
 
 PORTAL_APPS = ("roadmap_portal", "suppliers", "certification", "procurement", "webhooks")
 PORTAL_PACKAGES = ("roadmap_portal", "suppliers", "certification", "procurement")
@@ -802,7 +806,6 @@ def matrix_size(request) -> Iterator[None]:
     yield
     if not TALLY["requests"]:
         return
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     line = (
         f"scope matrix: {len(ROLES)} roles x {TALLY['fields']} relation fields: "
         f"{TALLY['pairs']} role-field pairs (keys skip the HTML pages); "
@@ -810,6 +813,10 @@ def matrix_size(request) -> Iterator[None]:
         f"({TALLY['out_of_scope']} out of scope, {TALLY['missing']} nonexistent, "
         f"{TALLY['controls']} visible-id controls)"
     )
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:  # a pytest-xdist worker: the line goes to its stderr
+        sys.stderr.write(f"{line}\n")
+        return
     capture = request.config.pluginmanager.get_plugin("capturemanager")
     with capture.global_and_fixture_disabled():
         reporter.write_line("")
