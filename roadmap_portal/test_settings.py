@@ -6,6 +6,12 @@ a test starts (a Celery worker, gunicorn) inherit ``DJANGO_SETTINGS_MODULE`` and
 settings too.
 """
 
+import os
+
 from .settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Each test process has queues of its own on the shared Redis, and so do the workers it
+# starts (they inherit the variable), so parallel tests never take each other's tasks.
+TASK_QUEUE_PREFIX = os.environ.setdefault("CELERY_QUEUE_PREFIX", f"test-{os.getpid()}-")

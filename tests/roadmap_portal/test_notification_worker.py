@@ -8,6 +8,7 @@ import pytest
 from roadmap_portal.celery import app as celery_app
 from roadmap_portal.models import Delivery
 from roadmap_portal.notifications import notify
+from roadmap_portal.outbox import NOTIFICATIONS, queue_name
 from roadmap_portal.tasks import deliver_pending
 from tests.conftest import Worker, wait_for
 from tests.factories import UserFactory
@@ -42,8 +43,9 @@ def test_killed_worker_mid_batch_every_notification_exactly_once(celery_worker_p
         )
         assert Delivery.objects.count() == RECIPIENTS
 
+        queue = queue_name(NOTIFICATIONS)  # where notify() publishes the sending
         first = celery_worker_process
-        first.queue = "celery"
+        first.queue = queue
         first.start()
         assert wait_for(lambda: "waiting " in (log.read_text() if log.exists() else ""), 90), (
             first.output()
@@ -52,10 +54,10 @@ def test_killed_worker_mid_batch_every_notification_exactly_once(celery_worker_p
         assert len(sent_ids(log)) == 25
         pause.unlink()
 
-        second = Worker("celery").start()
+        second = Worker(queue).start()
         try:
-            time.sleep(1.5)  # the dead worker's claims become stale
-            deliver_pending.apply_async(args=[200], queue="celery")
+            time.sleep(1.5)  # the dead worker's claim becomes stale
+            deliver_pending.apply_async(args=[200], queue=queue)
             done = wait_for(lambda: len(set(sent_ids(log))) >= RECIPIENTS, 90)
             time.sleep(1)  # anything sent twice would show up now
         finally:

@@ -8,6 +8,7 @@ from pypdf import PdfReader
 
 from roadmap_portal.celery import app as celery_app
 from roadmap_portal.models import Report, Roadmap
+from roadmap_portal.outbox import REPORTS, queue_name
 from tests.conftest import wait_for
 from tests.factories import user_with_role
 
@@ -19,7 +20,7 @@ def test_report_requested_through_the_api_is_built_by_the_worker(celery_worker_p
     roadmap = Roadmap.objects.get(region__code="RU-TOM", start_year=2014)
     staff = user_with_role("region_staff", region=roadmap.region)
     celery_app.control.purge()
-    celery_worker_process.queue = "celery"  # where the API queues the build after commit
+    celery_worker_process.queue = queue_name(REPORTS)  # where the API queues the build
     celery_worker_process.start()
 
     response = api_as(staff).post(
