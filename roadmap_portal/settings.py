@@ -179,8 +179,9 @@ LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=20)
 LOGIN_ACCOUNT_FAILURE_LIMIT = env.int("LOGIN_ACCOUNT_FAILURE_LIMIT", default=30)
 LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
-# Behind a reverse proxy, the number of proxies that append to X-Forwarded-For (0: the
-# client's address is REMOTE_ADDR).
+# Behind reverse proxies, how many of them append the address they were reached from to
+# X-Forwarded-For (0: the portal is reached directly and the client's address is REMOTE_ADDR).
+# Set it when there is a proxy: otherwise every client shares the proxy's address.
 LOGIN_TRUSTED_PROXY_COUNT = env.int("LOGIN_TRUSTED_PROXY_COUNT", default=0)
 for _name in ("LOGIN_FAILURE_LIMIT", "LOGIN_ADDRESS_FAILURE_LIMIT", "LOGIN_ACCOUNT_FAILURE_LIMIT"):
     if globals()[_name] < 1:
@@ -193,9 +194,7 @@ AXES_LOCKOUT_CALLABLE = "roadmap_portal.logins.lockout_response"
 # A success must not wipe the address's failures: a guesser would sign in to an account of
 # their own between guesses.
 AXES_RESET_ON_SUCCESS = False
-if LOGIN_TRUSTED_PROXY_COUNT:
-    AXES_IPWARE_PROXY_COUNT = LOGIN_TRUSTED_PROXY_COUNT
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+AXES_CLIENT_IP_CALLABLE = "roadmap_portal.logins.client_address"
 
 # --- API tokens (django-rest-knox: hashed at rest, several per person) ----------------------
 # A token from POST /api/v1/auth/token/ works for API_TOKEN_LIFETIME_DAYS, then answers 401;

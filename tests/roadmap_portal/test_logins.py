@@ -140,3 +140,26 @@ def test_the_test_clients_login_passes_a_request_for_axes(alice):
         client.login(username="alice", password="pass-12345")
     assert client.login(request=HttpRequest(), username="alice", password="pass-12345") is True
     assert client.get("/").status_code == 200
+
+
+def test_behind_a_proxy_the_forwarded_client_address_is_counted(alice, settings):
+    """With LOGIN_TRUSTED_PROXY_COUNT=1 (one reverse proxy), every request comes from the
+    proxy's address; the lock follows the client's address the proxy forwards."""
+    settings.LOGIN_TRUSTED_PROXY_COUNT = 1
+    api = APIClient()
+
+    def token(password, forwarded):
+        return api.post(
+            "/api/v1/auth/token/",
+            {"username": "alice", "password": password},
+            REMOTE_ADDR="10.9.9.9",
+            HTTP_X_FORWARDED_FOR=forwarded,
+        )
+
+    for n in range(LIMIT):
+        # A guesser varies what it claims; the proxy appends where it really came from.
+        token("wrong", f"192.0.2.{n}, 203.0.113.7")
+    assert token("pass-12345", "203.0.113.7").status_code == 429
+    assert token("pass-12345", "198.51.100.4").status_code == 200
+    # Without the proxy's entry (not through the proxy), the connection's address counts.
+    assert token("pass-12345", "").status_code == 200
