@@ -52,7 +52,18 @@ def test_offer_travels_from_queue_to_register(live_server, browser):
         assert f"/certification/review/{offer_id}/" in page.url
 
         stage = page.locator("#stage-requirements")
-        for select in stage.locator("select[name^=outcome_]").all():
+        selects = stage.locator("select[name^=outcome_]")
+        # Nothing is chosen in advance: accepting without choosing names each requirement.
+        assert selects.count() > 0
+        assert {select.input_value() for select in selects.all()} == {""}
+        stage.locator("input[name=decision][value=accept]").check()
+        stage.locator("button[type=submit]").click()
+        page.wait_for_load_state("networkidle")
+        stage = page.locator("#stage-requirements")
+        selects = stage.locator("select[name^=outcome_]")
+        assert stage.locator("tr.table-danger select.is-invalid").count() == selects.count()
+        assert page.locator("#offer-status").get_attribute("class").endswith("status-forwarded")
+        for select in selects.all():
             select.select_option("met")
         stage.locator("input[name=decision][value=accept]").check()
         stage.locator("button[type=submit]").click()
