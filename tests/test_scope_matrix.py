@@ -81,8 +81,9 @@ from tests.factories import (
     user_with_role,
 )
 
-# One worker builds the world once and runs the whole matrix (pytest-xdist's loadgroup).
-pytestmark = pytest.mark.xdist_group("scope_matrix")
+# One worker builds the world once and runs the whole matrix (pytest-xdist's loadgroup);
+# every test is a database test, so that pytest-django keeps the module's tests together.
+pytestmark = [pytest.mark.xdist_group("scope_matrix"), pytest.mark.django_db]
 
 PORTAL_APPS = ("roadmap_portal", "suppliers", "certification", "procurement", "webhooks")
 PORTAL_PACKAGES = ("roadmap_portal", "suppliers", "certification", "procurement")
@@ -944,7 +945,6 @@ def _control(*, role, relation, send, user, expected, problems) -> None:
         problems.append(f"{role}: a visible {relation.model.__name__} {value} was refused")
 
 
-@pytest.mark.django_db
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
 def test_out_of_scope_answers_as_missing(world, case):
     relation = case.relation if isinstance(case, IdCase) else case
@@ -1046,7 +1046,6 @@ def test_the_world_has_something_out_of_scope_for_every_narrow_role(world):
 # --- the classes of leak the matrix found, each pinned ----------------------------------------
 
 
-@pytest.mark.django_db
 def test_certificate_issue_does_not_name_an_offer_out_of_scope(world):
     """The officer's certificate-issue error once named any offer sent to it, drafts too."""
     hidden = world["offer_b_draft"]
@@ -1058,7 +1057,6 @@ def test_certificate_issue_does_not_name_an_offer_out_of_scope(world):
     assert not Certificate.objects.filter(number="NEW-WREN").exists()
 
 
-@pytest.mark.django_db
 def test_certify_with_another_bodys_certificate_does_not_name_it(world):
     hidden = world["certificate_b"]
     response = api_client(world, "officer").post(
@@ -1070,7 +1068,6 @@ def test_certify_with_another_bodys_certificate_does_not_name_it(world):
     assert response.json() == {"data": [f"Certificate {hidden.pk} does not exist."]}
 
 
-@pytest.mark.django_db
 def test_a_bid_on_another_scopes_tender_answers_as_a_missing_one(world):
     hidden = world["tender_b"]
     body = {**API_BASES[("POST", "/api/v1/bids/")](world), "tender": hidden.pk}
@@ -1079,7 +1076,6 @@ def test_a_bid_on_another_scopes_tender_answers_as_a_missing_one(world):
     assert response.json() == {"tender": [f'Invalid pk "{hidden.pk}" - object does not exist.']}
 
 
-@pytest.mark.django_db
 def test_answering_a_missing_demand_is_not_found(world):
     """A demand id that resolves to nothing was a 500 (the view caught only a missing offer)."""
     client = web_client(world, "supplier")
