@@ -1,6 +1,7 @@
 """Reads that compose the home page: what is waiting for each role."""
 
 import datetime
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, Q
 from django.urls import NoReverseMatch, reverse
@@ -9,6 +10,9 @@ from django.utils.translation import gettext as _
 
 from .choices import Role
 from .scope import scope_of
+
+if TYPE_CHECKING:
+    from .models import Corporation, Region, Roadmap
 
 
 def _link(name, *args, query=""):
@@ -165,7 +169,13 @@ def home_agenda(user):
     return cards
 
 
-def roadmap_links_check(*, roadmap, region, corporation, previous) -> None:
+def roadmap_links_check(
+    *,
+    roadmap: "Roadmap | None",
+    region: "Region | None",
+    corporation: "Corporation | None",
+    previous: "Roadmap | None",
+) -> None:
     """What a roadmap may link to beyond what its writer sees: it follows a roadmap of its own
     region that no other roadmap follows yet, never itself nor one of its own successors; and
     its corporation stays once offers were made under it (they are in that group's review)."""
@@ -202,7 +212,7 @@ def roadmap_links_check(*, roadmap, region, corporation, previous) -> None:
         raise ValidationError(errors)
 
 
-def _precedes(roadmap, other, *, depth: int = 50) -> bool:
+def _precedes(roadmap: "Roadmap", other: "Roadmap", *, depth: int = 50) -> bool:
     """Whether ``roadmap`` is ``other`` or one of the roadmaps it follows (bounded walk)."""
     from .models import Roadmap
 
