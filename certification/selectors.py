@@ -79,7 +79,20 @@ def requirements_visible_to(user):
     if scope.role == Role.SUPPLIER:
         return qs.filter(corporation__roadmaps__region__suppliers__id=scope.supplier_id).distinct()
     if scope.role == Role.PARTNER:
-        return qs.filter(corporation_id=scope.group_id) if scope.group_id else qs
+        if scope.group_id:
+            qs = qs.filter(corporation_id=scope.group_id)
+        if scope.region_id:
+            # A region's slice: the requirements of the groups with a roadmap in the region.
+            from roadmap_portal.models import Roadmap
+
+            qs = qs.filter(
+                Exists(
+                    Roadmap.objects.filter(
+                        region_id=scope.region_id, corporation_id=OuterRef("corporation_id")
+                    )
+                )
+            )
+        return qs
     return qs.none()
 
 

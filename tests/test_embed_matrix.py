@@ -82,6 +82,7 @@ FORBIDDEN = {
         "LEAK-cert-c22np",
         "LEAK-contract-k3",
         "LEAK-roadmap-m22",
+        "LEAK-requirement-q3",
         *SIDE_TWO_INTERNAL,
     },
     "region staff": {
@@ -90,6 +91,7 @@ FORBIDDEN = {
         "LEAK-cert-c22np",
         "LEAK-contract-k3",
         "LEAK-roadmap-m22",
+        "LEAK-requirement-q3",
         *SIDE_TWO_INTERNAL,
     },
     "reviewer": {
@@ -103,6 +105,8 @@ FORBIDDEN = {
         "LEAK-demand-d2",
         "LEAK-roadmap-m12",
         "LEAK-roadmap-m22",
+        "LEAK-requirement-q3",
+        "LEAK-requirement-q2",
         *SIDE_TWO_INTERNAL,
     },
     "officer": {
@@ -118,6 +122,8 @@ FORBIDDEN = {
         "LEAK-contract-k3",
         "LEAK-roadmap-m12",
         "LEAK-roadmap-m22",
+        "LEAK-requirement-q3",
+        "LEAK-requirement-q2",
         *SIDE_TWO_INTERNAL,
     },
     "partner": PARTNER,
@@ -134,6 +140,8 @@ FORBIDDEN = {
         "LEAK-demand-d2",
         "LEAK-roadmap-m12",
         "LEAK-roadmap-m22",
+        "LEAK-requirement-q3",
+        "LEAK-requirement-q2",
     },
     "partner key, region 1": PARTNER
     | {
@@ -142,6 +150,7 @@ FORBIDDEN = {
         "LEAK-cert-c22",
         "LEAK-contract-k3",
         "LEAK-roadmap-m22",
+        "LEAK-requirement-q3",
     },
 }
 # JSON keys that name objects by id, and the marker kind of their model.
@@ -295,9 +304,14 @@ def build_world() -> World:
     ReadinessEvaluation.objects.create(
         offer=o22t, capacity_confirmed=True, findings="LEAK-finding-o22t", evaluated_by=reviewer_b
     )
+    g3 = CorporationFactory()  # a group with no roadmap yet: in no region's slice
+    for tag, group in (("q1", g1), ("q2", g2), ("q3", g3)):
+        o[f"LEAK-requirement-{tag}"] = RequirementFactory(
+            corporation=group, title=f"LEAK-requirement-{tag}"
+        )
     RequirementCheck.objects.create(
         offer=o11r,
-        requirement=RequirementFactory(corporation=g1),
+        requirement=o["LEAK-requirement-q1"],
         outcome="met",
         remarks="LEAK-remark-o11r",
         checked_by=reviewer,
@@ -450,6 +464,7 @@ def model_kind(pattern):
         "Roadmap": "roadmap",
         "Corporation": "corporation",
         "Report": "report",
+        "Requirement": "requirement",
     }.get(getattr(model, "__name__", ""))
 
 
@@ -506,7 +521,6 @@ API_NOT_OPENED = {
     "webhooks-detail": "the partner's own webhook",
     "webhooks-deliveries-detail": "the partner's own webhook's log",
     "auth-tokens-detail": "the caller's own token",
-    "requirements-detail": "requirements are reference data of a group",
     "requirement-checks-detail": "read through the list (its rows are in the matrix)",
     "readiness-evaluations-detail": "read through the list",
     "tests-detail": "read through the list",
