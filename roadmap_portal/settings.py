@@ -268,6 +268,10 @@ PORTAL_BASE_URL = env.str(
 )
 # A registration's confirmation link (e-mailed; it carries the registration) works this long.
 REGISTRATION_LINK_HOURS = env.int("REGISTRATION_LINK_HOURS", default=48)
+# The registration form sends e-mail: per hour, at most this many requests from one client
+# address, and this many messages to one e-mail address.
+REGISTRATION_REQUESTS_PER_HOUR = env.int("REGISTRATION_REQUESTS_PER_HOUR", default=20)
+REGISTRATION_MAILS_PER_HOUR = env.int("REGISTRATION_MAILS_PER_HOUR", default=3)
 
 # --- open data (OCDS) -------------------------------------------------------
 # The prefix registered for this publisher; each tender's ocid is the prefix plus its id.

@@ -1,5 +1,6 @@
 """Writes for suppliers and offers. Each service states the rule it enforces."""
 
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -7,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -192,8 +194,27 @@ def address_has_account(email: str) -> bool:
     )
 
 
+class RegistrationThrottled(Exception):
+    """Too many registration requests from one client address within the hour."""
+
+
+def _count_this_hour(key: str) -> int:
+    """One more use of ``key``: the uses since its first, which expires after an hour."""
+    cache.add(key, 0, timeout=3600)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between the two calls
+        cache.set(key, 1, timeout=3600)
+        return 1
+
+
 def supplier_signup_request(
-    *, first_name: str, last_name: str, email: str, supplier_fields: dict[str, Any]
+    *,
+    first_name: str,
+    last_name: str,
+    email: str,
+    supplier_fields: dict[str, Any],
+    client: str | None = None,
 ) -> None:
     """Someone asks to register a person and an organisation. The answer must not tell
     whether the address has an account, so the address itself is told, by e-mail:
@@ -205,9 +226,17 @@ def supplier_signup_request(
     * an address with an account gets a note that it has one, and no link.
 
     Nothing is saved: the account and the organisation are created when the link is used
-    (``supplier_signup_confirm``).
+    (``supplier_signup_confirm``). So that the form cannot flood a mailbox, one client
+    address makes at most ``REGISTRATION_REQUESTS_PER_HOUR`` requests an hour (else
+    RegistrationThrottled) and one e-mail address gets at most ``REGISTRATION_MAILS_PER_HOUR``
+    messages an hour (past that the answer is the same, and no message is sent).
     """
+    if _count_this_hour(f"signup:client:{client}") > settings.REGISTRATION_REQUESTS_PER_HOUR:
+        raise RegistrationThrottled
     Supplier(**supplier_fields, verification_status=VerificationStatus.PENDING).full_clean()
+    address_key = hashlib.sha256(email.encode()).hexdigest()[:32]
+    if _count_this_hour(f"signup:address:{address_key}") > settings.REGISTRATION_MAILS_PER_HOUR:
+        return
     context: dict[str, Any] = {
         "first_name": first_name,
         "organisation": supplier_fields["name"],

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from roadmap_portal.choices import Role
 from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
+from roadmap_portal.logins import client_address
 from roadmap_portal.scope import has_role, scope_of
 from roadmap_portal.selectors import roadmaps_visible_to
 
@@ -43,6 +44,7 @@ from .selectors import (
     suppliers_visible_to,
 )
 from .services import (
+    RegistrationThrottled,
     address_has_account,
     allowed_transitions,
     offer_attachment_add,
@@ -117,7 +119,13 @@ def register(request):
                 last_name=data["last_name"],
                 email=data["email"],
                 supplier_fields=form.supplier_fields(),
+                client=client_address(request),
             )
+        except RegistrationThrottled:
+            form.add_error(
+                None, _("Too many registrations from your network this hour: try again later.")
+            )
+            return render(request, "suppliers/register.html", {"form": form}, status=429)
         except ValidationError as exc:
             _add_service_errors(form, exc, RegistrationForm.SERVICE_FIELD)
         else:

@@ -40,6 +40,14 @@ def registration_data(world, **overrides):
 PASSWORDS = {"password1": "Tomsk-Motors-2026!", "password2": "Tomsk-Motors-2026!"}
 
 
+@pytest.fixture(autouse=True)
+def fresh_registration_budgets():
+    """The hourly budgets of the registration form live in the cache: each test starts anew."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 def _link(message):
     return re.search(r"http://\S+/suppliers/register/confirm/\S+/", message.body).group(0)
 
@@ -157,6 +165,36 @@ def test_confirmation_checks_the_passwords(client, world, mailoutbox):
     response = client.post(link, {"password1": "Ab-1", "password2": "Ab-1"})
     assert "too short" in response.context["form"].errors["password2"][0]
     assert not get_user_model().objects.filter(username="ivan@example.org").exists()
+
+
+def test_one_address_gets_at_most_three_messages_an_hour(client, world, mailoutbox, settings):
+    assert settings.REGISTRATION_MAILS_PER_HOUR == 3
+    answers = [
+        client.post(reverse("suppliers:register"), registration_data(world)) for _ in range(5)
+    ]
+    assert [a.status_code for a in answers] == [200] * 5
+    pages = {
+        re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", a.content.decode()) for a in answers
+    }
+    assert len(pages) == 1  # the answer past the budget is the same page
+    assert "Check your e-mail" in pages.pop()
+    assert len(mailoutbox) == 3
+
+
+def test_one_client_makes_at_most_twenty_requests_an_hour(client, world, mailoutbox, settings):
+    assert settings.REGISTRATION_REQUESTS_PER_HOUR == 20
+    for n in range(20):
+        data = registration_data(world, email=f"person{n}@example.org")
+        assert client.post(reverse("suppliers:register"), data).status_code == 200
+    refused = client.post(reverse("suppliers:register"), registration_data(world))
+    assert refused.status_code == 429
+    assert "Too many registrations" in refused.content.decode()
+    assert len(mailoutbox) == 20
+    # Another client is not held back.
+    other = client.post(
+        reverse("suppliers:register"), registration_data(world), REMOTE_ADDR="192.0.2.8"
+    )
+    assert other.status_code == 200
 
 
 def test_registration_answer_and_mail_are_in_russian(world, mailoutbox):
