@@ -40,6 +40,9 @@ class CertificateAdmin(admin.ModelAdmin):
     search_fields = ["number", "supplier__name"]
     filter_horizontal = ["offers"]
     list_select_related = ["body", "supplier"]
+    # The status changes through the officers' suspend, revoke and reinstate (and the nightly
+    # expiry), each recorded as an event; the admin does not change it unrecorded.
+    readonly_fields = ["status", "status_reason"]
     inlines = [CertificateEventInline]
 
 

@@ -298,3 +298,11 @@ def test_admin_offer_page_lists_the_history_without_edit_or_add(record, superuse
     assert "history-TOTAL_FORMS" in page
     assert 'name="history-0-comment"' not in page
     assert "Add another offer transition" not in page
+
+
+def test_admin_does_not_change_a_certificate_status_unrecorded(record, superuser_client):
+    page = superuser_client.get(admin_url(Certificate, "change", record.certificate.pk))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert 'name="status"' not in html
+    assert 'name="status_reason"' not in html
