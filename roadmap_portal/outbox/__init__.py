@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from fnmatch import fnmatchcase
 from functools import partial
@@ -43,6 +44,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 if TYPE_CHECKING:
     from .models import OutboxMessage
@@ -51,6 +53,9 @@ log = logging.getLogger(__name__)
 
 # The keyword argument that carries the row's key to the task.
 OUTBOX_KEY = "outbox_key"
+# Seconds a hand-off may wait on the broker before the row is left for the sweep.
+BROKER_TIMEOUT = 1.0
+BROKER_ERRORS = (OperationalError, ConnectionError, TimeoutError, OSError)
 # Queues by kind (settings.TASK_QUEUES_BY_NAME maps task names to them).
 NOTIFICATIONS = "notifications"
 WEBHOOKS = "webhooks"
@@ -150,24 +155,54 @@ def relay(keys: Iterable[str] | None = None, *, limit: int = 500) -> int:
         )
     else:
         rows = due(now)
+    rows = list(rows.order_by("created", "id")[:limit])
+    if not rows:
+        return 0
     handed = 0
-    for row in rows.order_by("created", "id")[:limit]:
-        if not _take(row, now):
-            continue  # another relay has it
-        try:
-            _send(row)
-        except Exception as exc:  # noqa: BLE001 - a broker error must not reach the request
-            error = f"{type(exc).__name__}: {exc}"[:2000]
-            OutboxMessage.objects.filter(pk=row.pk, done_at__isnull=True).update(
-                dispatched_at=row.dispatched_at, last_error=error
-            )
-            log.warning("Outbox %s not handed to the broker: %s", row.key, error)
-            if keys is None:
-                break
-            continue
-        OutboxMessage.objects.filter(pk=row.pk).update(attempts=F("attempts") + 1)
-        handed += 1
+    with _broker_connection() as broker:
+        for row in rows:
+            if not _take(row, now):
+                continue  # another relay has it
+            try:
+                _send(row, broker)
+            except Exception as exc:  # noqa: BLE001 - nothing may reach the request
+                error = f"{type(exc).__name__}: {exc}"[:2000]
+                OutboxMessage.objects.filter(pk=row.pk, done_at__isnull=True).update(
+                    dispatched_at=row.dispatched_at, last_error=error
+                )
+                log.warning("Outbox %s not handed to the broker: %s", row.key, error)
+                if isinstance(exc, BROKER_ERRORS):
+                    break  # the broker is away: the rest wait for the sweep
+                continue
+            OutboxMessage.objects.filter(pk=row.pk).update(attempts=F("attempts") + 1)
+            handed += 1
     return handed
+
+
+@contextmanager
+def _broker_connection() -> Iterator[Any]:
+    """A connection to the broker that fails at once: no reconnection loop (kombu waits
+    2 s between tries by default), short socket timeouts. None in eager mode."""
+    from roadmap_portal.celery import app
+
+    if app.conf.task_always_eager:
+        yield None
+        return
+    connection = app.connection_for_write(
+        transport_options={
+            "max_retries": 0,
+            "socket_connect_timeout": BROKER_TIMEOUT,
+            "socket_timeout": BROKER_TIMEOUT,
+        },
+        connect_timeout=BROKER_TIMEOUT,
+    )
+    try:
+        yield connection
+    finally:
+        try:
+            connection.release()
+        except Exception as exc:  # noqa: BLE001 - closing a dead connection
+            log.debug("Closing the broker connection failed: %s", exc)
 
 
 def _take(row: OutboxMessage, now) -> bool:
@@ -182,7 +217,7 @@ def _take(row: OutboxMessage, now) -> bool:
     return rows.update(dispatched_at=now) == 1
 
 
-def _send(row: OutboxMessage) -> None:
+def _send(row: OutboxMessage, broker: Any) -> None:
     from roadmap_portal.celery import app
 
     kwargs = {**row.kwargs, OUTBOX_KEY: row.key}
@@ -193,7 +228,7 @@ def _send(row: OutboxMessage) -> None:
         # send_task ignores eager mode: run the registered task inline.
         app.tasks[row.task].apply_async(kwargs=kwargs, **options)
     else:
-        app.send_task(row.task, kwargs=kwargs, **options)
+        app.send_task(row.task, kwargs=kwargs, connection=broker, **options)
 
 
 def sweep() -> dict[str, int]:
