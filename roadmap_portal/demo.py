@@ -12,7 +12,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from certification.models import Certificate, CertificationBody, Requirement
+from certification.choices import CertificateEventKind
+from certification.models import Certificate, CertificateEvent, CertificationBody, Requirement
 from procurement.models import Bid, Contract, Demand, Tender
 from suppliers.choices import OfferStatus
 from suppliers.models import Offer, Supplier
@@ -665,6 +666,13 @@ class _PipelineRunner:
                 issued_by=self.staff["officer"],
             )
             certificate.offers.add(offer)
+            CertificateEvent.objects.create(
+                certificate=certificate,
+                kind=CertificateEventKind.ISSUED,
+                status=certificate.status,
+                data={"offers": [offer.pk], "renews": None},
+                actor=self.staff["officer"],
+            )
             certificate_id = certificate.pk
             offer_transition(
                 offer_id=offer.pk,

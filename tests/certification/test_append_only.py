@@ -306,3 +306,16 @@ def test_admin_does_not_change_a_certificate_status_unrecorded(record, superuser
     assert page.status_code == 200
     assert 'name="status"' not in html
     assert 'name="status_reason"' not in html
+
+
+def test_the_demo_writes_the_record_and_loads_again():
+    """The demo's certificates have their issue (and expiry) on record; loading it again
+    changes nothing and rewrites no row."""
+    from django.core.management import call_command
+
+    call_command("load_demo")
+    counts = {model: model.objects.count() for model in APPEND_ONLY}
+    assert not Certificate.objects.filter(events__isnull=True).exists()
+    assert CertificateEvent.objects.filter(kind="expired").count() == 1
+    call_command("load_demo")
+    assert {model: model.objects.count() for model in APPEND_ONLY} == counts
