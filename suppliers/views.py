@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from roadmap_portal.choices import Role
 from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
 from roadmap_portal.logins import client_address
-from roadmap_portal.scope import has_role, scope_of
+from roadmap_portal.scope import has_role, reads_internal_records, scope_of
 from roadmap_portal.selectors import roadmaps_visible_to
 
 from . import pipeline
@@ -213,6 +213,7 @@ def supplier_detail(request, pk):
             "offers": offers[:50],
             "offer_count": offers.count(),
             "verify_form": SupplierVerifyForm(),
+            "show_staff": reads_internal_records(request.user),
             "can_verify": has_role(request.user, Role.REGION_STAFF),
             "members": supplier.members.select_related("user").order_by("user__username")
             if has_role(request.user, Role.REGION_STAFF, Role.SUPPLIER)

@@ -62,6 +62,7 @@ INTERNAL = {
     "LEAK-staff-officer",
     "LEAK-staff-officerb",
     "LEAK-staff-regionone",
+    "LEAK-comment-s1v",
 }
 # The other side's internals, for the roles that work on one side only.
 SIDE_TWO_INTERNAL = {
@@ -233,7 +234,9 @@ def build_world() -> World:
     o["LEAK-roadmap-m22"] = m22 = RoadmapFactory(
         region=r2, corporation=g2, title="LEAK-roadmap-m22"
     )
-    o["LEAK-supplier-s1"] = s1 = SupplierFactory(region=r1, name="LEAK-supplier-s1")
+    o["LEAK-supplier-s1"] = s1 = SupplierFactory(
+        region=r1, name="LEAK-supplier-s1", verification_comment="LEAK-comment-s1v"
+    )
     o["LEAK-supplier-s2"] = s2 = SupplierFactory(region=r2, name="LEAK-supplier-s2")
 
     reviewer = _staff("reviewer", "reviewer", corporation=g1)

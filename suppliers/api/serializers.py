@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from roadmap_portal.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
+from roadmap_portal.scope import reads_internal_records
 from roadmap_portal.selectors import regions_visible_to, roadmaps_visible_to
 
 from .. import pipeline
@@ -44,6 +45,13 @@ class SupplierSerializer(serializers.ModelSerializer):
             "verification_comment",
             "verified_at",
         ]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is not None and not reads_internal_records(request.user):
+            data["verification_comment"] = ""  # region staff's note: internal
+        return data
 
 
 class SupplierVerifySerializer(serializers.Serializer):
