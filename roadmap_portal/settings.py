@@ -306,8 +306,12 @@ API_RATE_KEY = env.str("API_RATE_KEY", default="1200/minute")
 API_RATE_USER = env.str("API_RATE_USER", default="1200/minute")
 API_RATE_ANON = env.str("API_RATE_ANON", default="120/minute")
 
-# Webhooks to partners: plain http only to this machine, and only when allowed here.
-WEBHOOKS_ALLOW_LOOPBACK = env.bool("WEBHOOKS_ALLOW_LOOPBACK", default=False)
+# Webhooks go only to hosts that resolve to public internet addresses (checked when a URL is
+# registered and again at every connection). An on-premise installation whose partners'
+# receivers sit on its own network admits private networks here: loopback, 10/8, 172.16/12,
+# 192.168/16, 100.64/10 and fc00::/7, over https or plain http. Link-local (cloud metadata),
+# multicast, documentation and reserved addresses stay refused.
+WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default=False)
 # One webhook attempt waits this many seconds at most; attempts run on their own queue.
 WEBHOOK_TIMEOUT = env.int("WEBHOOK_TIMEOUT", default=5)
 WEBHOOK_MAX_RETRIES = env.int("WEBHOOK_MAX_RETRIES", default=6)

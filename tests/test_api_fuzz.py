@@ -104,6 +104,8 @@ def demo_server(django_db_setup, django_db_blocker, tmp_path_factory):
         [
             str(BIN / "gunicorn"),
             "roadmap_portal.wsgi",
+            "--config",
+            str(ROOT / "tests" / "gunicorn_offline.py"),
             "--workers",
             "2",
             "--bind",

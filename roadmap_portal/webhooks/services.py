@@ -8,15 +8,11 @@ it came from the portal (docs/api.md shows how to check it).
 import datetime
 import hashlib
 import hmac
-import http.client
-import ipaddress
 import json
 import logging
 import secrets
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -31,13 +27,13 @@ from roadmap_portal.choices import Role
 from roadmap_portal.exceptions import RoleNotAllowed
 from roadmap_portal.scope import scope_of
 
+from . import destinations
 from .models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from .selectors import endpoints_of
 
 logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Roadmap-Signature"
-LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
 
 
 class DeliveryFailed(Exception):
@@ -47,40 +43,43 @@ class DeliveryFailed(Exception):
 # --- endpoints ------------------------------------------------------------------
 
 
-def loopback_allowed():
-    return bool(settings.DEBUG or settings.WEBHOOKS_ALLOW_LOOPBACK)
-
-
-def _address(host):
-    try:
-        return ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return None
+def private_networks_allowed():
+    """An on-premise installation may admit receivers on private networks (loopback, RFC 1918,
+    100.64.0.0/10, fc00::/7); nothing else does, DEBUG included."""
+    return bool(settings.WEBHOOKS_ALLOW_PRIVATE_NETWORKS)
 
 
 def validate_endpoint_url(url):
-    """An endpoint is an https URL on a public host. Plain http is accepted only for this
-    machine (127.0.0.1, ::1, localhost) and only when settings.DEBUG or
-    WEBHOOKS_ALLOW_LOOPBACK allow it; private and link-local addresses are refused."""
-    parsed = urllib.parse.urlsplit(str(url or "").strip())
-    host = (parsed.hostname or "").lower()
-    if parsed.scheme not in ("http", "https") or not host:
-        raise ValidationError(
-            {"url": _("Give a full URL, e.g. https://partner.example.org/roadmap-events.")}
+    """An endpoint is an https URL whose host resolves only to public internet addresses:
+    the host is resolved now and refused when ANY of its addresses is loopback, private,
+    link-local, multicast, reserved or otherwise special, however the URL spells it
+    (destinations.address_kind decides). WEBHOOKS_ALLOW_PRIVATE_NETWORKS admits private
+    networks, and plain http to them. Deliveries check again at every connection.
+    Returns the URL to store."""
+    destination = destinations.parse_destination(url)
+    allow_private = private_networks_allowed()
+    use_tls = ValidationError({"url": _("Use an https:// URL: events are sent only over TLS.")})
+    if destination.scheme == "http" and not allow_private:
+        raise use_tls
+    try:
+        answers = destinations.resolve(destination.host, destination.port)
+        destinations.vet(destination, answers, allow_private=allow_private)
+    except destinations.NeedsTLS:
+        raise use_tls from None
+    except destinations.DestinationRefused as exc:
+        # Unresolvable and private hosts answer alike: the answer does not map internal DNS.
+        logger.info("Webhook URL refused: %s", exc)
+        message = (
+            _(
+                "Events are sent only to hosts that resolve to public or private network addresses; %(host)s does not."
+            )
+            if allow_private
+            else _(
+                "Events are sent only to hosts that resolve to public internet addresses; %(host)s does not."
+            )
         )
-    if parsed.username or parsed.password:
-        raise ValidationError({"url": _("Do not put credentials in the URL.")})
-    address = _address(host)
-    loopback = host in LOOPBACK_NAMES or (address is not None and address.is_loopback)
-    if loopback:
-        if not loopback_allowed():
-            raise ValidationError({"url": _("Addresses of the portal's own server are refused.")})
-        return parsed.geturl()
-    if parsed.scheme != "https":
-        raise ValidationError({"url": _("Use an https:// URL: events are sent only over TLS.")})
-    if address is not None and not address.is_global:
-        raise ValidationError({"url": _("Private and reserved network addresses are refused.")})
-    return parsed.geturl()
+        raise ValidationError({"url": message % {"host": destination.host}}) from None
+    return urllib.parse.urlsplit(str(url).strip()).geturl()
 
 
 def validate_events(events):
@@ -314,28 +313,29 @@ def sign(secret, timestamp, body):
     return f"t={timestamp},v1={mac.hexdigest()}"
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect is a failed delivery: following it could POST to an address never checked."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
+def could_not_connect_message():
+    """What a partner (and the admin's delivery log) is told of every failure without an HTTP
+    answer: one text for a refused destination, DNS, a closed port, a timeout and TLS, so
+    the log cannot map ports or names. The detail goes to the server log only."""
+    return _("Could not connect to the endpoint.")
 
 
-def _post(url, body, headers):
-    """(status code or None, error text)."""
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - the URL was checked by validate_endpoint_url
+def _post(delivery, url, body, headers):
+    """(status code or None, error text for the delivery log)."""
     try:
-        with _opener.open(request, timeout=settings.WEBHOOK_TIMEOUT) as response:
-            return response.status, ""
-    except urllib.error.HTTPError as exc:
-        return exc.code, f"HTTP {exc.code} {exc.reason}"
-    except urllib.error.URLError as exc:
-        return None, str(exc.reason)
-    except (OSError, http.client.HTTPException) as exc:
-        return None, str(exc) or exc.__class__.__name__
+        code = destinations.post(
+            url,
+            body,
+            headers,
+            timeout=settings.WEBHOOK_TIMEOUT,
+            allow_private=private_networks_allowed(),
+        )
+    except destinations.CouldNotConnect as exc:
+        logger.warning("Webhook delivery %s to %s could not connect: %s", delivery.pk, url, exc)
+        return None, could_not_connect_message()
+    if 200 <= code < 300:
+        return code, ""
+    return code, _("HTTP %(code)s") % {"code": code}
 
 
 def delivery_send(*, delivery_id, final=False):
@@ -354,8 +354,9 @@ def delivery_send(*, delivery_id, final=False):
     if not endpoint.active:
         refusal = _("The endpoint is switched off.")
     else:
+        # Only what the stored URL says; where it leads is vetted at the connection.
         try:
-            validate_endpoint_url(endpoint.url)
+            destinations.parse_destination(endpoint.url)
         except ValidationError as exc:
             refusal = " ".join(exc.messages)
     if refusal:
@@ -377,7 +378,7 @@ def delivery_send(*, delivery_id, final=False):
         "X-Roadmap-Delivery": str(delivery.pk),
         SIGNATURE_HEADER: sign(endpoint.secret, int(time.time()), body),
     }
-    code, error = _post(endpoint.url, body, headers)
+    code, error = _post(delivery, endpoint.url, body, headers)
     if code is not None and 200 <= code < 300:
         WebhookDelivery.objects.filter(pk=delivery.pk).update(
             status=DeliveryStatus.SENT, response_code=code, last_error="", sent_at=timezone.now()
@@ -385,7 +386,6 @@ def delivery_send(*, delivery_id, final=False):
         WebhookEndpoint.objects.filter(pk=endpoint.pk).update(consecutive_failures=0)
         return DeliveryStatus.SENT
 
-    error = error or _("HTTP %(code)s") % {"code": code}
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
         consecutive_failures=F("consecutive_failures") + 1
     )

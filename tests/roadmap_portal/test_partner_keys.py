@@ -291,7 +291,7 @@ def test_read_only_key_gets_403_on_every_unsafe_route(demo):
 
 
 @pytest.mark.django_db
-def test_a_key_with_a_write_resource_may_write_only_that(demo):
+def test_a_key_with_a_write_resource_may_write_only_that(demo, network):
     client = client_with(new_key(region=demo["RU-KLU"], write=["webhooks"]))
     response = client.post(
         "/api/v1/webhooks/",

@@ -81,8 +81,9 @@ def receiver():
 
 
 @pytest.fixture(autouse=True)
-def loopback(settings):
-    settings.WEBHOOKS_ALLOW_LOOPBACK = True
+def loopback(settings, network):
+    """The receiver listens on 127.0.0.1: a private network, admitted here."""
+    settings.WEBHOOKS_ALLOW_PRIVATE_NETWORKS = True
     settings.DEBUG = False
 
 
@@ -396,12 +397,13 @@ def test_read_only_key_may_list_but_not_subscribe(api, kaluga):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    ("url", "loopback_allowed", "expected"),
+    ("url", "private_allowed", "expected"),
     [
         ("http://partner.example.org/hooks", True, 400),
         ("http://partner.example.org/hooks", False, 400),
         ("ftp://partner.example.org/hooks", True, 400),
-        ("https://10.1.2.3/hooks", True, 400),
+        ("https://10.1.2.3/hooks", False, 400),
+        ("https://10.1.2.3/hooks", True, 201),
         ("https://169.254.169.254/latest", True, 400),
         ("https://user:pw@partner.example.org/hooks", True, 400),
         ("http://127.0.0.1:9/hooks", False, 400),
@@ -411,8 +413,8 @@ def test_read_only_key_may_list_but_not_subscribe(api, kaluga):
         ("https://partner.example.org/hooks", False, 201),
     ],
 )
-def test_endpoint_urls(api, kaluga, settings, url, loopback_allowed, expected):
-    settings.WEBHOOKS_ALLOW_LOOPBACK = loopback_allowed
+def test_endpoint_urls(api, kaluga, settings, url, private_allowed, expected):
+    settings.WEBHOOKS_ALLOW_PRIVATE_NETWORKS = private_allowed
     key, _ = make_key(region=kaluga, write=["webhooks"])
     response = key_client(api, key).post(
         WEBHOOKS, {"url": url, "events": ["tender.opened"]}, format="json"

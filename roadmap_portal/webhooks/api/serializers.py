@@ -39,7 +39,9 @@ class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
 class WebhookEndpointInputSerializer(serializers.Serializer):
     url = serializers.CharField(
         max_length=500,
-        help_text="https:// URL that receives the POSTs (http only to 127.0.0.1 in development).",
+        help_text="https:// URL that receives the POSTs; its host must resolve to public "
+        "internet addresses only (private networks and plain http only where the installation "
+        "admits them).",
     )
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=WebhookEvent.choices), allow_empty=False
