@@ -289,6 +289,11 @@ class Report(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
+    # The job's lease: a running build renews it; a queued job gets until then to be picked
+    # up. Past it, the sweep (or the next request) queues the job again.
+    lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+    lease_token = models.UUIDField(null=True, blank=True, editable=False)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0, editable=False)
 
     class Meta:
         ordering = ["-created", "-id"]
@@ -305,6 +310,16 @@ class Report(models.Model):
 
     def __str__(self):
         return f"{self.get_scope_display()} {self.year}"
+
+
+class Heartbeat(models.Model):
+    """The last sign of life of a background part (``worker``, ``beat``), for /healthz."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.name} {self.at:%Y-%m-%d %H:%M:%S}"
 
 
 class Notification(models.Model):

@@ -4,6 +4,7 @@ task into an HTML document and a PDF (WeasyPrint), stored under server-generated
 import datetime
 import logging
 import mimetypes
+import threading
 import uuid
 from urllib.parse import unquote, urlsplit
 
@@ -11,8 +12,8 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.exceptions import SuspiciousFileOperation, ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connections, transaction
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -83,28 +84,31 @@ def report_request(*, user, subject, year, language="ru"):
             {"language": _("Choose one of: %(codes)s.") % {"codes": ", ".join(languages)}}
         )
     key = subject.key
-    existing = _in_progress(key, year, language)
-    if existing is not None:
-        return existing, False
-    try:
-        with transaction.atomic():
-            report = Report.objects.create(
-                scope=subject.kind,
-                roadmap=subject.roadmap,
-                region=subject.region,
-                corporation=subject.corporation,
-                subject_key=key,
-                year=year,
-                language=language,
-                requested_by=user if user is not None and user.is_authenticated else None,
-            )
-    except IntegrityError:
+    for _attempt in range(3):
         existing = _in_progress(key, year, language)
-        if existing is None:
-            raise
-        return existing, False
-    transaction.on_commit(lambda: _queue(report.pk))
-    return report, True
+        if existing is not None:
+            live = report_revive(existing)
+            if live.status in IN_PROGRESS:
+                return live, False
+            continue  # its worker died too often: a new job replaces it
+        try:
+            with transaction.atomic():
+                report = Report.objects.create(
+                    scope=subject.kind,
+                    roadmap=subject.roadmap,
+                    region=subject.region,
+                    corporation=subject.corporation,
+                    subject_key=key,
+                    year=year,
+                    language=language,
+                    requested_by=user if user is not None and user.is_authenticated else None,
+                    lease_until=timezone.now() + _queue_patience(),
+                )
+                _publish(report.pk, report.lease_until)
+        except IntegrityError:
+            continue  # a concurrent request made it first: the loop returns that one
+        return report, True
+    raise RuntimeError(f"report {key} {year} {language}: no job could be had")
 
 
 def _in_progress(key, year, language):
@@ -115,40 +119,145 @@ def _in_progress(key, year, language):
     )
 
 
-def _queue(report_id):
+def _queue_patience() -> datetime.timedelta:
+    return datetime.timedelta(seconds=settings.REPORT_QUEUE_SECONDS)
+
+
+def _lease() -> datetime.timedelta:
+    return datetime.timedelta(seconds=settings.REPORT_LEASE_SECONDS)
+
+
+def _publish(report_id: int, lease_until: datetime.datetime) -> None:
+    """Hand the build to the outbox in the caller's transaction: relayed to the broker after
+    commit, or by the outbox sweep once a broker that was away is back. One key per
+    hand-off (the job's new lease), so a job queued again is a new message."""
+    from .outbox import REPORTS, publish
     from .tasks import build_report
 
-    build_report.delay(report_id)
+    publish(
+        build_report,
+        key=f"build_report:{report_id}:{lease_until.timestamp():.6f}",
+        kwargs={"report_id": report_id},
+        queue=REPORTS,
+    )
+
+
+def lease_expired(report: Report, now: datetime.datetime | None = None) -> bool:
+    """Whether nobody holds the job: a build whose worker stopped renewing it, or a queued
+    job no worker picked up in time (the broker lost it, or was down)."""
+    return report.lease_until is None or report.lease_until < (now or timezone.now())
+
+
+def report_revive(report: Report) -> Report:
+    """``report`` as a live job. A pending or running job whose lease ran out is queued again
+    (its worker died, or its message never reached a worker); one whose builds were cut off
+    ``REPORT_MAX_ATTEMPTS`` times is failed with the reason. A live job is returned as is.
+    Concurrent callers revive a job once: the update is conditional on the lease seen."""
+    now = timezone.now()
+    if report.status not in IN_PROGRESS or not lease_expired(report, now):
+        return report
+    seen = Report.objects.filter(pk=report.pk, status=report.status, lease_until=report.lease_until)
+    if report.status == ReportStatus.RUNNING and report.attempts >= settings.REPORT_MAX_ATTEMPTS:
+        with translation.override(report.language):
+            message = _(
+                "The report could not be built: the build was cut off (attempts: %(count)s)."
+            ) % {"count": report.attempts}
+        if seen.update(status=ReportStatus.FAILED, finished=now, message=message):
+            logger.warning("Report %s failed after %s cut-off builds", report.pk, report.attempts)
+    else:
+        lease_until = now + _queue_patience()
+        with transaction.atomic():
+            if seen.update(status=ReportStatus.PENDING, lease_until=lease_until, lease_token=None):
+                logger.warning("Report %s queued again (%s, lease ended)", report.pk, report.status)
+                _publish(report.pk, lease_until)
+    report.refresh_from_db()
+    return report
+
+
+def reports_sweep(batch_size: int = 100) -> list[int]:
+    """Queue again (or fail) every report job whose lease ran out; the ids it touched."""
+    now = timezone.now()
+    dead = Report.objects.filter(status__in=IN_PROGRESS).filter(
+        Q(lease_until__lt=now) | Q(lease_until__isnull=True)
+    )
+    touched = []
+    for report in dead.order_by("id")[:batch_size]:
+        report_revive(report)
+        touched.append(report.pk)
+    return touched
+
+
+class _LeaseKeeper(threading.Thread):
+    """Renews a running build's lease while the build goes on (a third of the lease)."""
+
+    def __init__(self, report_id: int, token: uuid.UUID) -> None:
+        super().__init__(name=f"report-{report_id}-lease", daemon=True)
+        self.report_id, self.token = report_id, token
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        every = max(settings.REPORT_LEASE_SECONDS / 3, 0.5)
+        try:
+            while not self.stopped.wait(every):
+                Report.objects.filter(
+                    pk=self.report_id, status=ReportStatus.RUNNING, lease_token=self.token
+                ).update(lease_until=timezone.now() + _lease())
+        except Exception:  # a missed renewal only risks a second build, never a lost one
+            logger.warning("Report %s: lease not renewed", self.report_id, exc_info=True)
+        finally:
+            connections.close_all()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join()
 
 
 def report_build(*, report_id):
-    """Build one report: claim it (pending, or running but abandoned by a dead worker),
-    render HTML and PDF, store them, mark it done and notify. Any failure is recorded
-    on the report as ``failed`` with a message; nothing is raised. Returns the status."""
-    stale = timezone.now() - datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    """Build one report: claim it with a lease (pending, or running with a lease a dead
+    worker left to expire), render HTML and PDF while renewing the lease, store them, mark
+    it done and notify. Only the lease's holder may finish the job: a build that lost its
+    lease to another worker stores nothing. Any failure is recorded on the report as
+    ``failed`` with a message; nothing is raised. Returns the status."""
+    now = timezone.now()
+    token = uuid.uuid4()
     claimed = Report.objects.filter(
-        Q(status=ReportStatus.PENDING) | Q(status=ReportStatus.RUNNING, started__lt=stale),
+        Q(status=ReportStatus.PENDING)
+        | Q(
+            status=ReportStatus.RUNNING,
+            lease_until__lt=now,
+            attempts__lt=settings.REPORT_MAX_ATTEMPTS,
+        ),
         pk=report_id,
-    ).update(status=ReportStatus.RUNNING, started=timezone.now(), message="")
+    ).update(
+        status=ReportStatus.RUNNING,
+        started=now,
+        message="",
+        lease_until=now + _lease(),
+        lease_token=token,
+        attempts=F("attempts") + 1,
+    )
     report = Report.objects.select_related("roadmap", "region", "corporation").get(pk=report_id)
     if not claimed:
         return report.status
+    held = Report.objects.filter(pk=report_id, status=ReportStatus.RUNNING, lease_token=token)
+    keeper = _LeaseKeeper(report_id, token)
+    keeper.start()
     try:
         html, pdf = render_report(report)
-        with transaction.atomic():
-            report.html = html
-            report.pdf.save(f"{uuid.uuid4().hex}.pdf", ContentFile(pdf), save=False)
-            report.status = ReportStatus.DONE
-            report.finished = timezone.now()
-            report.save(update_fields=["html", "pdf", "status", "finished"])
+        name = report.pdf.storage.save(f"reports/{uuid.uuid4().hex}.pdf", ContentFile(pdf))
+        keeper.stop()
+        if not held.update(html=html, pdf=name, status=ReportStatus.DONE, finished=timezone.now()):
+            report.pdf.storage.delete(name)
+            report.refresh_from_db()
+            return report.status
     except Exception as exc:  # every failure becomes a message on the report
+        keeper.stop()
         logger.exception("Report %s failed", report_id)
         with translation.override(report.language):  # the reason is in the report's language
             message = _("The report could not be built: %(error)s") % {"error": exc}
-        Report.objects.filter(pk=report_id).update(
-            status=ReportStatus.FAILED, finished=timezone.now(), message=message
-        )
+        held.update(status=ReportStatus.FAILED, finished=timezone.now(), message=message)
         return ReportStatus.FAILED
+    report.refresh_from_db()
     _notify_ready(report)
     from .webhooks.events import report_ready_event
 

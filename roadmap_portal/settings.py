@@ -425,6 +425,48 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- when Redis, a worker or beat fails (docs/reliability.md) -----------------
+# A frozen or stopped Redis costs at most these timeouts, then the portal goes on without it:
+# throttling counts per process, caching is skipped, jobs wait in the database.
+REDIS_CONNECT_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT", default=0.25)
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=0.5)
+# After a Redis error the throttle counts locally this long before asking Redis again.
+REDIS_RETRY_AFTER = env.float("REDIS_RETRY_AFTER", default=5.0)
+if _cache_url:
+    CACHES["default"]["OPTIONS"] = {
+        "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+        "socket_timeout": REDIS_SOCKET_TIMEOUT,
+    }
+CELERY_BROKER_TRANSPORT_OPTIONS |= {
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+    "socket_timeout": REDIS_SOCKET_TIMEOUT,
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_CONNECT_TIMEOUT
+CELERY_REDIS_SOCKET_TIMEOUT = REDIS_SOCKET_TIMEOUT
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.1,
+    "interval_max": 0.1,
+}
+# A report build holds a lease that its worker renews; a job whose lease ran out (its worker
+# died, or the broker lost it) is queued again by the sweep, and failed after this many tries.
+REPORT_LEASE_SECONDS = env.int("REPORT_LEASE_SECONDS", default=60)
+REPORT_QUEUE_SECONDS = env.int("REPORT_QUEUE_SECONDS", default=600)
+REPORT_MAX_ATTEMPTS = env.int("REPORT_MAX_ATTEMPTS", default=3)
+# How often beat sweeps the jobs and stamps its heartbeat (seconds); /healthz/ready reports
+# a heartbeat older than HEALTH_HEARTBEAT_STALE seconds as stale.
+JOBS_SWEEP_SECONDS = env.float("JOBS_SWEEP_SECONDS", default=60.0)
+HEALTH_HEARTBEAT_STALE = env.int("HEALTH_HEARTBEAT_STALE", default=180)
+# ... and an outbox row still not done after this many seconds as a backlog. A broker that
+# is down makes the web "not ready" (503) unless HEALTH_BROKER_REQUIRED is off.
+HEALTH_OUTBOX_STALE = env.int("HEALTH_OUTBOX_STALE", default=600)
+HEALTH_BROKER_REQUIRED = env.bool("HEALTH_BROKER_REQUIRED", default=True)
+CELERY_BEAT_SCHEDULE |= {
+    "jobs-sweep": {"task": "roadmap_portal.tasks.sweep_jobs", "schedule": JOBS_SWEEP_SECONDS},
+    "heartbeat": {"task": "roadmap_portal.tasks.heartbeat", "schedule": JOBS_SWEEP_SECONDS},
+}
+
 # --- security ---------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

@@ -103,3 +103,28 @@ def build_yearly_reports(year=None):
     from .reports import yearly_reports_request
 
     return [report.pk for report in yearly_reports_request(year=year)]
+
+
+@shared_task
+def sweep_jobs():
+    """Beat schedule: queue again (or fail) report jobs whose worker died or whose message
+    never reached a worker."""
+    from .reports import reports_sweep
+
+    return {"reports": reports_sweep()}
+
+
+@shared_task
+def heartbeat(sent=None):
+    """Beat schedule: stamps ``beat`` with the time beat sent it (``sent``, added when it is
+    published) and ``worker`` with now, for /healthz."""
+    import datetime
+
+    from django.utils import timezone
+
+    from .health import heartbeat_stamp
+
+    heartbeat_stamp("worker", timezone.now())
+    if sent:
+        heartbeat_stamp("beat", datetime.datetime.fromisoformat(sent))
+    return sent

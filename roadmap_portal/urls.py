@@ -22,6 +22,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("healthz", views.healthz, name="healthz"),
+    path("healthz/ready", views.healthz, name="healthz-ready"),
+    path("healthz/live", views.healthz_live, name="healthz-live"),
     path("", include("roadmap_portal.web_urls")),
     path("suppliers/", include("suppliers.urls")),
     path("certification/", include("certification.urls")),

@@ -1,5 +1,4 @@
 from django.contrib.auth.decorators import login_required
-from django.db import connection
 from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import Resolver404, resolve
@@ -16,10 +15,20 @@ def home(request):
     return render(request, "roadmap_portal/home.html", {"agenda": home_agenda(request.user)})
 
 
-def healthz(request):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+def healthz_live(request):
+    """Liveness: the process answers; no dependency is asked."""
     return JsonResponse({"status": "ok"})
+
+
+def healthz(request):
+    """Readiness: each dependency with its status and latency; 503 when a required one
+    (the database, the broker) is down, 200 with ``degraded`` when an optional one is."""
+    from .health import readiness
+
+    code, body = readiness()
+    response = JsonResponse(body, status=code)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required

@@ -1,11 +1,50 @@
+import logging
+import time
+
+from django.core.cache.backends.locmem import LocMemCache
+from redis.exceptions import RedisError
 from rest_framework.throttling import SimpleRateThrottle
+
+logger = logging.getLogger(__name__)
+
+# What a cache that cannot be reached raises (redis-py's errors, or the socket's own).
+CACHE_ERRORS = (RedisError, OSError)
+
+
+class _SharedBudget:
+    """Where the budgets live: the shared cache, or this process's memory while the shared
+    cache fails. After an error the shared cache is left alone for ``REDIS_RETRY_AFTER``
+    seconds, so a stopped or frozen Redis costs one timeout per interval, not one per
+    request; one warning is logged per interval."""
+
+    def __init__(self) -> None:
+        self.local = LocMemCache("throttle-fallback", {"OPTIONS": {"MAX_ENTRIES": 10_000}})
+        self.down_until = 0.0
+
+    def cache(self, shared):
+        return self.local if time.monotonic() < self.down_until else shared
+
+    def failed(self, error: Exception) -> LocMemCache:
+        from django.conf import settings
+
+        if time.monotonic() >= self.down_until:
+            logger.warning(
+                "Throttling counts per process: the shared cache failed (%s)",
+                error.__class__.__name__,
+            )
+        self.down_until = time.monotonic() + settings.REDIS_RETRY_AFTER
+        return self.local
+
+
+budget = _SharedBudget()
 
 
 class ClientRateThrottle(SimpleRateThrottle):
     """One budget per partner key, per signed-in user, or per address for anonymous calls.
 
     Rates come from settings (``API_RATE_KEY``, ``API_RATE_USER``, ``API_RATE_ANON``).
-    A refused call answers 429 with ``Retry-After``.
+    A refused call answers 429 with ``Retry-After``. Without the shared cache (Redis down
+    or frozen) each process keeps its own budget of the same rate: calls go on.
     """
 
     def get_rate(self):
@@ -26,13 +65,27 @@ class ClientRateThrottle(SimpleRateThrottle):
             return True
         self.num_requests, self.duration = self.parse_rate(self.rate)
         self.key = f"throttle:{ident}"
-        self.history = self.cache.get(self.key, [])
+        self.cache = budget.cache(type(self).cache)
+        try:
+            self.history = self.cache.get(self.key, [])
+        except CACHE_ERRORS as error:
+            self.cache = budget.failed(error)
+            self.history = self.cache.get(self.key, [])
         self.now = self.timer()
         while self.history and self.history[-1] <= self.now - self.duration:
             self.history.pop()
         if len(self.history) >= self.num_requests:
             return self.throttle_failure()
         return self.throttle_success()
+
+    def throttle_success(self):
+        self.history.insert(0, self.now)
+        try:
+            self.cache.set(self.key, self.history, self.duration)
+        except CACHE_ERRORS as error:
+            self.cache = budget.failed(error)
+            self.cache.set(self.key, self.history, self.duration)
+        return True
 
     def get_cache_key(self, request, view):
         return self.key
