@@ -768,3 +768,17 @@ def test_a_volume_series_never_crosses_into_another_pair(world):
     m11.refresh_from_db()
     series = volumes_for([m11, m12])
     assert sorted([r.pk for r in s.roadmaps] for s in series) == sorted([[m11.pk], [m12.pk]])
+
+
+def test_a_demands_answers_count_only_the_readers_offers(world, client):
+    from suppliers.models import Offer
+
+    demand = world.objects["LEAK-demand-d1"]
+    Offer.objects.filter(pk=world.objects["LEAK-offer-o11d"].pk).update(demand=demand)
+    Offer.objects.filter(pk=world.objects["LEAK-offer-o11r"].pk).update(demand=demand)
+    answers = re.compile(r'Answers</dt><dd class="col-7">(\d+)</dd>')
+    for viewer, expected in (("supplier member", "2"), ("reviewer", "1")):
+        client.force_login(world.viewers[viewer][0])
+        page = client.get(reverse("procurement:demand-list")).content.decode()
+        card = page[page.index(f'data-demand="{demand.pk}"') :]
+        assert answers.search(card).group(1) == expected, viewer  # a draft is the supplier's
