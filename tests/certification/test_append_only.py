@@ -319,3 +319,23 @@ def test_the_demo_writes_the_record_and_loads_again():
     assert CertificateEvent.objects.filter(kind="expired").count() == 1
     call_command("load_demo")
     assert {model: model.objects.count() for model in APPEND_ONLY} == counts
+
+
+def test_every_append_only_table_has_its_trigger_enabled():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, t.tgenabled FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+            " WHERE t.tgname LIKE '%%_append_only' AND NOT t.tgisinternal"
+        )
+        triggers = dict(cursor.fetchall())
+    assert triggers == {model._meta.db_table: "O" for model in APPEND_ONLY}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_truncate_still_empties_the_tables(record):
+    """The test suite's flush and ``seed_scale --reset`` empty the tables with TRUNCATE, which
+    fires no row trigger."""
+    tables = ", ".join(model._meta.db_table for model in APPEND_ONLY)
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {tables} CASCADE")
+    assert [model.objects.count() for model in APPEND_ONLY] == [0] * len(APPEND_ONLY)
