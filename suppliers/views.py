@@ -352,8 +352,14 @@ def offer_update_view(request, pk):
 
 @login_required
 def offer_detail(request, pk):
-    offer = get_object_or_404(
-        offers_visible_to(request.user).select_related("demand", "demand__customer"), pk=pk
+    from procurement.selectors import demands_visible_to
+
+    offer = get_object_or_404(offers_visible_to(request.user), pk=pk)
+    # The demand it answers, when the reader may see that demand (it may be another group's).
+    demand = (
+        demands_visible_to(request.user).filter(pk=offer.demand_id).first()
+        if offer.demand_id
+        else None
     )
     scope = scope_of(request.user)
     is_author = scope.is_admin or (
@@ -365,6 +371,7 @@ def offer_detail(request, pk):
         {
             "offer": offer,
             "transitions": allowed_transitions(offer=offer, user=request.user),
+            "demand": demand,
             "history": offer_history_visible_to(request.user, offer),
             "history_internal": history_is_internal_to(request.user),
             "attachments": offer.attachments.select_related("uploaded_by").order_by("id"),

@@ -351,6 +351,8 @@ def build_world() -> World:
     )
     o["LEAK-demand-d1"] = DemandFactory(customer=g1, title="LEAK-demand-d1")
     o["LEAK-demand-d2"] = DemandFactory(customer=g2, title="LEAK-demand-d2")
+    # An offer to group 1 answering group 2's demand: the demand is not group 1's to read.
+    type(o11r).objects.filter(pk=o11r.pk).update(demand=o["LEAK-demand-d2"])
 
     region_staff = _staff("region_staff", "regionone", region=r1)
     for tag, roadmap, requested_by in (("r11", m11, region_staff), ("r22", m22, reviewer_b)):
