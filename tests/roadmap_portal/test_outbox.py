@@ -1,11 +1,18 @@
 """The transactional outbox: rows written with the change, relayed after commit, run once."""
 
-import pytest
-from django.db import transaction
+import datetime
 
+import pytest
+from django.core.mail import get_connection
+from django.db import transaction
+from django.utils import timezone
+
+from roadmap_portal.models import Delivery, Notification
+from roadmap_portal.notification_delivery import _send_claimed, delivery_claim_next
 from roadmap_portal.outbox import kind_of, publish, queue_name, relay, route_task
 from roadmap_portal.outbox.models import OutboxMessage
 from roadmap_portal.tasks import notify_bid_awarded
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -51,3 +58,53 @@ def test_tasks_are_routed_to_their_kind(settings):
     assert route_task("roadmap_portal.tasks.notify_bid_awarded", (), {}, {}) == {
         "queue": "t-notifications"
     }
+
+
+def test_the_sweep_hands_over_again_a_row_whose_task_never_finished(settings):
+    settings.OUTBOX_REDISPATCH_AFTER = 60
+    OutboxMessage.objects.create(
+        key="bid:4",
+        task="roadmap_portal.tasks.notify_bid_awarded",
+        kwargs={"bid_id": 999_999},
+        dispatched_at=timezone.now() - datetime.timedelta(seconds=61),
+        attempts=1,
+    )
+    OutboxMessage.objects.create(
+        key="bid:5",
+        task="roadmap_portal.tasks.notify_bid_awarded",
+        kwargs={"bid_id": 999_999},
+        dispatched_at=timezone.now() - datetime.timedelta(seconds=30),
+        attempts=1,
+    )
+    assert relay() == 1  # the recent hand-off is still given its time
+    assert OutboxMessage.objects.get(key="bid:4").done_at is not None
+    assert OutboxMessage.objects.get(key="bid:5").done_at is None
+
+
+def test_an_e_mail_is_marked_sent_only_under_the_claim_that_sent_it(settings):
+    settings.NOTIFICATION_SENDING_TIMEOUT = 60
+    user = UserFactory(email="one@example.org")
+    notification = Notification.objects.create(
+        recipient=user, event="offer_status", key="claims:1", message="x"
+    )
+    delivery = Delivery.objects.create(
+        key=f"email:{notification.pk}",
+        recipient=user,
+        notification=notification,
+        event="offer_status",
+    )
+    delivery_id, first_claim = delivery_claim_next()
+    assert delivery_id == delivery.pk
+    assert delivery_claim_next() is None  # one message, one holder
+    # The first worker is overtaken after its lease: another claims the message ...
+    Delivery.objects.filter(pk=delivery.pk).update(
+        claimed_at=first_claim - datetime.timedelta(seconds=61)
+    )
+    second = delivery_claim_next()
+    assert second is not None and second[0] == delivery.pk
+    # ... and the first worker's late mark changes nothing.
+    late = Delivery.objects.select_related("recipient", "notification").get(pk=delivery.pk)
+    late.claimed_at = first_claim
+    _send_claimed(late, get_connection("django.core.mail.backends.locmem.EmailBackend"))
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.claimed_at, delivery.attempts) == ("sending", second[1], 2)
