@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class CertificateStatus(models.TextChoices):
@@ -27,8 +28,8 @@ class TestKind(models.TextChoices):
 
 
 class TestResult(models.TextChoices):
-    PASSED = "passed", _("Passed")
-    FAILED = "failed", _("Failed")
+    PASSED = "passed", pgettext_lazy("test result", "Passed")
+    FAILED = "failed", pgettext_lazy("test result", "Failed")
 
 
 class CertificateEventKind(models.TextChoices):

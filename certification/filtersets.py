@@ -3,6 +3,7 @@
 import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from roadmap_portal.fields import scoped_queryset
 from roadmap_portal.filtersets import SinceFilter, group_heads_visible_to, regions_by_code
@@ -74,7 +75,7 @@ class RequirementFilterSet(django_filters.FilterSet):
     corporation = django_filters.ModelChoiceFilter(
         queryset=scoped_queryset(corporations_visible_to), label=_("Corporation")
     )
-    active = django_filters.BooleanFilter(label=_("Active"))
+    active = django_filters.BooleanFilter(label=pgettext_lazy("state", "Active"))
     search = django_filters.CharFilter(method="filter_search", label=_("Search"))
 
     class Meta:
@@ -127,7 +128,7 @@ class RegisterEntryFilterSet(django_filters.FilterSet):
         field_name="okpd2", lookup_expr="startswith", label=_("OKPD2 code or prefix")
     )
     active = django_filters.BooleanFilter(
-        field_name="excluded_on", lookup_expr="isnull", label=_("Active")
+        field_name="excluded_on", lookup_expr="isnull", label=pgettext_lazy("state", "Active")
     )
     supplier = django_filters.NumberFilter(field_name="supplier_id", label=_("Supplier"))
     region = django_filters.ModelChoiceFilter(

@@ -2,7 +2,9 @@
 services decide."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from roadmap_portal.fields import (
     ScopedFormMixin,
@@ -15,15 +17,24 @@ from .choices import Outcome, TestKind, TestResult
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
+REASON_REQUIRED = _("Fill in “%(label)s”: the supplier reads it as the reason.")
 
 class BootstrapMixin:
-    """Bootstrap classes on every widget, and ``is-invalid`` on fields with errors."""
+    """Bootstrap classes on every widget, and ``is-invalid`` on fields with errors (Django
+    adds ``aria-invalid`` and ``aria-describedby``, which points at the error's id
+    ``<field id>_error`` that ``certification/includes/field.html`` renders)."""
+
+    #: Errors of a service that belong to a field of this form although the service names
+    #: none (its API key is ``data``), by their code: the field, and the message the page
+    #: shows instead of the API's, which names the API's keys. ``%(label)s`` is the field's
+    #: label; the error's params fill the rest.
+    service_errors: dict[str, tuple[str, str]] = {}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             widget = field.widget
-            if isinstance(widget, forms.CheckboxInput):
+            if isinstance(widget, forms.CheckboxInput | forms.RadioSelect):
                 css = "form-check-input"
             elif isinstance(widget, forms.Select | forms.SelectMultiple):
                 css = "form-select"
@@ -34,10 +45,37 @@ class BootstrapMixin:
     def is_valid(self):
         valid = super().is_valid()
         for name in self.errors:
+        self.mark_invalid()
+        return valid
+
+    def mark_invalid(self) -> None:
+        """``is-invalid`` on the widget of every field with an error."""
             if name in self.fields:
                 widget = self.fields[name].widget
-                widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
-        return valid
+                css = widget.attrs.get("class", "").split()
+                if "is-invalid" not in css:
+                    widget.attrs["class"] = " ".join([*css, "is-invalid"])
+                bound = self[name]
+                if bound.use_fieldset and bound.auto_id:
+                    # Django describes only single inputs; each radio points at the error.
+                    widget.attrs["aria-describedby"] = f"{bound.auto_id}_error"
+
+    def label_of(self, name: str) -> str:
+        return str(self.fields[name].label)
+
+    def add_service_error(self, key: str, error: ValidationError) -> None:
+        """One error of a service on the form: on the field it is about (by the error's
+        code when the service names no field of the form), else above the form."""
+        if error.code in self.service_errors:
+            name, text = self.service_errors[error.code]
+            self.add_error(name, text % {**(error.params or {}), "label": self.label_of(name)})
+        else:
+            self.add_error(key if key in self.fields else None, error.messages)
+        self.mark_invalid()
+
+    def require_for(self, name: str, message: str) -> None:
+        """An error on ``name`` saying what to do, naming the field by its label."""
+        self.add_error(name, message % {"label": self.label_of(name)})
 
 
 class RequirementForm(BootstrapMixin, forms.Form):
@@ -50,7 +88,9 @@ class RequirementForm(BootstrapMixin, forms.Form):
             "OKPD2 prefixes separated by commas, e.g. 28.14, 27.11; empty: every category."
         ),
     )
-    active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+    active = forms.BooleanField(
+        label=pgettext_lazy("state", "Active"), required=False, initial=True
+    )
 
 
 class RequirementsCheckForm(BootstrapMixin, forms.Form):
@@ -84,21 +124,30 @@ class RequirementsCheckForm(BootstrapMixin, forms.Form):
                 required=False,
                 widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}),
             )
-        self.fields["decision"].widget.attrs["class"] = ""
 
     def clean(self) -> dict:
-        """Accepting needs an outcome chosen for every applicable requirement: the checklist
-        has no default, so no check is stored that nobody made."""
+        """Accepting needs an outcome chosen for every applicable requirement, none of them
+        “not met”: the checklist has no default, so no check is stored that nobody made.
+        Rejecting needs the comment the supplier reads."""
         cleaned = super().clean()
         if cleaned.get("decision") == "accept":
             for req in self.requirements:
-                if not cleaned.get(f"outcome_{req.pk}"):
+                outcome = cleaned.get(f"outcome_{req.pk}")
+                if not outcome:
                     self.add_error(
                         f"outcome_{req.pk}",
                         _("Choose the outcome of %(code)s: met, not met or not applicable.")
                         % {"code": req.code},
                     )
         return cleaned
+                elif outcome == Outcome.NOT_MET:
+                    self.add_error(
+                        f"outcome_{req.pk}",
+                        _("%(code)s is not met: reject the offer instead of accepting it.")
+                        % {"code": req.code},
+                    )
+        elif cleaned.get("decision") == "reject" and not cleaned.get("comment"):
+            self.require_for("comment", REASON_REQUIRED)
 
     def rows(self):
         return [
@@ -145,9 +194,18 @@ class ReadinessForm(BootstrapMixin, forms.Form):
         help_text=_("Required when rejecting."),
     )
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["decision"].widget.attrs["class"] = ""
+    def clean(self) -> dict:
+        """Confirming readiness needs the findings and the confirmed capacity; rejecting
+        needs the comment the supplier reads."""
+        cleaned = super().clean()
+        if cleaned.get("decision") == "confirm_readiness":
+            if not (cleaned.get("findings") or "").strip():
+                self.require_for("findings", _("Fill in “%(label)s” to confirm readiness."))
+            if not cleaned.get("capacity_confirmed"):
+                self.require_for("capacity_confirmed", _("Tick “%(label)s” to confirm readiness."))
+        elif cleaned.get("decision") == "reject" and not cleaned.get("comment"):
+            self.require_for("comment", REASON_REQUIRED)
+        return cleaned
 
     def payload(self):
         data = self.cleaned_data
@@ -174,6 +232,17 @@ class TestRecordForm(BootstrapMixin, forms.Form):
     )
 
 
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        started, finished = cleaned.get("started_on"), cleaned.get("finished_on")
+        if started and finished and finished < started:
+            self.add_error(
+                "finished_on",
+                _("“%(label)s” cannot be before “%(start)s”.")
+                % {"label": self.label_of("finished_on"), "start": self.label_of("started_on")},
+            )
+        return cleaned
+
 class TestDecisionForm(BootstrapMixin, forms.Form):
     decision = forms.ChoiceField(
         label=_("Decision"),
@@ -187,9 +256,30 @@ class TestDecisionForm(BootstrapMixin, forms.Form):
         help_text=_("Required when the tests failed."),
     )
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["decision"].widget.attrs["class"] = ""
+    service_errors = {
+        "no_passed_test": (
+            "decision",
+            _("“%(label)s”: no test is recorded yet. Record the test above, then decide."),
+        ),
+        "latest_test_failed": (
+            "decision",
+            _(
+                "“%(label)s”: the latest %(kinds)s failed. Choose “Tests failed” or record "
+                "a repeated test above."
+            ),
+        ),
+        "no_failed_test": (
+            "decision",
+            _(
+                "“%(label)s”: no failed test is recorded. Record the failed test above, then decide."
+            ),
+        ),
+    }
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("decision") == "fail_tests" and not cleaned.get("comment"):
+            self.require_for("comment", REASON_REQUIRED)
+        return cleaned
 
 
 class CommentForm(BootstrapMixin, forms.Form):

@@ -287,16 +287,24 @@ def record_tests_passed(*, offer, user, data, transition, comment):
         latest[test.kind] = test
     if not latest:
         raise ValidationError(
-            {"data": _("No passed test is recorded: record a test (“test”) with its result.")}
+            {
+                "data": ValidationError(
+                    _("No passed test is recorded: record a test (“test”) with its result."),
+                    code="no_passed_test",
+                )
+            }
         )
     failed = [t.get_kind_display() for t in latest.values() if t.result != TestResult.PASSED]
     if failed:
+        kinds = ", ".join(str(k) for k in failed)
         raise ValidationError(
             {
-                "data": _(
-                    "The latest %(kinds)s failed: use “fail_tests” or record a repeated test."
+                "data": ValidationError(
+                    _("The latest %(kinds)s failed: use “fail_tests” or record a repeated test.")
+                    % {"kinds": kinds},
+                    code="latest_test_failed",
+                    params={"kinds": kinds},
                 )
-                % {"kinds": ", ".join(str(k) for k in failed)}
             }
         )
     return _tests_summary(offer)
@@ -306,7 +314,14 @@ def record_tests_failed(*, offer, user, data, transition, comment):
     """Failing needs a failed test on record (given now or recorded before)."""
     _record_test_from_data(offer, user, transition, data, TestResult.FAILED)
     if not ProductTest.objects.filter(offer=offer, result=TestResult.FAILED).exists():
-        raise ValidationError({"data": _("No failed test is recorded: give the failed “test”.")})
+        raise ValidationError(
+            {
+                "data": ValidationError(
+                    _("No failed test is recorded: give the failed “test”."),
+                    code="no_failed_test",
+                )
+            }
+        )
     return _tests_summary(offer)
 
 

@@ -89,7 +89,13 @@ def _query_without(request, *names):
 
 
 def _form_errors(form, exc):
-    """Put a service's ValidationError on the form: on its field when the form has one."""
+    """Put a service's ValidationError on the form: on its field when the form has one, or
+    on the field its code belongs to, named by the field's label (``add_service_error``)."""
+    if hasattr(form, "add_service_error") and hasattr(exc, "error_dict"):
+        for key, errors in exc.error_dict.items():
+            for error in errors:
+                form.add_service_error(key, error)
+        return
     for field, messages_ in django_validation_detail(exc).items():
         target = field if field in form.fields else None
         for message in messages_:

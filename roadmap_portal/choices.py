@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Role(models.TextChoices):
@@ -12,8 +13,8 @@ class Role(models.TextChoices):
 
 
 class RoadmapStatus(models.TextChoices):
-    DRAFT = "draft", _("Draft")
-    ACTIVE = "active", _("Active")
+    DRAFT = "draft", pgettext_lazy("roadmap status", "Draft")
+    ACTIVE = "active", pgettext_lazy("roadmap status", "Active")
     COMPLETED = "completed", _("Completed")
 
 
@@ -21,7 +22,7 @@ class ReportStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     RUNNING = "running", _("Running")
     DONE = "done", _("Done")
-    FAILED = "failed", _("Failed")
+    FAILED = "failed", pgettext_lazy("report status", "Failed")
 
 
 # What a partner key may be allowed to write: the API resources (router names) that accept

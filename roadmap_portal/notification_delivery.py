@@ -25,6 +25,7 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from .models import Delivery, DeliveryStatus, Notification, event_label
@@ -349,7 +350,7 @@ def build_email(delivery):
             template = "emails/digest"
             subject = _("Roadmap Portal: %(count)s notifications of %(day)s") % {
                 "count": len(notifications),
-                "day": delivery.digest_date.strftime("%d.%m.%Y"),
+                "day": date_format(delivery.digest_date, "SHORT_DATE_FORMAT"),
             }
         else:
             notification = delivery.notification

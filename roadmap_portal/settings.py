@@ -218,6 +218,8 @@ USE_I18N = True
 USE_TZ = True
 
 # --- static and media -------------------------------------------------------
+# Dates read "2 Dec 2026" in English and "02.12.2026" in Russian (roadmap_portal/formats).
+FORMAT_MODULE_PATH = ["roadmap_portal.formats"]
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]

@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class SupplierKind(models.TextChoices):
@@ -11,12 +12,12 @@ class SupplierKind(models.TextChoices):
 class VerificationStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     VERIFIED = "verified", _("Verified")
-    REJECTED = "rejected", _("Rejected")
+    REJECTED = "rejected", pgettext_lazy("supplier verification", "Rejected")
 
 
 class OfferStatus(models.TextChoices):
-    DRAFT = "draft", _("Draft")
-    SUBMITTED = "submitted", _("Submitted")
+    DRAFT = "draft", pgettext_lazy("offer status", "Draft")
+    SUBMITTED = "submitted", pgettext_lazy("offer status", "Submitted")
     WITHDRAWN = "withdrawn", _("Withdrawn")
     FORWARDED = "forwarded", _("Forwarded to the corporation")
     REQUIREMENTS_MET = "requirements_met", _("Requirements met")
@@ -24,5 +25,5 @@ class OfferStatus(models.TextChoices):
     TESTED = "tested", _("Tested")
     CERTIFIED = "certified", _("Certified")
     REGISTERED = "registered", _("Registered")
-    EXCLUDED = "excluded", _("Excluded")
-    REJECTED = "rejected", _("Rejected")
+    EXCLUDED = "excluded", pgettext_lazy("offer status", "Excluded")
+    REJECTED = "rejected", pgettext_lazy("offer status", "Rejected")

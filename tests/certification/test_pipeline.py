@@ -148,7 +148,8 @@ def test_ui_pipeline_with_certification(world, client):
     response = client.post(
         reverse("certification:review-tests-decision", args=[offer.pk]), {"decision": "pass_tests"}
     )
-    assert response.status_code == 400 and "No passed test" in response.content.decode()
+    assert response.status_code == 400
+    assert "“Decision”: no test is recorded yet." in response.content.decode()
     for kind, result in (("bench", "failed"), ("pilot", "passed"), ("bench", "passed")):
         response = client.post(
             reverse("certification:review-test-record", args=[offer.pk]),
