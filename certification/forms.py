@@ -16,8 +16,8 @@ from suppliers.selectors import offers_visible_to, suppliers_visible_to
 from .choices import Outcome, TestKind, TestResult
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
 REASON_REQUIRED = _("Fill in “%(label)s”: the supplier reads it as the reason.")
+
 
 class BootstrapMixin:
     """Bootstrap classes on every widget, and ``is-invalid`` on fields with errors (Django
@@ -44,12 +44,12 @@ class BootstrapMixin:
 
     def is_valid(self):
         valid = super().is_valid()
-        for name in self.errors:
         self.mark_invalid()
         return valid
 
     def mark_invalid(self) -> None:
         """``is-invalid`` on the widget of every field with an error."""
+        for name in self.errors:
             if name in self.fields:
                 widget = self.fields[name].widget
                 css = widget.attrs.get("class", "").split()
@@ -139,7 +139,6 @@ class RequirementsCheckForm(BootstrapMixin, forms.Form):
                         _("Choose the outcome of %(code)s: met, not met or not applicable.")
                         % {"code": req.code},
                     )
-        return cleaned
                 elif outcome == Outcome.NOT_MET:
                     self.add_error(
                         f"outcome_{req.pk}",
@@ -148,6 +147,7 @@ class RequirementsCheckForm(BootstrapMixin, forms.Form):
                     )
         elif cleaned.get("decision") == "reject" and not cleaned.get("comment"):
             self.require_for("comment", REASON_REQUIRED)
+        return cleaned
 
     def rows(self):
         return [
@@ -231,7 +231,6 @@ class TestRecordForm(BootstrapMixin, forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}),
     )
 
-
     def clean(self) -> dict:
         cleaned = super().clean()
         started, finished = cleaned.get("started_on"), cleaned.get("finished_on")
@@ -242,6 +241,7 @@ class TestRecordForm(BootstrapMixin, forms.Form):
                 % {"label": self.label_of("finished_on"), "start": self.label_of("started_on")},
             )
         return cleaned
+
 
 class TestDecisionForm(BootstrapMixin, forms.Form):
     decision = forms.ChoiceField(
@@ -255,7 +255,6 @@ class TestDecisionForm(BootstrapMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Required when the tests failed."),
     )
-
     service_errors = {
         "no_passed_test": (
             "decision",
@@ -275,6 +274,7 @@ class TestDecisionForm(BootstrapMixin, forms.Form):
             ),
         ),
     }
+
     def clean(self) -> dict:
         cleaned = super().clean()
         if cleaned.get("decision") == "fail_tests" and not cleaned.get("comment"):
