@@ -167,7 +167,7 @@ CHROMIUM_ARGS = [
 
 
 @contextmanager
-def chromium_context():
+def chromium_context(**options):
     """Debian's chromium through Playwright, as a context manager.
 
     Database work goes before or after the ``with`` block: inside it the ORM would run in
@@ -182,7 +182,12 @@ def chromium_context():
             executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
         )
         context = instance.new_context(
-            locale="ru-RU", viewport={"width": 1280, "height": 900}, accept_downloads=True
+            **{
+                "locale": "ru-RU",
+                "viewport": {"width": 1280, "height": 900},
+                "accept_downloads": True,
+                **options,
+            }
         )
         context.set_default_timeout(20_000)
         try:
@@ -194,7 +199,8 @@ def chromium_context():
 
 @pytest.fixture
 def browser():
-    """``with browser() as context:`` opens chromium for one block of the test."""
+    """``with browser(**context_options) as context:`` opens chromium for one block of the
+    test."""
     return chromium_context
 
 
