@@ -84,6 +84,7 @@ FORBIDDEN = {
         "LEAK-cert-c22np",
         "LEAK-contract-k3",
         "LEAK-roadmap-m22",
+        "LEAK-tender-t5",
         "LEAK-requirement-q3",
         *SIDE_TWO_INTERNAL,
     },
@@ -93,6 +94,7 @@ FORBIDDEN = {
         "LEAK-cert-c22np",
         "LEAK-contract-k3",
         "LEAK-roadmap-m22",
+        "LEAK-tender-t5",
         "LEAK-requirement-q3",
         *SIDE_TWO_INTERNAL,
     },
@@ -107,6 +109,8 @@ FORBIDDEN = {
         "LEAK-demand-d2",
         "LEAK-roadmap-m12",
         "LEAK-roadmap-m22",
+        "LEAK-tender-t5",
+        "LEAK-demand-d3",
         "LEAK-requirement-q3",
         "LEAK-requirement-q2",
         *SIDE_TWO_INTERNAL,
@@ -124,6 +128,7 @@ FORBIDDEN = {
         "LEAK-contract-k3",
         "LEAK-roadmap-m12",
         "LEAK-roadmap-m22",
+        "LEAK-tender-t5",
         "LEAK-requirement-q3",
         "LEAK-requirement-q2",
         *SIDE_TWO_INTERNAL,
@@ -142,6 +147,8 @@ FORBIDDEN = {
         "LEAK-demand-d2",
         "LEAK-roadmap-m12",
         "LEAK-roadmap-m22",
+        "LEAK-tender-t5",
+        "LEAK-demand-d3",
         "LEAK-requirement-q3",
         "LEAK-requirement-q2",
     },
@@ -152,6 +159,8 @@ FORBIDDEN = {
         "LEAK-cert-c22",
         "LEAK-contract-k3",
         "LEAK-roadmap-m22",
+        "LEAK-tender-t5",
+        "LEAK-demand-d3",
         "LEAK-requirement-q3",
     },
 }
@@ -328,6 +337,9 @@ def build_world() -> World:
     o["LEAK-tender-t1"] = t1 = TenderFactory(
         customer=g1, title="LEAK-tender-t1", deadline=future, categories=["27.11", "28.14"]
     )
+    # Group 3 has no roadmap: its tender and demand are in no region's slice.
+    o["LEAK-tender-t5"] = TenderFactory(customer=g3, title="LEAK-tender-t5", deadline=future)
+    o["LEAK-demand-d3"] = DemandFactory(customer=g3, title="LEAK-demand-d3")
     o["LEAK-tender-t4"] = TenderFactory(
         customer=g1, title="LEAK-tender-t4", deadline=future, categories=["28.14"]
     )
