@@ -260,7 +260,11 @@ def mark_done(key: str) -> int:
 
 
 class OutboxTask(Task):
-    """Base for tasks published through the outbox: idempotent on the row's key."""
+    """Base for tasks published through the outbox: idempotent on the row's key.
+
+    A Celery retry takes the work over from the outbox: the row is marked done and the
+    retry runs without the key (with it, the retry would find the row done and do
+    nothing)."""
 
     # The work and the "done" mark commit together (only database work inside).
     outbox_atomic = True
@@ -275,25 +279,33 @@ class OutboxTask(Task):
         # request already: ``Task.__call__`` would push one without its id and retries.
         from .models import OutboxMessage
 
-        if not self.outbox_atomic:
-            if OutboxMessage.objects.filter(key=key, done_at__isnull=False).exists():
-                return None
-            try:
+        try:
+            if not self.outbox_atomic:
+                if OutboxMessage.objects.filter(key=key, done_at__isnull=False).exists():
+                    return None
                 result = self.run(*args, **kwargs)
-            except Retry:
-                # Celery's own retry carries the key on: the sweep must not add another.
                 mark_done(key)
-                raise
-            mark_done(key)
+                return result
+            with transaction.atomic():
+                found = (
+                    OutboxMessage.objects.select_for_update()
+                    .filter(key=key)
+                    .values_list("done_at", flat=True)
+                )
+                if any(done is not None for done in found):
+                    return None
+                result = self.run(*args, **kwargs)
+                mark_done(key)
             return result
-        with transaction.atomic():
-            found = (
-                OutboxMessage.objects.select_for_update()
-                .filter(key=key)
-                .values_list("done_at", flat=True)
-            )
-            if any(done is not None for done in found):
-                return None
-            result = self.run(*args, **kwargs)
+        except Retry:
             mark_done(key)
-        return result
+            raise
+
+    def retry(self, args: Any = None, kwargs: Any = None, *rest: Any, **options: Any) -> Any:
+        if kwargs is None:
+            kwargs = {
+                name: value
+                for name, value in (self.request.kwargs or {}).items()
+                if name != OUTBOX_KEY
+            }
+        return super().retry(args, kwargs, *rest, **options)

@@ -1,9 +1,12 @@
 """The transactional outbox: rows written with the change, relayed after commit, run once."""
 
 import datetime
+import smtplib
 
 import pytest
+from celery.exceptions import Retry
 from django.core.mail import get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.utils import timezone
 
@@ -11,7 +14,7 @@ from roadmap_portal.models import Delivery, Notification
 from roadmap_portal.notification_delivery import _send_claimed, delivery_claim_next
 from roadmap_portal.outbox import kind_of, publish, queue_name, relay, route_task
 from roadmap_portal.outbox.models import OutboxMessage
-from roadmap_portal.tasks import notify_bid_awarded
+from roadmap_portal.tasks import deliver_email, notify_bid_awarded
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -108,3 +111,32 @@ def test_an_e_mail_is_marked_sent_only_under_the_claim_that_sent_it(settings):
     _send_claimed(late, get_connection("django.core.mail.backends.locmem.EmailBackend"))
     delivery.refresh_from_db()
     assert (delivery.status, delivery.claimed_at, delivery.attempts) == ("sending", second[1], 2)
+
+
+class RefusingBackend(BaseEmailBackend):
+    """An SMTP server that drops every connection."""
+
+    def send_messages(self, messages):
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+
+def test_a_celery_retry_takes_the_work_over_without_the_key(settings):
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingBackend"
+    user = UserFactory(email="two@example.org")
+    notification = Notification.objects.create(
+        recipient=user, event="offer_status", key="retry:1", message="x"
+    )
+    delivery = Delivery.objects.create(
+        key=f"email:{notification.pk}", recipient=user, notification=notification, event="x"
+    )
+    OutboxMessage.objects.create(
+        key="email-retry:1", task=deliver_email.name, kwargs={"delivery_id": delivery.pk}
+    )
+    with pytest.raises(Retry) as retry:
+        deliver_email.apply(
+            kwargs={"delivery_id": delivery.pk, "outbox_key": "email-retry:1"}, throw=True
+        )
+    assert retry.value.sig.kwargs == {"delivery_id": delivery.pk}
+    assert OutboxMessage.objects.get(key="email-retry:1").done_at is not None
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("pending", 1)
