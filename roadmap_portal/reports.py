@@ -20,8 +20,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .choices import ReportStatus, Role
-from .dashboard import Subject, subject_overview, with_charts, with_texts
+from .dashboard import Subject
 from .models import Corporation, Region, Report, Roadmap
+from .report_figures import report_overview
 from .scope import scope_of
 
 logger = logging.getLogger(__name__)
@@ -291,9 +292,9 @@ def _notify_ready(report):
 
 
 def report_context(report):
-    """The figures of the report, with charts and money formatted in its language."""
-    subject = subject_of(report)
-    overview = with_texts(with_charts(subject_overview(subject, year=report.year)), report.language)
+    """The figures of the report (each of its year or cumulative to its end, see
+    ``report_figures``), with charts and money formatted in its language."""
+    overview = report_overview(subject_of(report), report.year, report.language)
     return {**overview, "report": report, "generated": timezone.localtime()}
 
 
