@@ -8,14 +8,11 @@ translation equal to the source unless an English wording was chosen on purpose.
 
 To bring the catalogues up to date after adding or changing a message::
 
-    .venv/bin/python manage.py makemessages -l ru -l en --no-obsolete \
-        --ignore=.venv --ignore=node_modules --ignore=build --ignore=test-results \
-        --ignore=tests --ignore=staticfiles --ignore=media --ignore=docs \
-        --ignore=benchmarks --ignore=static
-    # translate the new Russian entries and clear their "fuzzy" flags, then for English:
-    msgattrib --clear-fuzzy --empty --clear-previous -o /tmp/en.po locale/en/LC_MESSAGES/django.po
-    msgen -o locale/en/LC_MESSAGES/django.po /tmp/en.po
-    .venv/bin/python manage.py compilemessages --ignore=.venv --ignore=node_modules
+    .venv/bin/python manage.py update_catalogues
+
+It runs ``makemessages`` for both languages, gives every new English entry its source
+text, and lists the Russian entries to translate (and to clear of the fuzzy flag); then
+``compilemessages``.
 """
 
 import datetime
