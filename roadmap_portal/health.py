@@ -73,7 +73,12 @@ def _broker(check: Check) -> None:
         check.status = SKIPPED
         return
     with app.connection_for_write() as conn:
-        conn.ensure_connection(max_retries=1, timeout=settings.REDIS_CONNECT_TIMEOUT)
+        conn.ensure_connection(
+            max_retries=1,
+            interval_start=0,
+            interval_step=0.1,
+            timeout=settings.REDIS_CONNECT_TIMEOUT,
+        )
         client = getattr(conn.default_channel, "client", None)
         if client is not None:  # Redis: a connection is made lazily, so ask it something
             client.ping()
