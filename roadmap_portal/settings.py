@@ -316,8 +316,19 @@ API_RATE_ANON = env.str("API_RATE_ANON", default="120/minute")
 WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default=False)
 # One webhook attempt waits this many seconds at most; attempts run on their own queue.
 WEBHOOK_TIMEOUT = env.int("WEBHOOK_TIMEOUT", default=5)
+# A failed attempt is retried after 30 s, 1, 2, 4, 8 min, then every 10 min (with jitter)
+# until it is answered or its endpoint is switched off (then it is held, not dropped).
+WEBHOOK_RETRY_BACKOFF = env.int("WEBHOOK_RETRY_BACKOFF", default=30)
+WEBHOOK_RETRY_BACKOFF_MAX = env.int("WEBHOOK_RETRY_BACKOFF_MAX", default=600)
+# Without a broker (development) the retries run at once: this many, then the delivery is
+# recorded failed (a redelivery sends it).
 WEBHOOK_MAX_RETRIES = env.int("WEBHOOK_MAX_RETRIES", default=6)
+# An endpoint is switched off only when it has failed for this long without one success AND
+# at least WEBHOOK_DISABLE_AFTER attempts in a row failed: a burst of errors does not do it.
 WEBHOOK_DISABLE_AFTER = env.int("WEBHOOK_DISABLE_AFTER", default=10)
+WEBHOOK_DISABLE_AFTER_HOURS = env.float("WEBHOOK_DISABLE_AFTER_HOURS", default=24.0)
+# One redelivery request ("everything since") queues at most this many deliveries.
+WEBHOOK_REDELIVER_MAX = env.int("WEBHOOK_REDELIVER_MAX", default=1000)
 WEBHOOK_MAX_ENDPOINTS = env.int("WEBHOOK_MAX_ENDPOINTS", default=10)
 
 # Throttling budgets and other shared counters live in Redis when there is one.

@@ -159,6 +159,19 @@ WEBHOOK_EXAMPLE = OpenApiExample(
     request_only=True,
 )
 
+REDELIVER_SINCE_EXAMPLE = OpenApiExample(
+    "Everything since the receiver went down",
+    value={"since": "2026-11-22T02:40:00+03:00"},
+    request_only=True,
+)
+
+REDELIVERED_EXAMPLE = OpenApiExample(
+    "Queued to be sent again",
+    value={"redelivered": 17},
+    response_only=True,
+    status_codes=["202"],
+)
+
 ERROR_EXAMPLES = {
     "BadRequest": {"year": ["Give a year between 1990 and 2100."]},
     "Unauthorized": {"detail": "Invalid API key."},

@@ -3,14 +3,23 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .models import WebhookDelivery, WebhookEndpoint
-from .services import endpoint_enable
+from .services import EndpointSwitchedOff, delivery_redeliver, endpoint_enable
 
 
 class WebhookDeliveryInline(admin.TabularInline):
     model = WebhookDelivery
-    fields = ["event", "event_key", "status", "attempts", "response_code", "last_error", "created"]
+    fields = [
+        "sequence",
+        "event",
+        "event_key",
+        "status",
+        "attempts",
+        "response_code",
+        "last_error",
+        "created",
+    ]
     readonly_fields = fields
-    ordering = ["-created", "-id"]
+    ordering = ["-sequence"]
     extra = 0
     max_num = 0
     show_change_link = True
@@ -21,7 +30,16 @@ class WebhookDeliveryInline(admin.TabularInline):
 class WebhookEndpointAdmin(admin.ModelAdmin):
     """Partners register endpoints through the API; here they are watched and switched back on."""
 
-    list_display = ["url", "api_key", "user", "active", "consecutive_failures", "created"]
+    list_display = [
+        "url",
+        "api_key",
+        "user",
+        "active",
+        "consecutive_failures",
+        "failing_since",
+        "last_sequence",
+        "created",
+    ]
     list_filter = ["active"]
     search_fields = ["url", "description", "api_key__organisation", "user__username"]
     list_select_related = ["api_key", "user"]
@@ -31,6 +49,8 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         "url",
         "events",
         "consecutive_failures",
+        "failing_since",
+        "last_sequence",
         "disabled_reason",
         "disabled_at",
         "created",
@@ -42,7 +62,9 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description=_("Switch on again with a clean failure count"))
+    @admin.action(
+        description=_("Switch on again with a clean failure count and send its held events")
+    )
     def enable(self, request, queryset):
         count = sum(endpoint_enable(endpoint_id=pk) for pk in queryset.values_list("pk", flat=True))
         self.message_user(
@@ -55,12 +77,28 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(admin.ModelAdmin):
-    list_display = ["event", "endpoint", "status", "attempts", "response_code", "created"]
-    list_filter = ["status", "event"]
+    """Redelivery: filter by endpoint and date (everything since a day), select, and send
+    the selected again with their sequence numbers."""
+
+    list_display = [
+        "sequence",
+        "event",
+        "endpoint",
+        "status",
+        "attempts",
+        "response_code",
+        "created",
+        "sent_at",
+    ]
+    list_filter = ["status", "event", ("endpoint", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["event_key", "endpoint__url"]
     list_select_related = ["endpoint"]
+    date_hierarchy = "created"
+    ordering = ["-created", "-id"]
+    actions = ["redeliver"]
     readonly_fields = [
         "endpoint",
+        "sequence",
         "event",
         "event_key",
         "payload",
@@ -69,6 +107,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         "response_code",
         "last_error",
         "created",
+        "last_attempt_at",
         "sent_at",
     ]
 
@@ -77,3 +116,38 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_redeliver_permission(self, request) -> bool:
+        return request.user.has_perm("webhooks.change_webhookendpoint")
+
+    @admin.action(description=_("Send the selected deliveries again"), permissions=["redeliver"])
+    def redeliver(self, request, queryset) -> None:
+        count = held = 0
+        for delivery in queryset.select_related("endpoint").order_by("endpoint_id", "sequence"):
+            try:
+                count += delivery_redeliver(delivery=delivery)
+            except EndpointSwitchedOff:
+                held += 1
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d delivery queued to be sent again.",
+                "%(count)d deliveries queued to be sent again.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
+        if held:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d delivery belongs to a switched-off endpoint: switch it on to "
+                    "send it.",
+                    "%(count)d deliveries belong to a switched-off endpoint: switch it on to "
+                    "send them.",
+                    held,
+                )
+                % {"count": held},
+                messages.WARNING,
+            )

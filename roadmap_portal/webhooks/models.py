@@ -20,6 +20,8 @@ class DeliveryStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
+    # Kept while the endpoint is switched off; switching it on again sends it.
+    HELD = "held", _("Held while the endpoint is switched off")
 
 
 class WebhookEndpoint(models.Model):
@@ -51,6 +53,11 @@ class WebhookEndpoint(models.Model):
     secret = models.CharField(_("signing secret"), max_length=100, editable=False)
     active = models.BooleanField(_("active"), default=True)
     consecutive_failures = models.PositiveIntegerField(_("consecutive failures"), default=0)
+    # The first failure since the last success: the endpoint is switched off only when it has
+    # been failing for WEBHOOK_DISABLE_AFTER_HOURS (a burst of errors does not).
+    failing_since = models.DateTimeField(_("failing since"), null=True, blank=True)
+    # The sequence number of the endpoint's latest event (each delivery takes the next one).
+    last_sequence = models.PositiveBigIntegerField(_("last sequence number"), default=0)
     disabled_reason = models.TextField(_("why it was disabled"), blank=True)
     disabled_at = models.DateTimeField(_("disabled at"), null=True, blank=True)
     created = models.DateTimeField(_("created"), auto_now_add=True)
@@ -78,6 +85,9 @@ class WebhookDelivery(models.Model):
     )
     event = models.CharField(_("event"), max_length=50, choices=WebhookEvent.choices)
     event_key = models.CharField(_("event key"), max_length=200)
+    # 1, 2, 3, ... per endpoint in the order the events were recorded, with no gap; every
+    # attempt and redelivery of one delivery carries the same number.
+    sequence = models.PositiveBigIntegerField(_("sequence number"))
     payload = models.JSONField(_("payload"), default=dict)
     status = models.CharField(
         _("status"), max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
@@ -86,6 +96,7 @@ class WebhookDelivery(models.Model):
     response_code = models.PositiveIntegerField(_("response code"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     created = models.DateTimeField(_("created"), auto_now_add=True)
+    last_attempt_at = models.DateTimeField(_("last attempt at"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 
     class Meta:
@@ -95,9 +106,26 @@ class WebhookDelivery(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["endpoint", "event_key"], name="webhook_delivery_once_per_endpoint"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["endpoint", "sequence"], name="webhook_delivery_sequence_per_endpoint"
+            ),
         ]
         indexes = [models.Index(fields=["status", "created"])]
 
     def __str__(self):
         return f"{self.event} → {self.endpoint_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        """A new delivery without a number takes its endpoint's next one (the service takes
+        it explicitly, in the transaction that records the event)."""
+        if self.sequence is None and self.pk is None:
+            from django.db import transaction
+
+            from .services import _next_sequence
+
+            with transaction.atomic():
+                self.sequence, _active = _next_sequence(self.endpoint_id)
+                super().save(*args, **kwargs)
+            return
+        super().save(*args, **kwargs)

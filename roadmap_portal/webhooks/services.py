@@ -1,8 +1,17 @@
 """Webhooks: partners' endpoints, events recorded once per endpoint, signed deliveries.
 
-A delivery's body is JSON ``{"id", "event", "created", "data"}``; the header
+A delivery's body is JSON ``{"id", "sequence", "event", "created", "data"}``; the header
 ``X-Roadmap-Signature: t=<unix time>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`` proves
 it came from the portal (docs/api.md shows how to check it).
+
+Each delivery takes the endpoint's next sequence number in the transaction that records it
+(1, 2, 3, ... with no gap), sent in the body and in ``X-Roadmap-Sequence``; every attempt
+and redelivery carries the same number. A failed attempt is retried with backoff until it is
+answered or its endpoint is switched off, which happens only after failures that last
+(``WEBHOOK_DISABLE_AFTER_HOURS`` without a success and at least ``WEBHOOK_DISABLE_AFTER``
+attempts in a row): the deliveries of a switched-off endpoint, and events recorded while it
+is off, are held and sent when it is switched on again. The owner and an administrator can
+redeliver one delivery or everything since a time.
 """
 
 import datetime
@@ -10,6 +19,7 @@ import hashlib
 import hmac
 import json
 import logging
+import random
 import secrets
 import time
 import urllib.parse
@@ -18,13 +28,15 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from roadmap_portal.choices import Role
-from roadmap_portal.exceptions import RoleNotAllowed
+from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
 from roadmap_portal.scope import scope_of
 
 from . import destinations
@@ -34,6 +46,7 @@ from .selectors import endpoints_of
 logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Roadmap-Signature"
+SEQUENCE_HEADER = "X-Roadmap-Sequence"
 
 
 class DeliveryFailed(Exception):
@@ -137,21 +150,41 @@ def endpoint_delete(*, user, endpoint_id):
     endpoint.delete()
 
 
-def endpoint_enable(*, endpoint_id):
-    """Switch a disabled endpoint back on with a clean failure count."""
-    return WebhookEndpoint.objects.filter(pk=endpoint_id).update(
-        active=True, consecutive_failures=0, disabled_reason="", disabled_at=None
-    )
+def endpoint_enable(*, endpoint_id: int) -> int:
+    """Switch an endpoint back on with a clean failure count, and send what it holds (every
+    delivery kept while it was off), in sequence order. Returns 1 when it was switched on."""
+    with transaction.atomic():
+        enabled = WebhookEndpoint.objects.filter(pk=endpoint_id).update(
+            active=True,
+            consecutive_failures=0,
+            failing_since=None,
+            disabled_reason="",
+            disabled_at=None,
+        )
+        held = list(
+            WebhookDelivery.objects.filter(endpoint_id=endpoint_id, status=DeliveryStatus.HELD)
+            .order_by("sequence")
+            .values_list("pk", flat=True)
+        )
+        WebhookDelivery.objects.filter(pk__in=held, status=DeliveryStatus.HELD).update(
+            status=DeliveryStatus.PENDING
+        )
+        _publish_attempts(held, round_=f"enabled-{timezone.now().timestamp()}")
+    return enabled
 
 
-def endpoint_disable(*, endpoint_id, reason):
-    """Switch an endpoint off; the administrators and the owner hear about it once.
-    Returns whether this call disabled it (of two concurrent calls one does)."""
+def endpoint_disable(*, endpoint_id: int, reason: str) -> bool:
+    """Switch an endpoint off: its pending deliveries are held (kept, sent when it is switched
+    on again); the administrators and the owner hear about it once. Returns whether this
+    call disabled it (of two concurrent calls one does)."""
     now = timezone.now()
     disabled = WebhookEndpoint.objects.filter(pk=endpoint_id, active=True).update(
         active=False, disabled_reason=reason, disabled_at=now
     )
     if disabled:
+        WebhookDelivery.objects.filter(
+            endpoint_id=endpoint_id, status=DeliveryStatus.PENDING
+        ).update(status=DeliveryStatus.HELD)
         endpoint = WebhookEndpoint.objects.select_related("api_key", "api_key__user", "user").get(
             pk=endpoint_id
         )
@@ -175,11 +208,17 @@ def _notify_disabled(endpoint, *, key):
 
     def message():
         return _(
-            "The webhook %(url)s of %(owner)s was switched off after %(count)s failed "
-            "deliveries in a row. Last error: %(reason)s"
+            "The webhook %(url)s of %(owner)s was switched off: it has failed since "
+            "%(since)s (%(count)s attempts in a row). Its events are kept and will be sent "
+            "when it is switched on again. Last error: %(reason)s"
         ) % {
             "url": endpoint.url,
             "owner": _owner_name(endpoint),
+            "since": (
+                timezone.localtime(endpoint.failing_since).strftime("%Y-%m-%d %H:%M")
+                if endpoint.failing_since
+                else "?"
+            ),
             "count": endpoint.consecutive_failures,
             "reason": endpoint.disabled_reason,
         }
@@ -218,57 +257,103 @@ def _acting_user(endpoint):
     return user
 
 
+def _next_sequence(endpoint_id: int) -> tuple[int, bool]:
+    """Take the endpoint's next sequence number; with it, whether the endpoint is switched
+    on. The row stays locked until the caller's transaction ends, so numbers are taken and
+    committed in order, and a switch-on or switch-off waits for the delivery (or the
+    delivery for it): none is left held on a switched-on endpoint. A rolled-back transaction
+    (or savepoint) gives its number back: no gap."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE webhooks_webhookendpoint SET last_sequence = last_sequence + 1 "
+            "WHERE id = %s RETURNING last_sequence, active",
+            [endpoint_id],
+        )
+        sequence, active = cursor.fetchone()
+    return sequence, active
+
+
+def _record(
+    endpoint: WebhookEndpoint, *, event: str, key: str, data: dict
+) -> WebhookDelivery | None:
+    """One delivery of ``key`` for ``endpoint`` with its sequence number, or None when it
+    exists already. Held when the endpoint is switched off."""
+    if WebhookDelivery.objects.filter(endpoint=endpoint, event_key=key).exists():
+        return None
+    try:
+        with transaction.atomic():
+            sequence, active = _next_sequence(endpoint.pk)
+            return WebhookDelivery.objects.create(
+                endpoint=endpoint,
+                event=event,
+                event_key=key,
+                payload=data,
+                sequence=sequence,
+                status=DeliveryStatus.PENDING if active else DeliveryStatus.HELD,
+            )
+    except IntegrityError:
+        # Recorded by a concurrent call meanwhile: the savepoint gave the number back.
+        return None
+
+
 def webhook_event(event, key, payload, scope_filter):
-    """Record ``event`` for every active endpoint subscribed to it whose owner may see the
-    object (``scope_filter(user)`` is true for the owner, carrying the endpoint's key), and
-    send each delivery after the surrounding transaction commits: nothing goes out for a
+    """Record ``event`` for every endpoint subscribed to it whose owner may see the object
+    (``scope_filter(user)`` is true for the owner, carrying the endpoint's key), and send
+    each delivery after the surrounding transaction commits: nothing goes out for a
     rolled-back change. ``key`` names the occurrence, so an event is delivered once per
     endpoint however often it is reported. ``payload`` is the event's body, or a function
     of the owner giving it (when what the event embeds depends on the owner's scope).
+    A switched-off endpoint's delivery is recorded held (sent when it is switched on).
     Returns the number of deliveries created."""
     event = str(event)
     if event not in WebhookEvent.values:
         raise ValueError(f"Unknown webhook event {event!r}")
-    endpoints = WebhookEndpoint.objects.filter(active=True).select_related(
-        "api_key", "api_key__user", "user"
+    endpoints = WebhookEndpoint.objects.select_related("api_key", "api_key__user", "user")
+    created = []
+    with transaction.atomic():
+        for endpoint in endpoints.order_by("pk"):
+            if event not in (endpoint.events or []):
+                continue
+            user = _acting_user(endpoint)
+            if user is None or not scope_filter(user):
+                continue
+            body = payload(user) if callable(payload) else payload
+            data = json.loads(json.dumps(body, cls=DjangoJSONEncoder))
+            delivery = _record(endpoint, event=event, key=key, data=data)
+            if delivery is not None:
+                created.append(delivery)
+        _publish_attempts([d.pk for d in created if d.status == DeliveryStatus.PENDING])
+    return len(created)
+
+
+def _publish_attempts(delivery_ids: list[int], *, round_: str = "") -> None:
+    """Publish an attempt at each delivery through the outbox, in the caller's transaction.
+    ``round_`` names a later round (a redelivery, a switch-on): the first one has none."""
+    from roadmap_portal.outbox import WEBHOOKS, publish_many
+
+    from .tasks import deliver_webhook
+
+    suffix = f":{round_}" if round_ else ""
+    publish_many(
+        deliver_webhook,
+        [(f"webhook:{pk}{suffix}", {"delivery_id": pk}) for pk in delivery_ids],
+        queue=WEBHOOKS,
     )
-    created_ids = []
-    for endpoint in endpoints.order_by("pk"):
-        if event not in (endpoint.events or []):
-            continue
-        user = _acting_user(endpoint)
-        if user is None or not scope_filter(user):
-            continue
-        body = payload(user) if callable(payload) else payload
-        data = json.loads(json.dumps(body, cls=DjangoJSONEncoder))
-        delivery, created = WebhookDelivery.objects.get_or_create(
-            endpoint=endpoint, event_key=key, defaults={"event": event, "payload": data}
-        )
-        if created:
-            created_ids.append(delivery.pk)
-    from roadmap_portal.outbox import WEBHOOKS, publish
-
-    from .tasks import deliver_webhook
-
-    for delivery_id in created_ids:
-        publish(
-            deliver_webhook,
-            key=f"webhook:{delivery_id}",
-            kwargs={"delivery_id": delivery_id},
-            queue=WEBHOOKS,
-        )
-    return len(created_ids)
 
 
-def _queue(delivery_id):
-    from .tasks import deliver_webhook
-
-    deliver_webhook.delay(delivery_id)
+def retry_delay(retries: int) -> float:
+    """Seconds before the next attempt after ``retries`` retries: WEBHOOK_RETRY_BACKOFF
+    doubled each time up to WEBHOOK_RETRY_BACKOFF_MAX, between half and all of it (jitter
+    keeps a recovering receiver from getting every retry at once)."""
+    wait = min(
+        settings.WEBHOOK_RETRY_BACKOFF * 2 ** min(retries, 30), settings.WEBHOOK_RETRY_BACKOFF_MAX
+    )
+    return wait / 2 + random.uniform(0, wait / 2)  # noqa: S311 - jitter, not a secret
 
 
 def delivery_send_with_retries(*, delivery_id, retries):
-    """In-process Celery (development, tests): the attempts the task's retries would make,
-    at once and one after the other; a failure stays on the delivery row."""
+    """In-process Celery (development, tests): WEBHOOK_MAX_RETRIES retries at once, one
+    after the other; the last failure marks the delivery failed (a redelivery sends it)."""
     for attempt in range(retries + 1):
         try:
             return delivery_send(delivery_id=delivery_id, final=attempt >= retries)
@@ -278,19 +363,68 @@ def delivery_send_with_retries(*, delivery_id, retries):
 
 
 def deliveries_queue_stale(*, older_than=datetime.timedelta(minutes=10), batch_size=200):
-    """Queue deliveries never attempted although recorded a while ago (the broker was away
-    when their transaction committed). Returns how many were queued."""
-    cutoff = timezone.now() - older_than
+    """Queue pending deliveries of switched-on endpoints that no task is looking after:
+    never attempted although recorded a while ago (the broker was away when their
+    transaction committed), or last attempted longer ago than any retry waits (the retry
+    was lost). Returns how many were queued."""
+    now = timezone.now()
+    cutoff = now - older_than
+    retry_lost = now - datetime.timedelta(
+        seconds=settings.WEBHOOK_RETRY_BACKOFF_MAX + 3 * settings.WEBHOOK_TIMEOUT + 60
+    )
     ids = list(
-        WebhookDelivery.objects.filter(
-            status=DeliveryStatus.PENDING, attempts=0, created__lt=cutoff
+        WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, endpoint__active=True)
+        .filter(
+            Q(attempts=0, created__lt=cutoff) | Q(attempts__gt=0, last_attempt_at__lt=retry_lost)
         )
-        .order_by("created", "id")
+        .order_by("endpoint_id", "sequence")
         .values_list("pk", flat=True)[:batch_size]
     )
-    for delivery_id in ids:
-        _queue(delivery_id)
+    with transaction.atomic():
+        _publish_attempts(ids, round_=f"sweep-{now.timestamp()}")
     return len(ids)
+
+
+# --- redelivery -------------------------------------------------------------------
+
+
+class EndpointSwitchedOff(TransitionNotAllowed):
+    """A redelivery was asked of a switched-off endpoint (409): it keeps its deliveries and
+    sends them all when it is switched on again."""
+
+
+def _redeliver(endpoint: WebhookEndpoint, deliveries) -> int:
+    if not endpoint.active:
+        raise EndpointSwitchedOff(
+            _(
+                "The endpoint is switched off after failing for a long time. It keeps its "
+                "events and sends them all when an administrator switches it on again."
+            ),
+            current="disabled",
+        )
+    with transaction.atomic():
+        ids = list(
+            deliveries.select_for_update()
+            .order_by("sequence")
+            .values_list("pk", flat=True)[: settings.WEBHOOK_REDELIVER_MAX]
+        )
+        WebhookDelivery.objects.filter(pk__in=ids).update(status=DeliveryStatus.PENDING)
+        _publish_attempts(ids, round_=f"redeliver-{timezone.now().timestamp()}")
+    return len(ids)
+
+
+def delivery_redeliver(*, delivery: WebhookDelivery) -> int:
+    """Send one delivery again, whatever its status (a sent one too: the receiver lost it),
+    with its sequence number and body. Returns 1."""
+    return _redeliver(delivery.endpoint, WebhookDelivery.objects.filter(pk=delivery.pk))
+
+
+def deliveries_redeliver_since(*, endpoint: WebhookEndpoint, since: datetime.datetime) -> int:
+    """Send again every delivery of ``endpoint`` recorded at or after ``since`` (at most
+    WEBHOOK_REDELIVER_MAX, the oldest first). Returns how many were queued."""
+    return _redeliver(
+        endpoint, WebhookDelivery.objects.filter(endpoint=endpoint, created__gte=since)
+    )
 
 
 # --- sending ----------------------------------------------------------------------
@@ -300,6 +434,7 @@ def delivery_body(delivery):
     """The bytes POSTed: the same for every attempt of one delivery."""
     envelope = {
         "id": delivery.pk,
+        "sequence": delivery.sequence,
         "event": delivery.event,
         "created": delivery.created.isoformat(),
         "data": delivery.payload,
@@ -338,35 +473,43 @@ def _post(delivery, url, body, headers):
     return code, _("HTTP %(code)s") % {"code": code}
 
 
+def failing_long_enough(failing_since: datetime.datetime | None, now: datetime.datetime) -> bool:
+    """Failures that last: the endpoint has answered nothing right for
+    WEBHOOK_DISABLE_AFTER_HOURS."""
+    window = datetime.timedelta(hours=settings.WEBHOOK_DISABLE_AFTER_HOURS)
+    return failing_since is not None and now - failing_since >= window
+
+
 def delivery_send(*, delivery_id, final=False):
     """Make one attempt at a pending delivery. A 2xx answer marks it sent and clears the
-    endpoint's failure count; anything else counts a failure (WEBHOOK_DISABLE_AFTER in a
-    row switch the endpoint off) and raises DeliveryFailed so the task retries, except on
-    the ``final`` attempt, which marks it failed. A sent delivery is never sent again, and of
-    two workers running the same attempt only one sends. Returns the delivery's status."""
+    endpoint's failures; anything else counts a failure and raises DeliveryFailed so the
+    task retries, except on the ``final`` attempt (only the eager retries of a development
+    server without a broker have one), which marks it failed: a redelivery sends it. The endpoint is switched off (its deliveries held) only when it has been
+    failing for WEBHOOK_DISABLE_AFTER_HOURS with WEBHOOK_DISABLE_AFTER attempts in a row.
+    A sent delivery is never sent again, and of two workers running the same attempt only
+    one sends. Returns the delivery's status."""
     delivery = WebhookDelivery.objects.select_related("endpoint").filter(pk=delivery_id).first()
     if delivery is None:
         return None
     if delivery.status != DeliveryStatus.PENDING:
         return delivery.status
     endpoint = delivery.endpoint
-    refusal = ""
     if not endpoint.active:
-        refusal = _("The endpoint is switched off.")
-    else:
-        # Only what the stored URL says; where it leads is vetted at the connection.
-        try:
-            destinations.parse_destination(endpoint.url)
-        except ValidationError as exc:
-            refusal = " ".join(exc.messages)
-    if refusal:
         WebhookDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.PENDING).update(
-            status=DeliveryStatus.FAILED, last_error=refusal
+            status=DeliveryStatus.HELD
+        )
+        return DeliveryStatus.HELD
+    # Only what the stored URL says; where it leads is vetted at the connection.
+    try:
+        destinations.parse_destination(endpoint.url)
+    except ValidationError as exc:
+        WebhookDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.PENDING).update(
+            status=DeliveryStatus.FAILED, last_error=" ".join(exc.messages)
         )
         return DeliveryStatus.FAILED
     claimed = WebhookDelivery.objects.filter(
         pk=delivery.pk, status=DeliveryStatus.PENDING, attempts=delivery.attempts
-    ).update(attempts=F("attempts") + 1)
+    ).update(attempts=F("attempts") + 1, last_attempt_at=timezone.now())
     if not claimed:
         return WebhookDelivery.objects.values_list("status", flat=True).get(pk=delivery.pk)
 
@@ -376,6 +519,7 @@ def delivery_send(*, delivery_id, final=False):
         "User-Agent": "RoadmapPortal-Webhooks/1",
         "X-Roadmap-Event": delivery.event,
         "X-Roadmap-Delivery": str(delivery.pk),
+        SEQUENCE_HEADER: str(delivery.sequence),
         SIGNATURE_HEADER: sign(endpoint.secret, int(time.time()), body),
     }
     code, error = _post(delivery, endpoint.url, body, headers)
@@ -383,24 +527,31 @@ def delivery_send(*, delivery_id, final=False):
         WebhookDelivery.objects.filter(pk=delivery.pk).update(
             status=DeliveryStatus.SENT, response_code=code, last_error="", sent_at=timezone.now()
         )
-        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(consecutive_failures=0)
+        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+            consecutive_failures=0, failing_since=None
+        )
         return DeliveryStatus.SENT
 
-    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
-        consecutive_failures=F("consecutive_failures") + 1
-    )
-    failures = WebhookEndpoint.objects.values_list("consecutive_failures", flat=True).get(
-        pk=endpoint.pk
-    )
-    switched_off = failures >= settings.WEBHOOK_DISABLE_AFTER and endpoint_disable(
-        endpoint_id=endpoint.pk, reason=error[:1000]
-    )
-    give_up = final or switched_off
+    now = timezone.now()
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
-        response_code=code,
-        last_error=error[:2000],
-        status=DeliveryStatus.FAILED if give_up else DeliveryStatus.PENDING,
+        response_code=code, last_error=error[:2000]
     )
-    if give_up:
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+        consecutive_failures=F("consecutive_failures") + 1,
+        failing_since=Coalesce(F("failing_since"), Value(now)),
+    )
+    failures, failing_since = WebhookEndpoint.objects.values_list(
+        "consecutive_failures", "failing_since"
+    ).get(pk=endpoint.pk)
+    if (
+        failures >= settings.WEBHOOK_DISABLE_AFTER
+        and failing_long_enough(failing_since, now)
+        and endpoint_disable(endpoint_id=endpoint.pk, reason=error[:1000])
+    ):
+        return DeliveryStatus.HELD  # this delivery too: kept for the switch-on
+    if final:
+        WebhookDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.PENDING).update(
+            status=DeliveryStatus.FAILED
+        )
         return DeliveryStatus.FAILED
     raise DeliveryFailed(error)

@@ -253,37 +253,96 @@ def test_nothing_is_sent_for_a_rolled_back_transaction(api, receiver, kaluga):
 
 
 @pytest.mark.django_db
-def test_endpoint_disabled_after_repeated_failures_and_an_administrator_told(
+def test_a_burst_of_failures_does_not_switch_the_endpoint_off(
     api, receiver, kaluga, settings, django_capture_on_commit_callbacks
 ):
     settings.WEBHOOK_DISABLE_AFTER = 3
     root = admin_user()
     key, _ = make_key(region=kaluga, write=["webhooks"])
     created = subscribe(key_client(api, key), receiver.url, ["offer.registered"])
+    receiver.statuses = [500] * (settings.WEBHOOK_MAX_RETRIES + 1)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        notify_transition(registered_transition(kaluga).pk)
+
+    endpoint = WebhookEndpoint.objects.get(pk=created["id"])
+    assert endpoint.active is True, "failures that have not lasted do not switch it off"
+    assert endpoint.consecutive_failures == settings.WEBHOOK_MAX_RETRIES + 1
+    assert endpoint.failing_since is not None
+    assert not Notification.objects.filter(recipient=root, event="webhook_disabled").exists()
+
+    # The receiver is back: the next event goes out and the failures are forgotten.
+    with django_capture_on_commit_callbacks(execute=True):
+        notify_transition(registered_transition(kaluga).pk)
+    assert receiver.requests[-1]["status"] == 200
+    endpoint.refresh_from_db()
+    assert (endpoint.consecutive_failures, endpoint.failing_since) == (0, None)
+
+
+@pytest.mark.django_db
+def test_lasting_failures_switch_the_endpoint_off_and_its_events_are_kept_and_sent_on(
+    api, client, receiver, kaluga, settings, django_capture_on_commit_callbacks
+):
+    import datetime
+
+    from django.utils import timezone
+
+    settings.WEBHOOK_DISABLE_AFTER = 3
+    root = admin_user()
+    key, _ = make_key(region=kaluga, write=["webhooks"])
+    created = subscribe(key_client(api, key), receiver.url, ["offer.registered"])
+    # Failing for a day already, two attempts in a row: the next failure switches it off.
+    WebhookEndpoint.objects.filter(pk=created["id"]).update(
+        consecutive_failures=2,
+        failing_since=timezone.now()
+        - datetime.timedelta(hours=settings.WEBHOOK_DISABLE_AFTER_HOURS, minutes=1),
+    )
     receiver.statuses = [500] * 20
 
     with django_capture_on_commit_callbacks(execute=True):
         notify_transition(registered_transition(kaluga).pk)
 
-    assert len(receiver.requests) == 3, "no attempt after the endpoint is switched off"
+    assert len(receiver.requests) == 1, "no attempt after the endpoint is switched off"
     endpoint = WebhookEndpoint.objects.get(pk=created["id"])
-    assert endpoint.active is False
-    assert endpoint.consecutive_failures == 3
+    assert (endpoint.active, endpoint.consecutive_failures) == (False, 3)
     assert "500" in endpoint.disabled_reason
-    assert WebhookDelivery.objects.get().status == "failed"
+    assert WebhookDelivery.objects.get().status == "held", "kept, not dropped"
     told = Notification.objects.filter(recipient=root, event="webhook_disabled")
     assert told.count() == 1
     assert receiver.url in told.get().message
     assert Notification.objects.filter(recipient__api_keys__prefix=key.split(".")[0]).exists()
 
-    # A switched-off endpoint gets nothing more.
+    # A switched-off endpoint's events are recorded held, with their numbers; nothing is sent.
     with django_capture_on_commit_callbacks(execute=True):
         notify_transition(registered_transition(kaluga).pk)
-    assert len(receiver.requests) == 3
-    assert WebhookDelivery.objects.count() == 1
-
+    assert len(receiver.requests) == 1
+    assert list(WebhookDelivery.objects.order_by("sequence").values_list("sequence", "status")) == [
+        (1, "held"),
+        (2, "held"),
+    ]
     listed = key_client(api, key).get(WEBHOOKS).json()["results"][0]
     assert listed["active"] is False and "500" in listed["disabled_reason"]
+    redeliver = key_client(api, key).post(
+        f"{WEBHOOKS}{created['id']}/redeliver/",
+        {"since": "2000-01-01T00:00:00Z"},
+        format="json",
+    )
+    assert redeliver.status_code == 409, "switched off: it sends when switched on"
+
+    # An administrator switches it on: the held events go out, in order.
+    receiver.statuses = []
+    client.force_login(root)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:webhooks_webhookendpoint_changelist"),
+            {"action": "enable", "_selected_action": [created["id"]]},
+        )
+    assert response.status_code == 302
+    sent = [json.loads(r["body"])["sequence"] for r in receiver.requests[1:]]
+    assert sent == [1, 2]
+    assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {"sent"}
+    endpoint.refresh_from_db()
+    assert (endpoint.active, endpoint.failing_since) == (True, None)
 
 
 @pytest.mark.django_db
@@ -453,7 +512,12 @@ def test_endpoint_and_delivery_lists_have_constant_queries(api, kaluga):
     def more_deliveries(n):
         start = WebhookDelivery.objects.count()
         WebhookDelivery.objects.bulk_create(
-            WebhookDelivery(endpoint=endpoint, event="tender.opened", event_key=f"k{start + i}")
+            WebhookDelivery(
+                endpoint=endpoint,
+                event="tender.opened",
+                event_key=f"k{start + i}",
+                sequence=start + i + 1,
+            )
             for i in range(n)
         )
 
@@ -493,7 +557,7 @@ def test_disabled_account_user_gets_nothing(
 
 
 @pytest.mark.django_db
-def test_task_retries_on_failure_and_records_the_last_attempt_failed(api, receiver, kaluga):
+def test_task_retries_until_answered_and_never_sends_twice(api, receiver, kaluga):
     from celery.exceptions import Retry
 
     from roadmap_portal.webhooks.tasks import deliver_webhook
@@ -506,20 +570,21 @@ def test_task_retries_on_failure_and_records_the_last_attempt_failed(api, receiv
     )
     receiver.statuses = [500, 500]
 
-    with pytest.raises(Retry):
-        deliver_webhook.apply(args=[delivery.pk], throw=True)
-    delivery.refresh_from_db()
-    assert (delivery.status, delivery.attempts, delivery.response_code) == ("pending", 1, 500)
+    for attempt in (1, 2):
+        with pytest.raises(Retry):
+            deliver_webhook.apply(args=[delivery.pk], retries=50 * attempt, throw=True)
+        delivery.refresh_from_db()
+        assert (delivery.status, delivery.attempts, delivery.response_code) == (
+            "pending",
+            attempt,
+            500,
+        )
+    assert deliver_webhook.max_retries is None, "retried for as long as the endpoint is on"
 
-    result = deliver_webhook.apply(
-        args=[delivery.pk], retries=deliver_webhook.max_retries, throw=False
-    )
-    assert result.get() == "failed"
-    delivery.refresh_from_db()
-    assert (delivery.status, delivery.attempts) == ("failed", 2)
-
-    assert deliver_webhook.apply(args=[delivery.pk]).get() == "failed", "a failed one stays"
-    assert len(receiver.requests) == 2
+    assert deliver_webhook.apply(args=[delivery.pk]).get() == "sent"
+    assert deliver_webhook.apply(args=[delivery.pk]).get() == "sent", "a sent one stays"
+    assert len(receiver.requests) == 3
+    assert {r["headers"]["X-Roadmap-Sequence"] for r in receiver.requests} == {"1"}
 
 
 @pytest.mark.django_db
@@ -694,7 +759,9 @@ def test_cursor_mode_keeps_its_key_whatever_the_ordering_asked(api, kaluga):
 
 
 @pytest.mark.django_db
-def test_sweep_sends_deliveries_whose_queueing_was_lost(api, receiver, kaluga):
+def test_sweep_sends_deliveries_whose_queueing_was_lost(
+    api, receiver, kaluga, django_capture_on_commit_callbacks
+):
     import datetime
 
     from django.utils import timezone
@@ -709,8 +776,144 @@ def test_sweep_sends_deliveries_whose_queueing_was_lost(api, receiver, kaluga):
         created=timezone.now() - datetime.timedelta(hours=1)
     )
 
-    assert deliver_stale_webhooks.apply().get() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deliver_stale_webhooks.apply().get() == 1
     assert len(receiver.succeeded) == 1
     assert json.loads(receiver.requests[0]["body"])["id"] == lost.pk
     assert WebhookDelivery.objects.get(pk=fresh.pk).status == "pending"
     assert deliver_stale_webhooks.apply().get() == 0, "a sent one is not sent again"
+
+    # A delivery whose retry was lost (last attempted longer ago than any retry waits).
+    WebhookDelivery.objects.filter(pk=fresh.pk).update(
+        attempts=3, last_attempt_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deliver_stale_webhooks.apply().get() == 1
+    assert json.loads(receiver.requests[-1]["body"])["id"] == fresh.pk
+    assert WebhookDelivery.objects.get(pk=fresh.pk).status == "sent"
+
+
+# --- sequence numbers and redelivery ---------------------------------------------------
+
+
+def announce_tender(key: str) -> int:
+    return webhook_event("tender.opened", key, {"tender": {"key": key}}, lambda user: True)
+
+
+@pytest.mark.django_db
+def test_each_endpoint_numbers_its_events_in_body_and_header(
+    api, receiver, kaluga, django_capture_on_commit_callbacks
+):
+    from rest_framework.test import APIClient
+
+    key_a, _ = make_key(region=kaluga, write=["webhooks"], username="partner-a")
+    key_b, _ = make_key(region=kaluga, write=["webhooks"], username="partner-b")
+    first = subscribe(key_client(APIClient(), key_a), receiver.url, ["tender.opened"])
+    subscribe(key_client(APIClient(), key_b), f"{receiver.url}/b", ["tender.opened"])
+    receiver.statuses = [500]  # the first attempt fails: its retry keeps its number
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(3):
+            assert announce_tender(f"tender.opened:{n}") == 2
+        assert announce_tender("tender.opened:0") == 0, "reported twice, numbered once"
+
+    for request in receiver.succeeded:
+        body = json.loads(request["body"])
+        assert request["headers"]["X-Roadmap-Sequence"] == str(body["sequence"])
+    sequences = {
+        endpoint_id: list(
+            WebhookDelivery.objects.filter(endpoint_id=endpoint_id)
+            .order_by("created", "id")
+            .values_list("sequence", flat=True)
+        )
+        for endpoint_id in WebhookEndpoint.objects.values_list("pk", flat=True)
+    }
+    assert sorted(sequences.values()) == [[1, 2, 3], [1, 2, 3]]
+    assert WebhookEndpoint.objects.get(pk=first["id"]).last_sequence == 3
+    retried = [json.loads(r["body"]) for r in receiver.requests[:2]]
+    assert retried[0] == retried[1], "the retry sends the same body, the same number"
+    assert len(receiver.succeeded) == 6
+
+
+@pytest.mark.django_db
+def test_a_rolled_back_event_gives_its_number_back(api, kaluga):
+    key, _ = make_key(region=kaluga, write=["webhooks"])
+    created = subscribe(key_client(api, key), "https://p.example.org/", ["tender.opened"])
+    with pytest.raises(RuntimeError), transaction.atomic():
+        assert announce_tender("tender.opened:gone") == 1
+        raise RuntimeError("the change fails")
+    assert announce_tender("tender.opened:kept") == 1
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.event_key, delivery.sequence) == ("tender.opened:kept", 1)
+    assert WebhookEndpoint.objects.get(pk=created["id"]).last_sequence == 1
+
+
+@pytest.mark.django_db
+def test_owner_redelivers_one_delivery_and_everything_since_a_time(
+    api, receiver, kaluga, django_capture_on_commit_callbacks
+):
+    from rest_framework.test import APIClient
+
+    key, _ = make_key(region=kaluga, write=["webhooks"], username="owner")
+    other, _ = make_key(region=kaluga, write=["webhooks"], username="stranger")
+    read_only, _ = make_key(region=kaluga, username="reader")
+    owner = key_client(APIClient(), key)
+    endpoint = subscribe(owner, receiver.url, ["tender.opened"])
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(3):
+            announce_tender(f"tender.opened:{n}")
+    assert len(receiver.succeeded) == 3
+    deliveries = list(WebhookDelivery.objects.order_by("sequence"))
+    one = f"{WEBHOOKS}{endpoint['id']}/deliveries/{deliveries[0].pk}/redeliver/"
+    since = f"{WEBHOOKS}{endpoint['id']}/redeliver/"
+    later = {"since": deliveries[1].created.isoformat()}
+
+    # Another partner's endpoint and delivery answer as missing ones; a read-only key may not.
+    stranger = key_client(APIClient(), other)
+    assert stranger.post(one).status_code == 404
+    assert stranger.post(since, later, format="json").status_code == 404
+    assert key_client(APIClient(), read_only).post(one).status_code == 403
+    assert APIClient().post(one).status_code == 401
+    missing = f"{WEBHOOKS}{endpoint['id']}/deliveries/{deliveries[-1].pk + 1000}/redeliver/"
+    assert owner.post(missing).status_code == 404
+    assert owner.post(since, {"since": "yesterday"}, format="json").status_code == 400
+    assert len(receiver.requests) == 3
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner.post(one)
+    assert (response.status_code, response.json()) == (202, {"redelivered": 1})
+    again = json.loads(receiver.requests[-1]["body"])
+    assert (again["id"], again["sequence"]) == (deliveries[0].pk, 1)
+    assert receiver.requests[-1]["body"] == receiver.requests[0]["body"], "the same body"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner.post(since, later, format="json")
+    assert (response.status_code, response.json()) == (202, {"redelivered": 2})
+    assert [json.loads(r["body"])["sequence"] for r in receiver.requests[4:]] == [2, 3]
+    assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {"sent"}
+    log = owner.get(f"{WEBHOOKS}{endpoint['id']}/deliveries/").json()["results"]
+    assert [(row["sequence"], row["attempts"]) for row in log] == [(3, 2), (2, 2), (1, 2)]
+
+
+@pytest.mark.django_db
+def test_administrator_redelivers_selected_deliveries_in_the_admin(
+    client, receiver, kaluga, django_capture_on_commit_callbacks
+):
+    _, api_key = make_key(region=kaluga, write=["webhooks"])
+    endpoint = WebhookEndpoint.objects.create(
+        api_key=api_key, url=receiver.url, events=["tender.opened"], secret="whsec_x"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(3):
+            announce_tender(f"tender.opened:{n}")
+    chosen = list(WebhookDelivery.objects.filter(sequence__in=[1, 3]).values_list("pk", flat=True))
+    client.force_login(admin_user())
+    changelist = reverse("admin:webhooks_webhookdelivery_changelist")
+    assert client.get(f"{changelist}?endpoint__id__exact={endpoint.pk}").status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            changelist, {"action": "redeliver", "_selected_action": chosen}, follow=True
+        )
+    assert response.status_code == 200
+    assert "2 deliveries queued to be sent again." in response.content.decode()
+    assert [json.loads(r["body"])["sequence"] for r in receiver.requests[3:]] == [1, 3]

@@ -9,6 +9,8 @@ ENDPOINT_FIELDS = [
     "events",
     "active",
     "consecutive_failures",
+    "failing_since",
+    "last_sequence",
     "disabled_reason",
     "disabled_at",
     "created",
@@ -54,6 +56,7 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
         model = WebhookDelivery
         fields = [
             "id",
+            "sequence",
             "event",
             "event_key",
             "payload",
@@ -62,6 +65,20 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
             "response_code",
             "last_error",
             "created",
+            "last_attempt_at",
             "sent_at",
         ]
         read_only_fields = fields
+
+
+class RedeliverSinceSerializer(serializers.Serializer):
+    since = serializers.DateTimeField(
+        help_text="Every delivery of the endpoint recorded at or after this time is sent again "
+        "(at most 1,000 per request, the oldest first), with its sequence number and body."
+    )
+
+
+class RedeliveredSerializer(serializers.Serializer):
+    redelivered = serializers.IntegerField(
+        help_text="How many deliveries were queued to be sent again."
+    )

@@ -2,14 +2,28 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
 from rest_framework.response import Response
 
-from roadmap_portal.api.examples import WEBHOOK_EXAMPLE
+from roadmap_portal.api.examples import (
+    REDELIVER_SINCE_EXAMPLE,
+    REDELIVERED_EXAMPLE,
+    WEBHOOK_EXAMPLE,
+)
 from roadmap_portal.api.pagination import FeedPagination
 
 from ..selectors import deliveries_of, endpoints_of
-from ..services import endpoint_create, endpoint_delete, may_own_endpoints
+from ..services import (
+    deliveries_redeliver_since,
+    delivery_redeliver,
+    endpoint_create,
+    endpoint_delete,
+    may_own_endpoints,
+)
 from .serializers import (
+    RedeliveredSerializer,
+    RedeliverSinceSerializer,
     WebhookDeliverySerializer,
     WebhookEndpointCreatedSerializer,
     WebhookEndpointInputSerializer,
@@ -67,16 +81,44 @@ class WebhookEndpointViewSet(
         endpoint_delete(user=request.user, endpoint_id=kwargs["pk"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
+    @extend_schema(
+        request=RedeliverSinceSerializer,
+        responses={202: RedeliveredSerializer},
+        examples=[REDELIVER_SINCE_EXAMPLE, REDELIVERED_EXAMPLE],
+    )
+    @action(detail=True, methods=["post"])
+    def redeliver(self, request: Request, pk: str | None = None) -> Response:
+        """Send again every delivery recorded since a time, whatever its status, each with
+        its sequence number and body, the oldest first. A switched-off endpoint answers 409:
+        it keeps its events and sends them when an administrator switches it on."""
+        endpoint = self.get_object()
+        serializer = RedeliverSinceSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        count = deliveries_redeliver_since(
+            endpoint=endpoint, since=serializer.validated_data["since"]
+        )
+        return Response({"redelivered": count}, status=status.HTTP_202_ACCEPTED)
+
 
 @extend_schema_view(
     list=extend_schema(
         parameters=[
             OpenApiParameter("endpoint_pk", OpenApiTypes.INT, OpenApiParameter.PATH),
         ]
-    )
+    ),
+    redeliver=extend_schema(
+        parameters=[
+            OpenApiParameter("endpoint_pk", OpenApiTypes.INT, OpenApiParameter.PATH),
+        ],
+        request=None,
+        responses={202: RedeliveredSerializer},
+        examples=[REDELIVERED_EXAMPLE],
+    ),
 )
 class WebhookDeliveryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """The delivery log of one of the caller's endpoints, newest first."""
+
+    lookup_value_regex = r"\d+"
 
     serializer_class = WebhookDeliverySerializer
     permission_classes = [WebhookOwners]
@@ -90,3 +132,12 @@ class WebhookDeliveryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             return deliveries_of(None)
         endpoint = get_object_or_404(endpoints_of(self.request.user), pk=self.kwargs["endpoint_pk"])
         return deliveries_of(endpoint)
+
+    @action(detail=True, methods=["post"])
+    def redeliver(self, request: Request, endpoint_pk: str, pk: str | None = None) -> Response:
+        """Send this delivery again, whatever its status (a sent one too), with its sequence
+        number and body. Another partner's delivery answers 404; a switched-off endpoint
+        409."""
+        delivery = self.get_object()
+        count = delivery_redeliver(delivery=delivery)
+        return Response({"redelivered": count}, status=status.HTTP_202_ACCEPTED)
