@@ -32,7 +32,7 @@ import json
 import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -47,6 +47,8 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
     from .models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -131,7 +133,7 @@ def route_task(
     return {"queue": queue_name(kind_of(name))}
 
 
-def due(now=None):
+def due(now: datetime | None = None) -> QuerySet[OutboxMessage]:
     """Rows the sweep relays: never handed over, or handed over long ago and not done."""
     from .models import OutboxMessage
 
@@ -205,7 +207,7 @@ def _broker_connection() -> Iterator[Any]:
             log.debug("Closing the broker connection failed: %s", exc)
 
 
-def _take(row: OutboxMessage, now) -> bool:
+def _take(row: OutboxMessage, now: datetime) -> bool:
     """Mark the row handed over, unless another relay did since it was read."""
     from .models import OutboxMessage
 
