@@ -149,3 +149,15 @@ def test_the_queue_button_opens_rather_than_naming_a_tender_status(world, client
         r'<a class="btn btn-sm btn-outline-primary" href="[^"]*">([^<]*)</a>', html
     )
     assert buttons == ["Открыть"]
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("en", "Supplier: Enter a number."), ("ru", "Поставщик: Введите число.")],
+)
+def test_a_queue_filter_error_names_the_filter_by_its_label(world, client, language, expected):
+    client.force_login(world.gaz_reviewer)
+    client.cookies["django_language"] = language
+    html = client.get(reverse("certification:queue"), {"supplier": "abc"}).content.decode()
+    footer = re.search(r'<div class="card-footer text-danger small">(.*?)</div>', html, re.S)
+    assert footer and footer.group(1).strip() == expected
