@@ -12,7 +12,18 @@ from .services import home_agenda
 
 @login_required
 def home(request):
-    return render(request, "roadmap_portal/home.html", {"agenda": home_agenda(request.user)})
+    """The user's waiting work; the system's health for an administrator, their keys and
+    webhook endpoints for a partner (``home_pages``)."""
+    from .home_pages import admin_health, partner_overview
+    from .scope import scope_of
+
+    context = {"agenda": home_agenda(request.user)}
+    scope = scope_of(request.user)
+    if scope.is_admin:
+        context["health"] = admin_health()
+    elif scope.is_partner:
+        context["partner"] = partner_overview(request.user)
+    return render(request, "roadmap_portal/home.html", context)
 
 
 def healthz_live(request):
