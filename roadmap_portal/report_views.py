@@ -13,7 +13,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .choices import Role
-from .reports import FIRST_YEAR, IN_PROGRESS, report_request, report_subjects_for, subject_from
+from .reports import (
+    FIRST_YEAR,
+    IN_PROGRESS,
+    report_request,
+    report_revive,
+    report_subjects_for,
+    subject_from,
+)
 from .scope import reads_internal_records, scope_of
 from .selectors import reports_visible_to
 
@@ -114,7 +121,8 @@ def report_list(request):
 def report_detail(request, pk):
     if not _may_read(request.user):
         raise PermissionDenied
-    report = get_object_or_404(reports_visible_to(request.user), pk=pk)
+    # A job whose worker died is queued again before it is shown.
+    report = report_revive(get_object_or_404(reports_visible_to(request.user), pk=pk))
     return render(
         request,
         "roadmap_portal/report_detail.html",

@@ -182,6 +182,11 @@ class ReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return reports_visible_to(self.request.user).order_by("-created", "-id")
 
+    def get_object(self):
+        from roadmap_portal.reports import report_revive
+
+        return report_revive(super().get_object())  # a dead job is queued again first
+
     @extend_schema(
         request=ReportRequestSerializer,
         responses={202: ReportSerializer},

@@ -6,6 +6,7 @@ import time
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 from django.utils import timezone
 
 from roadmap_portal.models import Report, Roadmap
@@ -49,17 +50,33 @@ def _answer_is_live(api, roadmap, year) -> tuple[int, bool]:
     return report.pk, report.lease_until is not None and report.lease_until >= asked
 
 
+def _read_is_live(api, html, report_id: int) -> tuple[int, bool]:
+    """Read the job (API, then its page); whether what was shown was live at the time."""
+    asked = timezone.now()
+    response = api.get(f"/api/v1/reports/{report_id}/")
+    assert response.status_code == 200
+    shown = response.json()["status"]
+    assert html.get(f"/reports/{report_id}/").status_code == 200
+    report = Report.objects.get(pk=report_id)
+    if shown not in IN_PROGRESS:
+        return report_id, shown == "done"
+    return report_id, report.lease_until is not None and report.lease_until >= asked
+
+
 @pytest.mark.parametrize(
     ("moment", "revived_by"),
-    [(0.0, "request"), (0.8, "sweep"), (1.6, "request")],
-    ids=["at-claim", "mid-build-sweep", "later-mid-build"],
+    [(0.0, "request"), (0.8, "sweep"), (1.6, "read")],
+    ids=["at-claim-new-request", "mid-build-sweep", "later-mid-build-read"],
 )
 def test_report_worker_killed_mid_build_is_built_and_never_dead(
     report_queue, api_as, moment, revived_by
 ):
     call_command("load_demo", verbosity=0)
     roadmap = Roadmap.objects.get(region__code="RU-TOM", start_year=2014)
-    api = api_as(user_with_role("region_staff", region=roadmap.region))
+    staff = user_with_role("region_staff", region=roadmap.region)
+    api = api_as(staff)
+    html = Client()
+    html.force_login(staff)
     worker = report_queue()
 
     first, live = _answer_is_live(api, roadmap, 2017)
@@ -82,6 +99,8 @@ def test_report_worker_killed_mid_build_is_built_and_never_dead(
     while time.monotonic() < deadline:
         if revived_by == "request":
             answers.append(_answer_is_live(api, roadmap, 2017))
+        elif revived_by == "read":
+            answers.append(_read_is_live(api, html, first))
         time.sleep(0.3)
     if revived_by == "sweep":
         swept = reports_sweep()
