@@ -3,11 +3,13 @@ the field's label, in the reader's language, and marks that field: ``is-invalid`
 eye, ``aria-invalid`` and ``aria-describedby`` (pointing at the message) for a screen
 reader. Nothing is recorded."""
 
+import datetime
 import re
 
 import pytest
 from django.urls import reverse
 
+from certification import services
 from certification.models import ProductTest, ReadinessEvaluation
 from tests.certification.conftest import make_offer
 
@@ -161,3 +163,30 @@ def test_a_queue_filter_error_names_the_filter_by_its_label(world, client, langu
     html = client.get(reverse("certification:queue"), {"supplier": "abc"}).content.decode()
     footer = re.search(r'<div class="card-footer text-danger small">(.*?)</div>', html, re.S)
     assert footer and footer.group(1).strip() == expected
+
+
+def test_tests_passed_after_a_failed_test_names_the_decision_and_the_failed_test(world, client):
+    offer = make_offer(world, status="readiness_confirmed")
+    services.product_test_record(
+        offer_id=offer.pk,
+        user=world.gaz_reviewer,
+        kind="bench",
+        started_on=datetime.date(2026, 2, 5),
+        finished_on=None,
+        result="failed",
+        remarks="",
+        protocol=None,
+    )
+    client.force_login(world.gaz_reviewer)
+    html = post_in(
+        client,
+        "ru",
+        reverse("certification:review-tests-decision", args=[offer.pk]),
+        {"decision": "pass_tests"},
+    )
+    assert error_text(html, "id_decision") == (
+        "«Решение»: последние испытания (Стендовые испытания) не пройдены. "
+        "Выберите «Испытания не пройдены» или запишите повторное испытание выше."
+    )
+    offer.refresh_from_db()
+    assert offer.status == "readiness_confirmed"
