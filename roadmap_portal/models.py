@@ -560,3 +560,86 @@ class ApiKey(models.Model):
 
     def __str__(self):
         return f"{self.organisation}: {self.name} ({self.prefix}…)"
+
+
+class Invitation(models.Model):
+    """An invitation to join the portal in a role and a scope, sent by e-mail.
+
+    The link carries a random token; only its SHA-256 hash is stored. It works once
+    (``accepted_at``) and until ``expires_at``; an administrator may revoke it or send it
+    again (a new token: the old link stops working).
+    """
+
+    email = models.EmailField(_("e-mail"))
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    corporation = models.ForeignKey(
+        Corporation,
+        verbose_name=_("corporation group"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        limit_choices_to={"parent__isnull": True},
+    )
+    certification_body = models.ForeignKey(
+        "certification.CertificationBody",
+        verbose_name=_("certification body"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+    )
+    supplier = models.ForeignKey(
+        "suppliers.Supplier",
+        verbose_name=_("supplier"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("invited by"),
+        on_delete=models.PROTECT,
+        related_name="invitations_sent",
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="invitations_accepted",
+    )
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        constraints = [
+            models.CheckConstraint(
+                name="invitation_scope_matches_role",
+                condition=(
+                    Q(role="region_staff", region__isnull=False)
+                    | Q(role="reviewer", corporation__isnull=False)
+                    | Q(role="officer", certification_body__isnull=False)
+                    | Q(role="supplier", supplier__isnull=False)
+                ),
+                violation_error_message=_(
+                    "The role needs its scope (region, group, body or supplier)."
+                ),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.email} ({self.get_role_display()})"
+
+    @property
+    def scope_object(self):
+        return self.region or self.corporation or self.certification_body or self.supplier

@@ -3,10 +3,9 @@ from csp.decorators import csp_update
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
-from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import views
+from . import account_views, views
 
 api_v1 = [
     path("", include("roadmap_portal.api.urls")),
@@ -20,7 +19,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("i18n/setlang/", set_language, name="set_language"),
+    path("accounts/", include("roadmap_portal.account_urls")),
+    # Django's set_language, keeping a signed-in person's choice in their profile.
+    path("i18n/setlang/", account_views.set_language, name="set_language"),
     path("healthz", views.healthz, name="healthz"),
     path("healthz/ready", views.healthz, name="healthz-ready"),
     path("healthz/live", views.healthz_live, name="healthz-live"),

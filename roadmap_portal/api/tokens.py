@@ -45,6 +45,12 @@ def live_tokens_of(user: Any) -> QuerySet[AuthToken]:
     return AuthToken.objects.filter(user=user).filter(Q(expiry__isnull=True) | Q(expiry__gt=now))
 
 
+def revoke_token_of(user: Any, token_key: str) -> bool:
+    """Revoke one of the person's live tokens (the API's DELETE and the profile page)."""
+    deleted, _rows = live_tokens_of(user).filter(token_key=token_key).delete()
+    return bool(deleted)
+
+
 class CredentialsSerializer(serializers.Serializer):
     username = serializers.CharField(label=_("Username"), max_length=150)
     password = serializers.CharField(
@@ -157,6 +163,9 @@ class TokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.Gen
 
     def get_queryset(self) -> QuerySet[AuthToken]:
         return live_tokens_of(self.request.user).order_by("-created", "token_key")
+
+    def perform_destroy(self, instance: AuthToken) -> None:
+        revoke_token_of(self.request.user, instance.token_key)
 
 
 class KnoxTokenScheme(OpenApiAuthenticationExtension):

@@ -9,3 +9,22 @@ document.addEventListener("click", (event) => {
     window.history.back();
   }
 });
+
+// The invitation form shows only the scope field of the chosen role (all of them without script).
+(() => {
+  const role = document.querySelector("#invitation-form select[name=role]");
+  if (!role) return;
+  const scopeOf = {
+    region_staff: "region",
+    reviewer: "corporation",
+    officer: "certification_body",
+    supplier: "supplier",
+  };
+  const show = () => {
+    document.querySelectorAll("#invitation-form [data-invite-scope]").forEach((block) => {
+      block.hidden = block.dataset.inviteScope !== scopeOf[role.value];
+    });
+  };
+  role.addEventListener("change", show);
+  show();
+})();
