@@ -182,3 +182,28 @@ def test_a_request_for_a_job_whose_lease_ran_out_gets_it_back_live(
     report.refresh_from_db()
     assert report.status == "done"
     assert report.attempts == 1
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_real_beat_and_worker_stamp_their_heartbeats(client, monkeypatch, tmp_path):
+    """Beat (embedded in a real worker) sends the heartbeat with its time; the worker runs
+    it: readiness reads both as fresh."""
+    from roadmap_portal.outbox import DEFAULT, queue_name
+    from tests.conftest import Worker, wait_for
+
+    monkeypatch.setenv("JOBS_SWEEP_SECONDS", "1")
+    worker = Worker(queue_name(DEFAULT)).start("-B", "-s", str(tmp_path / "beat-schedule"))
+    try:
+        stamped = wait_for(
+            lambda: Heartbeat.objects.filter(name__in=["worker", "beat"]).count() == 2,
+            timeout=90,
+        )
+    finally:
+        worker.stop()
+    assert stamped is True, worker.output()
+    checks = client.get("/healthz/ready").json()["checks"]
+    assert checks["worker"]["status"] == "ok"
+    assert checks["beat"]["status"] == "ok"
+    beat, ran = (Heartbeat.objects.get(name=name).at for name in ("beat", "worker"))
+    assert beat <= ran
