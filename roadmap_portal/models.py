@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .choices import API_WRITE_RESOURCES, ReportStatus, RoadmapStatus, Role
 
@@ -556,7 +557,8 @@ class ApiKey(models.Model):
     class Meta:
         ordering = ["-created", "-id"]
         verbose_name = _("API key")
-        verbose_name_plural = _("API keys")
+        # The plain "API keys" is a heading («Ключи API»); the model's name is lower case.
+        verbose_name_plural = pgettext_lazy("model name", "API keys")
 
     def __str__(self):
         return f"{self.organisation}: {self.name} ({self.prefix}…)"
