@@ -137,6 +137,9 @@ MEANINGS = [
     ("test result", "Failed", "Не пройдены"),
     ("report status", "Failed", "Ошибка"),
     (None, "Failed", "Не доставлено"),
+    (None, "API keys", "Ключи API"),
+    ("model name", "API keys", "ключи API"),
+    (None, "OKPD2 code", "Код ОКПД2"),
 ]
 
 
