@@ -1,9 +1,25 @@
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from .models import WebhookDelivery, WebhookEndpoint
-from .services import EndpointSwitchedOff, delivery_redeliver, endpoint_enable
+from .services import (
+    EndpointSwitchedOff,
+    deliveries_redeliver_since,
+    delivery_redeliver,
+    endpoint_disable,
+    endpoint_enable,
+)
+
+
+class RedeliverSinceForm(forms.Form):
+    since = forms.DateTimeField(
+        label=_("Send again everything recorded since"),
+        help_text=_("For example 2026-11-22 02:40, in the portal's time zone."),
+    )
 
 
 class WebhookDeliveryInline(admin.TabularInline):
@@ -48,6 +64,8 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         "user",
         "url",
         "events",
+        # Switched on and off by the actions, which hold and send the deliveries.
+        "active",
         "consecutive_failures",
         "failing_since",
         "last_sequence",
@@ -55,9 +73,9 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         "disabled_at",
         "created",
     ]
-    fields = [*readonly_fields[:4], "description", "active", *readonly_fields[4:]]
+    fields = [*readonly_fields[:4], "description", *readonly_fields[4:]]
     inlines = [WebhookDeliveryInline]
-    actions = ["enable"]
+    actions = ["enable", "disable", "redeliver_since"]
 
     def has_add_permission(self, request):
         return False
@@ -73,6 +91,67 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
             % {"count": count},
             messages.SUCCESS,
         )
+
+    @admin.action(description=_("Switch off and hold its events"))
+    def disable(self, request, queryset) -> None:
+        reason = gettext("Switched off by an administrator.")
+        count = sum(
+            endpoint_disable(endpoint_id=pk, reason=reason)
+            for pk in queryset.values_list("pk", flat=True)
+        )
+        self.message_user(
+            request,
+            ngettext("%(count)d endpoint switched off.", "%(count)d endpoints switched off.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Send again everything recorded since a time…"))
+    def redeliver_since(self, request, queryset) -> TemplateResponse | None:
+        """Asks for the time on a page of its own, then sends the endpoints' deliveries
+        recorded since then again, with their sequence numbers."""
+        form = RedeliverSinceForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            count = switched_off = 0
+            for endpoint in queryset:
+                try:
+                    count += deliveries_redeliver_since(
+                        endpoint=endpoint, since=form.cleaned_data["since"]
+                    )
+                except EndpointSwitchedOff:
+                    switched_off += 1
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d delivery queued to be sent again.",
+                    "%(count)d deliveries queued to be sent again.",
+                    count,
+                )
+                % {"count": count},
+                messages.SUCCESS,
+            )
+            if switched_off:
+                self.message_user(
+                    request,
+                    ngettext(
+                        "%(count)d endpoint is switched off: switch it on to send its events.",
+                        "%(count)d endpoints are switched off: switch them on to send their "
+                        "events.",
+                        switched_off,
+                    )
+                    % {"count": switched_off},
+                    messages.WARNING,
+                )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Send again everything recorded since a time"),
+            "form": form,
+            "endpoints": queryset,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/webhooks/redeliver_since.html", context)
 
 
 @admin.register(WebhookDelivery)

@@ -917,3 +917,61 @@ def test_administrator_redelivers_selected_deliveries_in_the_admin(
     assert response.status_code == 200
     assert "2 deliveries queued to be sent again." in response.content.decode()
     assert [json.loads(r["body"])["sequence"] for r in receiver.requests[3:]] == [1, 3]
+
+
+@pytest.mark.django_db
+def test_administrator_redelivers_everything_since_a_time_and_switches_off_and_on(
+    client, receiver, kaluga, django_capture_on_commit_callbacks
+):
+    import datetime
+
+    from django.utils import timezone
+
+    _, api_key = make_key(region=kaluga, write=["webhooks"])
+    endpoint = WebhookEndpoint.objects.create(
+        api_key=api_key, url=receiver.url, events=["tender.opened"], secret="whsec_x"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(3):
+            announce_tender(f"tender.opened:{n}")
+    WebhookDelivery.objects.filter(sequence=1).update(
+        created=timezone.now() - datetime.timedelta(days=2)
+    )
+    client.force_login(admin_user())
+    changelist = reverse("admin:webhooks_webhookendpoint_changelist")
+    chosen = {"action": "redeliver_since", "_selected_action": [endpoint.pk]}
+
+    asked = client.get(changelist)  # the action is offered
+    assert "redeliver_since" in asked.content.decode()
+    page = client.post(changelist, chosen)
+    assert page.status_code == 200, "a page asks for the time"
+    assert 'name="since"' in page.content.decode()
+    assert len(receiver.requests) == 3
+    wrong = client.post(changelist, {**chosen, "apply": "1", "since": "not a time"})
+    assert wrong.status_code == 200 and len(receiver.requests) == 3
+
+    since = timezone.localtime(timezone.now() - datetime.timedelta(days=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(
+            changelist,
+            {**chosen, "apply": "1", "since": since.strftime("%Y-%m-%d %H:%M:%S")},
+            follow=True,
+        )
+    assert "2 deliveries queued to be sent again." in done.content.decode()
+    assert [json.loads(r["body"])["sequence"] for r in receiver.requests[3:]] == [2, 3]
+
+    # Switched off by hand: events are held; switched on: they are sent.
+    client.post(changelist, {"action": "disable", "_selected_action": [endpoint.pk]})
+    endpoint.refresh_from_db()
+    assert (endpoint.active, endpoint.disabled_reason) == (
+        False,
+        "Switched off by an administrator.",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        announce_tender("tender.opened:while-off")
+    assert WebhookDelivery.objects.get(sequence=4).status == "held"
+    assert len(receiver.requests) == 5
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(changelist, {"action": "enable", "_selected_action": [endpoint.pk]})
+    assert json.loads(receiver.requests[-1]["body"])["sequence"] == 4
+    assert WebhookDelivery.objects.get(sequence=4).status == "sent"
