@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model, password_validation
 from django.utils.translation import gettext_lazy as _
 
@@ -12,6 +13,7 @@ from suppliers.forms import BootstrapMixin
 from .accounts import (
     INVITABLE_ROLES,
     SCOPE_FIELD,
+    count_this_hour,
     invite_bodies,
     invite_groups,
     invite_regions,
@@ -19,6 +21,33 @@ from .accounts import (
 )
 from .choices import Role
 from .fields import ScopedFormMixin, ScopedModelChoiceField
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's form, which answers the same whether the address has an account or not. So
+    that it cannot flood a mailbox, one address gets at most ``PASSWORD_RESET_MAILS_PER_HOUR``
+    messages an hour (3 by default); past that the answer is the same and no message is sent."""
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        limit = int(getattr(settings, "PASSWORD_RESET_MAILS_PER_HOUR", 3))
+        if count_this_hour("password-reset", to_email.lower()) > limit:
+            return
+        super().send_mail(
+            subject_template_name,
+            email_template_name,
+            context,
+            from_email,
+            to_email,
+            html_email_template_name,
+        )
 
 
 class ProfileForm(BootstrapMixin, forms.Form):

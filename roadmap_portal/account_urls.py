@@ -5,9 +5,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import account_views
+from .account_forms import PasswordResetForm
 
 urlpatterns = [
-    path("password_reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password_reset/",
+        auth_views.PasswordResetView.as_view(form_class=PasswordResetForm),
+        name="password_reset",
+    ),
     path(
         "password_reset/done/",
         auth_views.PasswordResetDoneView.as_view(),

@@ -7,6 +7,7 @@ from .models import (
     ApiKey,
     Corporation,
     Delivery,
+    Invitation,
     Notification,
     NotificationPreference,
     Profile,
@@ -74,6 +75,27 @@ class UserAdmin(BaseUserAdmin):
     def get_role(self, obj):
         profile = getattr(obj, "profile", None)
         return profile.get_role_display() if profile else "—"
+
+    def has_delete_permission(self, request, obj=None):
+        # People are deactivated (is_active), never deleted: records name them.
+        return False
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Invitations are sent, resent and revoked on the portal's Invitations page (the link's
+    token exists only in the e-mail); here they are read."""
+
+    list_display = ["email", "role", "invited_by", "sent_at", "expires_at", "accepted_at"]
+    list_filter = ["role"]
+    search_fields = ["email"]
+    readonly_fields = [f.name for f in Invitation._meta.fields if f.name != "id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(ApiKey)

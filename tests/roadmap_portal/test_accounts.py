@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.utils import timezone
@@ -32,6 +33,12 @@ pytestmark = pytest.mark.django_db
 User = get_user_model()
 PASSWORD = "pass-12345"
 NEW_PASSWORD = "Kedr-Tomsk-2026!"
+
+
+@pytest.fixture(autouse=True)
+def fresh_counts():
+    """The hourly mail counts start from zero in each test."""
+    cache.clear()
 
 
 def _client(user=None, language="en"):
@@ -86,6 +93,17 @@ def test_reset_answers_the_same_for_an_address_without_an_account():
     unknown = _client().post("/accounts/password_reset/", {"email": "nobody@example.org"})
     assert (known.status_code, known["Location"]) == (unknown.status_code, unknown["Location"])
     assert [message.to for message in mail.outbox] == [["alice@example.org"]]
+
+
+def test_one_address_gets_at_most_three_reset_mails_an_hour_with_the_same_answer():
+    UserFactory(username="alice", email="alice@example.org")
+    client = _client()
+    answers = [
+        client.post("/accounts/password_reset/", {"email": "alice@example.org"})["Location"]
+        for _ in range(5)
+    ]
+    assert answers == ["/accounts/password_reset/done/"] * 5
+    assert len(mail.outbox) == 3
 
 
 def test_reset_sends_nothing_to_a_deactivated_person():
@@ -402,3 +420,11 @@ def test_a_member_of_another_organisation_cannot_be_deactivated():
     assert response.status_code == 404
     outsider.refresh_from_db()
     assert outsider.is_active is True
+
+
+def test_the_django_admin_deactivates_but_never_deletes_people(root):
+    person = UserFactory(username="someone")
+    client = _client(root)
+    assert client.get(f"/admin/auth/user/{person.pk}/delete/").status_code == 403
+    assert client.post(f"/admin/auth/user/{person.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert User.objects.filter(pk=person.pk).exists() is True
