@@ -975,3 +975,54 @@ def test_administrator_redelivers_everything_since_a_time_and_switches_off_and_o
         client.post(changelist, {"action": "enable", "_selected_action": [endpoint.pk]})
     assert json.loads(receiver.requests[-1]["body"])["sequence"] == 4
     assert WebhookDelivery.objects.get(sequence=4).status == "sent"
+
+
+@pytest.mark.django_db
+def test_attempts_go_only_to_the_webhooks_queue_and_time_out_short(api, kaluga, settings):
+    from roadmap_portal.outbox import WEBHOOKS, kind_of
+    from roadmap_portal.outbox.models import OutboxMessage
+    from roadmap_portal.webhooks.tasks import deliver_stale_webhooks, deliver_webhook
+
+    key, _ = make_key(region=kaluga, write=["webhooks"])
+    subscribe(key_client(api, key), "https://p.example.org/", ["tender.opened"])
+    announce_tender("tender.opened:queue")
+    row = OutboxMessage.objects.get(task=deliver_webhook.name)
+    assert row.queue == WEBHOOKS
+    assert kind_of(deliver_webhook.name) == kind_of(deliver_stale_webhooks.name) == WEBHOOKS
+    assert settings.WEBHOOK_TIMEOUT <= 5
+    assert deliver_webhook.time_limit == 3 * settings.WEBHOOK_TIMEOUT + 10
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_events_take_gap_free_numbers_and_rolled_back_ones_give_theirs_back(
+    api, kaluga, settings
+):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    settings.WEBHOOK_MAX_RETRIES = 0
+    key, _ = make_key(region=kaluga, write=["webhooks"])
+    created = subscribe(key_client(api, key), "https://p.example.org/", ["tender.opened"])
+    start = threading.Barrier(12)
+
+    def record(n: int) -> bool:
+        try:
+            start.wait(timeout=30)
+            with transaction.atomic():
+                announce_tender(f"tender.opened:concurrent-{n}")
+                if n % 3 == 0:
+                    raise RuntimeError("this change fails")
+            return True
+        except RuntimeError:
+            return False
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        committed = sum(pool.map(record, range(12)))
+
+    assert committed == 8
+    sequences = sorted(WebhookDelivery.objects.values_list("sequence", flat=True))
+    assert sequences == list(range(1, committed + 1))
+    assert WebhookEndpoint.objects.get(pk=created["id"]).last_sequence == committed
