@@ -428,3 +428,12 @@ def test_the_django_admin_deactivates_but_never_deletes_people(root):
     assert client.get(f"/admin/auth/user/{person.pk}/delete/").status_code == 403
     assert client.post(f"/admin/auth/user/{person.pk}/delete/", {"post": "yes"}).status_code == 403
     assert User.objects.filter(pk=person.pk).exists() is True
+
+
+def test_a_supplier_member_lists_only_their_organisations_invitations(root):
+    mine, other = SupplierFactory(), SupplierFactory()
+    member = user_with_role("supplier", username="m@example.org", supplier=mine)
+    invitation_create(inviter=root, email="a@example.org", role="supplier", scope_row=mine)
+    invitation_create(inviter=root, email="b@example.org", role="supplier", scope_row=other)
+    page = _client(member).get("/accounts/invitations/").content.decode()
+    assert re.findall(r'<td class="text-break">([^<]+)</td>', page) == ["a@example.org"]
