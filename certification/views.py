@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,6 +22,7 @@ from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
 from roadmap_portal.models import Region
 from roadmap_portal.scope import has_role, scope_of
 from roadmap_portal.selectors import roadmaps_visible_to
+from roadmap_portal.storage import stored_file_response
 from suppliers.choices import OfferStatus
 from suppliers.models import Offer
 from suppliers.selectors import (
@@ -376,14 +377,7 @@ def test_protocol(request, pk):
     test = get_object_or_404(
         ProductTest.objects.filter(offer__in=offers_visible_to(request.user).values("pk")), pk=pk
     )
-    if not test.protocol:
-        raise Http404
-    return FileResponse(
-        test.protocol.open("rb"),
-        as_attachment=True,
-        filename=f"protocol-{test.offer_id}-{test.pk}.pdf",
-        content_type="application/pdf",
-    )
+    return stored_file_response(test.protocol, filename=f"protocol-{test.offer_id}-{test.pk}.pdf")
 
 
 # --- corporate requirements ----------------------------------------------------------------
@@ -770,14 +764,7 @@ def certificate_scan(request, pk):
             for error in errors:
                 messages.error(request, error)
         return redirect("certification:certificate-detail", pk=certificate.pk)
-    if not certificate.scan:
-        raise Http404
-    return FileResponse(
-        certificate.scan.open("rb"),
-        as_attachment=True,
-        filename=f"certificate-{certificate.pk}.pdf",
-        content_type="application/pdf",
-    )
+    return stored_file_response(certificate.scan, filename=f"certificate-{certificate.pk}.pdf")
 
 
 # --- register of permitted products --------------------------------------------------------

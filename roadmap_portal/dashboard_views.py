@@ -7,6 +7,7 @@ from django.shortcuts import render
 
 from .choices import Role
 from .dashboard import Subject, subject_overview, with_charts, with_texts
+from .db_routers import reads_from_replica
 from .models import Corporation, Region
 from .scope import scope_of
 
@@ -38,6 +39,7 @@ def _subject_for(request, scope):
 
 
 @login_required
+@reads_from_replica
 def dashboard(request):
     scope = scope_of(request.user)
     if not (scope.is_admin or scope.role in (Role.REGION_STAFF, Role.REVIEWER)):

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,6 +23,7 @@ from .reports import (
 )
 from .scope import reads_internal_records, scope_of
 from .selectors import reports_visible_to
+from .storage import stored_file_response
 
 READERS = (Role.REGION_STAFF, Role.REVIEWER, Role.PARTNER)
 REQUESTERS = (Role.REGION_STAFF, Role.REVIEWER)
@@ -137,13 +138,10 @@ def report_detail(request, pk):
 @login_required
 def report_pdf(request, pk):
     report = get_object_or_404(reports_visible_to(request.user), pk=pk)
-    if report.status != "done" or not report.pdf:
+    if report.status != "done":
         raise Http404
-    return FileResponse(
-        report.pdf.open("rb"),
-        as_attachment=True,
-        filename=f"report-{report.subject_key.replace(':', '-')}-{report.year}.pdf",
-        content_type="application/pdf",
+    return stored_file_response(
+        report.pdf, filename=f"report-{report.subject_key.replace(':', '-')}-{report.year}.pdf"
     )
 
 

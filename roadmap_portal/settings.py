@@ -480,6 +480,58 @@ CELERY_BEAT_SCHEDULE |= {
     "heartbeat": {"task": "roadmap_portal.tasks.heartbeat", "schedule": JOBS_SWEEP_SECONDS},
 }
 
+# --- scale-out: object storage and a read replica (docs/deploy.md) ---------------------------
+# With S3_BUCKET set, uploaded files (datasheets, test protocols, certificate scans), pending
+# imports and built reports are kept in that bucket of an S3-compatible object store
+# (django-storages) instead of MEDIA_ROOT, so every web server and worker sees the same
+# files. Objects stay private: no ACL is set, nothing links to the bucket; the portal's
+# scoped views stream them (roadmap_portal/storage.py). S3_ENDPOINT_URL names a store other
+# than AWS (MinIO, Ceph, a cloud's S3 API); without keys boto3's own chain is used (instance
+# role, AWS_* variables).
+S3_BUCKET = env.str("S3_BUCKET", default="")
+if S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "roadmap_portal.storage.PrivateS3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": env.str("S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("S3_REGION", default="") or None,
+            "access_key": env.str("S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("S3_SECRET_ACCESS_KEY", default="") or None,
+            # A key prefix, for a bucket shared with other data.
+            "location": env.str("S3_PREFIX", default=""),
+            # "path" for stores without virtual-host buckets (MinIO behind one host name).
+            "addressing_style": env.str("S3_ADDRESSING_STYLE", default="") or None,
+        },
+    }
+# With DATABASE_REPLICA_URL set (a streaming replica of DATABASE_URL), the dashboard, the
+# volume series, report building and the feeds (register, offers, tenders, contracts, OCDS)
+# read from it; every write, everything in a transaction, and every read of a request or
+# task that has written stays on the primary, and so do a person's reads for
+# REPLICA_STICKY_SECONDS after a request of theirs wrote (roadmap_portal/db_routers.py).
+_replica_url = env.str("DATABASE_REPLICA_URL", default="")
+REPLICA_STICKY_SECONDS = env.int("REPLICA_STICKY_SECONDS", default=10)
+if _replica_url:
+    if "postgres" not in DATABASES["default"]["ENGINE"]:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL needs DATABASE_URL on PostgreSQL.")
+    try:
+        _replica = environ.Env.db_url_config(_replica_url)
+    except Exception as exc:  # django-environ raises several kinds for a malformed URL
+        raise ImproperlyConfigured(
+            f"DATABASE_REPLICA_URL could not be read ({exc}). "
+            "Use postgres://USER:PASSWORD@REPLICA-HOST:5432/NAME."
+        ) from exc
+    _replica["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    _replica["CONN_HEALTH_CHECKS"] = True
+    # Tests read the default test database through this alias instead of creating another.
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = _replica
+    DATABASE_ROUTERS = ["roadmap_portal.db_routers.ReplicaRouter"]
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "roadmap_portal.db_routers.ReplicaRoutingMiddleware",
+    )
+
 # --- security ---------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

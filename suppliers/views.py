@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -19,6 +19,7 @@ from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
 from roadmap_portal.logins import client_address
 from roadmap_portal.scope import has_role, reads_internal_records, scope_of
 from roadmap_portal.selectors import roadmaps_visible_to
+from roadmap_portal.storage import stored_file_response
 
 from . import pipeline
 from .choices import OfferStatus, VerificationStatus
@@ -481,16 +482,7 @@ def attachment_download(request, pk, attachment_pk):
 
 
 def attachment_response(attachment):
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    return FileResponse(
-        handle,
-        as_attachment=True,
-        filename=attachment.original_name,
-        content_type="application/pdf",
-    )
+    return stored_file_response(attachment.file, filename=attachment.original_name)
 
 
 # --- screening -------------------------------------------------------------------------

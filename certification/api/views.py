@@ -1,7 +1,6 @@
 """API of the corporate review records, certificates and the register. Thin: serializers
 parse, services decide, selectors scope."""
 
-from django.http import FileResponse, Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -13,7 +12,9 @@ from rest_framework.response import Response
 from roadmap_portal.api.pagination import FeedPagination
 from roadmap_portal.api.permissions import RoleWritePermission
 from roadmap_portal.choices import Role
+from roadmap_portal.db_routers import ReplicaReadsMixin
 from roadmap_portal.scope import has_role
+from roadmap_portal.storage import stored_file_response
 from suppliers.choices import OfferStatus
 
 from .. import selectors, services
@@ -44,11 +45,7 @@ PDF_RESPONSE = {(200, "application/pdf"): OpenApiTypes.BINARY}
 
 
 def _pdf(field, filename):
-    if not field:
-        raise Http404
-    return FileResponse(
-        field.open("rb"), as_attachment=True, filename=filename, content_type="application/pdf"
-    )
+    return stored_file_response(field, filename=filename)
 
 
 class RequirementViewSet(
@@ -273,7 +270,7 @@ REGISTER_ENTRY_COLUMNS = (
 )
 
 
-class RegisterEntryViewSet(viewsets.ReadOnlyModelViewSet):
+class RegisterEntryViewSet(ReplicaReadsMixin, viewsets.ReadOnlyModelViewSet):
     """The register of permitted products; filters ``corporation``, ``okpd2`` (prefix),
     ``active``, ``supplier``, ``region``, ``search``."""
 

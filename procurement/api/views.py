@@ -18,6 +18,7 @@ from roadmap_portal.api.examples import ELIGIBILITY_EXAMPLE
 from roadmap_portal.api.pagination import FeedPagination
 from roadmap_portal.api.permissions import RoleWritePermission
 from roadmap_portal.choices import Role
+from roadmap_portal.db_routers import ReplicaReadsMixin
 from roadmap_portal.filtersets import SinceField
 from roadmap_portal.scope import scope_of
 from suppliers.selectors import offers_brief_visible_to, offers_visible_to, suppliers_visible_to
@@ -84,7 +85,7 @@ class DemandViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         )
 
 
-class TenderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class TenderViewSet(ReplicaReadsMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Tenders of corporations and subsidiaries; reviewers of the group create and move them."""
 
     serializer_class = TenderSerializer
@@ -199,7 +200,7 @@ class BidViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(self.get_serializer(bid).data, status=status.HTTP_201_CREATED)
 
 
-class ContractViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class ContractViewSet(ReplicaReadsMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Contracts after tenders and direct purchases; reviewers record those of their group."""
 
     serializer_class = ContractSerializer
@@ -219,7 +220,7 @@ class ContractViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         )
 
 
-class OcdsReleasePackageView(APIView):
+class OcdsReleasePackageView(ReplicaReadsMixin, APIView):
     """Tenders, awards and contracts in your scope as OCDS 1.1 release packages of
     ``page_size`` releases: tenders first, then direct contracts, each by id. Follow
     ``links.next`` until a package has none."""

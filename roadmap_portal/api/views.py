@@ -1,4 +1,4 @@
-from django.http import FileResponse, Http404
+from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, renderers, status, viewsets
@@ -12,6 +12,7 @@ from roadmap_portal.api.examples import (
 )
 from roadmap_portal.api.renderers import PDFRenderer
 from roadmap_portal.choices import Role
+from roadmap_portal.db_routers import ReplicaReadsMixin
 from roadmap_portal.filtersets import RoadmapFilterSet
 from roadmap_portal.scope import scope_of
 from roadmap_portal.selectors import (
@@ -20,6 +21,7 @@ from roadmap_portal.selectors import (
     reports_visible_to,
     roadmaps_visible_to,
 )
+from roadmap_portal.storage import stored_file_response
 
 from .permissions import RoleWritePermission
 from .serializers import (
@@ -92,6 +94,7 @@ class CorporationViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class RoadmapViewSet(
+    ReplicaReadsMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
     viewsets.ReadOnlyModelViewSet,
@@ -104,6 +107,7 @@ class RoadmapViewSet(
     filterset_class = RoadmapFilterSet
     ordering_fields = ["id", "start_year", "signed_on"]
     http_method_names = ["get", "post", "patch", "head", "options"]
+    replica_actions = frozenset({"volume"})
 
     def get_queryset(self):
         return roadmaps_visible_to(self.request.user).order_by("id")
@@ -229,13 +233,10 @@ class ReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     )
     def pdf(self, request, pk=None):
         report = self.get_object()
-        if report.status != "done" or not report.pdf:
+        if report.status != "done":
             raise Http404
-        return FileResponse(
-            report.pdf.open("rb"),
-            as_attachment=True,
-            filename=f"report-{report.subject_key.replace(':', '-')}-{report.year}.pdf",
-            content_type="application/pdf",
+        return stored_file_response(
+            report.pdf, filename=f"report-{report.subject_key.replace(':', '-')}-{report.year}.pdf"
         )
 
 

@@ -14,6 +14,7 @@ from roadmap_portal.api.pagination import FeedPagination, PageNumberPagination
 from roadmap_portal.api.permissions import KeyWritePermission, RoleWritePermission
 from roadmap_portal.api.renderers import PDFRenderer
 from roadmap_portal.choices import Role
+from roadmap_portal.db_routers import ReplicaReadsMixin
 from roadmap_portal.scope import scope_of
 
 from ..filtersets import OfferFilterSet, SupplierFilterSet
@@ -102,6 +103,7 @@ class SupplierViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class OfferViewSet(
+    ReplicaReadsMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
     viewsets.ReadOnlyModelViewSet,
