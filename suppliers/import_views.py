@@ -1,27 +1,30 @@
 """Product-list import in the web UI: upload, preview every row and error, confirm or discard.
 
-The uploaded file is kept server-side under MEDIA_ROOT/imports/ with a generated name,
-next to the preview it produced; the session lists the uploads of this login and the
+The uploaded file is kept server-side in the default storage under imports/ (MEDIA_ROOT, or
+the bucket with S3_BUCKET, so any web server may show the preview and import it) with a
+generated name, next to the preview it produced; the session lists the uploads of this login and the
 preview records its owner. Confirming imports from the stored file through the same
 service, which checks it again unless it has itself just checked these very bytes, so
 nothing the browser sends back is trusted.
 """
 
 import json
-import time
 import uuid
+from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
@@ -84,23 +87,42 @@ def _supplier(request):
         raise PermissionDenied(str(exc.message)) from exc
 
 
-def _import_dir():
-    path = Path(settings.MEDIA_ROOT) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+IMPORT_DIR = "imports"
 
 
-def _paths(token):
-    folder = _import_dir()
-    return folder / f"{token}.upload", folder / f"{token}.json"
+def _paths(token: str) -> tuple[str, str]:
+    """The storage names of an upload and of its preview."""
+    return f"{IMPORT_DIR}/{token}.upload", f"{IMPORT_DIR}/{token}.json"
 
 
-def _forget_stale_uploads():
+def _write(name: str, content: bytes) -> None:
+    default_storage.delete(name)
+    saved = default_storage.save(name, ContentFile(content))
+    if saved != name:  # the storage never renames a name it has just deleted
+        default_storage.delete(saved)
+        raise OSError(f"{name} could not be stored")
+
+
+def _read(name: str) -> bytes:
+    with default_storage.open(name, "rb") as handle:
+        return handle.read()
+
+
+def _forget_stale_uploads() -> None:
     """Uploads nobody confirmed within a day are deleted."""
-    cutoff = time.time() - KEEP_SECONDS
-    for path in _import_dir().iterdir():
-        if path.suffix in (".upload", ".json") and path.stat().st_mtime < cutoff:
-            path.unlink(missing_ok=True)
+    cutoff = timezone.now() - timedelta(seconds=KEEP_SECONDS)
+    try:
+        _folders, names = default_storage.listdir(IMPORT_DIR)
+    except FileNotFoundError:
+        return
+    for name in names:
+        if not name.endswith((".upload", ".json")):
+            continue
+        try:
+            if default_storage.get_modified_time(f"{IMPORT_DIR}/{name}") < cutoff:
+                default_storage.delete(f"{IMPORT_DIR}/{name}")
+        except FileNotFoundError:
+            continue
 
 
 def _preview_data(check, *, user, filename):
@@ -129,11 +151,14 @@ def _store(request, *, content, filename, check):
     _forget_stale_uploads()
     token = str(uuid.uuid4())
     upload_path, preview_path = _paths(token)
-    upload_path.write_bytes(content)
-    preview_path.write_text(
-        json.dumps(_preview_data(check, user=request.user, filename=filename)), encoding="utf-8"
+    _write(upload_path, content)
+    _write(
+        preview_path,
+        json.dumps(_preview_data(check, user=request.user, filename=filename)).encode(),
     )
-    tokens = [t for t in request.session.get(SESSION_KEY, []) if _paths(t)[1].exists()]
+    tokens = [
+        t for t in request.session.get(SESSION_KEY, []) if default_storage.exists(_paths(t)[1])
+    ]
     request.session[SESSION_KEY] = [*tokens, token]
     return token
 
@@ -145,17 +170,17 @@ def _load(request, token):
         raise Http404
     upload_path, preview_path = _paths(token)
     try:
-        data = json.loads(preview_path.read_text(encoding="utf-8"))
+        data = json.loads(_read(preview_path))
     except (OSError, ValueError) as exc:
         raise Http404 from exc
-    if data.get("user") != request.user.pk or not upload_path.exists():
+    if data.get("user") != request.user.pk or not default_storage.exists(upload_path):
         raise Http404
     return token, upload_path, preview_path, data
 
 
 def _discard(request, token):
-    for path in _paths(token):
-        path.unlink(missing_ok=True)
+    for name in _paths(token):
+        default_storage.delete(name)
     request.session[SESSION_KEY] = [t for t in request.session.get(SESSION_KEY, []) if t != token]
 
 
@@ -283,7 +308,7 @@ def offer_import_confirm(request, token):
     """Import every row of the stored file, or none; a file that fails shows its errors."""
     _supplier(request)
     token, upload_path, preview_path, data = _load(request, token)
-    content = upload_path.read_bytes()
+    content = _read(upload_path)
     try:
         offers = offers_import(
             user=request.user,
@@ -302,9 +327,9 @@ def offer_import_confirm(request, token):
             _discard(request, token)
             messages.error(request, _("The roadmap is no longer available for your import."))
             return redirect("suppliers:import")
-        preview_path.write_text(
-            json.dumps(_preview_data(check, user=request.user, filename=data["filename"])),
-            encoding="utf-8",
+        _write(
+            preview_path,
+            json.dumps(_preview_data(check, user=request.user, filename=data["filename"])).encode(),
         )
         messages.error(
             request,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 from moto.server import ThreadedMotoServer
@@ -176,3 +177,27 @@ def test_a_file_missing_from_the_bucket_is_404(bucket, world, api_as):
     s3.delete_object(Bucket=name, Key=attachment.file.name)
     url = f"/api/v1/offers/{offer.pk}/attachments/{attachment.pk}/"
     assert api_as(world.member).get(url).status_code == 404
+
+
+def test_a_pending_import_is_kept_in_the_bucket_until_confirmed(bucket, world, settings):
+    from django.test import Client
+
+    from suppliers.models import Offer
+    from tests.suppliers.import_files import product_row, xlsx_bytes
+
+    s3, name = bucket
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(world.member)
+    upload = SimpleUploadedFile("products.xlsx", xlsx_bytes([product_row(n) for n in (1, 2, 3)]))
+    response = client.post(
+        "/suppliers/offers/import/", {"roadmap": world.gaz_roadmap.pk, "file": upload}
+    )
+    assert response.status_code == 302, response.content
+    token = response["Location"].rstrip("/").rsplit("/", 1)[-1]
+    assert _keys(s3, name) == [f"imports/{token}.json", f"imports/{token}.upload"]
+    assert not any(p.is_file() for p in Path(settings.MEDIA_ROOT).rglob("*"))
+    assert 'id="confirm-import"' in client.get(response["Location"]).content.decode()
+    confirm = client.post(response["Location"] + "confirm/")
+    assert confirm.status_code == 302
+    assert Offer.objects.filter(supplier=world.supplier).count() == 3
+    assert _keys(s3, name) == []
