@@ -11,6 +11,7 @@ from roadmap_portal.fields import (
     ScopedModelChoiceField,
     ScopedModelMultipleChoiceField,
 )
+from roadmap_portal.input_limits import FreeTextLimitMixin
 from suppliers.selectors import offers_visible_to, suppliers_visible_to
 
 from .choices import Outcome, TestKind, TestResult
@@ -19,7 +20,7 @@ DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 REASON_REQUIRED = _("Fill in “%(label)s”: the supplier reads it as the reason.")
 
 
-class BootstrapMixin:
+class BootstrapMixin(FreeTextLimitMixin):
     """Bootstrap classes on every widget, and ``is-invalid`` on fields with errors (Django
     adds ``aria-invalid`` and ``aria-describedby``, which points at the error's id
     ``<field id>_error`` that ``certification/includes/field.html`` renders)."""

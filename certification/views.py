@@ -1,7 +1,6 @@
 """Pages of the corporate review, certification and the register. Thin: forms parse,
 services decide, selectors read in the user's scope."""
 
-import csv
 import io
 from functools import wraps
 
@@ -14,11 +13,13 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from roadmap_portal.api.exceptions import django_validation_detail
 from roadmap_portal.choices import Role
 from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
+from roadmap_portal.exports import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, csv_line, xlsx_row
 from roadmap_portal.models import Region
 from roadmap_portal.scope import has_role, scope_of
 from roadmap_portal.selectors import roadmaps_visible_to
@@ -769,18 +770,19 @@ def certificate_scan(request, pk):
 
 # --- register of permitted products --------------------------------------------------------
 
+# Lazy: the headers follow the language of the request, not of the first import.
 EXPORT_COLUMNS = (
-    ("corporation", _("Corporation")),
-    ("number", _("Entry number")),
-    ("product", _("Product")),
-    ("supplier", _("Supplier")),
-    ("region", _("Region")),
-    ("okpd2", _("OKPD2 code")),
-    ("certificate", _("Certificate")),
-    ("valid_until", _("Valid until")),
-    ("included_on", _("Included on")),
-    ("excluded_on", _("Excluded on")),
-    ("reason", _("Exclusion reason")),
+    ("corporation", gettext_lazy("Corporation")),
+    ("number", gettext_lazy("Entry number")),
+    ("product", gettext_lazy("Product")),
+    ("supplier", gettext_lazy("Supplier")),
+    ("region", gettext_lazy("Region")),
+    ("okpd2", gettext_lazy("OKPD2 code")),
+    ("certificate", gettext_lazy("Certificate")),
+    ("valid_until", gettext_lazy("Valid until")),
+    ("included_on", gettext_lazy("Included on")),
+    ("excluded_on", gettext_lazy("Excluded on")),
+    ("reason", gettext_lazy("Exclusion reason")),
 )
 
 
@@ -801,24 +803,14 @@ def _export_row(entry):
     ]
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 def _export_csv(rows):
-    writer = csv.writer(_Echo())
-
     def lines():
         yield "\ufeff"
-        yield writer.writerow([str(label) for _name, label in EXPORT_COLUMNS])
+        yield csv_line([str(label) for _name, label in EXPORT_COLUMNS])
         for entry in rows.iterator(chunk_size=2000):
-            yield writer.writerow(
-                "" if v is None else (v.isoformat() if hasattr(v, "isoformat") else v)
-                for v in _export_row(entry)
-            )
+            yield csv_line(_export_row(entry))
 
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(lines(), content_type=CSV_CONTENT_TYPE)
     response["Content-Disposition"] = 'attachment; filename="register.csv"'
     return response
 
@@ -828,15 +820,12 @@ def _export_xlsx(rows):
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=str(_("Register"))[:31])
-    sheet.append([str(label) for _name, label in EXPORT_COLUMNS])
+    sheet.append(xlsx_row(sheet, [str(label) for _name, label in EXPORT_COLUMNS]))
     for entry in rows.iterator(chunk_size=2000):
-        sheet.append(_export_row(entry))
+        sheet.append(xlsx_row(sheet, _export_row(entry)))
     buffer = io.BytesIO()
     workbook.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
+    response = HttpResponse(buffer.getvalue(), content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = 'attachment; filename="register.xlsx"'
     return response
 

@@ -6,6 +6,7 @@ from roadmap_portal.fields import (
     ScopedModelChoiceField,
     ScopedModelMultipleChoiceField,
 )
+from roadmap_portal.input_limits import FreeTextLimitMixin
 from roadmap_portal.models import Corporation
 from roadmap_portal.scope import scope_of
 from suppliers.selectors import offers_visible_to, suppliers_visible_to
@@ -49,7 +50,7 @@ def style_form(form, size=""):
     return form
 
 
-class BootstrapMixin:
+class BootstrapMixin(FreeTextLimitMixin):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         style_form(self)

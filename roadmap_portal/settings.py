@@ -85,6 +85,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "roadmap_portal.middleware.UserLanguageMiddleware",
+    # A NUL or an over-long value in a form or query string: 400 naming the field.
+    "roadmap_portal.input_limits.InputLimitsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -216,10 +218,10 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Moscow"
 USE_I18N = True
 USE_TZ = True
-
-# --- static and media -------------------------------------------------------
 # Dates read "2 Dec 2026" in English and "02.12.2026" in Russian (roadmap_portal/formats).
 FORMAT_MODULE_PATH = ["roadmap_portal.formats"]
+
+# --- static and media -------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -238,9 +240,36 @@ STORAGES = {
 }
 # Uploaded PDFs (datasheets, protocols, certificate scans)
 MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
+# Objects a PDF may hold to be checked for active content (suppliers/validators.py): a
+# 300-page scan holds about 1,500; pypdf reads about 10,000 a second.
+PDF_MAX_OBJECTS = env.int("PDF_MAX_OBJECTS", default=20_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=10_000)
+# What any request may carry (roadmap_portal/input_limits.py): every free-text field
+# (comments, descriptions, reasons, remarks, findings, signatories, sources) holds at most
+# INPUT_TEXT_MAX_LENGTH characters; no single value of a form, query string or JSON body
+# more than INPUT_VALUE_MAX_LENGTH; JSON nests at most INPUT_JSON_MAX_DEPTH levels. A NUL
+# character is refused everywhere (PostgreSQL cannot store it).
+INPUT_TEXT_MAX_LENGTH = env.int("INPUT_TEXT_MAX_LENGTH", default=5_000)
+INPUT_VALUE_MAX_LENGTH = env.int("INPUT_VALUE_MAX_LENGTH", default=20_000)
+INPUT_JSON_MAX_DEPTH = env.int("INPUT_JSON_MAX_DEPTH", default=20)
+# A product list is checked against these before anything parses it (suppliers/import_limits.py):
+# a workbook is a ZIP archive, and a few hundred KiB can unpack to gigabytes of XML.
+# Rows of the sheet or lines of the CSV, blank and formatted-only rows included.
+IMPORT_MAX_SHEET_ROWS = env.int("IMPORT_MAX_SHEET_ROWS", default=2 * IMPORT_MAX_ROWS)
+# Columns of the sheet or cells of a CSV line (the template has 9).
+IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=50)
+# Files inside the workbook (Excel writes about a dozen).
+IMPORT_XLSX_MAX_ENTRIES = env.int("IMPORT_XLSX_MAX_ENTRIES", default=200)
+# All files of the workbook unpacked, as declared and as actually inflated (10,000 typical
+# rows unpack to about 7 MiB).
+IMPORT_XLSX_MAX_UNPACKED_BYTES = env.int("IMPORT_XLSX_MAX_UNPACKED_BYTES", default=64 * 1024 * 1024)
+# One part other than the worksheets and shared strings (workbook, styles, relationships):
+# openpyxl reads these whole, at about a second per MiB of styles.
+IMPORT_XLSX_MAX_PART_BYTES = env.int("IMPORT_XLSX_MAX_PART_BYTES", default=2 * 1024 * 1024)
+# Unpacked size over packed size of one file (real sheets pack about 20:1; bombs 1000:1).
+IMPORT_XLSX_MAX_RATIO = env.int("IMPORT_XLSX_MAX_RATIO", default=100)
 
 # --- e-mail -----------------------------------------------------------------
 EMAIL_BACKEND = env.str(
@@ -291,6 +320,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON bodies are checked for NUL characters, over-long values and deep nesting.
+    "DEFAULT_PARSER_CLASSES": [
+        "roadmap_portal.api.parsers.LimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "roadmap_portal.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": [
@@ -537,22 +572,6 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
-if PRODUCTION:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
-    SECURE_REFERRER_POLICY = "same-origin"
-
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
-}
 # Content-Security-Policy (django-csp) on every answer: scripts, styles, fonts and images
 # only from the portal itself, no inline script, no inline event handler, no inline style;
 # no plugins, no framing, forms post only here. Bootstrap's CSS draws some icons as data:
@@ -593,4 +612,20 @@ PERMISSIONS_POLICY: dict[str, list[str]] = {
         "usb",
         "xr-spatial-tracking",
     )
+}
+if PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_REFERRER_POLICY = "same-origin"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
 }

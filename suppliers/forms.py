@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model, password_validation
 from django.utils.translation import gettext_lazy as _
 
 from roadmap_portal.fields import ScopedFormMixin, ScopedModelChoiceField
+from roadmap_portal.input_limits import FreeTextLimitMixin
 from roadmap_portal.models import Region
 from roadmap_portal.selectors import roadmaps_visible_to
 
@@ -13,7 +14,7 @@ from .models import Offer
 from .validators import validate_inn, validate_ogrn
 
 
-class BootstrapMixin:
+class BootstrapMixin(FreeTextLimitMixin):
     """Bootstrap classes on every widget, and ``is-invalid`` on fields with errors."""
 
     def __init__(self, *args, **kwargs):
@@ -212,6 +213,10 @@ class OfferForm(ScopedFormMixin, BootstrapMixin, forms.ModelForm):
         # The roadmaps and demands an offer may name, among those the user sees.
         self.narrow("roadmap", lambda seen: roadmaps.filter(pk__in=seen.values("pk")))
         self.narrow("demand", lambda seen: demands.filter(pk__in=seen.values("pk")))
+        # Completed roadmaps are not offered: one sent anyway is told why.
+        self.fields["roadmap"].error_messages["invalid_choice"] = _(
+            "Choose an active roadmap of your region: a completed roadmap takes no new offers."
+        )
 
     def service_fields(self):
         return dict(self.cleaned_data)
@@ -225,7 +230,7 @@ class AttachmentForm(BootstrapMixin, forms.Form):
     )
 
 
-class TransitionForm(forms.Form):
+class TransitionForm(FreeTextLimitMixin, forms.Form):
     action = forms.CharField(max_length=30)
     comment = forms.CharField(required=False, widget=forms.Textarea)
     data = forms.JSONField(required=False)

@@ -41,11 +41,15 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from roadmap_portal.choices import Role
 from roadmap_portal.exceptions import RoleNotAllowed
+from roadmap_portal.exports import csv_line, xlsx_cell, xlsx_row
 from roadmap_portal.scope import scope_of
 from roadmap_portal.selectors import roadmaps_visible_to
 
+from . import import_limits
 from .choices import OfferStatus
+from .import_limits import UploadRefused
 from .models import Offer, Supplier
+from .services import roadmap_takes_offers
 from .validators import okpd2_classes
 
 logger = logging.getLogger(__name__)
@@ -227,13 +231,19 @@ def read_table(*, content, filename=""):
             ]
         )
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    kind = _sniff(content)
-    if kind == "xlsx":
-        table = _read_xlsx(content)
-    elif kind == "text" and extension not in ("xlsx", "xlsm", "xls"):
-        table = _read_csv(content)
-    else:
-        raise ImportFailed([_file_error(_not_a_spreadsheet(kind, extension))])
+    try:
+        if content.startswith(b"PK\x03\x04"):
+            # Before anything opens the archive: its sizes, ratios and entry count.
+            import_limits.check_xlsx_archive(content)
+        kind = _sniff(content)
+        if kind == "xlsx":
+            table = _read_xlsx(content)
+        elif kind == "text" and extension not in ("xlsx", "xlsm", "xls"):
+            table = _read_csv(content)
+        else:
+            raise ImportFailed([_file_error(_not_a_spreadsheet(kind, extension))])
+    except UploadRefused as exc:
+        raise ImportFailed([_file_error(exc.message)]) from exc
     if not table.header:
         raise ImportFailed(
             [
@@ -333,7 +343,7 @@ def _read_xlsx(content):
     damaged = _file_error(_("The Excel workbook is damaged and cannot be read."))
     try:
         workbook = _open_workbook(content)
-    except ImportFailed:
+    except (ImportFailed, UploadRefused):
         raise
     except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
         raise ImportFailed([damaged]) from exc
@@ -354,7 +364,7 @@ def _read_xlsx(content):
                 rows.append((number, values))
                 if len(rows) > limit:
                     raise ImportFailed([_row_limit_error()])
-    except ImportFailed:
+    except (ImportFailed, UploadRefused):
         raise
     except Exception as exc:
         raise ImportFailed([damaged]) from exc
@@ -397,7 +407,7 @@ def _open_workbook(content):
     reader = ExcelReader(io.BytesIO(content), read_only=True, keep_links=False)
     try:
         reader.read_manifest()
-        reader.read_strings()
+        reader.shared_strings = _shared_strings(reader)
         reader.read_workbook()
         apply_stylesheet(reader.archive, reader.wb)
         paths = [
@@ -421,7 +431,39 @@ def _open_workbook(content):
     )
 
 
+def _shared_strings(reader):
+    """The workbook's text table, streamed and counted (``openpyxl`` builds an object per
+    text, about 15 µs each, and has no limit): the texts as openpyxl gives them."""
+    from openpyxl.xml.constants import SHARED_STRINGS
+
+    part = reader.package.find(SHARED_STRINGS)
+    if part is None:
+        return []
+    limit = import_limits.max_shared_strings()
+    local = _LocalNames()
+    strings = []
+    with reader.archive.open(part.PartName[1:]) as source:
+        for _event, element in ElementTree.iterparse(source, events=("end",)):  # noqa: S314
+            if local[element.tag] != "si":
+                continue
+            pieces = []
+            for child in element:
+                name = local[child.tag]
+                if name == "t":
+                    pieces.append(child.text or "")
+                elif name == "r":
+                    pieces.extend(t.text or "" for t in child if local[t.tag] == "t")
+            element.clear()
+            strings.append("".join(pieces).replace("x005F_", ""))
+            if len(strings) > limit:
+                raise import_limits.too_many_shared_strings(limit)
+    return strings
+
+
 _COLUMN_LETTERS = re.compile(r"^([A-Z]+)")
+# Elements one row may hold per column it may have (a cell, its value or formula, and a few
+# runs of rich text): past that a row is refused before it is held whole.
+ELEMENTS_PER_COLUMN = 64
 
 
 class _LocalNames(dict):
@@ -441,37 +483,88 @@ def _sheet_rows(source, *, shared_strings, date_styles, epoch, merged):
 
     Types follow openpyxl: "s" text, "n" number, "b" boolean, "d" date, "e" error,
     "f" formula (the value is the formula). Merged ranges are appended to ``merged``.
+
+    The sheet is held one row at a time: every element is dropped from the tree once read,
+    and the sheet's declared ``<dimension>``, its rows (``IMPORT_MAX_SHEET_ROWS``), a row's
+    cells (``IMPORT_MAX_COLUMNS``) and what a row holds are checked as they stream in, so a
+    sheet of a billion cells is refused at the first one past a limit (``UploadRefused``).
     """
     local = _LocalNames()
     columns = {}
     number = 0
+    max_rows = settings.IMPORT_MAX_SHEET_ROWS
+    max_columns = settings.IMPORT_MAX_COLUMNS
+    max_row_elements = max_columns * ELEMENTS_PER_COLUMN
+    open_elements = []  # the chain of elements being read, root first
+    rows_seen = cells = row_elements = 0
+    in_row = False
     # The same stdlib parser openpyxl reads sheets with: expat expands no external
     # entities and (2.4.1+) refuses entity-expansion bombs.
-    for _event, element in ElementTree.iterparse(source, events=("end",)):  # noqa: S314
-        tag = local[element.tag]
-        if tag != "row":
-            if tag == "mergeCell":
-                merged.append(element.get("ref"))
+    for event, element in ElementTree.iterparse(source, events=("start", "end")):  # noqa: S314
+        if event == "start":
+            if in_row:
+                row_elements += 1
+                if row_elements > max_row_elements:
+                    raise import_limits.too_much_in_a_row(number)
+                if local[element.tag] == "c":
+                    cells += 1
+                    if cells > max_columns:
+                        raise import_limits.too_many_columns(cells, row=number)
+            elif local[element.tag] == "row":
+                rows_seen += 1
+                number = int(element.get("r") or number + 1)
+                if rows_seen > max_rows or number > max_rows:
+                    raise import_limits.too_many_rows(max(rows_seen, number))
+                in_row, cells, row_elements = True, 0, 0
+            open_elements.append(element)
             continue
-        number = int(element.get("r") or number + 1)
-        values, column = {}, 0
-        for cell in element:
-            if local[cell.tag] != "c":
-                continue
-            ref = cell.get("r")
-            if ref:
-                letters = _COLUMN_LETTERS.match(ref).group(1)
-                column = columns.get(letters) or columns.setdefault(
-                    letters, column_index_from_string(letters)
-                )
-            else:
-                column += 1
-            value = _cell_value(cell, local, shared_strings, date_styles, epoch)
-            if value is not None:
-                values[column] = value
+        open_elements.pop()
+        tag = local[element.tag]
+        if tag == "row":
+            in_row = False
+            values, column = {}, 0
+            for cell in element:
+                if local[cell.tag] != "c":
+                    continue
+                ref = cell.get("r")
+                if ref:
+                    letters = _COLUMN_LETTERS.match(ref).group(1)
+                    column = columns.get(letters) or columns.setdefault(
+                        letters, column_index_from_string(letters)
+                    )
+                else:
+                    column += 1
+                if column > max_columns:
+                    raise import_limits.too_many_columns(column, row=number)
+                value = _cell_value(cell, local, shared_strings, date_styles, epoch)
+                if value is not None:
+                    values[column] = value
+            element.clear()
+            if open_elements:
+                open_elements[-1].remove(element)
+            if values:
+                yield number, values
+            continue
+        if in_row:
+            continue  # a part of the row's cells: read with the row
+        if tag == "dimension":
+            _check_dimension(element.get("ref"))
+        elif tag == "mergeCell" and len(merged) <= MAX_LISTED_ERRORS:
+            merged.append(element.get("ref"))
         element.clear()
-        if values:
-            yield number, values
+        if open_elements:
+            open_elements[-1].remove(element)
+
+
+def _check_dimension(ref):
+    """The sheet's own record of its used range, refused past the limits before any row."""
+    try:
+        min_col, min_row, max_col, max_row = range_boundaries(str(ref or ""))
+    except (TypeError, ValueError):
+        return  # no usable record: the rows are counted as they come
+    rows, cols = max_row or min_row or 0, max_col or min_col or 0
+    if rows > settings.IMPORT_MAX_SHEET_ROWS or cols > settings.IMPORT_MAX_COLUMNS:
+        raise import_limits.dimension_too_large(ref, rows=rows, columns=cols)
 
 
 def _cell_value(cell, local, shared_strings, date_styles, epoch):
@@ -536,7 +629,7 @@ def _decode(content):
 
 def _delimiter(text):
     """The delimiter that splits the header line into the most cells (``;`` wins ties)."""
-    first_line = next(iter(text.splitlines()), "")
+    first_line = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
     best, best_count = ";", 0
     for candidate in (";", ",", "\t"):
         count = len(next(csv.reader([first_line], delimiter=candidate), []))
@@ -553,10 +646,15 @@ def _read_csv(content):
         raise ImportFailed([_file_error(_("The file is empty."))])
     limit = settings.IMPORT_MAX_ROWS
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    max_lines, max_columns = settings.IMPORT_MAX_SHEET_ROWS, settings.IMPORT_MAX_COLUMNS
     header, rows = {}, []
     number = 0
     try:
         for number, cells in enumerate(reader, start=1):
+            if number > max_lines:
+                raise import_limits.too_many_rows(number)
+            if len(cells) > max_columns:
+                raise import_limits.too_many_columns(len(cells), row=number)
             values = {
                 col: (value, "s")
                 for col, value in enumerate(cells, start=1)
@@ -895,6 +993,12 @@ def _roadmap_of(user, roadmap_id):
             else _("Roadmap %(id)s is not a roadmap of your region.") % {"id": roadmap_id}
         )
         raise ImportFailed([_error(message, field="roadmap")])
+    try:
+        roadmap_takes_offers(roadmap)
+    except ValidationError as exc:
+        raise ImportFailed(
+            [_error(message, field="roadmap") for message in exc.message_dict["roadmap"]]
+        ) from exc
     return roadmap
 
 
@@ -1167,11 +1271,8 @@ def import_template(*, file_format):
     sheet and the OKPD2 classes; CSV: UTF-8 with BOM and ``;``, as Russian Excel opens it.
     """
     if file_format == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-        writer.writerow(FIELDS)
         return (
-            codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8"),
+            codecs.BOM_UTF8 + csv_line(FIELDS, delimiter=";").encode("utf-8"),
             CSV_CONTENT_TYPE,
             "product-list.csv",
         )
@@ -1187,7 +1288,7 @@ def _xlsx_template():
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="DCE6F5")
     for index, column in enumerate(COLUMNS, start=1):
-        cell = sheet.cell(row=1, column=index, value=column.label)
+        cell = xlsx_cell(sheet, row=1, column=index, value=column.label)
         cell.font = bold
         cell.fill = fill
         cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -1206,7 +1307,7 @@ def _xlsx_template():
     sheet.freeze_panes = "A2"
 
     guide = workbook.create_sheet(_("Instructions")[:31])
-    guide.append([_("How to fill in the product list")])
+    guide.append(xlsx_row(guide, [_("How to fill in the product list")]))
     guide["A1"].font = Font(bold=True, size=13)
     for line in (
         _("One product per row on the first sheet, from row 2; keep the header row as it is."),
@@ -1217,32 +1318,39 @@ def _xlsx_template():
         % {"limit": settings.IMPORT_MAX_ROWS},
         _("A CSV file may be UTF-8 or Windows-1251, separated by ; or ,."),
     ):
-        guide.append([line])
+        guide.append(xlsx_row(guide, [line]))
     guide.append([])
-    guide.append([_("Header"), _("Field name"), _("Required"), _("What to enter"), _("Example")])
+    guide.append(
+        xlsx_row(
+            guide, [_("Header"), _("Field name"), _("Required"), _("What to enter"), _("Example")]
+        )
+    )
     for cell in guide[guide.max_row]:
         cell.font = bold
         cell.fill = fill
     for column in COLUMNS:
         guide.append(
-            [
-                column.label,
-                column.field,
-                _("yes") if column.required else _("no"),
-                str(column.help),
-                column.example,
-            ]
+            xlsx_row(
+                guide,
+                [
+                    column.label,
+                    column.field,
+                    _("yes") if column.required else _("no"),
+                    str(column.help),
+                    column.example,
+                ],
+            )
         )
     for letter, width in zip("ABCDE", (34, 22, 12, 70, 36), strict=True):
         guide.column_dimensions[letter].width = width
 
     classes = workbook.create_sheet(_("OKPD2 classes")[:31])
-    classes.append([_("OKPD2 class"), _("Name")])
+    classes.append(xlsx_row(classes, [_("OKPD2 class"), _("Name")]))
     for cell in classes[1]:
         cell.font = bold
         cell.fill = fill
     for code, name in okpd2_classes().items():
-        classes.append([code, name])
+        classes.append(xlsx_row(classes, [code, name]))
     classes.column_dimensions["A"].width = 12
     classes.column_dimensions["B"].width = 110
     classes.column_dimensions["A"].number_format = "@"

@@ -2,7 +2,6 @@
 
 import hashlib
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -20,15 +19,16 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from roadmap_portal.append_only import reserve_id
-from roadmap_portal.choices import Role
+from roadmap_portal.choices import RoadmapStatus, Role
 from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
+from roadmap_portal.input_limits import check_free_text, check_json_value
 from roadmap_portal.scope import scope_of
 
 from . import pipeline
 from .choices import OfferStatus, VerificationStatus
 from .models import Offer, OfferAttachment, OfferTransition, Supplier
 from .selectors import offers_visible_to, suppliers_visible_to
-from .validators import validate_pdf_upload
+from .validators import pdf_stored_name, validate_pdf_upload
 
 
 def allowed_transitions(*, offer, user):
@@ -49,11 +49,15 @@ def offer_transition(*, offer_id, user, action, comment="", data=None):
     the user's role must be one the transition names (else RoleNotAllowed: 403) and
     the stage's record must be complete (else ValidationError: 400). The row is
     locked, so of two concurrent calls exactly one wins; the other sees the new state.
+    The comment and the record follow the input limits (no NUL, free text within
+    ``INPUT_TEXT_MAX_LENGTH``), whichever door they came through.
     """
     data = data or {}
     comment = (comment or "").strip()
     if action not in pipeline.ACTIONS:
         raise ValidationError({"action": _("Unknown action %(action)s.") % {"action": action}})
+    check_free_text(comment, field="comment")
+    check_json_value(data, field="data")
     with transaction.atomic():
         offer = offers_visible_to(user).select_for_update(of=("self",)).get(pk=offer_id)
         scope = scope_of(user)
@@ -347,8 +351,25 @@ OFFER_FIELDS = (
 )
 
 
+def roadmap_takes_offers(roadmap, *, field="roadmap"):
+    """A completed roadmap takes no new offers (nor offers moved to it): ValidationError on
+    ``field``. The form, the API and the product-list import all come through here."""
+    if roadmap.status == RoadmapStatus.COMPLETED:
+        raise ValidationError(
+            {
+                field: _(
+                    "The roadmap “%(roadmap)s” is completed: it takes no new offers. Choose "
+                    "an active roadmap of your region."
+                )
+                % {"roadmap": roadmap.title}
+            }
+        )
+
+
 def offer_create(*, user, supplier, roadmap, **fields):
-    """A supplier's member adds an offer to a roadmap of the supplier's region, as a draft."""
+    """A supplier's member adds an offer to a roadmap of the supplier's region, as a draft;
+    a completed roadmap takes none."""
+    roadmap_takes_offers(roadmap)
     if roadmap.region_id != supplier.region_id:
         raise ValidationError(
             {
@@ -371,6 +392,8 @@ def offer_update(*, offer, **fields):
             current=offer.status,
         )
     roadmap = fields.get("roadmap")
+    if roadmap is not None and roadmap.pk != offer.roadmap_id:
+        roadmap_takes_offers(roadmap)
     if roadmap is not None and roadmap.region_id != offer.supplier.region_id:
         raise ValidationError(
             {
@@ -423,7 +446,7 @@ def offer_attachment_add(*, offer_id, user, upload):
             current=offer.status,
         )
     validate_pdf_upload(upload)
-    original_name = Path(upload.name or "datasheet.pdf").name.strip()[:255] or "datasheet.pdf"
+    original_name = pdf_stored_name(upload.name, default="datasheet.pdf")
     attachment = OfferAttachment(
         offer=offer, original_name=original_name, size=upload.size, uploaded_by=user
     )

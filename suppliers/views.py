@@ -315,7 +315,10 @@ def offer_create_view(request):
             )
             return redirect("suppliers:offer-detail", pk=offer.pk)
     return render(
-        request, "suppliers/offer_form.html", {"form": form, "supplier": supplier, "offer": None}
+        request,
+        "suppliers/offer_form.html",
+        {"form": form, "supplier": supplier, "offer": None},
+        status=400 if form.is_bound and form.errors else 200,
     )
 
 
@@ -348,6 +351,7 @@ def offer_update_view(request, pk):
         request,
         "suppliers/offer_form.html",
         {"form": form, "supplier": supplier, "offer": offer},
+        status=400 if form.is_bound and form.errors else 200,
     )
 
 
@@ -434,7 +438,7 @@ def _transition_data(request, action):
     if raw:
         try:
             parsed = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past any sense
             parsed = None
         if isinstance(parsed, dict):
             return parsed

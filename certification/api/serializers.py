@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from roadmap_portal.fields import ScopedPrimaryKeyRelatedField
+from roadmap_portal.input_limits import FreeTextField
 from suppliers.models import Offer
 from suppliers.selectors import offers_visible_to, suppliers_visible_to
 
@@ -166,7 +167,7 @@ class CertificateSerializer(serializers.ModelSerializer):
 
 
 class CertificateReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(help_text="Why the certificate changes status.")
+    reason = FreeTextField(help_text="Why the certificate changes status.")
 
 
 class CertificateRenewSerializer(serializers.Serializer):

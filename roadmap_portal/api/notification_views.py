@@ -1,8 +1,10 @@
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from roadmap_portal.api.permissions import KeyWritePermission
 from roadmap_portal.filtersets import NotificationFilterSet
 from roadmap_portal.models import Notification
 from roadmap_portal.notifications import (
@@ -38,9 +40,14 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 
 class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
-    """The signed-in user's own notifications, newest first; another's answer 404."""
+    """The signed-in user's own notifications, newest first; another's answer 404.
+
+    Marking them read is a write like any other: a partner key does it only when
+    ``notifications`` is among the resources it may write (a read-only key writes nothing).
+    """
 
     serializer_class = NotificationSerializer
+    permission_classes = [IsAuthenticated, KeyWritePermission]
     filterset_class = NotificationFilterSet
     ordering_fields = ["created", "id"]
     lookup_value_regex = r"\d+"

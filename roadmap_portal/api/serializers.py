@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from roadmap_portal.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
+from roadmap_portal.input_limits import FreeTextField
 from roadmap_portal.models import (
     Corporation,
     Region,
@@ -142,7 +143,7 @@ class VolumeYearSerializer(serializers.Serializer):
         allow_null=True,
         help_text="The figure reported by region staff, null when none.",
     )
-    reported_source = serializers.CharField(allow_blank=True)
+    reported_source = FreeTextField(allow_blank=True)
 
 
 class VolumeSerializer(serializers.Serializer):

@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from roadmap_portal.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
+from roadmap_portal.input_limits import FreeTextField, LimitedDictField
 from roadmap_portal.scope import reads_internal_records
 from roadmap_portal.selectors import regions_visible_to, roadmaps_visible_to
 
@@ -56,7 +57,7 @@ class SupplierSerializer(serializers.ModelSerializer):
 
 class SupplierVerifySerializer(serializers.Serializer):
     verified = serializers.BooleanField()
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    comment = FreeTextField(required=False, allow_blank=True, default="")
 
 
 class OfferAttachmentSerializer(serializers.ModelSerializer):
@@ -156,8 +157,8 @@ class OfferTransitionSerializer(serializers.ModelSerializer):
 
 class TransitionRequestSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=pipeline.ACTIONS)
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
-    data = serializers.DictField(
+    comment = FreeTextField(required=False, allow_blank=True, default="")
+    data = LimitedDictField(
         required=False,
         default=dict,
         help_text=_(

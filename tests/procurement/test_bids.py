@@ -182,3 +182,21 @@ def test_concurrent_duplicate_bids_one_wins():
     assert outcomes.count("won") == 1, outcomes
     assert "already bid" in [o for o in outcomes if o != "won"][0]
     assert Bid.objects.filter(tender=world.tender).count() == 1
+
+
+@pytest.mark.django_db
+def test_another_scopes_tender_answers_exactly_what_a_missing_one_does(world, member):
+    foreign = make_world()
+    missing = foreign.tender.pk + 10_000
+    answers = {}
+    for tender in (foreign.tender.pk, missing):
+        response = client_for(member).post(
+            URL, {"tender": tender, "offers": [world.offer.pk], "price": "1"}, format="json"
+        )
+        answers[tender] = (
+            response.status_code,
+            response.json()["tender"][0].replace(str(tender), "ID"),
+        )
+    assert answers[foreign.tender.pk] == answers[missing]
+    assert answers[missing] == (400, 'Invalid pk "ID" - object does not exist.')
+    assert not Bid.objects.exists()

@@ -20,8 +20,6 @@ UNSAFE = ("post", "put", "patch", "delete")
 # Routes a read-only key may call with an unsafe method, and why.
 UNSAFE_EXEMPT = {
     "api-token": "the login itself: it takes a username and password, not a key",
-    "notifications-read": "marks the caller's own notification read, not the portal's data",
-    "notifications-read-all": "marks the caller's own notifications read",
 }
 # Routes that answer without credentials, and why.
 PUBLIC = {

@@ -73,7 +73,7 @@ def test_offer_form_errors_stay_on_the_form(client, world):
     response = client.post(
         reverse("suppliers:offer-create"), form_data(world, okpd2="27-40", name="")
     )
-    assert response.status_code == 200
+    assert response.status_code == 400  # the form again, with its errors
     errors = response.context["form"].errors
     assert "okpd2" in errors and "name" in errors
     completed = RoadmapFactory(region=world.tomsk, status="completed", corporation=world.group)
