@@ -15,12 +15,16 @@ the primary (``default``). Installed only when ``DATABASE_REPLICA_URL`` is set (
   lag).
 * Bookkeeping writes that no later read depends on do not count: a partner key's last use
   and the session.
+* A replica that cannot be connected to is left alone for REPLICA_RETRY_SECONDS: its reads
+  go to the primary meanwhile (a replica that fails in the middle of a request still fails
+  that request).
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -29,7 +33,7 @@ from typing import Any
 from celery.signals import task_postrun, task_prerun
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
 
@@ -41,6 +45,9 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Writes after which a later read of the same request still may use the replica.
 BOOKKEEPING_MODELS = frozenset({"roadmap_portal.apikey", "sessions.session"})
 STICKY_KEY = "db-replica:wrote:{}"
+REPLICA_RETRY_SECONDS = 30.0
+# Until when (time.monotonic()) this process reads from the primary: the replica was away.
+_replica_down_until = 0.0
 
 
 class _Unit:
@@ -67,6 +74,21 @@ _replica: ContextVar[bool] = ContextVar("db_replica", default=False)
 
 def replica_configured() -> bool:
     return REPLICA in settings.DATABASES
+
+
+def _replica_reachable() -> bool:
+    """Whether the replica's connection is open or opens now; after a failure, False for
+    REPLICA_RETRY_SECONDS without trying."""
+    global _replica_down_until
+    if time.monotonic() < _replica_down_until:
+        return False
+    try:
+        connections[REPLICA].ensure_connection()
+    except DatabaseError:
+        logger.warning("Replica routing: the replica is unreachable", exc_info=True)
+        _replica_down_until = time.monotonic() + REPLICA_RETRY_SECONDS
+        return False
+    return True
 
 
 def _sticky_key(user: Any) -> str | None:
@@ -175,7 +197,7 @@ class ReplicaRouter:
             return PRIMARY
         if connections[PRIMARY].in_atomic_block:
             return PRIMARY
-        return REPLICA
+        return REPLICA if _replica_reachable() else PRIMARY
 
     def db_for_write(self, model: type[Model], **hints: Any) -> str:
         if model._meta.label_lower not in BOOKKEEPING_MODELS:

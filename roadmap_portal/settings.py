@@ -558,6 +558,8 @@ if _replica_url:
         ) from exc
     _replica["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
     _replica["CONN_HEALTH_CHECKS"] = True
+    # A replica that does not answer within 2 s is skipped (its reads go to the primary).
+    _replica.setdefault("OPTIONS", {})["connect_timeout"] = 2
     # Tests read the default test database through this alias instead of creating another.
     _replica["TEST"] = {"MIRROR": "default"}
     DATABASES["replica"] = _replica

@@ -188,3 +188,29 @@ def test_after_writing_a_person_reads_their_write_from_the_primary(replica, worl
     assert seen.json() == series.json()
     assert reading(replica_queries, "roadmap_portal_reportedvolume") == 1
     assert reading(primary, "roadmap_portal_reportedvolume") == 0
+
+
+def test_an_unreachable_replica_leaves_the_reads_on_the_primary(
+    replica, world, client, monkeypatch, caplog
+):
+    import socket
+
+    from roadmap_portal import db_routers
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+    connections["replica"].close()
+    monkeypatch.setitem(connections["replica"].settings_dict, "PORT", str(closed_port))
+    monkeypatch.setattr(db_routers, "_replica_down_until", 0.0)
+    client.force_login(world["staff"])
+    with CaptureQueriesContext(connections["default"]) as primary:
+        first = client.get("/dashboard/")
+        second = client.get("/dashboard/")
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert reading(primary, "procurement_contract") > 0
+    assert connections["replica"].connection is None
+    # One try only: the second page did not try the replica again.
+    tries = [r for r in caplog.records if r.getMessage().endswith("the replica is unreachable")]
+    assert len(tries) == 1
+    connections["replica"].close()
