@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -55,8 +56,11 @@ log = logging.getLogger(__name__)
 
 # The keyword argument that carries the row's key to the task.
 OUTBOX_KEY = "outbox_key"
-# Seconds a hand-off may wait on the broker before the row is left for the sweep.
-BROKER_TIMEOUT = 1.0
+# Once a hand-off after a commit has found the broker away, the hand-offs after the next
+# commits of this process leave their rows to the sweep for this many seconds (the
+# ``REDIS_RETRY_AFTER`` setting), so a frozen or stopped broker costs one request a
+# timeout, not every request.
+_broker_away_until = 0.0
 BROKER_ERRORS = (OperationalError, ConnectionError, TimeoutError, OSError)
 # Queues by kind (settings.TASK_QUEUES_BY_NAME maps task names to them).
 NOTIFICATIONS = "notifications"
@@ -150,6 +154,8 @@ def relay(keys: Iterable[str] | None = None, *, limit: int = 500) -> int:
     Returns the number handed over."""
     from .models import OutboxMessage
 
+    if keys is not None and time.monotonic() < _broker_away_until:
+        return 0  # the broker was away moments ago: the sweep hands these over
     now = timezone.now()
     if keys is not None:
         rows = OutboxMessage.objects.filter(
@@ -174,11 +180,22 @@ def relay(keys: Iterable[str] | None = None, *, limit: int = 500) -> int:
                 )
                 log.warning("Outbox %s not handed to the broker: %s", row.key, error)
                 if isinstance(exc, BROKER_ERRORS):
+                    _broker_away()
                     break  # the broker is away: the rest wait for the sweep
                 continue
             OutboxMessage.objects.filter(pk=row.pk).update(attempts=F("attempts") + 1)
             handed += 1
     return handed
+
+
+def _broker_away() -> None:
+    global _broker_away_until
+    _broker_away_until = time.monotonic() + settings.REDIS_RETRY_AFTER
+
+
+def broker_timeout() -> float:
+    """Seconds a hand-off may wait on the broker before its row is left for the sweep."""
+    return settings.REDIS_SOCKET_TIMEOUT
 
 
 @contextmanager
@@ -193,10 +210,10 @@ def _broker_connection() -> Iterator[Any]:
     connection = app.connection_for_write(
         transport_options={
             "max_retries": 0,
-            "socket_connect_timeout": BROKER_TIMEOUT,
-            "socket_timeout": BROKER_TIMEOUT,
+            "socket_connect_timeout": settings.REDIS_CONNECT_TIMEOUT,
+            "socket_timeout": broker_timeout(),
         },
-        connect_timeout=BROKER_TIMEOUT,
+        connect_timeout=broker_timeout(),
     )
     try:
         yield connection

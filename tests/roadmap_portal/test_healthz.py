@@ -207,3 +207,35 @@ def test_a_real_beat_and_worker_stamp_their_heartbeats(client, monkeypatch, tmp_
     assert checks["beat"]["status"] == "ok"
     beat, ran = (Heartbeat.objects.get(name=name).at for name in ("beat", "worker"))
     assert beat <= ran
+
+
+@pytest.mark.worker
+@pytest.mark.django_db
+def test_once_the_broker_failed_the_next_hand_offs_leave_their_rows_to_the_sweep(
+    dead_broker, django_capture_on_commit_callbacks, monkeypatch
+):
+    """A frozen broker costs one hand-off its timeout; for REDIS_RETRY_AFTER seconds the
+    hand-offs after the next commits do not wait on it, and the sweep relays every row once
+    the broker answers again."""
+    from roadmap_portal import outbox
+
+    monkeypatch.setattr(outbox, "_broker_away_until", 0.0)
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox.publish(
+            "roadmap_portal.tasks.ping_database", key="first", kwargs={"region_code": "RU-TOM"}
+        )
+    first = OutboxMessage.objects.get(key="first")
+    assert first.dispatched_at is None
+    assert first.last_error != ""
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox.publish(
+            "roadmap_portal.tasks.ping_database", key="second", kwargs={"region_code": "RU-TOM"}
+        )
+    second = OutboxMessage.objects.get(key="second")
+    assert (second.dispatched_at, second.last_error) == (None, "")
+
+    celery_app.conf.broker_write_url = None  # the broker answers again
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    assert outbox.relay() == 2
+    assert OutboxMessage.objects.filter(dispatched_at__isnull=True).count() == 0

@@ -283,7 +283,9 @@ def test_a_write_while_the_broker_is_unreachable_is_saved_and_sent_once_it_is_ba
     pending = OutboxMessage.objects.filter(dispatched_at__isnull=True, done_at__isnull=True)
     assert pending.count() == 2
     refused = f"OperationalError: Error 111 connecting to 127.0.0.1:{port}. Connection refused."
-    assert answer["errors"] == [refused, refused]
+    # The first hand-off found the broker away; the second write, moments later in the same
+    # process, did not wait on it again: its row was left to the sweep untried.
+    assert sorted(answer["errors"]) == ["", refused]
     assert not Notification.objects.exists()
 
     # The broker is back: the sweep hands the rows over and the worker sends everything.

@@ -346,6 +346,42 @@ def test_lasting_failures_switch_the_endpoint_off_and_its_events_are_kept_and_se
 
 
 @pytest.mark.django_db
+def test_the_owner_switches_a_switched_off_endpoint_on_and_its_held_events_go_out_in_order(
+    api, receiver, kaluga, tomsk, settings, django_capture_on_commit_callbacks
+):
+    import datetime
+
+    from django.utils import timezone
+
+    key, _ = make_key(region=kaluga, write=["webhooks"])
+    created = subscribe(key_client(api, key), receiver.url, ["offer.registered"])
+    WebhookEndpoint.objects.filter(pk=created["id"]).update(
+        active=False, disabled_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        notify_transition(registered_transition(kaluga).pk)
+        notify_transition(registered_transition(kaluga).pk)
+    assert receiver.requests == []
+    assert list(WebhookDelivery.objects.values_list("status", flat=True)) == ["held", "held"]
+
+    other_key, _ = make_key(region=tomsk, write=["webhooks"])
+    from rest_framework.test import APIClient
+
+    other = key_client(APIClient(), other_key)
+    stranger = other.post(f"{WEBHOOKS}{created['id']}/enable/")
+    missing = other.post(f"{WEBHOOKS}999999/enable/")
+    assert (stranger.status_code, stranger.json()) == (missing.status_code, missing.json())
+    assert stranger.status_code == 404
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = key_client(api, key).post(f"{WEBHOOKS}{created['id']}/enable/")
+    assert response.status_code == 200, response.content
+    assert (response.json()["active"], response.json()["disabled_reason"]) == (True, "")
+    assert [json.loads(r["body"])["sequence"] for r in receiver.requests] == [1, 2]
+    assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {"sent"}
+
+
+@pytest.mark.django_db
 def test_events_follow_the_key_scope(
     api, receiver, kaluga, tomsk, django_capture_on_commit_callbacks
 ):

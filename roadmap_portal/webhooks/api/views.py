@@ -19,6 +19,7 @@ from ..services import (
     delivery_redeliver,
     endpoint_create,
     endpoint_delete,
+    endpoint_enable,
     may_own_endpoints,
 )
 from .serializers import (
@@ -90,7 +91,7 @@ class WebhookEndpointViewSet(
     def redeliver(self, request: Request, pk: str | None = None) -> Response:
         """Send again every delivery recorded since a time, whatever its status, each with
         its sequence number and body, the oldest first. A switched-off endpoint answers 409:
-        it keeps its events and sends them when an administrator switches it on."""
+        it keeps its events and sends them when it is switched on (``enable``)."""
         endpoint = self.get_object()
         serializer = RedeliverSinceSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -98,6 +99,18 @@ class WebhookEndpointViewSet(
             endpoint=endpoint, since=serializer.validated_data["since"]
         )
         return Response({"redelivered": count}, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={200: WebhookEndpointSerializer})
+    @action(detail=True, methods=["post"])
+    def enable(self, request: Request, pk: str | None = None) -> Response:
+        """Switch the endpoint on again once its server answers: it starts with a clean
+        failure count and sends the events it held while it was off, in sequence order.
+        An endpoint that is on stays on."""
+        endpoint = self.get_object()
+        if not endpoint.active:
+            endpoint_enable(endpoint_id=endpoint.pk)
+            endpoint.refresh_from_db()
+        return Response(WebhookEndpointSerializer(endpoint).data)
 
 
 @extend_schema_view(
