@@ -373,6 +373,26 @@ def test_an_invitation_out_of_the_inviters_scope_is_refused():
         invitation_create(inviter=member, email="x@example.org", role="supplier", scope_row=other)
 
 
+def test_an_invitation_into_another_organisation_answers_as_one_into_no_organisation():
+    """The invitation form's scope fields are scoped like every other relation of a request
+    (tests/test_scope_matrix.py exempts this form: its scope field depends on the role)."""
+    supplier, other = SupplierFactory(), SupplierFactory()
+    member = user_with_role("supplier", username="m2@example.org", supplier=supplier)
+    client = _client(member)
+    hidden = _invite(client, email="y@example.org", role="supplier", supplier=other.pk)
+    missing = _invite(client, email="y@example.org", role="supplier", supplier=999_999)
+    assert (hidden.status_code, missing.status_code) == (400, 400)
+
+    def error(response):
+        body = response.content.decode()
+        start = body.index('id="id_supplier-error"')
+        return body[start : body.index("</", start)]
+
+    assert error(hidden) == error(missing)
+    assert other.name not in hidden.content.decode()
+    assert Invitation.objects.count() == 0
+
+
 def test_region_staff_cannot_open_the_invitation_pages():
     staff = user_with_role("region_staff", username="staff", region=RegionFactory())
     assert _client(staff).get("/accounts/invitations/new/").status_code == 403
