@@ -299,6 +299,8 @@ PORTAL_BASE_URL = env.str(
 )
 # A registration's confirmation link (e-mailed; it carries the registration) works this long.
 REGISTRATION_LINK_HOURS = env.int("REGISTRATION_LINK_HOURS", default=48)
+# An invitation's link (e-mailed; single use) works this long.
+INVITATION_LINK_DAYS = env.int("INVITATION_LINK_DAYS", default=7)
 # The registration form sends e-mail: per hour, at most this many requests from one client
 # address, and this many messages to one e-mail address.
 REGISTRATION_REQUESTS_PER_HOUR = env.int("REGISTRATION_REQUESTS_PER_HOUR", default=20)
