@@ -40,6 +40,14 @@ def eager_celery(request):
 
 
 @pytest.fixture(autouse=True)
+def broker_not_known_away(monkeypatch):
+    """Each test starts with no memory of a broker that an earlier test made unreachable."""
+    from roadmap_portal import outbox
+
+    monkeypatch.setattr(outbox, "_broker_away_until", 0.0)
+
+
+@pytest.fixture(autouse=True)
 def english(request, settings):
     """Tests read the English source texts; browser tests see the Russian default."""
     if request.node.get_closest_marker("browser"):
