@@ -76,8 +76,12 @@ lint: install-dev
 
 # PostgreSQL and Redis from DATABASE_URL / CELERY_BROKER_URL, or the local ones (started
 # when down, with a role and database of their own): see tests/services.sh.
+# First the few tests marked serial in a process of their own (exit 5: none selected), then
+# the rest on the xdist workers, ending with the slowest tests.
 test: test-tools install-dev vendor messages lint
-	tests/services.sh $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15 $(PYTEST_ARGS)
+	tests/services.sh sh -c '$(BIN)/pytest -m serial -p no:cacheprovider $(PYTEST_ARGS); \
+	  status=$$?; [ $$status -eq 0 ] || [ $$status -eq 5 ] || exit $$status; \
+	  $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup -m "not serial" --durations=15 $(PYTEST_ARGS)'
 
 worker: install
 	$(BIN)/celery -A roadmap_portal worker -l info

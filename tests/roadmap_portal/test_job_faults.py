@@ -15,7 +15,13 @@ from roadmap_portal.reports import IN_PROGRESS, reports_sweep
 from tests.conftest import Worker, wait_for
 from tests.factories import user_with_role
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+# Kills a worker at moments measured in tenths of a second: the file runs in the serial
+# part of make test, where no other test shares the process or the machine's two cores.
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.serial,
+    pytest.mark.django_db(transaction=True),
+]
 
 LEASE = 3  # seconds: the worker renews it every second
 

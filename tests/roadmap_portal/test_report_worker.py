@@ -12,7 +12,13 @@ from roadmap_portal.outbox import REPORTS, queue_name
 from tests.conftest import wait_for
 from tests.factories import user_with_role
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+# Report builds under a lease are timed against a real worker: the file runs in the serial
+# part of make test, where no other test shares the process or the machine's two cores.
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.serial,
+    pytest.mark.django_db(transaction=True),
+]
 
 
 def test_report_requested_through_the_api_is_built_by_the_worker(celery_worker_process, api_as):
