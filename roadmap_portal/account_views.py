@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
@@ -208,13 +209,16 @@ def invitation_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     return _manage(request, pk, invitation_revoke, _("The invitation is revoked."))
 
 
+# Module-level texts are lazy: translated in the language of each request, not of import.
 UNUSABLE_MESSAGES = {
-    "unknown": _(
+    "unknown": gettext_lazy(
         "This invitation link is not valid: it is incomplete, or a newer invitation replaced it."
     ),
-    "accepted": _("This invitation link was used already. Sign in with your e-mail address."),
-    "revoked": _("This invitation was withdrawn. Ask the person who invited you."),
-    "expired": _(
+    "accepted": gettext_lazy(
+        "This invitation link was used already. Sign in with your e-mail address."
+    ),
+    "revoked": gettext_lazy("This invitation was withdrawn. Ask the person who invited you."),
+    "expired": gettext_lazy(
         "This invitation link has expired. Ask the person who invited you to send it again."
     ),
 }

@@ -301,7 +301,6 @@ def test_a_used_link_says_so():
     assert User.objects.filter(username="ivan@example.org").count() == 1
 
 
-@pytest.mark.serial
 def test_an_expired_link_says_so(root):
     invitation_create(
         inviter=root, email="ivan@example.org", role="region_staff", scope_row=RegionFactory()
