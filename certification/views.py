@@ -207,6 +207,7 @@ def _stage_forms(offer, **bound):
     status = offer.status
     forms = {}
     if status == OfferStatus.FORWARDED:
+        # No outcome is chosen in advance: the reviewer picks each one.
         forms["requirements_form"] = bound.get("requirements_form") or RequirementsCheckForm(
             requirements=services.applicable_requirements(offer)
         )

@@ -1,4 +1,4 @@
-"""Tender eligibility (PRODUCT.md section 5): the five checks, each with its reason.
+"""Tender eligibility: the five checks, each with its reason.
 
 One evaluation serves one pair or many: ``evaluate_many`` loads what every pair needs
 in a fixed number of set-based queries (groups, regions, active roadmaps, offers in the

@@ -1,4 +1,4 @@
-"""The demo of PRODUCT.md section 9, built from the facts of the two real roadmaps.
+"""The demo data, built from the facts of the two real roadmaps.
 
 Every step goes through the services, so the demo's offers carry real history.
 Idempotent: reference data is matched by natural keys; the pipeline part is built once.

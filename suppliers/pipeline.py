@@ -1,4 +1,4 @@
-"""The onboarding pipeline of a product offer, declared once (PRODUCT.md section 4).
+"""The onboarding pipeline of a product offer, declared once.
 
 UI buttons, the API's transition endpoint, history and notifications all read
 ``TRANSITIONS``. ``suppliers.services.offer_transition`` performs one.

@@ -86,7 +86,7 @@ def validate_okpd2(value):
 
 
 def okpd2_matches(code, prefixes):
-    """True when ``code`` falls under one of ``prefixes`` (PRODUCT.md: prefix match)."""
+    """True when ``code`` falls under one of ``prefixes`` (a category matches every code it is a prefix of)."""
     return any(code.startswith(prefix) for prefix in prefixes)
 
 

@@ -113,7 +113,7 @@ class TenderViewSet(ReplicaReadsMixin, mixins.CreateModelMixin, viewsets.ReadOnl
     )
     @action(detail=True, methods=["get"])
     def eligibility(self, request, pk=None):
-        """The five checks of PRODUCT.md section 5 for a supplier, each with its reason."""
+        """The five eligibility checks for a supplier, each with its reason."""
         tender = self.get_object()
         raw = request.query_params.get("supplier")
         if not raw or not str(raw).isdigit():

@@ -1,5 +1,5 @@
 """The error answers every operation can give, added to the OpenAPI schema in one place so
-that the contract lists them all (PRODUCT.md section 8) and clients can rely on their shape."""
+that the contract lists them all and clients can rely on their shape."""
 
 from .examples import ERROR_EXAMPLES
 
