@@ -3,6 +3,7 @@
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -222,7 +223,13 @@ class Certificate(models.Model):
                 violation_error_message=_("A certificate cannot expire before it is issued."),
             ),
         ]
-        indexes = [models.Index(fields=["status", "valid_until"])]
+        indexes = [
+            models.Index(fields=["status", "valid_until"]),
+            # Search by a part of the number (roadmap_portal/search.py; PostgreSQL only).
+            GinIndex(
+                fields=["number"], opclasses=["gin_trgm_ops"], name="certificate_number_trgm"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.body} № {self.number}"

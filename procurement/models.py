@@ -3,6 +3,8 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -38,6 +40,19 @@ class Demand(models.Model):
         ordering = ["-id"]
         verbose_name = _("demand")
         verbose_name_plural = _("demands")
+        indexes = [
+            # Search and import substitution (roadmap_portal/search.py; PostgreSQL only).
+            GinIndex(
+                SearchVector("title", "description", "replaces", config="russian"),
+                name="demand_search_document",
+            ),
+            GinIndex(fields=["title"], opclasses=["gin_trgm_ops"], name="demand_title_trgm"),
+            models.Index(
+                fields=["category"],
+                opclasses=["varchar_pattern_ops"],
+                name="demand_category_prefix",
+            ),
+        ]
 
     def __str__(self):
         return self.title
@@ -70,6 +85,13 @@ class Tender(models.Model):
         indexes = [
             models.Index(fields=["status", "deadline"]),
             models.Index(fields=["updated", "id"]),
+            # Search (roadmap_portal/search.py; PostgreSQL only).
+            GinIndex(
+                SearchVector("title", "description", config="russian"),
+                name="tender_search_document",
+            ),
+            GinIndex(fields=["title"], opclasses=["gin_trgm_ops"], name="tender_title_trgm"),
+            GinIndex(fields=["number"], opclasses=["gin_trgm_ops"], name="tender_number_trgm"),
         ]
 
     def __str__(self):

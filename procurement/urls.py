@@ -18,5 +18,6 @@ urlpatterns = [
     path("demands/", views.demand_list, name="demand-list"),
     path("demands/new/", views.demand_create, name="demand-create"),
     path("demands/coverage/", views.demand_coverage_view, name="demand-coverage"),
+    path("demands/<int:pk>/", views.demand_detail, name="demand-detail"),
     path("demands/<int:pk>/answer/", views.demand_answer, name="demand-answer"),
 ]

@@ -354,6 +354,25 @@ def demand_list(request):
             "query": _query_without_page(request),
             "matching": matching,
             "is_supplier": scope.role == Role.SUPPLIER,
+@login_required
+def demand_detail(request, pk):
+    """A demand, with the offers and suppliers in the reader's scope that could replace the
+    imported item (by OKPD2 class and by text)."""
+    from roadmap_portal.search import substitutes_for, supplier_suggestions
+
+    demand = get_object_or_404(demands_visible_to(request.user), pk=pk)
+    substitutes = substitutes_for(demand, request.user)
+    return render(
+        request,
+        "procurement/demand_detail.html",
+        {
+            "demand": demand,
+            "substitutes": substitutes,
+            "suppliers": supplier_suggestions(substitutes),
+        },
+    )
+
+
             "drafts": drafts,
             "can_create": scope.is_admin or scope.role == Role.REVIEWER,
             "can_see_coverage": scope.role == Role.REGION_STAFF,

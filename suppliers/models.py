@@ -4,6 +4,8 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -57,7 +59,19 @@ class Supplier(models.Model):
         ordering = ["name", "id"]
         verbose_name = _("supplier")
         verbose_name_plural = _("suppliers")
-        indexes = [models.Index(fields=["region", "verification_status"])]
+        indexes = [
+            models.Index(fields=["region", "verification_status"]),
+            # Search (roadmap_portal/search.py; PostgreSQL only, see postgres_indexes.py):
+            # Russian full text, trigrams for typos, prefixes of INN and OGRN.
+            GinIndex(SearchVector("name", config="russian"), name="supplier_search_document"),
+            GinIndex(fields=["name"], opclasses=["gin_trgm_ops"], name="supplier_name_trgm"),
+            models.Index(
+                fields=["inn"], opclasses=["varchar_pattern_ops"], name="supplier_inn_prefix"
+            ),
+            models.Index(
+                fields=["ogrn"], opclasses=["varchar_pattern_ops"], name="supplier_ogrn_prefix"
+            ),
+        ]
 
     def __str__(self):
         return self.name
@@ -133,6 +147,13 @@ class Offer(models.Model):
                 include=["id", "import_substitution"],
                 name="offer_roadmap_status_cover",
             ),
+            # Search (roadmap_portal/search.py; PostgreSQL only): Russian full text of the
+            # product and the analog it replaces, trigrams of the name for typos.
+            GinIndex(
+                SearchVector("name", "description", "replaces", config="russian"),
+                name="offer_search_document",
+            ),
+            GinIndex(fields=["name"], opclasses=["gin_trgm_ops"], name="offer_name_trgm"),
         ]
 
     def __str__(self):

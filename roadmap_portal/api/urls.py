@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import notification_views, tokens, views
+from . import notification_views, search, tokens, views
 from .routers import IdDefaultRouter
 
 router = IdDefaultRouter()
@@ -24,6 +24,7 @@ def _api_root():
             resources[prefix] = f"{basename}-list"
     resources["webhooks"] = "webhooks-list"
     resources["ocds/releases"] = "ocds-releases"
+    resources["search"] = "api-search"
     return router.APIRootView.as_view(api_root_dict=dict(sorted(resources.items())))
 
 
@@ -32,5 +33,6 @@ router.include_root_view = False
 urlpatterns = [
     path("", _api_root(), name="api-root"),
     path("auth/token/", tokens.ObtainTokenView.as_view(), name="api-token"),
+    path("search/", search.SearchView.as_view(), name="api-search"),
     *router.urls,
 ]

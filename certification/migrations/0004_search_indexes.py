@@ -1,0 +1,23 @@
+"""Search by a part of a certificate's number (see roadmap_portal/search.py): a trigram GIN
+index, PostgreSQL only; the ``pg_trgm`` extension comes from suppliers 0009."""
+
+import django.contrib.postgres.indexes
+from django.db import migrations
+
+from roadmap_portal.postgres_indexes import AddPostgresIndex
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("certification", "0003_append_only_records"),
+        ("suppliers", "0009_search_indexes"),
+    ]
+
+    operations = [
+        AddPostgresIndex(
+            model_name="certificate",
+            index=django.contrib.postgres.indexes.GinIndex(
+                fields=["number"], name="certificate_number_trgm", opclasses=["gin_trgm_ops"]
+            ),
+        ),
+    ]

@@ -1,0 +1,571 @@
+"""Search across the portal, and import substitution: selectors, each inside the reader's scope.
+
+One engine for the search box, the search API and a demand's substitutes. On PostgreSQL a
+row matches by Russian full text (``russian`` configuration: stemming, each word also as a
+prefix), by trigram word similarity of its name (a typo), or by a code's prefix (INN, OGRN,
+OKPD2) or part (tender and certificate numbers); every one of these is backed by an index
+of the models' ``Meta.indexes`` (GIN over the same ``SearchVector`` expression, GIN
+``gin_trgm_ops``, ``varchar_pattern_ops``). Ranked by text rank + name similarity + a code
+match. On SQLite (the local demo) it falls back to ``icontains``/``startswith``.
+
+Each kind is read in one query (the first rows, ranked, with the count of all matches as a
+window), so a search costs one query per kind whatever the number of matches.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django.contrib.postgres.search import (
+    SearchHeadline,
+    SearchQuery,
+    SearchRank,
+    SearchVector,
+    TrigramWordSimilarity,
+)
+from django.db import connection
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    FloatField,
+    Model,
+    Q,
+    QuerySet,
+    Value,
+    When,
+    Window,
+)
+from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+QUERY_MIN_LENGTH = 2
+QUERY_MAX_LENGTH = 100
+# Rows shown per kind on the grouped page and in the grouped API answer; one kind alone
+# (``kind=...``) shows more.
+GROUP_SIZE = 5
+KIND_SIZE = 25
+# At most this many words of a query take part (a pasted paragraph is not a query).
+MAX_WORDS = 12
+SUBSTITUTES_SIZE = 10
+
+# Sentinels ts_headline puts around a match: control characters no user text holds (they
+# are stripped from the text first), replaced by <mark> only after the text is escaped.
+_START, _STOP = "\x02", "\x03"
+_WORD = re.compile(r"[^\W_]+")
+# A code: digits with dots, dashes or slashes (OKPD2 28.14.1, INN 5401, OGRN 1027...).
+_CODE = re.compile(r"^[\d][\d.\-/]*$")
+
+
+class SearchQueryError(ValueError):
+    """A query the engine refuses, with the message for the person who typed it."""
+
+
+def clean_query(raw: str | None) -> str:
+    """The query as searched: whitespace collapsed; too short or too long is refused."""
+    query = " ".join((raw or "").split())
+    if len(query) < QUERY_MIN_LENGTH:
+        raise SearchQueryError(
+            _("Type at least %(min)d characters to search.") % {"min": QUERY_MIN_LENGTH}
+        )
+    if len(query) > QUERY_MAX_LENGTH:
+        raise SearchQueryError(
+            _("A search query is at most %(max)d characters; this one has %(length)d.")
+            % {"max": QUERY_MAX_LENGTH, "length": len(query)}
+        )
+    return query
+
+
+def _is_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _words(query: str) -> list[str]:
+    return _WORD.findall(query.replace(_START, "").replace(_STOP, ""))[:MAX_WORDS]
+
+
+def _is_code(query: str) -> bool:
+    return bool(_CODE.match(query))
+
+
+def _prefix_tsquery(query: str) -> SearchQuery | None:
+    """Every word, stemmed by the ``russian`` configuration, as a prefix: ``насосы`` finds
+    «насос», ``центроб`` finds «центробежный». Words are letters and digits only, so the
+    raw syntax cannot be injected."""
+    words = _words(query)
+    if not words:
+        return None
+    return SearchQuery(" & ".join(f"{w}:*" for w in words), search_type="raw", config="russian")
+
+
+def _any_word_tsquery(text: str) -> SearchQuery | None:
+    """Any of the words of ``text`` (a demand's title and analog), stemmed."""
+    words = _words(text)
+    if not words:
+        return None
+    return SearchQuery(" | ".join(words), search_type="raw", config="russian")
+
+
+# --- highlighting ------------------------------------------------------------------------
+
+
+def _marked(text: str) -> SafeString:
+    """``text`` escaped, the sentinel pairs turned into ``<mark>``: no other tag survives."""
+    html = escape(text)
+    html = re.sub(f"{_START}(.*?){_STOP}", r"<mark>\1</mark>", html, flags=re.S)
+    return mark_safe(html.replace(_START, "").replace(_STOP, ""))  # noqa: S308 (escaped above)
+
+
+def highlight(text: str, query: str) -> SafeString:
+    """``text`` escaped, with each occurrence of a word of ``query`` (case-insensitive) in
+    ``<mark>``: the SQLite fallback's and the codes' highlighting."""
+    text = (text or "").replace(_START, "").replace(_STOP, "")
+    words = sorted({w for w in _words(query) if len(w) >= 2} | {query}, key=len, reverse=True)
+    pattern = "|".join(re.escape(w) for w in words if w)
+    if pattern:
+        text = re.sub(f"({pattern})", f"{_START}\\1{_STOP}", text, flags=re.I)
+    return _marked(text)
+
+
+# --- kinds -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What is searched of one model, and how a found row is shown."""
+
+    key: str
+    label: object
+    visible: Callable[[object], QuerySet]
+    title_field: str
+    document: tuple[str, ...] = ()
+    prefix_codes: tuple[str, ...] = ()
+    contained_codes: tuple[str, ...] = ()
+    url_name: str = ""
+    list_url_name: str = ""
+    list_parameter: str = "search"
+    related: tuple[str, ...] = ()
+    subtitle: Callable[[Model], str] = field(default=lambda row: "")
+    code_of: Callable[[Model], str] = field(default=lambda row: "")
+
+
+def _offers(user):
+    from suppliers.selectors import offers_visible_to
+
+    return offers_visible_to(user)
+
+
+def _suppliers(user):
+    from suppliers.selectors import suppliers_visible_to
+
+    return suppliers_visible_to(user)
+
+
+def _tenders(user):
+    from procurement.selectors import tenders_visible_to
+
+    return tenders_visible_to(user)
+
+
+def _demands(user):
+    from procurement.selectors import demands_visible_to
+
+    return demands_visible_to(user)
+
+
+def _certificates(user):
+    from certification.selectors import certificates_visible_to
+
+    return certificates_visible_to(user)
+
+
+def _register(user):
+    from certification.selectors import register_visible_to
+
+    return register_visible_to(user)
+
+
+KINDS: tuple[Kind, ...] = (
+    Kind(
+        key="offers",
+        label=_("Product offers"),
+        visible=_offers,
+        title_field="name",
+        document=("name", "description", "replaces"),
+        prefix_codes=("okpd2",),
+        url_name="suppliers:offer-detail",
+        list_url_name="suppliers:offer-list",
+        related=("supplier",),
+        subtitle=lambda o: f"{o.supplier.name} · {o.get_status_display()}",
+        code_of=lambda o: o.okpd2,
+    ),
+    Kind(
+        key="suppliers",
+        label=_("Suppliers"),
+        visible=_suppliers,
+        title_field="name",
+        document=("name",),
+        prefix_codes=("inn", "ogrn"),
+        url_name="suppliers:supplier-detail",
+        list_url_name="suppliers:supplier-list",
+        related=("region",),
+        subtitle=lambda s: s.region.name,
+        code_of=lambda s: (
+            f"{pgettext_lazy('tax number', 'INN')} {s.inn} · "
+            f"{pgettext_lazy('registration number', 'OGRN')} {s.ogrn}"
+        ),
+    ),
+    Kind(
+        key="tenders",
+        label=_("Tenders"),
+        visible=_tenders,
+        title_field="title",
+        document=("title", "description"),
+        contained_codes=("number",),
+        url_name="procurement:tender-detail",
+        list_url_name="procurement:tender-list",
+        related=("customer",),
+        subtitle=lambda t: f"{t.customer} · {t.get_status_display()}",
+        code_of=lambda t: t.number,
+    ),
+    Kind(
+        key="demands",
+        label=_("Demands"),
+        visible=_demands,
+        title_field="title",
+        document=("title", "description", "replaces"),
+        prefix_codes=("category",),
+        url_name="procurement:demand-detail",
+        list_url_name="procurement:demand-list",
+        related=("customer",),
+        subtitle=lambda d: str(d.customer),
+        code_of=lambda d: d.category,
+    ),
+    Kind(
+        key="register",
+        label=_("Register entries"),
+        visible=_register,
+        title_field="offer__name",
+        prefix_codes=("okpd2",),
+        list_url_name="certification:register",
+        list_parameter="okpd2",
+        related=("offer", "supplier", "corporation"),
+        subtitle=lambda e: f"{e.corporation} № {e.number} · {e.supplier.name}",
+        code_of=lambda e: e.okpd2,
+    ),
+    Kind(
+        key="certificates",
+        label=_("Certificates"),
+        visible=_certificates,
+        title_field="number",
+        contained_codes=("number",),
+        url_name="certification:certificate-detail",
+        list_url_name="certification:certificate-list",
+        related=("supplier", "body"),
+        subtitle=lambda c: f"{c.body} · {c.supplier.name} · {c.get_status_display()}",
+    ),
+)
+KINDS_BY_KEY = {kind.key: kind for kind in KINDS}
+
+
+def kind_choices() -> list[tuple[str, object]]:
+    return [(kind.key, kind.label) for kind in KINDS]
+
+
+@dataclass
+class Hit:
+    kind: str
+    id: int
+    title: SafeString
+    subtitle: SafeString
+    url: str
+    rank: float
+
+
+@dataclass
+class Group:
+    kind: str
+    label: object
+    count: int
+    hits: list[Hit]
+    more_url: str = ""
+
+
+# --- matching --------------------------------------------------------------------------------
+
+
+def _scoped(kind: Kind, user) -> QuerySet:
+    """The kind's rows in the user's scope, as a plain queryset a window may count over (a
+    selector that needs DISTINCT is taken as ``pk IN (...)``)."""
+    visible = kind.visible(user)
+    if visible.query.distinct:
+        return visible.model.objects.filter(pk__in=visible.values("pk"))
+    return visible.select_related(None)
+
+
+def _text_match(kind: Kind, query: str) -> tuple[Q, object, object] | None:
+    """(filter, rank expression) for the words of ``query`` in the kind's document."""
+    if kind.key == "register":
+        return _register_text_match(query)
+    if not kind.document:
+        return None
+    tsquery = _prefix_tsquery(query)
+    if tsquery is None:
+        return None
+    document = SearchVector(*kind.document, config="russian")
+    similar = Q(**{f"{kind.title_field}__trigram_word_similar": query})
+    rank = SearchRank(document, tsquery) + TrigramWordSimilarity(query, kind.title_field)
+    return Q(_document=tsquery) | similar, rank, document
+
+
+def _register_text_match(query: str):
+    # A register entry is named by its product: the offers' document (and its index) finds
+    # them, whichever offers the reader may see otherwise (the register is public).
+    from suppliers.models import Offer
+
+    tsquery = _prefix_tsquery(query)
+    if tsquery is None:
+        return None
+    document = SearchVector("name", "description", "replaces", config="russian")
+    offers = Offer.objects.alias(_document=document).filter(
+        Q(_document=tsquery) | Q(name__trigram_word_similar=query)
+    )
+    rank = TrigramWordSimilarity(query, "offer__name")
+    return Q(offer_id__in=offers.values("pk")), rank, None
+
+
+def _code_match(kind: Kind, query: str) -> Q | None:
+    q = Q()
+    if _is_code(query):
+        for name in kind.prefix_codes:
+            q |= Q(**{f"{name}__startswith": query})
+    for name in kind.contained_codes:
+        q |= Q(**{f"{name}__icontains": query})
+    return q or None
+
+
+def _matching(kind: Kind, user, query: str) -> QuerySet | None:
+    """The kind's rows in scope matching ``query``, annotated ``_rank``; None when the kind
+    has nothing to match this query with."""
+    qs = _scoped(kind, user)
+    code = _code_match(kind, query)
+    if not _is_postgresql():
+        q = code or Q()
+        if not _is_code(query) and (kind.document or kind.key == "register"):
+            fields = kind.document or ("offer__name",)
+            for name in fields:
+                q |= Q(**{f"{name}__icontains": query})
+        if not q:
+            return None
+        return qs.filter(q).annotate(_rank=Value(0.0, output_field=FloatField()))
+    text = None if _is_code(query) else _text_match(kind, query)
+    if text is None and code is None:
+        return None
+    condition = Q()
+    rank = Value(0.0, output_field=FloatField())
+    if text is not None:
+        text_q, text_rank, document = text
+        if document is not None:
+            qs = qs.alias(_document=document)
+        condition |= text_q
+        rank = text_rank
+    if code is not None:
+        condition |= code
+        # A code's prefix or part outranks any text match.
+        rank = rank + Case(
+            When(code, then=Value(1.0)), default=Value(0.0), output_field=FloatField()
+        )
+    return qs.filter(condition).annotate(_rank=rank)
+
+
+def _title(kind: Kind, row, query: str) -> SafeString:
+    headline = getattr(row, "_headline", None)
+    if headline is not None and _START in headline:
+        return _marked(headline)
+    value = row
+    for part in kind.title_field.split("__"):
+        value = getattr(value, part)
+    return highlight(str(value), query)
+
+
+def _url(kind: Kind, row) -> str:
+    if kind.url_name:
+        return reverse(kind.url_name, args=[row.pk])
+    return reverse(kind.list_url_name) + "?" + urlencode({kind.list_parameter: row.okpd2})
+
+
+def _more_url(kind: Kind, query: str) -> str:
+    if kind.list_parameter == "okpd2" and not _is_code(query):
+        return ""
+    return reverse(kind.list_url_name) + "?" + urlencode({kind.list_parameter: query})
+
+
+def _group(kind: Kind, user, query: str, size: int) -> Group:
+    qs = _matching(kind, user, query)
+    if qs is None:
+        return Group(kind.key, kind.label, 0, [], "")
+    qs = qs.annotate(_total=Window(Count("pk"))).select_related(*kind.related)
+    tsquery = None if _is_code(query) or not _is_postgresql() else _prefix_tsquery(query)
+    if tsquery is not None and kind.document:
+        qs = qs.annotate(
+            _headline=SearchHeadline(
+                kind.title_field,
+                tsquery,
+                config="russian",
+                start_sel=_START,
+                stop_sel=_STOP,
+                highlight_all=True,
+            )
+        )
+    rows = list(qs.order_by(F("_rank").desc(), "-pk")[:size])
+    hits = [
+        Hit(
+            kind=kind.key,
+            id=row.pk,
+            title=_title(kind, row, query),
+            subtitle=_subtitle(kind, row, query),
+            url=_url(kind, row),
+            rank=round(float(row._rank), 4),
+        )
+        for row in rows
+    ]
+    total = rows[0]._total if rows else 0
+    return Group(kind.key, kind.label, total, hits, _more_url(kind, query) if total else "")
+
+
+def _subtitle(kind: Kind, row, query: str) -> SafeString:
+    code = str(kind.code_of(row))
+    subtitle = escape(kind.subtitle(row))
+    if not code:
+        return subtitle
+    return mark_safe(f"{highlight(code, query)} · {subtitle}")  # noqa: S308 (both escaped)
+
+
+def search_visible_to(user, raw_query: str | None, *, kind: str | None = None) -> list[Group]:
+    """The groups of rows matching ``raw_query`` that ``user`` may see: one per kind (or
+    only ``kind``), ranked, highlighted, each with the count of all its matches. Raises
+    :class:`SearchQueryError` for an empty or too long query, ``KeyError`` for a kind that
+    does not exist."""
+    query = clean_query(raw_query)
+    if kind is not None:
+        return [_group(KINDS_BY_KEY[kind], user, query, KIND_SIZE)]
+    return [_group(k, user, query, GROUP_SIZE) for k in KINDS]
+
+
+# --- import substitution ---------------------------------------------------------------------
+
+# Offers still or already in the pipeline can replace an imported item; drafts and
+# rejected offers cannot.
+SUBSTITUTE_STATUSES = (
+    "submitted",
+    "forwarded",
+    "requirements_met",
+    "readiness_confirmed",
+    "tested",
+    "certified",
+    "registered",
+)
+
+
+@dataclass
+class Substitute:
+    offer: Model
+    score: float
+    same_class: bool
+    text_match: bool
+
+
+@dataclass
+class SupplierSuggestion:
+    supplier: Model
+    score: float
+    offers: list[Model]
+
+
+def _class_of(code: str, digits: int) -> str:
+    """The first ``digits`` digits of an OKPD2 code with its dots (``28.14`` for 4)."""
+    out, seen = [], 0
+    for ch in code:
+        if seen == digits:
+            break
+        out.append(ch)
+        seen += ch.isdigit()
+    return "".join(out).rstrip(".")
+
+
+def substitutes_for(demand, user, *, size: int = SUBSTITUTES_SIZE) -> list[Substitute]:
+    """Offers in ``user``'s scope that could replace the item ``demand`` wants: in the
+    pipeline (not drafts or rejected), of the demand's OKPD2 class (the same 4-digit class,
+    or a code that prefixes either way) or similar by text to its title and imported analog;
+    ranked by class closeness + text rank + name similarity. One query."""
+    from procurement.categories import prefixes
+    from suppliers.selectors import offers_visible_to
+
+    category = (demand.category or "").strip()
+    qs = (
+        offers_visible_to(user)
+        .filter(status__in=SUBSTITUTE_STATUSES)
+        .select_related("supplier", "supplier__region")
+    )
+    # The demand's code and the offer's are prefixes of each other (as the demand coverage
+    # matches them), or they share the demand's 4-digit class (28.14 for 28.14.11).
+    exact = Q(okpd2__startswith=category) | Q(okpd2__in=prefixes(category))
+    group_class = _class_of(category, 4)
+    same_class = Q(okpd2__startswith=group_class) if len(group_class) == 5 else exact
+    class_rank = Case(
+        When(exact, then=Value(1.0)),
+        When(same_class, then=Value(0.5)),
+        default=Value(0.0),
+        output_field=FloatField(),
+    )
+    text = " ".join(p for p in (demand.title, demand.replaces) if p)
+    condition = exact | same_class
+    text_rank = Value(0.0, output_field=FloatField())
+    if _is_postgresql():
+        tsquery = _any_word_tsquery(text)
+        if tsquery is not None:
+            document = SearchVector("name", "description", "replaces", config="russian")
+            qs = qs.alias(_document=document)
+            condition |= Q(_document=tsquery)
+            text_rank = SearchRank(document, tsquery) + TrigramWordSimilarity(demand.title, "name")
+    else:
+        for word in _words(text):
+            if len(word) >= 4:
+                condition |= Q(name__icontains=word) | Q(replaces__icontains=word)
+    qs = (
+        qs.filter(condition)
+        .annotate(
+            _class=class_rank,
+            _text=text_rank,
+            _score=class_rank + text_rank,
+        )
+        .order_by(F("_score").desc(), "-pk")
+    )
+    return [
+        Substitute(
+            offer=o,
+            score=round(float(o._score), 4),
+            same_class=o._class > 0,
+            text_match=o._text > 0,
+        )
+        for o in qs[:size]
+    ]
+
+
+def supplier_suggestions(substitutes: list[Substitute]) -> list[SupplierSuggestion]:
+    """The suppliers of ``substitutes``, each scored by its best offer, best first."""
+    by_supplier: dict[int, SupplierSuggestion] = {}
+    for item in substitutes:
+        supplier = item.offer.supplier
+        entry = by_supplier.setdefault(
+            supplier.pk, SupplierSuggestion(supplier=supplier, score=item.score, offers=[])
+        )
+        entry.score = max(entry.score, item.score)
+        entry.offers.append(item.offer)
+    return sorted(by_supplier.values(), key=lambda s: (-s.score, s.supplier.name, s.supplier.pk))

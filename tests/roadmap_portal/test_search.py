@@ -1,0 +1,330 @@
+"""Search (roadmap_portal/search.py): scope, Russian stemming, typos, code prefixes, ranking,
+highlighting, bounded queries, bad queries; the page, the API, and import substitution."""
+
+import pytest
+from django.db import connection
+from django.test import Client
+from rest_framework.test import APIClient
+
+from roadmap_portal.search import SearchQueryError, search_visible_to, substitutes_for
+from tests.factories import (
+    CertificateFactory,
+    CorporationFactory,
+    DemandFactory,
+    OfferFactory,
+    RegionFactory,
+    RoadmapFactory,
+    SupplierFactory,
+    TenderFactory,
+    admin_user,
+    user_with_role,
+)
+from tests.helpers import assert_constant_queries
+
+pytestmark = pytest.mark.django_db
+
+
+def api_as(user):
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def found(groups, kind):
+    """The ids found of ``kind``, in their rank order."""
+    return [hit.id for group in groups if group.kind == kind for hit in group.hits]
+
+
+@pytest.fixture
+def world(db):
+    region = RegionFactory(name="Томская область")
+    group = CorporationFactory()
+    roadmap = RoadmapFactory(region=region, corporation=group)
+    pumps = SupplierFactory(name="ООО «Сибирские насосы»", region=region)
+    valves = SupplierFactory(name="АО «Томские задвижки»", region=region)
+    pump = OfferFactory(
+        supplier=pumps,
+        roadmap=roadmap,
+        name="Насос центробежный консольный",
+        description="Для перекачки воды",
+        okpd2="28.13.14.110",
+        replaces="Grundfos NB",
+        status="submitted",
+    )
+    valve = OfferFactory(
+        supplier=valves,
+        roadmap=roadmap,
+        name="Задвижка клиновая стальная",
+        description="Для трубопроводов, в том числе насосных станций",
+        okpd2="28.14.13.131",
+        status="forwarded",
+    )
+    draft = OfferFactory(
+        supplier=valves,
+        roadmap=roadmap,
+        name="Насос вихревой секретный",
+        okpd2="28.13.14.120",
+        status="draft",
+    )
+    return {
+        "region": region,
+        "group": group,
+        "roadmap": roadmap,
+        "pumps": pumps,
+        "valves": valves,
+        "pump": pump,
+        "valve": valve,
+        "draft": draft,
+        "admin": admin_user("search-root"),
+        "pumps_member": user_with_role("supplier", supplier=pumps),
+        "valves_member": user_with_role("supplier", supplier=valves),
+        "staff": user_with_role("region_staff", region=region),
+        "reviewer": user_with_role("reviewer", corporation=group),
+        "other_reviewer": user_with_role("reviewer", corporation=CorporationFactory()),
+    }
+
+
+# --- the engine -------------------------------------------------------------------------
+
+
+def test_a_supplier_never_finds_another_suppliers_drafts(world):
+    pumps_sees = found(search_visible_to(world["pumps_member"], "насос"), "offers")
+    assert pumps_sees == [world["pump"].pk]
+    valves_sees = found(search_visible_to(world["valves_member"], "насос"), "offers")
+    assert world["draft"].pk in valves_sees and world["pump"].pk not in valves_sees
+    staff_sees = found(search_visible_to(world["staff"], "насос"), "offers")
+    assert world["draft"].pk not in staff_sees
+    # Nor another supplier as an organisation.
+    assert found(search_visible_to(world["pumps_member"], "задвижки"), "suppliers") == []
+
+
+def test_an_inflected_russian_form_finds_the_base_word(world):
+    groups = search_visible_to(world["staff"], "насосами")
+    assert found(groups, "offers")[0] == world["pump"].pk
+    assert found(groups, "suppliers") == [world["pumps"].pk]
+
+
+def test_a_typo_finds_the_row(world):
+    assert found(search_visible_to(world["staff"], "нассос центробежный"), "offers") == [
+        world["pump"].pk
+    ]
+    assert found(search_visible_to(world["staff"], "задвижга"), "offers") == [world["valve"].pk]
+
+
+def test_a_partial_inn_ogrn_or_okpd2_finds_the_row(world):
+    # The factories' INNs and OGRNs differ in their last digits only.
+    inn = world["pumps"].inn
+    assert found(search_visible_to(world["admin"], inn[:9]), "suppliers") == [world["pumps"].pk]
+    assert len(found(search_visible_to(world["admin"], inn[:6]), "suppliers")) == 2
+    ogrn = world["valves"].ogrn
+    assert found(search_visible_to(world["admin"], ogrn[:12]), "suppliers") == [world["valves"].pk]
+    by_class = found(search_visible_to(world["staff"], "28.13"), "offers")
+    assert by_class == [world["pump"].pk]
+
+
+def test_a_part_of_a_certificate_or_tender_number_finds_it(world):
+    certificate = CertificateFactory(number="РОСС RU.АЯ46.Н12345", supplier=world["pumps"])
+    tender = TenderFactory(number="ТМ-2026-0042", customer=world["group"])
+    assert found(search_visible_to(world["admin"], "Н1234"), "certificates") == [certificate.pk]
+    assert found(search_visible_to(world["admin"], "2026-004"), "tenders") == [tender.pk]
+
+
+def test_the_name_ranks_above_a_mention_in_the_description(world):
+    # «насос» is in the pump's name and only in the valve's description («насосных»).
+    assert found(search_visible_to(world["staff"], "насос"), "offers") == [
+        world["pump"].pk,
+        world["valve"].pk,
+    ]
+
+
+def test_matched_words_are_marked_and_user_text_escaped(world):
+    world["pump"].name = "<script>alert(1)</script> Насос «Б&М»"
+    world["pump"].save()
+    (group,) = [g for g in search_visible_to(world["staff"], "насосы") if g.kind == "offers"]
+    title = str(group.hits[0].title)
+    assert title == "&lt;script&gt;alert(1)&lt;/script&gt; <mark>Насос</mark> «Б&amp;М»"
+    code = str(
+        [g for g in search_visible_to(world["staff"], "28.13") if g.kind == "offers"][0]
+        .hits[0]
+        .subtitle
+    )
+    assert code.startswith("<mark>28.13</mark>.14.110 · ")
+
+
+def test_each_group_counts_all_its_matches_and_shows_the_first(world):
+    for n in range(7):
+        OfferFactory(
+            supplier=world["pumps"], roadmap=world["roadmap"], name=f"Насос {n}", status="tested"
+        )
+    (offers,) = [g for g in search_visible_to(world["admin"], "насос") if g.kind == "offers"]
+    assert (offers.count, len(offers.hits)) == (10, 5)
+    assert offers.more_url == "/suppliers/offers/?search=%D0%BD%D0%B0%D1%81%D0%BE%D1%81"
+
+
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("", "Type at least 2 characters to search."),
+        ("  я ", "Type at least 2 characters to search."),
+        ("я" * 101, "A search query is at most 100 characters; this one has 101."),
+    ],
+)
+def test_an_empty_or_too_long_query_is_refused_with_a_reason(world, query, message):
+    with pytest.raises(SearchQueryError) as exc:
+        search_visible_to(world["admin"], query)
+    assert str(exc.value) == message
+
+
+def test_the_indexes_serve_the_matches(world):
+    """With sequential scans priced out, the planner reaches the rows through the search
+    indexes of the migrations (the query's expressions are the indexes')."""
+    from roadmap_portal.search import KINDS_BY_KEY, _matching
+
+    plans = {}
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for kind, query in (("offers", "насос"), ("suppliers", "54010"), ("demands", "28.1")):
+            qs = _matching(KINDS_BY_KEY[kind], world["admin"], query)
+            plans[kind] = qs.order_by().explain()
+    assert "offer_search_document" in plans["offers"]
+    assert "offer_name_trgm" in plans["offers"]
+    assert "supplier_inn_prefix" in plans["suppliers"]
+    assert "supplier_ogrn_prefix" in plans["suppliers"]
+    assert "demand_category_prefix" in plans["demands"]
+
+
+# --- the page ---------------------------------------------------------------------------
+
+
+def test_the_page_groups_and_links_the_results(world):
+    client = Client()
+    client.force_login(world["staff"])
+    response = client.get("/search/", {"q": "насосами"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-kind="offers"' in html and 'data-kind="suppliers"' in html
+    assert f'href="/suppliers/offers/{world["pump"].pk}/"' in html
+    assert "<mark>Насос</mark> центробежный" in html
+    assert "секретный" not in html
+
+
+def test_the_page_says_what_is_wrong_with_the_query(world):
+    client = Client()
+    client.force_login(world["staff"])
+    html = client.get("/search/", {"q": " "}).content.decode()
+    assert "Type at least 2 characters to search." in html
+    assert 'aria-invalid="true"' in html
+
+
+def test_the_page_asks_to_sign_in(world):
+    response = Client().get("/search/", {"q": "насос"})
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_the_page_query_count_does_not_grow_with_matches(world):
+    client = Client()
+    client.force_login(world["admin"])
+
+    def make_rows(n):
+        for i in range(n):
+            supplier = SupplierFactory(name=f"Насосный завод {i}", region=world["region"])
+            OfferFactory(supplier=supplier, roadmap=world["roadmap"], name=f"Насос {i}")
+            DemandFactory(title=f"Насосы {i}", customer=world["group"])
+
+    queries = assert_constant_queries(make_rows, lambda: client.get("/search/", {"q": "насос"}))
+    assert queries <= 12
+
+
+# --- the API ---------------------------------------------------------------------------
+
+
+def test_the_api_answers_grouped_ranked_results_in_scope(world):
+    assert APIClient().get("/api/v1/search/", {"q": "насос"}).status_code == 401
+    response = api_as(world["pumps_member"]).get("/api/v1/search/", {"q": "насос"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["query"] == "насос"
+    offers = next(g for g in body["groups"] if g["kind"] == "offers")
+    assert [r["id"] for r in offers["results"]] == [world["pump"].pk]
+    assert offers["count"] == 1
+    assert offers["results"][0]["title"] == "<mark>Насос</mark> центробежный консольный"
+    assert offers["results"][0]["url"] == f"/suppliers/offers/{world['pump'].pk}/"
+
+
+def test_the_api_searches_one_kind(world):
+    body = api_as(world["admin"]).get("/api/v1/search/", {"q": "насос", "kind": "suppliers"})
+    assert [g["kind"] for g in body.json()["groups"]] == ["suppliers"]
+
+
+@pytest.mark.parametrize(
+    "params, field, message",
+    [
+        ({}, "q", "This field is required."),
+        ({"q": "я"}, "q", "Type at least 2 characters to search."),
+        ({"q": "я" * 101}, "q", "Ensure this field has no more than 100 characters."),
+        ({"q": "насос", "kind": "bids"}, "kind", '"bids" is not a valid choice.'),
+    ],
+)
+def test_the_api_names_the_bad_parameter(world, params, field, message):
+    response = api_as(world["admin"]).get("/api/v1/search/", params)
+    assert response.status_code == 400
+    assert response.json()[field] == [message]
+
+
+# --- import substitution -----------------------------------------------------------------
+
+
+@pytest.fixture
+def demand(world):
+    return DemandFactory(
+        customer=world["group"],
+        title="Насосы для водоснабжения",
+        category="28.13.1",
+        replaces="KSB Etanorm",
+    )
+
+
+def test_substitutes_rank_the_class_and_the_text_within_scope(world, demand):
+    other_region = SupplierFactory(name="Чужие насосы", region=RegionFactory())
+    OfferFactory(
+        supplier=other_region, name="Насос центробежный", okpd2="28.13.14.110", status="registered"
+    )
+    station = OfferFactory(
+        supplier=world["valves"],
+        roadmap=world["roadmap"],
+        name="Станция водоснабжения модульная",
+        okpd2="42.21.13.000",
+        status="tested",
+    )
+    items = substitutes_for(demand, world["staff"])
+    # The pump: of the class and similar by name; the station: similar by text only; the
+    # valve (another class, no shared word) and the other region's pump are not suggested.
+    assert [i.offer.pk for i in items] == [world["pump"].pk, station.pk]
+    assert (items[0].same_class, items[0].text_match) == (True, True)
+    assert (items[1].same_class, items[1].text_match) == (False, True)
+    # Drafts never replace anything, even for their own supplier.
+    assert [i.offer.pk for i in substitutes_for(demand, world["valves_member"])] == [station.pk]
+
+
+def test_the_demand_page_suggests_offers_and_suppliers(world, demand):
+    client = Client()
+    client.force_login(world["staff"])
+    response = client.get(f"/procurement/demands/{demand.pk}/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'data-offer="{world["pump"].pk}"' in html
+    assert f'data-supplier="{world["pumps"].pk}"' in html
+    assert "секретный" not in html
+
+
+def test_the_substitutes_api_is_scoped(world, demand):
+    url = f"/api/v1/demands/{demand.pk}/substitutes/"
+    assert APIClient().get(url).status_code == 401
+    assert api_as(world["other_reviewer"]).get(url).status_code == 404
+    response = api_as(world["staff"]).get(url)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["demand"] == demand.pk
+    assert [o["id"] for o in body["offers"]] == [world["pump"].pk]
+    assert [s["id"] for s in body["suppliers"]] == [world["pumps"].pk]
+    assert body["suppliers"][0]["offers"] == [world["pump"].pk]
