@@ -376,6 +376,7 @@ class NotificationEvent(models.TextChoices):
     BID_AWARDED = "bid_awarded", _("A bid was awarded")
     REPORT_READY = "report_ready", _("A report is ready")
     WEBHOOK_DISABLED = "webhook_disabled", _("A webhook was switched off after failures")
+    OFFER_MESSAGE = "offer_message", _("A message in an offer's conversation")
 
 
 def event_label(event):
@@ -403,6 +404,7 @@ DEFAULT_EMAIL_MODES = {
     NotificationEvent.BID_AWARDED: EmailMode.IMMEDIATELY,
     NotificationEvent.REPORT_READY: EmailMode.IMMEDIATELY,
     NotificationEvent.WEBHOOK_DISABLED: EmailMode.IMMEDIATELY,
+    NotificationEvent.OFFER_MESSAGE: EmailMode.IMMEDIATELY,
 }
 
 

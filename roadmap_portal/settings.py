@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "procurement",
     "roadmap_portal.webhooks",
     "roadmap_portal.outbox",
+    "roadmap_portal.conversations",
 ]
 
 MIDDLEWARE = [

@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("certification.api.urls")),
     path("", include("procurement.api.urls")),
     path("", include("roadmap_portal.webhooks.api.urls")),
+    path("", include("roadmap_portal.conversations.api.urls")),
 ]
 
 urlpatterns = [
@@ -29,6 +30,7 @@ urlpatterns = [
     path("suppliers/", include("suppliers.urls")),
     path("certification/", include("certification.urls")),
     path("procurement/", include("procurement.urls")),
+    path("conversations/", include("roadmap_portal.conversations.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
