@@ -43,7 +43,6 @@ from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 QUERY_MIN_LENGTH = 2
 QUERY_MAX_LENGTH = 100
@@ -216,10 +215,7 @@ KINDS: tuple[Kind, ...] = (
         list_url_name="suppliers:supplier-list",
         related=("region",),
         subtitle=lambda s: s.region.name,
-        code_of=lambda s: (
-            f"{pgettext_lazy('tax number', 'INN')} {s.inn} · "
-            f"{pgettext_lazy('registration number', 'OGRN')} {s.ogrn}"
-        ),
+        code_of=lambda s: f"{_('INN')} {s.inn} · {_('OGRN')} {s.ogrn}",
     ),
     Kind(
         key="tenders",
