@@ -18,7 +18,6 @@ from .models import (
 @admin.register(CertificationBody)
 class CertificationBodyAdmin(admin.ModelAdmin):
     list_display = ["short_name", "name", "accreditation"]
-    filter_horizontal = ["corporations"]
 
 
 @admin.register(Requirement)
@@ -38,7 +37,7 @@ class CertificateAdmin(admin.ModelAdmin):
     list_display = ["number", "body", "supplier", "issued_on", "valid_until", "status"]
     list_filter = ["status", "body"]
     search_fields = ["number", "supplier__name"]
-    filter_horizontal = ["offers"]
+    raw_id_fields = ["supplier", "offers"]
     list_select_related = ["body", "supplier"]
     # The status changes through the officers' suspend, revoke and reinstate (and the nightly
     # expiry), each recorded as an event; the admin does not change it unrecorded.

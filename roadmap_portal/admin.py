@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
 
 from .api.authentication import generate_key
 from .models import (
@@ -35,12 +36,12 @@ class CorporationAdmin(admin.ModelAdmin):
     list_select_related = ["parent", "required_body"]
 
 
-class RoadmapTargetInline(admin.TabularInline):
+class RoadmapTargetInline(admin.StackedInline):
     model = RoadmapTarget
     extra = 0
 
 
-class ReportedVolumeInline(admin.TabularInline):
+class ReportedVolumeInline(admin.StackedInline):
     model = ReportedVolume
     extra = 0
     readonly_fields = ["entered_by", "created"]
@@ -58,15 +59,24 @@ class RoadmapAdmin(admin.ModelAdmin):
 class ProfileInline(admin.StackedInline):
     model = Profile
     can_delete = False
-    autocomplete_fields = ["supplier"]
+    raw_id_fields = ["supplier"]
 
 
+# The portal's roles and scopes live in the profile; Django's groups and model permissions
+# are not used, so the admin does not offer them (nor their filter widget).
 admin.site.unregister(User)
+admin.site.unregister(Group)
+UNUSED = {"groups", "user_permissions"}
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     inlines = [ProfileInline]
+    fieldsets = [
+        (name, {**options, "fields": [f for f in options["fields"] if f not in UNUSED]})
+        for name, options in BaseUserAdmin.fieldsets
+    ]
+    filter_horizontal = []
     list_display = ["username", "email", "get_role", "is_active", "is_superuser"]
     list_filter = ["profile__role", "is_active", "is_superuser"]
     list_select_related = ["profile"]

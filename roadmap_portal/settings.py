@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",
     "django.contrib.postgres",
     "rest_framework",
     "knox",
@@ -103,6 +104,10 @@ if PRODUCTION:
 
 ROOT_URLCONF = "roadmap_portal.urls"
 WSGI_APPLICATION = "roadmap_portal.wsgi.application"
+
+# Widgets render through the project's templates too, so that templates/ can correct a
+# widget of Django's admin (the split date-time field's labels).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 TEMPLATES = [
     {

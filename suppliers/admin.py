@@ -13,7 +13,7 @@ class SupplierAdmin(admin.ModelAdmin):
     list_select_related = ["region"]
 
 
-class AttachmentInline(admin.TabularInline):
+class AttachmentInline(admin.StackedInline):
     model = OfferAttachment
     extra = 0
     readonly_fields = ["original_name", "size", "uploaded_by", "created"]
@@ -39,7 +39,7 @@ class OfferAdmin(admin.ModelAdmin):
     search_fields = ["name", "okpd2", "supplier__name"]
     list_select_related = ["supplier", "roadmap"]
     readonly_fields = ["status", "status_changed"]
-    autocomplete_fields = ["supplier"]
+    raw_id_fields = ["supplier"]
     inlines = [AttachmentInline, HistoryInline]
 
 
