@@ -1,7 +1,6 @@
 """Pages of the corporate review, certification and the register. Thin: forms parse,
 services decide, selectors read in the user's scope."""
 
-import io
 from functools import wraps
 
 from django.contrib import messages
@@ -9,17 +8,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from roadmap_portal.api.exceptions import django_validation_detail
 from roadmap_portal.choices import Role
 from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
-from roadmap_portal.exports import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, csv_line, xlsx_row
+from roadmap_portal.export_jobs.views import export_response, wants_export
 from roadmap_portal.models import Region
 from roadmap_portal.scope import has_role, scope_of
 from roadmap_portal.selectors import roadmaps_visible_to
@@ -34,9 +32,9 @@ from suppliers.selectors import (
 )
 from suppliers.services import allowed_transitions, offer_transition
 
-from . import selectors, services
+from . import selectors, services, tables
 from .choices import CertificateStatus
-from .filtersets import CertificateFilterSet, RegisterEntryFilterSet, ReviewQueueFilterSet
+from .filtersets import ReviewQueueFilterSet
 from .forms import (
     CertificateIssueForm,
     CertificateRenewForm,
@@ -132,11 +130,10 @@ def _transition(request, form, *, offer, action, comment="", data=None):
 
 @role_required(Role.REVIEWER)
 def queue(request):
+    filterset, rows = tables.review_queue_filtered(request.user, request.GET)
+    if wants_export(request):
+        return export_response(request, tables.REVIEW_QUEUE, rows)
     base = selectors.review_queue(request.user)
-    filterset = ReviewQueueFilterSet(request.GET or None, queryset=base)
-    rows = filterset.qs if filterset.is_bound else base
-    if filterset.is_bound and not filterset.is_valid():
-        rows = base.none()
     counts_data = request.GET.copy()
     counts_data.pop("status", None)
     counts_filter = ReviewQueueFilterSet(counts_data or None, queryset=base)
@@ -522,9 +519,9 @@ def certify(request, pk):
 
 @login_required
 def certificate_list(request):
-    base = selectors.certificate_list(request.user)
-    filterset = CertificateFilterSet(request.GET or None, queryset=base)
-    rows = filterset.qs if filterset.is_bound and filterset.is_valid() else base
+    filterset, rows = tables.certificates_filtered(request.user, request.GET)
+    if wants_export(request):
+        return export_response(request, tables.CERTIFICATES, rows)
     page, size = _page(request, rows)
     return render(
         request,
@@ -771,78 +768,12 @@ def certificate_scan(request, pk):
 
 # --- register of permitted products --------------------------------------------------------
 
-# Lazy: the headers follow the language of the request, not of the first import.
-EXPORT_COLUMNS = (
-    ("corporation", gettext_lazy("Corporation")),
-    ("number", gettext_lazy("Entry number")),
-    ("product", gettext_lazy("Product")),
-    ("supplier", gettext_lazy("Supplier")),
-    ("region", gettext_lazy("Region")),
-    ("okpd2", gettext_lazy("OKPD2 code")),
-    ("certificate", gettext_lazy("Certificate")),
-    ("valid_until", gettext_lazy("Valid until")),
-    ("included_on", gettext_lazy("Included on")),
-    ("excluded_on", gettext_lazy("Excluded on")),
-    ("reason", gettext_lazy("Exclusion reason")),
-)
-
-
-def _export_row(entry):
-    certificate = entry.certificate
-    return [
-        entry.corporation.short_name,
-        entry.number,
-        entry.offer.name,
-        entry.supplier.name,
-        entry.supplier.region.code,
-        entry.okpd2,
-        f"{certificate.body} № {certificate.number}" if certificate else "",
-        certificate.valid_until if certificate else None,
-        entry.included_on,
-        entry.excluded_on,
-        entry.exclusion_reason,
-    ]
-
-
-def _export_csv(rows):
-    def lines():
-        yield "\ufeff"
-        yield csv_line([str(label) for _name, label in EXPORT_COLUMNS])
-        for entry in rows.iterator(chunk_size=2000):
-            yield csv_line(_export_row(entry))
-
-    response = StreamingHttpResponse(lines(), content_type=CSV_CONTENT_TYPE)
-    response["Content-Disposition"] = 'attachment; filename="register.csv"'
-    return response
-
-
-def _export_xlsx(rows):
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=str(_("Register"))[:31])
-    sheet.append(xlsx_row(sheet, [str(label) for _name, label in EXPORT_COLUMNS]))
-    for entry in rows.iterator(chunk_size=2000):
-        sheet.append(xlsx_row(sheet, _export_row(entry)))
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = 'attachment; filename="register.xlsx"'
-    return response
-
 
 @login_required
 def register(request):
-    base = selectors.register_list(request.user)
-    filterset = RegisterEntryFilterSet(request.GET or None, queryset=base, request=request)
-    rows = base
-    if filterset.is_bound:
-        rows = filterset.qs if filterset.is_valid() else base.none()
-    export = request.GET.get("export")
-    if export == "csv":
-        return _export_csv(rows)
-    if export == "xlsx":
-        return _export_xlsx(rows)
+    filterset, rows = tables.register_filtered(request.user, request.GET, request=request)
+    if wants_export(request):
+        return export_response(request, tables.REGISTER, rows)
     page, size = _page(request, rows, by_ids=True)
     return render(
         request,

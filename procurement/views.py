@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from roadmap_portal.choices import Role
 from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
+from roadmap_portal.export_jobs.views import export_response, wants_export
 from roadmap_portal.scope import scope_of
 from suppliers.models import Offer, Supplier
 from suppliers.selectors import (
@@ -18,17 +19,15 @@ from suppliers.selectors import (
     suppliers_visible_to,
 )
 
-from . import services, workflow
+from . import services, tables, workflow
 from .choices import BidStatus, TenderStatus
 from .eligibility import evaluate, supplier_tenders, suppliers_for_tender
-from .filtersets import BidFilterSet, ContractFilterSet, DemandFilterSet, TenderFilterSet
 from .forms import BidForm, ContractForm, DemandForm, TenderForm, add_service_errors, style_form
 from .models import Demand
 from .selectors import (
     bids_visible_to,
     contracts_visible_to,
     demand_coverage,
-    demands_matching_supplier,
     demands_visible_to,
     tenders_visible_to,
 )
@@ -64,9 +63,9 @@ def _messages_for(request, exc):
 @login_required
 def tender_list(request):
     scope = scope_of(request.user)
-    base = tenders_visible_to(request.user).order_by("-published_on", "-id")
-    filterset = TenderFilterSet(request.GET or None, queryset=base, request=request)
-    tenders = filterset.qs if filterset.is_bound and filterset.is_valid() else base
+    filterset, tenders = tables.tenders_filtered(request.user, request.GET, request=request)
+    if wants_export(request):
+        return export_response(request, tables.TENDERS, tenders)
     return render(
         request,
         "procurement/tender_list.html",
@@ -266,13 +265,9 @@ def my_tenders(request):
 
 @login_required
 def bid_list(request):
-    base = (
-        bids_visible_to(request.user)
-        .prefetch_related(Prefetch("offers", queryset=offers_brief_visible_to(request.user)))
-        .order_by("-created", "-id")
-    )
-    filterset = BidFilterSet(request.GET or None, queryset=base, request=request)
-    bids = filterset.qs if filterset.is_bound and filterset.is_valid() else base
+    filterset, bids = tables.bids_filtered(request.user, request.GET, request=request)
+    if wants_export(request):
+        return export_response(request, tables.BIDS, bids)
     return render(
         request,
         "procurement/bid_list.html",
@@ -292,9 +287,9 @@ def bid_list(request):
 @login_required
 def contract_list(request):
     scope = scope_of(request.user)
-    base = contracts_visible_to(request.user).order_by("-signed_on", "-id")
-    filterset = ContractFilterSet(request.GET or None, queryset=base, request=request)
-    contracts = filterset.qs if filterset.is_bound and filterset.is_valid() else base
+    filterset, contracts = tables.contracts_filtered(request.user, request.GET, request=request)
+    if wants_export(request):
+        return export_response(request, tables.CONTRACTS, contracts)
     return render(
         request,
         "procurement/contract_list.html",
@@ -325,12 +320,10 @@ def contract_create(request):
 @login_required
 def demand_list(request):
     scope = scope_of(request.user)
-    base = demands_visible_to(request.user).order_by("-id")
-    matching = scope.role == Role.SUPPLIER and request.GET.get("all") != "1"
-    if matching:
-        base = demands_matching_supplier(base, scope.supplier_id)
-    filterset = DemandFilterSet(request.GET or None, queryset=base, request=request)
-    demands = filterset.qs if filterset.is_bound and filterset.is_valid() else base
+    matching = tables.demands_matching(request.user, request.GET)
+    filterset, demands = tables.demands_filtered(request.user, request.GET, request=request)
+    if wants_export(request):
+        return export_response(request, tables.DEMANDS, demands)
     drafts = []
     if scope.role == Role.SUPPLIER:
         drafts = list(

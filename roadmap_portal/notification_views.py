@@ -10,22 +10,24 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from .filtersets import NotificationFilterSet
+from .export_jobs.views import export_response, wants_export
 from .models import EmailMode, Notification, NotificationEvent
 from .notifications import (
     notification_mark_read,
     notifications_mark_all_read,
-    notifications_of,
     preferences_of,
     preferences_save,
 )
+from .tables import NOTIFICATIONS, notifications_filtered
 
 
 @login_required
 @require_GET
 def notification_list(request):
-    filterset = NotificationFilterSet(request.GET, queryset=notifications_of(request.user))
-    page = Paginator(filterset.qs, 25).get_page(request.GET.get("page"))
+    filterset, rows = notifications_filtered(request.user, request.GET)
+    if wants_export(request):
+        return export_response(request, NOTIFICATIONS, rows)
+    page = Paginator(rows, 25).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "procurement",
     "roadmap_portal.webhooks",
     "roadmap_portal.outbox",
+    "roadmap_portal.export_jobs",
     "roadmap_portal.conversations",
 ]
 
@@ -533,6 +534,20 @@ CELERY_BEAT_SCHEDULE |= {
 # than AWS (MinIO, Ceph, a cloud's S3 API); without keys boto3's own chain is used (instance
 # role, AWS_* variables).
 S3_BUCKET = env.str("S3_BUCKET", default="")
+# Exports of working lists (docs/exports.md): up to EXPORT_INLINE_MAX_ROWS rows are answered
+# at once, more become a job on the "exports" queue under a lease like the reports'; its file
+# and row are deleted EXPORT_KEEP_HOURS after it was asked for (the sweep below).
+EXPORT_INLINE_MAX_ROWS = env.int("EXPORT_INLINE_MAX_ROWS", default=5000)
+EXPORT_LEASE_SECONDS = env.int("EXPORT_LEASE_SECONDS", default=120)
+EXPORT_QUEUE_SECONDS = env.int("EXPORT_QUEUE_SECONDS", default=600)
+EXPORT_MAX_ATTEMPTS = env.int("EXPORT_MAX_ATTEMPTS", default=3)
+EXPORT_KEEP_HOURS = env.int("EXPORT_KEEP_HOURS", default=48)
+CELERY_BEAT_SCHEDULE |= {
+    "export-jobs-sweep": {
+        "task": "roadmap_portal.export_jobs.tasks.sweep_export_jobs",
+        "schedule": JOBS_SWEEP_SECONDS,
+    },
+}
 if S3_BUCKET:
     STORAGES["default"] = {
         "BACKEND": "roadmap_portal.storage.PrivateS3Storage",

@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("certification.api.urls")),
     path("", include("procurement.api.urls")),
     path("", include("roadmap_portal.webhooks.api.urls")),
+    path("", include("roadmap_portal.export_jobs.api.urls")),
     path("", include("roadmap_portal.conversations.api.urls")),
 ]
 
@@ -27,6 +28,7 @@ urlpatterns = [
     path("healthz/ready", views.healthz, name="healthz-ready"),
     path("healthz/live", views.healthz_live, name="healthz-live"),
     path("", include("roadmap_portal.web_urls")),
+    path("", include("roadmap_portal.export_jobs.urls")),
     path("suppliers/", include("suppliers.urls")),
     path("certification/", include("certification.urls")),
     path("procurement/", include("procurement.urls")),

@@ -16,14 +16,15 @@ from django.views.decorators.http import require_POST
 
 from roadmap_portal.choices import Role
 from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
+from roadmap_portal.export_jobs.views import export_response, wants_export
 from roadmap_portal.logins import client_address
 from roadmap_portal.scope import has_role, reads_internal_records, scope_of
 from roadmap_portal.selectors import roadmaps_visible_to
 from roadmap_portal.storage import stored_file_response
 
-from . import pipeline
+from . import pipeline, tables
 from .choices import OfferStatus, VerificationStatus
-from .filtersets import OfferFilterSet, SupplierFilterSet
+from .filtersets import OfferFilterSet
 from .forms import (
     AttachmentForm,
     OfferForm,
@@ -37,11 +38,9 @@ from .selectors import (
     demands_for_offers,
     history_is_internal_to,
     offer_history_visible_to,
-    offer_list_for,
     offers_visible_to,
     roadmaps_for_offers,
     screening_queue,
-    supplier_list_for,
     suppliers_visible_to,
 )
 from .services import (
@@ -180,10 +179,9 @@ def register_confirm(request, token):
 
 @login_required
 def supplier_list(request):
-    filterset = SupplierFilterSet(
-        request.GET, queryset=supplier_list_for(request.user), request=request
-    )
-    suppliers = filterset.qs
+    filterset, suppliers = tables.suppliers_filtered(request.user, request.GET, request=request)
+    if wants_export(request):
+        return export_response(request, tables.SUPPLIERS, suppliers)
     return render(
         request,
         "suppliers/supplier_list.html",
@@ -253,9 +251,9 @@ def supplier_verify_view(request, pk):
 
 @login_required
 def offer_list(request):
-    base = offer_list_for(request.user)
-    filterset = OfferFilterSet(request.GET, queryset=base, request=request)
-    offers = filterset.qs
+    filterset, offers = tables.offers_filtered(request.user, request.GET, request=request)
+    if wants_export(request):
+        return export_response(request, tables.OFFERS, offers)
     scope = scope_of(request.user)
     return render(
         request,

@@ -5,6 +5,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from roadmap_portal.api.permissions import KeyWritePermission
+from roadmap_portal.export_jobs.api.views import ExportMixin
 from roadmap_portal.filtersets import NotificationFilterSet
 from roadmap_portal.models import Notification
 from roadmap_portal.notifications import (
@@ -12,6 +13,7 @@ from roadmap_portal.notifications import (
     notifications_mark_all_read,
     notifications_of,
 )
+from roadmap_portal.tables import NOTIFICATIONS
 
 
 class NotificationObjectSerializer(serializers.Serializer):
@@ -39,7 +41,7 @@ class NotificationSerializer(serializers.ModelSerializer):
         }
 
 
-class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
+class NotificationViewSet(ExportMixin, viewsets.ReadOnlyModelViewSet):
     """The signed-in user's own notifications, newest first; another's answer 404.
 
     Marking them read is a write like any other: a partner key does it only when
@@ -49,6 +51,7 @@ class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = NotificationSerializer
     permission_classes = [IsAuthenticated, KeyWritePermission]
     filterset_class = NotificationFilterSet
+    export_list = NOTIFICATIONS
     ordering_fields = ["created", "id"]
     lookup_value_regex = r"\d+"
 
