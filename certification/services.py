@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from roadmap_portal.choices import Role
 from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
+from roadmap_portal.input_limits import check_free_text
 from roadmap_portal.models import Corporation
 from roadmap_portal.scope import has_role, scope_of
 from suppliers.validators import validate_pdf_upload
@@ -474,6 +475,68 @@ def record_register_exclusion(*, offer, user, data, transition, comment):
 
 
 @transaction.atomic
+def register_entries_bulk_transition(*, user, action, ids, comment=""):
+    """Exclude (one reason for all) or reinstate many register entries: each entry's offer
+    takes the pipeline's ``exclude`` or ``reinstate`` through ``offer_transition``, in a
+    transaction of its own, so each entry is excluded or reinstated exactly as on the
+    offer's review page. The ids are the entries' ids, read through the user's register
+    (``register_visible_to``); an entry whose offer the user may not move (another group's)
+    answers "not found" like an unknown id. An entry already excluded is not excluded again,
+    even when its offer has since a newer entry in force. The action, the ids and the
+    reason are checked once for the whole request (ValidationError, RoleNotAllowed)."""
+    from roadmap_portal import bulk
+    from suppliers import pipeline
+    from suppliers.services import check_action_role, offer_transition
+
+    from .selectors import register_visible_to
+
+    if action not in pipeline.REGISTER_BULK_ACTIONS:
+        raise ValidationError(
+            {
+                "action": _("Choose one of: %(actions)s.")
+                % {"actions": ", ".join(pipeline.REGISTER_BULK_ACTIONS)}
+            }
+        )
+    ids = bulk.check_ids(ids)
+    comment = (comment or "").strip()
+    check_free_text(comment, field="comment")
+    check_action_role(user=user, action=action)
+    if pipeline.comment_required(action) and not comment:
+        raise ValidationError({"comment": _("A comment is required for this action.")})
+    entries = {
+        entry.pk: entry
+        for entry in register_visible_to(user)
+        .select_related(None)
+        .select_related("offer")
+        .filter(pk__in=ids)
+    }
+    names = {
+        pk: _("№ %(number)s, %(product)s") % {"number": e.number, "product": e.offer.name}
+        for pk, e in entries.items()
+    }
+
+    def act(pk):
+        entry = entries.get(pk)
+        if entry is None:
+            raise RegisterEntry.DoesNotExist
+        if action == "exclude" and entry.excluded_on is not None:
+            raise TransitionNotAllowed(
+                _("Entry № %(number)s is already excluded.") % {"number": entry.number}
+            )
+        offer, _history = offer_transition(
+            offer_id=entry.offer_id, user=user, action=action, comment=comment
+        )
+        return bulk.RowResult(
+            pk,
+            bulk.DONE,
+            _("Done: the offer is now %(status)s.") % {"status": offer.get_status_display()},
+            status=offer.status,
+            status_display=offer.get_status_display(),
+        )
+
+    return bulk.run_each(ids, act, names=names)
+
+
 def certificate_set_status(*, certificate_id, user, status, reason):
     """Suspend or revoke a certificate; its registered offers leave the register at once."""
     from .selectors import certificates_visible_to

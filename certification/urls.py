@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import bulk_views, views
 
 app_name = "certification"
 
@@ -35,4 +35,5 @@ urlpatterns = [
     path("certificates/<int:pk>/renew/", views.certificate_renew, name="certificate-renew"),
     path("certificates/<int:pk>/scan/", views.certificate_scan, name="certificate-scan"),
     path("register/", views.register, name="register"),
+    path("register/bulk/", bulk_views.register_bulk, name="register-bulk"),
 ]

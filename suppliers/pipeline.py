@@ -180,6 +180,29 @@ def sources_of(action):
     return [t.source for t in TRANSITIONS if t.action == action]
 
 
+def comment_required(action):
+    """Whether ``action`` needs a comment from every state it is taken from."""
+    steps = [t for t in TRANSITIONS if t.action == action]
+    return bool(steps) and all(t.comment_required for t in steps)
+
+
+# Actions taken on many offers at once from a list: they need no stage record of each offer
+# (a comment, where one is needed, is the same for all). The register's actions on its
+# entries are "exclude" and "reinstate" (certification.services.register_entries_bulk_transition).
+BULK_ACTIONS = ("submit", "withdraw", "forward", "return")
+REGISTER_BULK_ACTIONS = ("exclude", "reinstate")
+
+
+def declared(action):
+    """The first transition that declares ``action``: its label and style are the action's."""
+    return next(t for t in TRANSITIONS if t.action == action)
+
+
+def label_of(action):
+    """The button label of ``action``."""
+    return declared(action).label
+
+
 # Stages a reviewer's queue works on, and who waits for an offer in each stage.
 REVIEW_STAGES = (S.FORWARDED, S.REQUIREMENTS_MET, S.READINESS_CONFIRMED, S.TESTED, S.CERTIFIED)
 WAITING_FOR = {

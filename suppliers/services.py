@@ -61,13 +61,12 @@ def offer_transition(*, offer_id, user, action, comment="", data=None):
     with transaction.atomic():
         offer = offers_visible_to(user).select_for_update(of=("self",)).get(pk=offer_id)
         scope = scope_of(user)
-        if not (scope.is_admin or scope.role in pipeline.roles_of(action)):
-            raise RoleNotAllowed()
+        check_action_role(user=user, action=action)
         step = pipeline.find(action, offer.status)
         if step is None:
             raise TransitionNotAllowed(
                 _("“%(action)s” is not allowed while the offer is %(status)s.")
-                % {"action": action, "status": offer.get_status_display()},
+                % {"action": pipeline.label_of(action), "status": offer.get_status_display()},
                 current=offer.status,
             )
         if not (scope.is_admin or scope.role in step.roles):
@@ -78,6 +77,65 @@ def offer_transition(*, offer_id, user, action, comment="", data=None):
             import_string(step.guard)(offer=offer, user=user, data=data)
         history = _apply(offer=offer, step=step, user=user, comment=comment, data=data)
     return offer, history
+
+
+def check_action_role(*, user, action):
+    """RoleNotAllowed unless the user's role is one some transition of ``action`` names
+    (administrators take every action)."""
+    scope = scope_of(user)
+    if not (scope.is_admin or scope.role in pipeline.roles_of(action)):
+        raise RoleNotAllowed()
+
+
+def may_take_action(*, user, action):
+    """Whether the user's role may take ``action`` at all: a list shows it as a bulk button."""
+    try:
+        check_action_role(user=user, action=action)
+    except RoleNotAllowed:
+        return False
+    return True
+
+
+def offers_bulk_transition(*, user, action, ids, comment=""):
+    """Take ``action`` on many offers, each through ``offer_transition`` in a transaction of
+    its own: one row's refusal rolls back that row only, and each row's result says what
+    the single action would have said (an id outside the user's scope: "not found").
+
+    The action must be one of ``pipeline.BULK_ACTIONS`` (actions needing no stage record of
+    each offer) and the ids within ``bulk.MAX_IDS`` (else ValidationError, nothing done);
+    a role the action does not name is refused for the whole request (RoleNotAllowed); a
+    comment the action requires must be given, once, and applies to every row. A repeated
+    request changes nothing twice: each row already moved reports why it cannot move again.
+    """
+    from roadmap_portal import bulk
+
+    if action not in pipeline.BULK_ACTIONS:
+        raise ValidationError(
+            {
+                "action": _("Choose one of: %(actions)s.")
+                % {"actions": ", ".join(pipeline.BULK_ACTIONS)}
+            }
+        )
+    ids = bulk.check_ids(ids)
+    comment = (comment or "").strip()
+    check_free_text(comment, field="comment")
+    check_action_role(user=user, action=action)
+    if pipeline.comment_required(action) and not comment:
+        raise ValidationError({"comment": _("A comment is required for this action.")})
+    names = dict(offers_visible_to(user).filter(pk__in=ids).values_list("pk", "name"))
+
+    def act(pk):
+        offer, _history = offer_transition(offer_id=pk, user=user, action=action, comment=comment)
+        return bulk.RowResult(
+            pk,
+            bulk.DONE,
+            _("Done: the offer is now %(status)s.") % {"status": offer.get_status_display()},
+            name=offer.name,
+            status=offer.status,
+            status_display=offer.get_status_display(),
+        )
+
+    return bulk.run_each(ids, act, names=names)
 
 
 def _apply(*, offer, step, user, comment, data):
@@ -310,19 +368,42 @@ def supplier_signup_confirm(*, token: str, password: str):
     )
 
 
-def supplier_verify(*, supplier_id, user, verified, comment=""):
-    """Region staff verify or reject a supplier of their own region; a rejection needs a reason."""
+def _check_may_verify(user):
     scope = scope_of(user)
+    if not (scope.is_admin or scope.role == Role.REGION_STAFF):
+        raise RoleNotAllowed()
+
+
+def may_verify_suppliers(*, user):
+    """Whether the user decides on suppliers' verification (a list's bulk buttons)."""
+    try:
+        _check_may_verify(user)
+    except RoleNotAllowed:
+        return False
+    return True
+
+
+def supplier_verify(*, supplier_id, user, verified, comment=""):
+    """Region staff verify or reject a supplier of their own region; a rejection needs a reason.
+    A decision already taken is not taken again (TransitionNotAllowed): verifying a verified
+    supplier or rejecting a rejected one changes nothing."""
     with transaction.atomic():
         visible = suppliers_visible_to(user).get(pk=supplier_id)
-        if not (scope.is_admin or scope.role == Role.REGION_STAFF):
-            raise RoleNotAllowed()
+        _check_may_verify(user)
         if not verified and not (comment or "").strip():
             raise ValidationError({"comment": _("Say why the supplier is rejected.")})
         supplier = Supplier.objects.select_for_update().select_related("region").get(pk=visible.pk)
-        supplier.verification_status = (
-            VerificationStatus.VERIFIED if verified else VerificationStatus.REJECTED
-        )
+        target = VerificationStatus.VERIFIED if verified else VerificationStatus.REJECTED
+        if supplier.verification_status == target:
+            message = (
+                _("%(supplier)s is already verified.")
+                if verified
+                else _("%(supplier)s is already rejected.")
+            )
+            raise TransitionNotAllowed(
+                message % {"supplier": supplier.name}, current=supplier.verification_status
+            )
+        supplier.verification_status = target
         supplier.verification_comment = (comment or "").strip()
         supplier.verified_by = user
         supplier.verified_at = timezone.now()
@@ -335,6 +416,38 @@ def supplier_verify(*, supplier_id, user, verified, comment=""):
             ]
         )
     return supplier
+
+
+def suppliers_bulk_verify(*, user, ids, verified, comment=""):
+    """Verify (or reject, with one reason for all) many suppliers, each through
+    ``supplier_verify`` in a transaction of its own; each row's result says what the single
+    decision would have said (another region's supplier: "not found"; one already decided
+    so: "already verified"). Only region staff and administrators decide (RoleNotAllowed
+    for the whole request); the ids are within ``bulk.MAX_IDS`` and a rejection needs its
+    reason (ValidationError, nothing done)."""
+    from roadmap_portal import bulk
+
+    ids = bulk.check_ids(ids)
+    comment = (comment or "").strip()
+    check_free_text(comment, field="comment")
+    _check_may_verify(user)
+    if not verified and not comment:
+        raise ValidationError({"comment": _("Say why the supplier is rejected.")})
+    names = dict(suppliers_visible_to(user).filter(pk__in=ids).values_list("pk", "name"))
+
+    def act(pk):
+        supplier = supplier_verify(supplier_id=pk, user=user, verified=verified, comment=comment)
+        return bulk.RowResult(
+            pk,
+            bulk.DONE,
+            _("Done: the supplier is now %(status)s.")
+            % {"status": supplier.get_verification_status_display()},
+            name=supplier.name,
+            status=supplier.verification_status,
+            status_display=supplier.get_verification_status_display(),
+        )
+
+    return bulk.run_each(ids, act, names=names)
 
 
 OFFER_FIELDS = (

@@ -236,7 +236,7 @@ def supplier_verify_view(request, pk):
             verified=form.cleaned_data["decision"] == "verify",
             comment=form.cleaned_data["comment"],
         )
-    except (ValidationError, RoleNotAllowed) as exc:
+    except (ValidationError, RoleNotAllowed, TransitionNotAllowed) as exc:
         messages.error(request, _error_text(exc))
     else:
         if supplier.is_verified:

@@ -1,11 +1,14 @@
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from roadmap_portal.api import bulk as bulk_api
 from roadmap_portal.fields import ScopedPrimaryKeyRelatedField
 from roadmap_portal.input_limits import FreeTextField
+from suppliers import pipeline
 from suppliers.models import Offer
 from suppliers.selectors import offers_visible_to, suppliers_visible_to
 
@@ -252,3 +255,14 @@ class StageCountSerializer(serializers.Serializer):
     status = serializers.CharField()
     label = serializers.CharField()
     count = serializers.IntegerField()
+
+
+class RegisterBulkTransitionSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(
+        choices=pipeline.REGISTER_BULK_ACTIONS,
+        help_text=_("exclude (with a reason) or reinstate, as on the offer's review page."),
+    )
+    ids = bulk_api.ids_field()
+    comment = bulk_api.comment_field(
+        _("The exclusion reason, required to exclude; applies to every entry.")
+    )

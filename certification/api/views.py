@@ -1,16 +1,18 @@
 """API of the corporate review records, certificates and the register. Thin: serializers
 parse, services decide, selectors scope."""
 
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from roadmap_portal.api.bulk import BULK_RESPONSES, bulk_response
 from roadmap_portal.api.pagination import FeedPagination
-from roadmap_portal.api.permissions import RoleWritePermission
+from roadmap_portal.api.permissions import KeyWritePermission, RoleWritePermission
 from roadmap_portal.choices import Role
 from roadmap_portal.db_routers import ReplicaReadsMixin
 from roadmap_portal.scope import has_role
@@ -33,6 +35,7 @@ from .serializers import (
     CertificateSerializer,
     ProductTestSerializer,
     ReadinessEvaluationSerializer,
+    RegisterBulkTransitionSerializer,
     RegisterEntrySerializer,
     RequirementCheckSerializer,
     RequirementSerializer,
@@ -287,6 +290,42 @@ class RegisterEntryViewSet(ReplicaReadsMixin, viewsets.ReadOnlyModelViewSet):
             .select_related(None)
             .select_related("corporation", "offer", "supplier__region", "certificate")
             .only(*REGISTER_ENTRY_COLUMNS)
+        )
+
+    def get_permissions(self):
+        if self.action == "bulk_transition":
+            # The offers' transitions name their roles; the service answers 403 for others.
+            return [permissions.IsAuthenticated(), KeyWritePermission()]
+        return super().get_permissions()
+
+    @extend_schema(
+        request=RegisterBulkTransitionSerializer,
+        responses=BULK_RESPONSES,
+        description=gettext_lazy(
+            "Exclude (one reason for all) or reinstate many register entries (reviewers of "
+            "the entries' group), each through its offer's transition in a transaction of "
+            "its own; the answer gives each id's result."
+        ),
+        filters=False,
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="bulk-transition",
+        filterset_class=None,
+        ordering_fields=[],
+        pagination_class=None,
+    )
+    def bulk_transition(self, request):
+        body = RegisterBulkTransitionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return bulk_response(
+            services.register_entries_bulk_transition(
+                user=request.user,
+                action=body.validated_data["action"],
+                ids=body.validated_data["ids"],
+                comment=body.validated_data["comment"],
+            )
         )
 
 

@@ -4,6 +4,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from roadmap_portal.api import bulk as bulk_api
 from roadmap_portal.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
 from roadmap_portal.input_limits import FreeTextField, LimitedDictField
 from roadmap_portal.scope import reads_internal_records
@@ -171,3 +172,25 @@ class TransitionRequestSerializer(serializers.Serializer):
 class TransitionResultSerializer(serializers.Serializer):
     offer = OfferSerializer()
     transition = OfferTransitionSerializer()
+
+
+class OfferBulkTransitionSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(
+        choices=pipeline.BULK_ACTIONS,
+        help_text=_(
+            "submit or withdraw (suppliers), forward or return (region staff): the actions "
+            "that need no stage record."
+        ),
+    )
+    ids = bulk_api.ids_field()
+    comment = bulk_api.comment_field(
+        _("Required to return; applies to every offer, as on the single transition.")
+    )
+
+
+class SupplierBulkVerifySerializer(serializers.Serializer):
+    verified = serializers.BooleanField(
+        help_text=_("true to verify, false to reject (with a comment).")
+    )
+    ids = bulk_api.ids_field()
+    comment = bulk_api.comment_field(_("Required to reject; applies to every supplier."))

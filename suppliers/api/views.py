@@ -9,6 +9,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from roadmap_portal.api.bulk import BULK_RESPONSES, bulk_response
 from roadmap_portal.api.examples import TRANSITION_EXAMPLES
 from roadmap_portal.api.pagination import FeedPagination, PageNumberPagination
 from roadmap_portal.api.permissions import KeyWritePermission, RoleWritePermission
@@ -32,15 +33,19 @@ from ..services import (
     offer_create,
     offer_transition,
     offer_update,
+    offers_bulk_transition,
     supplier_register,
     supplier_verify,
+    suppliers_bulk_verify,
 )
 from ..views import attachment_response
 from .serializers import (
     AttachmentUploadSerializer,
     OfferAttachmentSerializer,
+    OfferBulkTransitionSerializer,
     OfferSerializer,
     OfferTransitionSerializer,
+    SupplierBulkVerifySerializer,
     SupplierSerializer,
     SupplierVerifySerializer,
     TransitionRequestSerializer,
@@ -62,7 +67,7 @@ class SupplierWritePermission(permissions.BasePermission):
         scope = scope_of(request.user)
         if view.action == "create":
             return scope.is_admin or scope.role is None
-        if view.action == "verify":
+        if view.action in ("verify", "bulk_verify"):
             return scope.is_admin or scope.role == Role.REGION_STAFF
         return scope.is_admin
 
@@ -84,7 +89,12 @@ class SupplierViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         request=SupplierVerifySerializer,
-        responses={200: SupplierSerializer},
+        responses={
+            200: SupplierSerializer,
+            409: OpenApiResponse(
+                description=gettext_lazy("The supplier is already verified (or rejected).")
+            ),
+        },
         description=gettext_lazy(
             "Verify (``verified: true``) or reject with a reason (region staff)."
         ),
@@ -100,6 +110,35 @@ class SupplierViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             comment=body.validated_data["comment"],
         )
         return Response(SupplierSerializer(supplier, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        request=SupplierBulkVerifySerializer,
+        responses=BULK_RESPONSES,
+        description=gettext_lazy(
+            "Verify or reject many suppliers at once (region staff), each as ``verify`` "
+            "would, in a transaction of its own; the answer gives each id's result."
+        ),
+        filters=False,
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="bulk-verify",
+        filterset_class=None,
+        ordering_fields=[],
+        pagination_class=None,
+    )
+    def bulk_verify(self, request):
+        body = SupplierBulkVerifySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return bulk_response(
+            suppliers_bulk_verify(
+                user=request.user,
+                ids=body.validated_data["ids"],
+                verified=body.validated_data["verified"],
+                comment=body.validated_data["comment"],
+            )
+        )
 
 
 class OfferViewSet(
@@ -127,7 +166,7 @@ class OfferViewSet(
         return offer_list_for(self.request.user)
 
     def get_permissions(self):
-        if self.action == "transition":
+        if self.action in ("transition", "bulk_transition"):
             # Each transition names its roles; the service answers 403 for the others.
             return [permissions.IsAuthenticated(), KeyWritePermission()]
         return super().get_permissions()
@@ -192,6 +231,36 @@ class OfferViewSet(
                 "offer": OfferSerializer(offer, context=context).data,
                 "transition": OfferTransitionSerializer(history, context=context).data,
             }
+        )
+
+    @extend_schema(
+        request=OfferBulkTransitionSerializer,
+        responses=BULK_RESPONSES,
+        description=gettext_lazy(
+            "Take one action on many offers (submit or withdraw drafts; forward or return "
+            "submitted offers), each as ``transition`` would, in a transaction of its own: "
+            "the answer gives each id's result, done or the reason not."
+        ),
+        filters=False,
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="bulk-transition",
+        filterset_class=None,
+        ordering_fields=[],
+        pagination_class=None,
+    )
+    def bulk_transition(self, request):
+        body = OfferBulkTransitionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return bulk_response(
+            offers_bulk_transition(
+                user=request.user,
+                action=body.validated_data["action"],
+                ids=body.validated_data["ids"],
+                comment=body.validated_data["comment"],
+            )
         )
 
     @extend_schema(responses={200: OfferTransitionSerializer(many=True)}, filters=False)
