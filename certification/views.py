@@ -237,6 +237,9 @@ def _review_page(request, offer, *, status=200, **bound):
         "offer": offer,
         "corporation": corporation,
         "history": offer_history(offer),
+        # The offer is in the reviewer's scope, so are its datasheets; each link downloads
+        # through the attachment view, which checks that scope again.
+        "attachments": list(offer.attachments.order_by("id")),
         "register_steps": register_steps,
         "current_certificate": services.current_certificate(offer)
         if corporation.required_body_id

@@ -6,8 +6,16 @@ generated name, next to the preview it produced; the session lists the uploads o
 preview records its owner. Confirming imports from the stored file through the same
 service, which checks it again unless it has itself just checked these very bytes, so
 nothing the browser sends back is trusted.
+
+A form that comes back with an error (no roadmap chosen, a completed one) keeps the chosen
+file the same way, under a token with its SHA-256 and no preview, named by a hidden field of
+the re-rendered form: the user chooses the roadmap and need not choose the file again. Only
+the login that chose it may use it; it goes once its check is done, or with the stale uploads.
+
+The preselected roadmap is the supplier's only roadmap still taking offers, when it has one.
 """
 
+import hashlib
 import json
 import uuid
 from datetime import timedelta
@@ -44,8 +52,11 @@ from .importing import (
     offers_import_check,
 )
 from .models import Offer
+from .selectors import roadmaps_for_offers
 
 SESSION_KEY = "offer_imports"
+# The hidden field naming a file kept from a form that came back with an error.
+KEPT_FIELD = "kept_file"
 KEEP_SECONDS = 24 * 60 * 60
 PREVIEW_PAGE_SIZE = 100
 
@@ -62,9 +73,13 @@ class OfferImportForm(ScopedFormMixin, forms.Form):
         error_messages={"required": gettext_lazy("Choose the file to upload.")},
     )
 
-    def __init__(self, *args, roadmaps, **kwargs):
+    def __init__(self, *args, roadmaps, kept=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.narrow("roadmap", lambda seen: roadmaps.filter(pk__in=seen.values("pk")))
+        self.kept = kept
+        if kept is not None:
+            # The file kept from the last attempt stands in for a new one; a new one replaces it.
+            self.fields["file"].required = False
         self.fields["roadmap"].widget.attrs["class"] = "form-select"
         self.fields["file"].widget.attrs.update(
             {"class": "form-control", "accept": ".xlsx,.csv,text/csv"}
@@ -72,6 +87,8 @@ class OfferImportForm(ScopedFormMixin, forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
+        if upload is None:
+            return None
         if upload.size > settings.MAX_UPLOAD_BYTES:
             raise forms.ValidationError(
                 _("The file is larger than %(size)d MB: split it into smaller files.")
@@ -163,8 +180,9 @@ def _store(request, *, content, filename, check):
     return token
 
 
-def _load(request, token):
-    """The stored upload of this user and login, or 404."""
+def _load(request, token, *, kept=False):
+    """The stored upload of this user and login, or 404: a previewed one, or with
+    ``kept`` a file kept from a form that had an error (it has no preview yet)."""
     token = str(token)
     if token not in request.session.get(SESSION_KEY, []):
         raise Http404
@@ -175,7 +193,54 @@ def _load(request, token):
         raise Http404 from exc
     if data.get("user") != request.user.pk or not default_storage.exists(upload_path):
         raise Http404
+    if bool(data.get("kept")) != kept:
+        raise Http404
     return token, upload_path, preview_path, data
+
+
+def _keep(request, *, content, filename):
+    """Keep a chosen file while the form asks for something else (the roadmap), so the user
+    need not choose it again: stored as an upload is, with its digest and no preview.
+    Returns what the page shows of it."""
+    _forget_stale_uploads()
+    token = str(uuid.uuid4())
+    upload_path, preview_path = _paths(token)
+    _write(upload_path, content)
+    data = {
+        "user": request.user.pk,
+        "kept": True,
+        "filename": filename,
+        "sha256": hashlib.sha256(content).hexdigest(),
+        "size": len(content),
+    }
+    _write(preview_path, json.dumps(data).encode())
+    request.session[SESSION_KEY] = [*request.session.get(SESSION_KEY, []), token]
+    return {"token": token, "filename": filename, "size": len(content)}
+
+
+def _kept(request):
+    """The file kept from this user's last attempt, named by the form's hidden field, or
+    None (a token that is not this login's own is ignored like a missing one)."""
+    token = request.POST.get(KEPT_FIELD) or ""
+    try:
+        token = str(uuid.UUID(token))
+    except ValueError:
+        return None
+    try:
+        _token, upload_path, _preview, data = _load(request, token, kept=True)
+    except Http404:
+        return None
+    return {"token": token, "filename": data["filename"], "size": data["size"], "path": upload_path}
+
+
+def _only_open_roadmap(supplier, roadmaps):
+    """The roadmap to preselect: the one roadmap still taking offers, if only one does."""
+    open_roadmaps = list(
+        roadmaps.filter(pk__in=roadmaps_for_offers(supplier).values("pk")).values_list(
+            "pk", flat=True
+        )[:2]
+    )
+    return open_roadmaps[0] if len(open_roadmaps) == 1 else None
 
 
 def _discard(request, token):
@@ -209,24 +274,47 @@ def offer_import(request):
     """Choose a roadmap and a file; a readable file goes on to its preview."""
     supplier = _supplier(request)
     roadmaps = import_roadmaps(request.user)
+    posted = request.method == "POST"
+    kept = _kept(request) if posted else None
+    initial = {} if posted else {"roadmap": _only_open_roadmap(supplier, roadmaps)}
     form = OfferImportForm(
-        request.POST or None, request.FILES or None, user=request.user, roadmaps=roadmaps
+        request.POST if posted else None,
+        request.FILES if posted else None,
+        user=request.user,
+        roadmaps=roadmaps,
+        kept=kept,
+        initial=initial,
     )
     errors = []
-    if request.method == "POST" and form.is_valid():
+    if posted and form.is_valid():
         upload = form.cleaned_data["file"]
-        content = upload.read()
-        filename = upload.name or ""
+        if upload is not None:
+            content, filename = upload.read(), upload.name or ""
+        else:
+            content, filename = _read(kept["path"]), kept["filename"]
         check = offers_import_check(
             user=request.user,
             roadmap_id=form.cleaned_data["roadmap"].pk,
             content=content,
             filename=filename,
         )
+        if kept is not None:
+            _discard(request, kept["token"])
+            kept = None
         if check.rows:
             token = _store(request, content=content, filename=filename, check=check)
             return redirect("suppliers:import-preview", token=token)
         errors = check.errors
+        if errors and all(error["field"] == "roadmap" for error in errors):
+            # The file was never read: keep it while another roadmap is chosen.
+            kept = _keep(request, content=content, filename=filename)
+    elif posted:
+        upload = request.FILES.get("file")
+        if upload is not None and "file" not in form.errors:
+            if kept is not None:
+                _discard(request, kept["token"])
+            kept = _keep(request, content=upload.read(), filename=upload.name or "")
+    form.kept = kept
     return render(
         request,
         "suppliers/import.html",
@@ -235,6 +323,8 @@ def offer_import(request):
             "errors": errors,
             "supplier": supplier,
             "has_roadmaps": roadmaps.exists(),
+            "kept": kept,
+            "kept_field": KEPT_FIELD,
             "columns_help": _columns_help(),
             "max_rows": settings.IMPORT_MAX_ROWS,
             "offer_list_url": _offer_list_url(),
@@ -248,7 +338,7 @@ def offer_import_preview(request, token):
     """Every row as it will be imported, every error where it is; nothing saved yet."""
     supplier = _supplier(request)
     token, _upload, _preview, data = _load(request, token)
-    roadmap = import_roadmaps(request.user).filter(pk=data["roadmap"]).first()
+    roadmap = import_roadmaps(request.user).filter(pk=data.get("roadmap")).first()
     if roadmap is None:
         raise Http404
     rows = data["rows"]

@@ -236,6 +236,8 @@ def read_table(*, content, filename=""):
             # Before anything opens the archive: its sizes, ratios and entry count.
             import_limits.check_xlsx_archive(content)
         kind = _sniff(content)
+        if extension and extension not in ACCEPTED_EXTENSIONS:
+            raise ImportFailed([_file_error(_wrong_file_type(kind, extension, filename))])
         if kind == "xlsx":
             table = _read_xlsx(content)
         elif kind == "text" and extension not in ("xlsx", "xlsm", "xls"):
@@ -286,6 +288,30 @@ def _sniff(content):
     if b"\x00" in content[:65536]:
         return "binary"
     return "text"
+
+
+# What a product list may be named: a workbook (.xlsm is the same format with macros, which
+# are never run) or CSV. A name the list cannot have (.txt, .pdf, .xls, ...) is refused before
+# its content is read, so a text file is never taken for a CSV with wrong headers.
+ACCEPTED_EXTENSIONS = ("xlsx", "xlsm", "csv")
+
+
+def _wrong_file_type(kind, extension, filename):
+    """What was received (by its content, and its name) and what is accepted."""
+    received = {
+        "pdf": _("a PDF document"),
+        "image": _("an image"),
+        "xls": _("an Excel 97-2003 workbook or another old Office document"),
+        "ods": _("an OpenDocument spreadsheet"),
+        "docx": _("a Word document"),
+        "zip": _("a ZIP archive"),
+        "xlsx": _("an Excel workbook with a wrong name"),
+        "text": _("a text file"),
+    }.get(kind, _("a file of unknown type"))
+    return _(
+        "The file “%(name)s” is %(received)s (.%(extension)s). The product list is "
+        "accepted as .xlsx or .csv: save it in one of these formats and upload it again."
+    ) % {"name": filename.rsplit("/", 1)[-1], "received": received, "extension": extension}
 
 
 def _not_a_spreadsheet(kind, extension):
@@ -1299,6 +1325,11 @@ def _xlsx_template():
         if column.kind in (OKPD2, TEXT):
             # Text format keeps Excel from turning 27.11 into a date or dropping zeros.
             sheet.column_dimensions[letter].number_format = "@"
+    # The OKPD2 cells themselves are text too, for every row a file may have: a spreadsheet
+    # application that ignores a column's format (several do) still keeps 28.10 as typed.
+    okpd2_column = FIELDS.index("okpd2") + 1
+    for row in range(2, settings.IMPORT_MAX_ROWS + 2):
+        sheet.cell(row=row, column=okpd2_column).number_format = "@"
     flags = DataValidation(type="list", formula1='"да,нет"', allow_blank=True)
     flags.error = _("Write да or нет.")
     sheet.add_data_validation(flags)
@@ -1341,6 +1372,7 @@ def _xlsx_template():
                 ],
             )
         )
+        guide.cell(row=guide.max_row, column=5).number_format = "@"  # the example, as text
     for letter, width in zip("ABCDE", (34, 22, 12, 70, 36), strict=True):
         guide.column_dimensions[letter].width = width
 
@@ -1351,6 +1383,7 @@ def _xlsx_template():
         cell.fill = fill
     for code, name in okpd2_classes().items():
         classes.append(xlsx_row(classes, [code, name]))
+        classes.cell(row=classes.max_row, column=1).number_format = "@"
     classes.column_dimensions["A"].width = 12
     classes.column_dimensions["B"].width = 110
     classes.column_dimensions["A"].number_format = "@"
