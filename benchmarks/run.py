@@ -598,6 +598,111 @@ class Bench:
             ),
         )
 
+    # The search documents, written as the migrations' GIN indexes are (roadmap_portal/search.py).
+    SEARCH_DOCUMENTS = {
+        "o": "to_tsvector('russian', coalesce(o.name, '') || ' ' || coalesce(o.description, '') "
+        "|| ' ' || coalesce(o.replaces, ''))",
+        "s": "to_tsvector('russian', coalesce(s.name, ''))",
+        "t": "to_tsvector('russian', coalesce(t.title, '') || ' ' || coalesce(t.description, ''))",
+        "d": "to_tsvector('russian', coalesce(d.title, '') || ' ' || coalesce(d.description, '') "
+        "|| ' ' || coalesce(d.replaces, ''))",
+    }
+
+    def search_sql(self, word):
+        """The six grouped reads of the search endpoint for an administrator, by hand: the
+        first 5 rows of each kind ranked, with the count of all matches and the headline."""
+        doc = self.SEARCH_DOCUMENTS
+        tsq = "to_tsquery('russian', %s)"
+        prefix = f"{word}:*"
+        head = f"ts_headline('russian', {{col}}, {tsq}, 'HighlightAll=true')"
+        return [
+            (
+                f"SELECT o.id, o.name, o.okpd2, s.name, {head.format(col='o.name')}, "
+                "word_similarity(%s, o.name) AS r, "
+                "count(*) OVER () FROM suppliers_offer o "
+                "JOIN suppliers_supplier s ON s.id = o.supplier_id "
+                f"WHERE o.name %%> %s OR {doc['o']} @@ {tsq} ORDER BY r DESC, o.id DESC LIMIT 5",
+                [prefix, word, word, prefix],
+            ),
+            (
+                f"SELECT s.id, s.name, s.inn, r.name, {head.format(col='s.name')}, "
+                "word_similarity(%s, s.name) AS rk, "
+                "count(*) OVER () FROM suppliers_supplier s "
+                "JOIN roadmap_portal_region r ON r.id = s.region_id "
+                f"WHERE s.name %%> %s OR {doc['s']} @@ {tsq} ORDER BY rk DESC, s.id DESC LIMIT 5",
+                [prefix, word, word, prefix],
+            ),
+            (
+                f"SELECT t.id, t.title, t.number, c.name, {head.format(col='t.title')}, "
+                "word_similarity(%s, t.title) "
+                "+ CASE WHEN upper(t.number) LIKE upper(%s) THEN 1 ELSE 0 END AS r, "
+                "count(*) OVER () FROM procurement_tender t "
+                "JOIN roadmap_portal_corporation c ON c.id = t.customer_id "
+                f"WHERE t.title %%> %s OR {doc['t']} @@ {tsq} OR upper(t.number) LIKE upper(%s) "
+                "ORDER BY r DESC, t.id DESC LIMIT 5",
+                [prefix, word, f"%{word}%", word, prefix, f"%{word}%"],
+            ),
+            (
+                f"SELECT d.id, d.title, d.category, c.name, {head.format(col='d.title')}, "
+                "word_similarity(%s, d.title) AS r, "
+                "count(*) OVER () FROM procurement_demand d "
+                "JOIN roadmap_portal_corporation c ON c.id = d.customer_id "
+                f"WHERE d.title %%> %s OR {doc['d']} @@ {tsq} ORDER BY r DESC, d.id DESC LIMIT 5",
+                [prefix, word, word, prefix],
+            ),
+            (
+                "SELECT e.id, o.name, e.okpd2, s.name, c.name, word_similarity(%s, o.name) AS r, "
+                "count(*) OVER () FROM certification_registerentry e "
+                "JOIN suppliers_offer o ON o.id = e.offer_id "
+                "JOIN suppliers_supplier s ON s.id = e.supplier_id "
+                "JOIN roadmap_portal_corporation c ON c.id = e.corporation_id "
+                "WHERE e.offer_id IN (SELECT o.id FROM suppliers_offer o "
+                f"WHERE o.name %%> %s OR {doc['o']} @@ {tsq}) ORDER BY r DESC, e.id DESC LIMIT 5",
+                [word, word, prefix],
+            ),
+            (
+                "SELECT ce.id, ce.number, b.short_name, s.name, 1 AS r, count(*) OVER () "
+                "FROM certification_certificate ce "
+                "JOIN certification_certificationbody b ON b.id = ce.body_id "
+                "JOIN suppliers_supplier s ON s.id = ce.supplier_id "
+                "WHERE upper(ce.number) LIKE upper(%s) ORDER BY ce.id DESC LIMIT 5",
+                [f"%{word}%"],
+            ),
+        ]
+
+    def search(self):
+        """The navigation's search: one common product word (about 1 offer in 30 of the
+        seeded names), as an administrator sees every row; and a partial INN."""
+        word = "насосы"
+        matches = self.sql_value(
+            f"SELECT count(*) FROM suppliers_offer o WHERE {self.SEARCH_DOCUMENTS['o']} "
+            "@@ to_tsquery('russian', %s)",
+            [f"{word}:*"],
+        )
+        self.measure(
+            f"API search ?q={word}, 6 kinds",
+            lambda: self.api_get(self.admin, "/api/v1/search/", {"q": word}),
+            self.raw_all(*self.search_sql(word)),
+            note=f"{matches:,} offers match",
+        )
+        typo = "центробежнные"
+        self.measure(
+            f"API search ?q={typo} (a typo), 6 kinds",
+            lambda: self.api_get(self.admin, "/api/v1/search/", {"q": typo}),
+            self.raw_all(*self.search_sql(typo)),
+        )
+        inn = self.sql_value("SELECT inn FROM suppliers_supplier ORDER BY id LIMIT 1")[:7]
+        self.measure(
+            "API search ?q=<7 digits of an INN>&kind=suppliers",
+            lambda: self.api_get(self.admin, "/api/v1/search/", {"q": inn, "kind": "suppliers"}),
+            self.raw(
+                "SELECT s.id, s.name, s.inn, s.ogrn, r.name, count(*) OVER () "
+                "FROM suppliers_supplier s JOIN roadmap_portal_region r ON r.id = s.region_id "
+                "WHERE s.inn LIKE %s OR s.ogrn LIKE %s ORDER BY s.id DESC LIMIT 25",
+                [inn + "%", inn + "%"],
+            ),
+        )
+
     def pages(self):
         self.measure(
             "page /certification/queue/ (reviewer)",
@@ -1059,6 +1164,7 @@ def main():
         bench.cursor_feeds,
         bench.eligibility,
         bench.volume,
+        bench.search,
         bench.pages,
         bench.report,
         bench.importing,

@@ -3,9 +3,10 @@
 import uuid
 
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from suppliers.validators import validate_okpd2
@@ -226,9 +227,8 @@ class Certificate(models.Model):
         indexes = [
             models.Index(fields=["status", "valid_until"]),
             # Search by a part of the number (roadmap_portal/search.py; PostgreSQL only).
-            GinIndex(
-                fields=["number"], opclasses=["gin_trgm_ops"], name="certificate_number_trgm"
-            ),
+            # (over UPPER: ``icontains`` compares upper-cased text on PostgreSQL).
+            GinIndex(OpClass(Upper("number"), name="gin_trgm_ops"), name="certificate_number_trgm"),
         ]
 
     def __str__(self):

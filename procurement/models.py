@@ -3,10 +3,11 @@
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.search import SearchVector
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from suppliers.validators import validate_okpd2
@@ -91,7 +92,8 @@ class Tender(models.Model):
                 name="tender_search_document",
             ),
             GinIndex(fields=["title"], opclasses=["gin_trgm_ops"], name="tender_title_trgm"),
-            GinIndex(fields=["number"], opclasses=["gin_trgm_ops"], name="tender_number_trgm"),
+            # (over UPPER: ``icontains`` compares upper-cased text on PostgreSQL).
+            GinIndex(OpClass(Upper("number"), name="gin_trgm_ops"), name="tender_number_trgm"),
         ]
 
     def __str__(self):

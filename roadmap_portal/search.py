@@ -22,14 +22,15 @@ from urllib.parse import urlencode
 from django.contrib.postgres.search import (
     SearchHeadline,
     SearchQuery,
-    SearchRank,
     SearchVector,
     TrigramWordSimilarity,
 )
 from django.db import connection
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
+    ExpressionWrapper,
     F,
     FloatField,
     Model,
@@ -53,6 +54,9 @@ KIND_SIZE = 25
 # At most this many words of a query take part (a pasted paragraph is not a query).
 MAX_WORDS = 12
 SUBSTITUTES_SIZE = 10
+# A substitute's name holds the demand's title this well (trigram word similarity) to count
+# as "similar by name".
+TEXT_MATCH_SIMILARITY = 0.3
 
 # Sentinels ts_headline puts around a match: control characters no user text holds (they
 # are stripped from the text first), replaced by <mark> only after the text is escaped.
@@ -315,9 +319,9 @@ def _text_match(kind: Kind, query: str) -> tuple[Q, object, object] | None:
     if tsquery is None:
         return None
     document = SearchVector(*kind.document, config="russian")
+    # The cheap trigram test first: a row it passes is not stemmed again on the heap.
     similar = Q(**{f"{kind.title_field}__trigram_word_similar": query})
-    rank = SearchRank(document, tsquery) + TrigramWordSimilarity(query, kind.title_field)
-    return Q(_document=tsquery) | similar, rank, document
+    return similar | Q(_document=tsquery), _title_rank(query, kind.title_field), document
 
 
 def _register_text_match(query: str):
@@ -330,10 +334,20 @@ def _register_text_match(query: str):
         return None
     document = SearchVector("name", "description", "replaces", config="russian")
     offers = Offer.objects.alias(_document=document).filter(
-        Q(_document=tsquery) | Q(name__trigram_word_similar=query)
+        Q(name__trigram_word_similar=query) | Q(_document=tsquery)
     )
-    rank = TrigramWordSimilarity(query, "offer__name")
+    rank = _title_rank(query, "offer__name")
     return Q(offer_id__in=offers.values("pk")), rank, None
+
+
+def _title_rank(query: str, title_field: str):
+    """How well the row's title holds the query: trigram word similarity (0 to 1).
+
+    Not ``ts_rank`` of the document: over an expression index PostgreSQL computes the
+    document again for every matching row to rank it (about 60 µs a row for an offer), and
+    a common word matches thousands; the title's trigrams cost a few µs and put rows named
+    by the query above rows that only mention it."""
+    return TrigramWordSimilarity(query, title_field)
 
 
 def _code_match(kind: Kind, query: str) -> Q | None:
@@ -523,13 +537,17 @@ def substitutes_for(demand, user, *, size: int = SUBSTITUTES_SIZE) -> list[Subst
     text = " ".join(p for p in (demand.title, demand.replaces) if p)
     condition = exact | same_class
     text_rank = Value(0.0, output_field=FloatField())
+    # Whether the offer's own text holds a word of the demand's: read for the rows shown
+    # only (it takes no part in the order, so PostgreSQL computes it after the LIMIT).
+    text_hit = Value(False, output_field=BooleanField())
     if _is_postgresql():
         tsquery = _any_word_tsquery(text)
         if tsquery is not None:
             document = SearchVector("name", "description", "replaces", config="russian")
             qs = qs.alias(_document=document)
             condition |= Q(_document=tsquery)
-            text_rank = SearchRank(document, tsquery) + TrigramWordSimilarity(demand.title, "name")
+            text_rank = _title_rank(demand.title, "name")
+            text_hit = ExpressionWrapper(Q(_document=tsquery), output_field=BooleanField())
     else:
         for word in _words(text):
             if len(word) >= 4:
@@ -540,6 +558,7 @@ def substitutes_for(demand, user, *, size: int = SUBSTITUTES_SIZE) -> list[Subst
             _class=class_rank,
             _text=text_rank,
             _score=class_rank + text_rank,
+            _text_hit=text_hit,
         )
         .order_by(F("_score").desc(), "-pk")
     )
@@ -548,7 +567,7 @@ def substitutes_for(demand, user, *, size: int = SUBSTITUTES_SIZE) -> list[Subst
             offer=o,
             score=round(float(o._score), 4),
             same_class=o._class > 0,
-            text_match=o._text > 0,
+            text_match=bool(o._text_hit) or o._text >= TEXT_MATCH_SIMILARITY,
         )
         for o in qs[:size]
     ]

@@ -1,7 +1,8 @@
 """Search by a part of a certificate's number (see roadmap_portal/search.py): a trigram GIN
-index, PostgreSQL only; the ``pg_trgm`` extension comes from suppliers 0009."""
+index over the upper-cased number (``icontains`` compares upper case), PostgreSQL only; the ``pg_trgm`` extension comes from suppliers 0009."""
 
 import django.contrib.postgres.indexes
+import django.db.models.functions.text
 from django.db import migrations
 
 from roadmap_portal.postgres_indexes import AddPostgresIndex
@@ -17,7 +18,10 @@ class Migration(migrations.Migration):
         AddPostgresIndex(
             model_name="certificate",
             index=django.contrib.postgres.indexes.GinIndex(
-                fields=["number"], name="certificate_number_trgm", opclasses=["gin_trgm_ops"]
+                django.contrib.postgres.indexes.OpClass(
+                    django.db.models.functions.text.Upper("number"), name="gin_trgm_ops"
+                ),
+                name="certificate_number_trgm",
             ),
         ),
     ]

@@ -1,9 +1,10 @@
 """Search indexes on demands and tenders (see roadmap_portal/search.py): Russian full text,
-trigrams of titles and tender numbers, the demand category's prefix. PostgreSQL only; the
+trigrams of titles and of upper-cased tender numbers, the demand category's prefix. PostgreSQL only; the
 ``pg_trgm`` extension comes from suppliers 0009."""
 
 import django.contrib.postgres.indexes
 import django.contrib.postgres.search
+import django.db.models.functions.text
 from django.db import migrations, models
 
 from roadmap_portal.postgres_indexes import AddPostgresIndex
@@ -57,7 +58,10 @@ class Migration(migrations.Migration):
         AddPostgresIndex(
             model_name="tender",
             index=django.contrib.postgres.indexes.GinIndex(
-                fields=["number"], name="tender_number_trgm", opclasses=["gin_trgm_ops"]
+                django.contrib.postgres.indexes.OpClass(
+                    django.db.models.functions.text.Upper("number"), name="gin_trgm_ops"
+                ),
+                name="tender_number_trgm",
             ),
         ),
     ]
