@@ -28,6 +28,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from tests.conftest import _database_url
+from tests.demo_data import load_demo
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -85,7 +86,7 @@ def demo_server(django_db_setup, django_db_blocker, tmp_path_factory):
         pytest.fail("the server shares the test database: the suite runs on PostgreSQL")
     tmp_path = tmp_path_factory.mktemp("fuzz")
     with django_db_blocker.unblock():
-        call_command("load_demo", verbosity=0)
+        load_demo()
     port = _free_port()
     env = {
         **os.environ,

@@ -8,10 +8,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.cache import cache
-from django.core.management import call_command
 
 from roadmap_portal.models import Corporation, Invitation
 from tests.conftest import login
+from tests.demo_data import load_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,7 +26,7 @@ def _only_link(pattern: str) -> str:
 
 
 def test_a_supplier_resets_a_forgotten_password(live_server, browser):
-    call_command("load_demo")
+    load_demo()
     cache.clear()  # the hourly count of reset mails per address
     mail.outbox.clear()
     with browser() as context:
@@ -65,7 +65,7 @@ def test_a_supplier_resets_a_forgotten_password(live_server, browser):
 
 
 def test_an_administrator_invites_a_reviewer_who_accepts(live_server, browser):
-    call_command("load_demo")
+    load_demo()
     gazprom = Corporation.objects.get(short_name="Газпром")
     mail.outbox.clear()
     with browser(**WIDE) as context:
@@ -119,7 +119,7 @@ def test_an_administrator_invites_a_reviewer_who_accepts(live_server, browser):
 
 
 def test_the_language_chosen_is_kept_after_a_new_login(live_server, browser):
-    call_command("load_demo")
+    load_demo()
     with browser(**WIDE) as context:
         page = context.new_page()
         login(page, live_server, "mikran", settings.DEMO_PASSWORD)

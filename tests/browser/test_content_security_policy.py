@@ -5,10 +5,10 @@ portal's own script at work (the account menu opens)."""
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 
 from tests.browser.test_every_page import RECORD_CSP_VIOLATIONS
 from tests.conftest import login
+from tests.demo_data import load_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -16,7 +16,7 @@ SIGNED_OUT = ["/accounts/login/", "/accounts/password_reset/", "/suppliers/regis
 
 
 def test_signed_out_pages_the_api_docs_and_the_menu_record_no_csp_violation(live_server, browser):
-    call_command("load_demo", verbosity=0)
+    load_demo()
     seen: list[str] = []
 
     def visit(page, path):

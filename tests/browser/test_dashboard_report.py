@@ -4,17 +4,17 @@ import io
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 from pypdf import PdfReader
 
 from roadmap_portal.models import Roadmap
 from tests.conftest import login
+from tests.demo_data import load_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_dashboard_chart_report_and_pdf(live_server, browser):
-    call_command("load_demo")
+    load_demo()
     roadmap = Roadmap.objects.get(region__code="RU-TOM", start_year=2014)
 
     with browser() as context:

@@ -20,9 +20,10 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.test import Client
 from django.urls import Resolver404, resolve
+
+from tests.demo_data import load_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -162,7 +163,7 @@ CRAWLS = [pytest.param(role, "/", id=role) for role in ROLES] + [
 def test_every_page_fits_every_width_passes_axe_and_keeps_the_policy(
     live_server, browser, username, start
 ):
-    call_command("load_demo", verbosity=0)
+    load_demo()
     cookie = _session_cookie(live_server, username)
     overflows, violations, pages, blocked = [], [], [], []
     with browser() as context:

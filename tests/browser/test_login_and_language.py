@@ -2,15 +2,15 @@
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 
 from tests.conftest import login
+from tests.demo_data import load_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_region_staff_signs_in_sees_their_work_and_switches_language(live_server, browser):
-    call_command("load_demo")
+    load_demo()
     with browser() as context:
         page = context.new_page()
         page.goto(f"{live_server.url}/")
@@ -41,7 +41,7 @@ def test_region_staff_signs_in_sees_their_work_and_switches_language(live_server
 
 
 def test_each_demo_role_lands_on_its_own_home(live_server, browser):
-    call_command("load_demo")
+    load_demo()
     expectations = {
         "gazprom.reviewer": "Газпром",
         "intergazcert.officer": "ИНТЕРГАЗСЕРТ",

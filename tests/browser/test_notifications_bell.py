@@ -3,16 +3,16 @@
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 
 from roadmap_portal.models import Notification
 from tests.conftest import login
+from tests.demo_data import load_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_bell_count_and_opening_a_notification(live_server, browser):
-    call_command("load_demo")
+    load_demo()
     user = get_user_model().objects.get(username="mikran")
     unread = Notification.objects.filter(recipient=user, read=False)
     count = unread.count()

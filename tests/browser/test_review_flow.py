@@ -7,19 +7,19 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.utils import timezone
 
 from roadmap_portal.models import Roadmap
 from suppliers.models import Offer, Supplier
 from suppliers.services import offer_create, offer_transition
 from tests.conftest import login
+from tests.demo_data import load_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def forwarded_kaluga_offer():
-    call_command("load_demo")
+    load_demo()
     users = get_user_model().objects
     supplier = Supplier.objects.get(name__contains="Калужская арматура")
     member = users.get(profile__supplier=supplier)

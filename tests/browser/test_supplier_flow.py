@@ -3,11 +3,11 @@
 import openpyxl
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 
 from roadmap_portal.models import Roadmap
 from suppliers.models import Offer
 from tests.conftest import login
+from tests.demo_data import load_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -47,7 +47,7 @@ def product_list(path, okpd2_of_second):
 
 
 def test_supplier_uploads_fixes_confirms_submits_and_staff_forward(live_server, browser, tmp_path):
-    call_command("load_demo")
+    load_demo()
     roadmap = Roadmap.objects.get(region__code="RU-TOM", start_year=2018)
     bad = product_list(tmp_path / "products-bad.xlsx", "00.12.34.567")
     good = product_list(tmp_path / "products.xlsx", "26.11.22.110")

@@ -2,16 +2,16 @@
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 
 from procurement.models import Contract, Tender
 from tests.conftest import login
+from tests.demo_data import load_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_supplier_bids_and_reviewer_awards(live_server, browser):
-    call_command("load_demo")
+    load_demo()
     tender = Tender.objects.get(number="ГТМ-2026-0415")
 
     with browser() as context:

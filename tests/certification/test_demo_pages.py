@@ -2,18 +2,18 @@
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.urls import reverse
 
 from certification.models import Certificate
 from suppliers.models import Offer
 from suppliers.selectors import CORPORATE_STATUSES
+from tests.demo_data import load_demo
 
 pytestmark = pytest.mark.django_db
 
 
 def test_demo_pages_render_for_every_role(client):
-    call_command("load_demo")
+    load_demo()
     users = get_user_model().objects
     pages = {
         "gazprom.reviewer": ["queue", "requirement-list", "register", "certificate-list"],

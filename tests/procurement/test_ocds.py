@@ -4,7 +4,6 @@ import json
 import re
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -12,6 +11,7 @@ from procurement.models import Tender
 from procurement.ocds.validation import STANDARD_DIR, validate_release_package
 from procurement.services import bid_create, contract_create, tender_award, tender_transition
 from roadmap_portal.models import Profile
+from tests.demo_data import load_demo
 from tests.factories import admin_user, user_with_role
 from tests.helpers import assert_constant_queries
 
@@ -51,7 +51,7 @@ def test_the_standard_ships_with_the_portal_with_every_codelist_it_names():
 
 
 def test_demo_package_validates():
-    call_command("load_demo", verbosity=0)
+    load_demo()
     package = fetch(admin_user())
     result = assert_valid(package)
     assert result["context"]["extensions"]["is_extended_schema"] is True

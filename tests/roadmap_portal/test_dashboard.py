@@ -3,7 +3,6 @@ from decimal import Decimal
 from unittest import mock
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from roadmap_portal.charts import volume_chart
@@ -11,6 +10,7 @@ from roadmap_portal.dashboard import Subject, funnel, review_ageing, subject_ove
 from roadmap_portal.volume import VolumeYear
 from suppliers.models import Offer
 from suppliers.services import offer_transition
+from tests.demo_data import load_demo
 from tests.factories import (
     ContractFactory,
     CorporationFactory,
@@ -158,7 +158,7 @@ def test_review_queue_ageing_buckets(world):
 
 
 def test_tomsk_overview_figures():
-    call_command("load_demo")
+    load_demo()
     from roadmap_portal.models import Region
 
     tomsk = Region.objects.get(code="RU-TOM")

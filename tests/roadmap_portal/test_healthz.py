@@ -12,6 +12,7 @@ from roadmap_portal.celery import app as celery_app
 from roadmap_portal.models import Heartbeat, Report, Roadmap
 from roadmap_portal.outbox.models import OutboxMessage
 from roadmap_portal.tasks import heartbeat
+from tests.demo_data import load_demo
 from tests.factories import admin_user, user_with_role
 
 
@@ -137,9 +138,8 @@ def test_throttle_counts_locally_while_the_cache_is_down(api_as, dead_cache, set
 @pytest.mark.worker
 @pytest.mark.django_db
 def test_report_requested_while_the_broker_is_down_is_kept_in_the_outbox(api_as, dead_broker):
-    from django.core.management import call_command
 
-    call_command("load_demo", verbosity=0)
+    load_demo()
     roadmap = Roadmap.objects.get(region__code="RU-TOM", start_year=2014)
     api = api_as(user_with_role("region_staff", region=roadmap.region))
     response = api.post("/api/v1/reports/", {"roadmap": roadmap.pk, "year": 2017}, format="json")
@@ -158,9 +158,8 @@ def test_a_request_for_a_job_whose_lease_ran_out_gets_it_back_live(
 ):
     """A job left pending with an expired lease (its message was lost) is queued again and
     answered live; eager Celery builds it at once."""
-    from django.core.management import call_command
 
-    call_command("load_demo", verbosity=0)
+    load_demo()
     roadmap = Roadmap.objects.get(region__code="RU-TOM", start_year=2014)
     api = api_as(user_with_role("region_staff", region=roadmap.region))
     report = Report.objects.create(

@@ -5,7 +5,6 @@ dead job. Real PostgreSQL, Redis and Celery worker processes."""
 import time
 
 import pytest
-from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
@@ -13,6 +12,7 @@ from roadmap_portal.models import Report, Roadmap
 from roadmap_portal.outbox import REPORTS, queue_name
 from roadmap_portal.reports import IN_PROGRESS, reports_sweep
 from tests.conftest import Worker, wait_for
+from tests.demo_data import load_demo
 from tests.factories import user_with_role
 
 # Kills a worker at moments measured in tenths of a second: the file runs in the serial
@@ -77,7 +77,7 @@ def _read_is_live(api, html, report_id: int) -> tuple[int, bool]:
 def test_report_worker_killed_mid_build_is_built_and_never_dead(
     report_queue, api_as, moment, revived_by
 ):
-    call_command("load_demo", verbosity=0)
+    load_demo()
     roadmap = Roadmap.objects.get(region__code="RU-TOM", start_year=2014)
     staff = user_with_role("region_staff", region=roadmap.region)
     api = api_as(staff)
@@ -156,7 +156,7 @@ def test_cut_off_too_often_fails_with_the_reason_and_a_request_gets_a_new_job(
 ):
     """A build cut off REPORT_MAX_ATTEMPTS times is failed with its reason; asking again
     makes a new job instead of returning the dead one."""
-    call_command("load_demo", verbosity=0)
+    load_demo()
     roadmap = Roadmap.objects.get(region__code="RU-TOM", start_year=2014)
     api = api_as(user_with_role("region_staff", region=roadmap.region))
     first, _ = _answer_is_live(api, roadmap, 2016)

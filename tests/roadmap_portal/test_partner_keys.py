@@ -6,13 +6,13 @@ import re
 
 import pytest
 from django.core.exceptions import FieldDoesNotExist
-from django.core.management import call_command
 from django.urls import NoReverseMatch, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from roadmap_portal.api.authentication import generate_key
 from roadmap_portal.models import ApiKey, Region
+from tests.demo_data import load_demo
 from tests.factories import RegionFactory, admin_user, user_with_role
 
 API_PREFIX = "api/v1/"
@@ -147,7 +147,7 @@ def client_with(key):
 def demo(db, settings):
     settings.API_RATE_KEY = ""
     settings.API_RATE_USER = ""
-    call_command("load_demo", verbosity=0)
+    load_demo()
     return {code: Region.objects.get(code=code) for code in ("RU-KLU", "RU-TOM")}
 
 

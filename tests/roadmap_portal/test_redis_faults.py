@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from django.core.management import call_command
 from django.test import Client
 
 from roadmap_portal import outbox
@@ -24,6 +23,7 @@ from roadmap_portal.outbox import NOTIFICATIONS, REPORTS, queue_name
 from roadmap_portal.outbox.models import OutboxMessage
 from roadmap_portal.reports import reports_sweep
 from tests.conftest import Worker, wait_for
+from tests.demo_data import load_demo
 from tests.factories import user_with_role
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -135,7 +135,7 @@ def private_redis(settings, monkeypatch):
 
 
 def test_redis_frozen_then_stopped_the_web_answers_and_nothing_is_lost(private_redis, api_as):
-    call_command("load_demo", verbosity=0)
+    load_demo()
     roadmap = Roadmap.objects.get(region__code="RU-TOM", start_year=2014)
     staff = user_with_role("region_staff", region=roadmap.region)
     api = api_as(staff)

@@ -2,7 +2,6 @@ import io
 
 import pypdf
 import pytest
-from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from rest_framework.test import APIClient
 from weasyprint import HTML
@@ -17,6 +16,7 @@ from roadmap_portal.reports import (
     yearly_reports_request,
 )
 from roadmap_portal.tasks import build_yearly_reports
+from tests.demo_data import load_demo
 from tests.factories import (
     CorporationFactory,
     RegionFactory,
@@ -56,7 +56,7 @@ def world():
 
 
 def test_tomsk_report_pdf_has_russian_figures_and_growth(django_capture_on_commit_callbacks):
-    call_command("load_demo")
+    load_demo()
     staff = user_with_role("region_staff", region=Roadmap.objects.get(start_year=2014).region)
     tomsk_2014 = Roadmap.objects.get(region__code="RU-TOM", start_year=2014)
     with django_capture_on_commit_callbacks(execute=True):
@@ -79,7 +79,7 @@ def test_tomsk_report_pdf_has_russian_figures_and_growth(django_capture_on_commi
 
 
 def test_english_report_uses_english_number_format():
-    call_command("load_demo")
+    load_demo()
     tomsk_2014 = Roadmap.objects.get(region__code="RU-TOM", start_year=2014)
     report = Report.objects.create(
         scope="roadmap", roadmap=tomsk_2014, subject_key="roadmap:x", year=2017, language="en"
@@ -92,7 +92,7 @@ def test_english_report_uses_english_number_format():
 
 
 def test_region_report_of_kaluga_builds():
-    call_command("load_demo")
+    load_demo()
     kaluga = Roadmap.objects.get(region__code="RU-KLU").region
     report = Report.objects.create(
         scope="region", region=kaluga, subject_key=f"region:{kaluga.pk}", year=2021, language="ru"

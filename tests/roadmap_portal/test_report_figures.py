@@ -20,7 +20,6 @@ from unittest import mock
 
 import pypdf
 import pytest
-from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
@@ -32,6 +31,7 @@ from roadmap_portal.models import Corporation, Region, Report, Roadmap
 from roadmap_portal.reports import report_build
 from suppliers.models import Offer
 from suppliers.services import offer_transition
+from tests.demo_data import load_demo
 from tests.factories import (
     ContractFactory,
     CorporationFactory,
@@ -509,7 +509,7 @@ def dated_history() -> None:
 
 
 def test_every_figure_of_the_2017_and_2021_reports_matches_the_tables():
-    call_command("load_demo")
+    load_demo()
     dated_history()
     tomsk_2014 = Roadmap.objects.get(region__code="RU-TOM", start_year=2014)
     tomsk_2018 = Roadmap.objects.get(region__code="RU-TOM", start_year=2018)

@@ -3,13 +3,13 @@
 import io
 
 import pytest
-from django.core.management import call_command
 from pypdf import PdfReader
 
 from roadmap_portal.celery import app as celery_app
 from roadmap_portal.models import Report, Roadmap
 from roadmap_portal.outbox import REPORTS, queue_name
 from tests.conftest import wait_for
+from tests.demo_data import load_demo
 from tests.factories import user_with_role
 
 # Report builds under a lease are timed against a real worker: the file runs in the serial
@@ -22,7 +22,7 @@ pytestmark = [
 
 
 def test_report_requested_through_the_api_is_built_by_the_worker(celery_worker_process, api_as):
-    call_command("load_demo")
+    load_demo()
     roadmap = Roadmap.objects.get(region__code="RU-TOM", start_year=2014)
     staff = user_with_role("region_staff", region=roadmap.region)
     celery_app.control.purge()

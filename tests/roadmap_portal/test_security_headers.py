@@ -2,10 +2,10 @@
 the Permissions-Policy, whatever the page: portal, admin, API, errors, the lockout page."""
 
 import pytest
-from django.core.management import call_command
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from tests.demo_data import load_demo
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +35,7 @@ def _paths_without_arguments(resolver: URLResolver, prefix: str = "") -> list[st
 
 
 def test_every_page_without_arguments_has_both_headers():
-    call_command("load_demo", verbosity=0)
+    load_demo()
     client = Client()
     client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
     paths = _paths_without_arguments(get_resolver())

@@ -2,7 +2,6 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from roadmap_portal.models import ReportedVolume, Roadmap
@@ -14,6 +13,7 @@ from roadmap_portal.volume import (
     format_ratio,
     roadmap_volume,
 )
+from tests.demo_data import load_demo
 from tests.factories import (
     ContractFactory,
     CorporationFactory,
@@ -51,7 +51,7 @@ def amounts(series):
 
 
 def test_tomsk_growth_from_2014_to_2017_is_8_98():
-    call_command("load_demo")
+    load_demo()
     tomsk_2014 = Roadmap.objects.get(region__code="RU-TOM", start_year=2014)
     tomsk_2018 = Roadmap.objects.get(region__code="RU-TOM", start_year=2018)
     series = roadmap_volume(tomsk_2014, until=2017)
