@@ -422,7 +422,7 @@ def _group(kind: Kind, user, query: str, size: int) -> Group:
         return Group(kind.key, kind.label, 0, [], "")
     qs = qs.annotate(_total=Window(Count("pk"))).select_related(*kind.related)
     tsquery = None if _is_code(query) or not _is_postgresql() else _prefix_tsquery(query)
-    if tsquery is not None and kind.document:
+    if tsquery is not None and (kind.document or kind.key == "register"):
         qs = qs.annotate(
             _headline=SearchHeadline(
                 kind.title_field,
