@@ -85,7 +85,11 @@ class DemandViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             user=self.request.user, **serializer.validated_data
         )
 
-    @extend_schema(responses={200: DemandSubstitutesSerializer}, filters=False)
+    @extend_schema(
+        responses={200: DemandSubstitutesSerializer},
+        filters=False,
+        parameters=[OpenApiParameter("matching", exclude=True)],
+    )
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
     def substitutes(self, request, pk=None):
         """The offers and suppliers in the caller's scope that could replace the demand's

@@ -66,13 +66,22 @@ class SearchView(APIView):
     ranked, highlighted."""
 
     @extend_schema(
-        operation_id="search",
         parameters=[
-            OpenApiParameter("q", str, required=True, description=str(_("The query."))),
-            OpenApiParameter("kind", str, enum=list(KINDS_BY_KEY), required=False),
+            OpenApiParameter(
+                "q",
+                str,
+                required=True,
+                description=_("Words, a name, an INN, OGRN or OKPD2 prefix, a part of a number."),
+            ),
+            OpenApiParameter(
+                "kind",
+                str,
+                enum=list(KINDS_BY_KEY),
+                required=False,
+                description=_("Only this kind, with more rows."),
+            ),
         ],
         responses={200: SearchResultSerializer},
-        tags=["search"],
     )
     def get(self, request):
         params = SearchParametersSerializer(data=request.query_params)
