@@ -22,6 +22,12 @@ def _customer_in_groups(groups, prefix="customer__"):
     return Q(**{f"{prefix}id__in": groups}) | Q(**{f"{prefix}parent_id__in": groups})
 
 
+def customer_in_region_groups(region_id) -> Q:
+    """Rows (demands, tenders) whose customer belongs to a group with a roadmap in the region
+    (``region_id`` may be a subquery): what a region's people see of the groups' needs."""
+    return _customer_in_groups(_groups_with_roadmaps_in(region_id))
+
+
 def tenders_visible_to(user):
     """Reviewers see their group's tenders; region people those of groups with a roadmap there."""
     scope = scope_of(user)

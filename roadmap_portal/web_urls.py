@@ -1,11 +1,20 @@
 from django.urls import path
 
-from . import dashboard_views, notification_views, report_views, search_views, views
+from . import (
+    dashboard_views,
+    deadline_views,
+    notification_views,
+    report_views,
+    search_views,
+    views,
+)
 
 urlpatterns = [
     path("roadmaps/", views.roadmap_list, name="roadmap-list"),
     path("roadmaps/<int:pk>/", views.roadmap_detail, name="roadmap-detail"),
     path("dashboard/", dashboard_views.dashboard, name="dashboard"),
+    path("deadlines/", deadline_views.deadline_list, name="deadline-list"),
+    path("deadlines/calendar.ics", deadline_views.deadline_calendar, name="deadline-calendar"),
     path("search/", search_views.search, name="search"),
     path("reports/", report_views.report_list, name="report-list"),
     path("reports/<int:pk>/", report_views.report_detail, name="report-detail"),
