@@ -15,11 +15,12 @@ from roadmap_portal.api.pagination import FeedPagination
 from roadmap_portal.api.permissions import KeyWritePermission, RoleWritePermission
 from roadmap_portal.choices import Role
 from roadmap_portal.db_routers import ReplicaReadsMixin
+from roadmap_portal.export_jobs.api.views import ExportMixin
 from roadmap_portal.scope import has_role
 from roadmap_portal.storage import stored_file_response
 from suppliers.choices import OfferStatus
 
-from .. import selectors, services
+from .. import selectors, services, tables
 from ..choices import CertificateStatus
 from ..filtersets import (
     CertificateFilterSet,
@@ -150,7 +151,7 @@ class ProductTestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
         return _pdf(test.protocol, f"protocol-{test.offer_id}-{test.pk}.pdf")
 
 
-class CertificateViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class CertificateViewSet(ExportMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Certificates of compliance: officers see and issue their body's, suppliers see their
     own, reviewers those of the body their group requires."""
 
@@ -158,6 +159,7 @@ class CertificateViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
     permission_classes = [RoleWritePermission]
     write_roles = (Role.OFFICER,)
     filterset_class = CertificateFilterSet
+    export_list = tables.CERTIFICATES
     ordering_fields = ["issued_on", "valid_until", "id"]
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
@@ -273,12 +275,13 @@ REGISTER_ENTRY_COLUMNS = (
 )
 
 
-class RegisterEntryViewSet(ReplicaReadsMixin, viewsets.ReadOnlyModelViewSet):
+class RegisterEntryViewSet(ExportMixin, ReplicaReadsMixin, viewsets.ReadOnlyModelViewSet):
     """The register of permitted products; filters ``corporation``, ``okpd2`` (prefix),
     ``active``, ``supplier``, ``region``, ``search``."""
 
     serializer_class = RegisterEntrySerializer
     filterset_class = RegisterEntryFilterSet
+    export_list = tables.REGISTER
     ordering_fields = ["number", "included_on", "id"]
     pagination_class = FeedPagination
     cursor_ordering = ("updated", "id")
@@ -329,11 +332,12 @@ class RegisterEntryViewSet(ReplicaReadsMixin, viewsets.ReadOnlyModelViewSet):
         )
 
 
-class ReviewQueueViewSet(viewsets.ReadOnlyModelViewSet):
+class ReviewQueueViewSet(ExportMixin, viewsets.ReadOnlyModelViewSet):
     """The reviewer's queue: offers of the group in the review stages, longest waiting first."""
 
     serializer_class = ReviewQueueSerializer
     filterset_class = ReviewQueueFilterSet
+    export_list = tables.REVIEW_QUEUE
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)

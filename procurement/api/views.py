@@ -19,11 +19,12 @@ from roadmap_portal.api.pagination import FeedPagination
 from roadmap_portal.api.permissions import RoleWritePermission
 from roadmap_portal.choices import Role
 from roadmap_portal.db_routers import ReplicaReadsMixin
+from roadmap_portal.export_jobs.api.views import ExportMixin
 from roadmap_portal.filtersets import SinceField
 from roadmap_portal.scope import scope_of
 from suppliers.selectors import offers_brief_visible_to, offers_visible_to, suppliers_visible_to
 
-from .. import services
+from .. import services, tables
 from ..eligibility import evaluate
 from ..filtersets import BidFilterSet, ContractFilterSet, DemandFilterSet, TenderFilterSet
 from ..ocds.package import (
@@ -63,13 +64,14 @@ from .serializers import (
         )
     ]
 )
-class DemandViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class DemandViewSet(ExportMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Needs published by corporations and subsidiaries (corporate reviewers create them)."""
 
     serializer_class = DemandSerializer
     permission_classes = [RoleWritePermission]
     write_roles = (Role.REVIEWER,)
     filterset_class = DemandFilterSet
+    export_list = tables.DEMANDS
     ordering_fields = ["id", "deadline"]
 
     def get_queryset(self):
@@ -102,13 +104,16 @@ class DemandViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(DemandSubstitutesSerializer(data).data)
 
 
-class TenderViewSet(ReplicaReadsMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class TenderViewSet(
+    ExportMixin, ReplicaReadsMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
+):
     """Tenders of corporations and subsidiaries; reviewers of the group create and move them."""
 
     serializer_class = TenderSerializer
     permission_classes = [RoleWritePermission]
     write_roles = (Role.REVIEWER,)
     filterset_class = TenderFilterSet
+    export_list = tables.TENDERS
     ordering_fields = ["id", "deadline", "published_on"]
     pagination_class = FeedPagination
     cursor_ordering = ("updated", "id")
@@ -172,7 +177,7 @@ class TenderViewSet(ReplicaReadsMixin, mixins.CreateModelMixin, viewsets.ReadOnl
         return Response(ContractSerializer(contract).data, status=status.HTTP_201_CREATED)
 
 
-class BidViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class BidViewSet(ExportMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Bids: suppliers see their own, reviewers those on their group's tenders.
     A bid is accepted only when every eligibility check passes (400 lists the failed ones)."""
 
@@ -180,6 +185,7 @@ class BidViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     permission_classes = [RoleWritePermission]
     write_roles = (Role.SUPPLIER,)
     filterset_class = BidFilterSet
+    export_list = tables.BIDS
     ordering_fields = ["id", "created", "price"]
 
     def get_queryset(self):
@@ -217,13 +223,16 @@ class BidViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(self.get_serializer(bid).data, status=status.HTTP_201_CREATED)
 
 
-class ContractViewSet(ReplicaReadsMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class ContractViewSet(
+    ExportMixin, ReplicaReadsMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
+):
     """Contracts after tenders and direct purchases; reviewers record those of their group."""
 
     serializer_class = ContractSerializer
     permission_classes = [RoleWritePermission]
     write_roles = (Role.REVIEWER,)
     filterset_class = ContractFilterSet
+    export_list = tables.CONTRACTS
     ordering_fields = ["id", "signed_on", "amount"]
     pagination_class = FeedPagination
     cursor_ordering = ("updated", "id")

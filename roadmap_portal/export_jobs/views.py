@@ -30,13 +30,18 @@ def wants_export(request) -> bool:
     return EXPORT_PARAM in request.GET
 
 
-def inline_response(export_list: ExportList, rows, file_format: str):
-    """The file itself: CSV streamed line by line, XLSX written in memory (at most
-    ``EXPORT_INLINE_MAX_ROWS`` rows)."""
+def inline_response(export_list: ExportList, rows, file_format: str, *, stream: bool = True):
+    """The file itself: CSV streamed line by line (or whole, ``stream=False``), XLSX written
+    in memory (at most ``EXPORT_INLINE_MAX_ROWS`` rows either way)."""
     filename = export_list.filename(file_format)
-    if file_format == "csv":
+    if file_format == "csv" and stream:
         response = StreamingHttpResponse(
             export_csv_lines(export_list, rows), content_type=EXPORT_CONTENT_TYPES["csv"]
+        )
+    elif file_format == "csv":
+        response = HttpResponse(
+            "".join(export_csv_lines(export_list, rows)).encode("utf-8"),
+            content_type=EXPORT_CONTENT_TYPES["csv"],
         )
     else:
         buffer = io.BytesIO()

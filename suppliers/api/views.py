@@ -16,8 +16,10 @@ from roadmap_portal.api.permissions import KeyWritePermission, RoleWritePermissi
 from roadmap_portal.api.renderers import PDFRenderer
 from roadmap_portal.choices import Role
 from roadmap_portal.db_routers import ReplicaReadsMixin
+from roadmap_portal.export_jobs.api.views import ExportMixin
 from roadmap_portal.scope import scope_of
 
+from .. import tables
 from ..filtersets import OfferFilterSet, SupplierFilterSet
 from ..models import Offer
 from ..selectors import (
@@ -72,13 +74,14 @@ class SupplierWritePermission(permissions.BasePermission):
         return scope.is_admin
 
 
-class SupplierViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class SupplierViewSet(ExportMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Regional suppliers. A signed-in person without a role registers an organisation
     (it starts ``pending`` and the person becomes its member); region staff verify it."""
 
     serializer_class = SupplierSerializer
     permission_classes = [SupplierWritePermission]
     filterset_class = SupplierFilterSet
+    export_list = tables.SUPPLIERS
     ordering_fields = ["id", "name", "created"]
 
     def get_queryset(self):
@@ -142,6 +145,7 @@ class SupplierViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class OfferViewSet(
+    ExportMixin,
     ReplicaReadsMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
@@ -157,6 +161,7 @@ class OfferViewSet(
     permission_classes = [RoleWritePermission]
     write_roles = (Role.SUPPLIER,)
     filterset_class = OfferFilterSet
+    export_list = tables.OFFERS
     ordering_fields = ["id", "name", "status", "status_changed", "okpd2"]
     pagination_class = FeedPagination
     cursor_ordering = ("updated", "id")

@@ -102,8 +102,10 @@ class ExportMixin:
         ],
         responses={
             **FILE_RESPONSES,
-            202: ExportJobSerializer,
-            400: OpenApiResponse(description="A filter or the format is not valid."),
+            (202, "application/json"): ExportJobSerializer,
+            (400, "application/json"): OpenApiResponse(
+                description="A filter or the format is not valid."
+            ),
         },
     )
     @action(
@@ -123,7 +125,8 @@ class ExportMixin:
         rows = self.filter_queryset(self.get_queryset())
         total = rows.count()
         if total <= settings.EXPORT_INLINE_MAX_ROWS:
-            return inline_response(self.api_export_list, rows, file_format)
+            # Whole, not streamed: the answer passes through DRF's response cycle.
+            return inline_response(self.api_export_list, rows, file_format, stream=False)
         job = export_job_request(
             user=request.user,
             export_list=self.api_export_list,
