@@ -378,3 +378,25 @@ def test_screening_forwards_many_and_supplier_list_verifies_many(client, world):
     client.force_login(world.member)
     listing = client.get(reverse("suppliers:supplier-list")).content.decode()
     assert 'id="supplier-bulk"' not in listing
+
+
+def test_verification_queries_are_bounded_per_row(api_as, world):
+    client = api_as(world.staff)
+
+    def queries_for(count):
+        ids = [
+            SupplierFactory(region=world.tomsk, verification_status="pending").pk
+            for _ in range(count)
+        ]
+        with CaptureQueriesContext(connection) as captured:
+            response = client.post(SUPPLIERS_URL, {"verified": True, "ids": ids}, format="json")
+        assert response.json()["done"] == count
+        return len(captured)
+
+    queries_for(1)  # the user's scope is read once per request's user, then kept
+    one, five = queries_for(1), queries_for(5)
+    assert (five - one) % 4 == 0
+    per_row = (five - one) // 4
+    # One query names the rows; each row: two savepoints and their releases, the scoped
+    # read, the locked read and the update.
+    assert (one - per_row, per_row) == (1, 7)
