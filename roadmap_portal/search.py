@@ -8,8 +8,9 @@ of the models' ``Meta.indexes`` (GIN over the same ``SearchVector`` expression, 
 ``gin_trgm_ops``, ``varchar_pattern_ops``). Ranked by text rank + name similarity + a code
 match. On SQLite (the local demo) it falls back to ``icontains``/``startswith``.
 
-Each kind is read in one query (the first rows, ranked, with the count of all matches as a
-window), so a search costs one query per kind whatever the number of matches.
+Each kind is read in one query (the first rows, ranked, with the count of the matches as a
+window), so a search costs one query per kind whatever the number of matches; a kind
+ranks and counts at most its first ``CANDIDATES`` matching rows.
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ KIND_SIZE = 25
 # At most this many words of a query take part (a pasted paragraph is not a query).
 MAX_WORDS = 12
 SUBSTITUTES_SIZE = 10
+# The matching rows of a kind that are ranked and counted at most.
+CANDIDATES = 1000
 # A substitute's name holds the demand's title this well (trigram word similarity) to count
 # as "similar by name".
 TEXT_MATCH_SIMILARITY = 0.3
@@ -295,6 +298,8 @@ class Group:
     count: int
     hits: list[Hit]
     more_url: str = ""
+    # The count stopped at CANDIDATES: more rows match.
+    capped: bool = False
 
 
 # --- matching --------------------------------------------------------------------------------
@@ -373,7 +378,7 @@ def _matching(kind: Kind, user, query: str) -> QuerySet | None:
                 q |= Q(**{f"{name}__icontains": query})
         if not q:
             return None
-        return qs.filter(q).annotate(_rank=Value(0.0, output_field=FloatField()))
+        return _candidates(qs.filter(q)).annotate(_rank=Value(0.0, output_field=FloatField()))
     text = None if _is_code(query) else _text_match(kind, query)
     if text is None and code is None:
         return None
@@ -391,7 +396,15 @@ def _matching(kind: Kind, user, query: str) -> QuerySet | None:
         rank = rank + Case(
             When(code, then=Value(1.0)), default=Value(0.0), output_field=FloatField()
         )
-    return qs.filter(condition).annotate(_rank=rank)
+    return _candidates(qs.filter(condition)).annotate(_rank=rank)
+
+
+def _candidates(matching: QuerySet) -> QuerySet:
+    """The first ``CANDIDATES`` of the matching rows, in the order the indexes give them:
+    a common word matches thousands of rows, and ranking or counting them all would cost
+    in proportion; the group then counts "1000+"."""
+    ids = matching.order_by().values("pk")[:CANDIDATES]
+    return matching.model.objects.filter(pk__in=ids)
 
 
 def _title(kind: Kind, row, query: str) -> SafeString:
@@ -446,7 +459,14 @@ def _group(kind: Kind, user, query: str, size: int) -> Group:
         for row in rows
     ]
     total = rows[0]._total if rows else 0
-    return Group(kind.key, kind.label, total, hits, _more_url(kind, query) if total else "")
+    return Group(
+        kind.key,
+        kind.label,
+        total,
+        hits,
+        _more_url(kind, query) if total else "",
+        capped=total >= CANDIDATES,
+    )
 
 
 def _subtitle(kind: Kind, row, query: str) -> SafeString:

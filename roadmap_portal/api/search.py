@@ -48,7 +48,10 @@ class SearchHitSerializer(serializers.Serializer):
 class SearchGroupSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=list(KINDS_BY_KEY))
     label = serializers.CharField()
-    count = serializers.IntegerField(help_text=_("All matches in the reader's scope."))
+    count = serializers.IntegerField(
+        help_text=_("The matches in the reader's scope, at most 1000.")
+    )
+    capped = serializers.BooleanField(help_text=_("The count stopped at 1000: more rows match."))
     results = SearchHitSerializer(many=True, source="hits")
     more_url = serializers.CharField(
         help_text=_("The kind's list filtered by the query, where it has one.")

@@ -328,3 +328,17 @@ def test_the_substitutes_api_is_scoped(world, demand):
     assert [o["id"] for o in body["offers"]] == [world["pump"].pk]
     assert [s["id"] for s in body["suppliers"]] == [world["pumps"].pk]
     assert body["suppliers"][0]["offers"] == [world["pump"].pk]
+
+
+def test_a_common_word_ranks_and_counts_the_first_candidates_only(world, monkeypatch):
+    from roadmap_portal import search
+
+    monkeypatch.setattr(search, "CANDIDATES", 3)
+    for n in range(4):
+        OfferFactory(
+            supplier=world["pumps"], roadmap=world["roadmap"], name=f"Насос {n}", status="tested"
+        )
+    (offers,) = [g for g in search_visible_to(world["staff"], "насос") if g.kind == "offers"]
+    assert (offers.count, offers.capped, len(offers.hits)) == (3, True, 3)
+    body = api_as(world["staff"]).get("/api/v1/search/", {"q": "насос", "kind": "offers"}).json()
+    assert (body["groups"][0]["count"], body["groups"][0]["capped"]) == (3, True)
