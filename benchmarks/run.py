@@ -899,20 +899,32 @@ class Bench:
         superseded)."""
         self.print_row(result)
 
-    def throughput(self, seconds=10, threads=8):
+    def throughput(self, seconds=10, threads=8, baseline=None):
+        """Requests/s on one offer's detail from gunicorn: the configuration of before this
+        work (``CONN_MAX_AGE=0``, a new database connection a request) next to today's
+        (persistent connections), the code of ``baseline`` (a git revision, run from an
+        exported copy) when given, and the 304 answers to ``If-None-Match``."""
         from knox.models import AuthToken
 
         from suppliers.models import Offer
 
-        result = Result("throughput: GET /api/v1/offers/{id}/ (gunicorn -w 2)")
-        if not self.wanted(result.operation):
+        name = "throughput: GET /api/v1/offers/{id}/ (gunicorn -w 2)"
+        runs = [
+            (f"{name}, CONN_MAX_AGE=0", {"CONN_MAX_AGE": "0"}, None, False),
+            (name, {}, None, False),
+        ]
+        if baseline:
+            runs.insert(0, (f"{name}, code of {baseline}", {}, baseline, False))
+        runs.append((f"{name}, 304 to If-None-Match", {}, None, True))
+        runs = [run for run in runs if self.wanted(run[0])]
+        if not runs:
             return
         offer = Offer.objects.filter(status="registered").order_by("id").first()
         _instance, token = AuthToken.objects.create(user=self.admin)
         path = f"/api/v1/offers/{offer.pk}/"
         try:
             detail = self.api_get(self.admin, path)
-            result.queries = self.count_queries(detail)
+            queries = self.count_queries(detail)
             single, _p95 = timed(detail, self.runs)
             raw, _p95 = timed(
                 self.raw(
@@ -923,11 +935,61 @@ class Bench:
                 ),
                 self.runs,
             )
+            etag = detail().get("ETag")
         except Missing:
-            result.note = "n/a (missing)"
+            for operation, *_rest in runs:
+                self.results.append(Result(operation, note="n/a (missing)"))
+                self.print_row(self.results[-1])
+            return
+        for operation, env, revision, conditional in runs:
+            result = Result(operation, queries=queries)
+            headers = {"Authorization": f"Token {token}", "Accept": "application/json"}
+            expect = 200
+            if conditional:
+                if not etag:
+                    result.note = "n/a (missing: ETag)"
+                    self.results.append(result)
+                    self.print_row(result)
+                    continue
+                expect = 304
+                result.queries = self.count_queries(
+                    lambda: self.api_client_get(path, {"HTTP_IF_NONE_MATCH": etag})
+                )
+            try:
+                rps, latencies, errors = self.drive(
+                    path, headers, expect, env, revision, seconds=seconds, threads=threads
+                )
+                result.median = statistics.median(latencies)
+                result.p95 = latencies[int(0.95 * (len(latencies) - 1))]
+                # Latencies under concurrency are not comparable with one raw query: the
+                # in-process single request and its raw SQL go in the note instead.
+                result.note = (
+                    f"{rps:,.0f} requests/s, {threads} client threads, {seconds} s, "
+                    f"{errors} errors; one request in-process {ms(single)}, raw SQL {ms(raw)}"
+                )
+                if conditional:
+                    result.note = (
+                        f"{rps:,.0f} requests/s answered 304, {threads} client threads, "
+                        f"{seconds} s, {errors} errors"
+                    )
+                result.extra["rps"] = rps
+            except Exception as exc:
+                result.note = f"error: {exc}"
             self.results.append(result)
             self.print_row(result)
-            return
+
+    def api_client_get(self, path, extra):
+        from rest_framework.test import APIClient
+
+        client = APIClient()
+        client.force_authenticate(self.admin)
+        return client.get(path, **extra)
+
+    def drive(self, path, headers, expect, env_extra, revision, *, seconds, threads):
+        """Start gunicorn (of ``revision``'s code when given), drive ``path`` from
+        ``threads`` clients for ``seconds``: (requests/s, sorted latencies, errors)."""
+        import tempfile
+
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
@@ -936,7 +998,17 @@ class Bench:
             "DEBUG": "false",
             "API_RATE_USER": "10000000/minute",
             "API_RATE_KEY": "10000000/minute",
+            **env_extra,
         }
+        cwd, exported = ROOT, None
+        if revision:
+            exported = tempfile.TemporaryDirectory(prefix="bench-code-")
+            archive = subprocess.run(
+                ["git", "archive", revision], cwd=ROOT, check=True, capture_output=True
+            ).stdout
+            subprocess.run(["tar", "-x", "-C", exported.name], input=archive, check=True)
+            cwd = Path(exported.name)
+            env["PYTHONPATH"] = str(cwd)
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         process = subprocess.Popen(
             [
@@ -949,12 +1021,14 @@ class Bench:
                 "--log-level",
                 "warning",
             ],
-            cwd=ROOT,
+            cwd=cwd,
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
-        headers = {"Authorization": f"Token {token}", "Accept": "application/json"}
+
+        headers = dict(headers)
+        etags = []
 
         def get():
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -962,6 +1036,7 @@ class Bench:
                 connection.request("GET", path, headers=headers)
                 response = connection.getresponse()
                 response.read()
+                etags.append(response.getheader("ETag"))
                 return response.status
             finally:
                 connection.close()
@@ -977,6 +1052,11 @@ class Bench:
                 if time.monotonic() > deadline or process.poll() is not None:
                     raise RuntimeError("gunicorn did not answer")
                 time.sleep(0.2)
+            if expect == 304:
+                # The server's own ETag (it names the host the answer was asked of).
+                headers["If-None-Match"] = etags[-1]
+                if get() != 304:
+                    raise RuntimeError("If-None-Match was not answered 304")
             for _ in range(20):
                 get()
             latencies, errors = [], []
@@ -991,7 +1071,7 @@ class Bench:
                         status = get()
                     except OSError:
                         status = None
-                    if status == 200:
+                    if status == expect:
                         mine.append(time.perf_counter() - started)
                     else:
                         bad += 1
@@ -1007,18 +1087,7 @@ class Bench:
                 t.join()
             elapsed = time.monotonic() - began
             latencies.sort()
-            result.median = statistics.median(latencies)
-            result.p95 = latencies[int(0.95 * (len(latencies) - 1))]
-            rps = len(latencies) / elapsed
-            # Latencies under concurrency are not comparable with one raw query: the
-            # in-process single request and its raw SQL go in the note instead.
-            result.note = (
-                f"{rps:,.0f} requests/s, {threads} client threads, {seconds} s, "
-                f"{sum(errors)} errors; one request in-process {ms(single)}, raw SQL {ms(raw)}"
-            )
-            result.extra["rps"] = rps
-        except Exception as exc:
-            result.note = f"error: {exc}"
+            return len(latencies) / elapsed, latencies, sum(errors)
         finally:
             process.send_signal(signal.SIGTERM)
             try:
@@ -1026,8 +1095,8 @@ class Bench:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        self.results.append(result)
-        self.print_row(result)
+            if exported is not None:
+                exported.cleanup()
 
 
 def machine(connection):
@@ -1115,6 +1184,12 @@ def main():
     parser.add_argument("--no-doc", action="store_true", help="Do not write docs/benchmarks.md.")
     parser.add_argument("--throughput-seconds", type=int, default=10)
     parser.add_argument(
+        "--baseline",
+        metavar="REVISION",
+        help="Also measure the throughput on one offer with the code of this git revision "
+        "(exported to a temporary directory; same database and environment).",
+    )
+    parser.add_argument(
         "--only",
         metavar="PATTERN",
         help="Run only the operations whose name matches this regular expression "
@@ -1174,7 +1249,7 @@ def main():
         except Exception as exc:  # one broken fixture must not stop the others
             bench.results.append(Result(step.__name__, note=f"error: {exc}"))
             bench.print_row(bench.results[-1])
-    bench.throughput(seconds=args.throughput_seconds)
+    bench.throughput(seconds=args.throughput_seconds, baseline=args.baseline)
     total = time.perf_counter() - started
     print(f"total {total:.0f} s")
     if not args.no_doc and not args.only:

@@ -143,8 +143,10 @@ if _database_url:
             f"DATABASE_URL could not be read ({exc}). "
             "Use postgres://USER:PASSWORD@HOST:5432/NAME, or unset it for the SQLite demo."
         ) from exc
+    # Persistent connections (seconds; 0 closes each request's connection, as Django's
+    # default), checked before a request reuses them (CONN_HEALTH_CHECKS).
     _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-    _db["CONN_HEALTH_CHECKS"] = True
+    _db["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
     DATABASES = {"default": _db}
 elif PRODUCTION:
     raise ImproperlyConfigured(
@@ -336,6 +338,11 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
+    # JSON written by orjson (the same answer as DRF's JSONRenderer, several times faster).
+    "DEFAULT_RENDERER_CLASSES": [
+        "roadmap_portal.api.renderers.FastJSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_PAGINATION_CLASS": "roadmap_portal.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": [
@@ -352,6 +359,9 @@ REST_FRAMEWORK = {
 API_RATE_KEY = env.str("API_RATE_KEY", default="1200/minute")
 API_RATE_USER = env.str("API_RATE_USER", default="1200/minute")
 API_RATE_ANON = env.str("API_RATE_ANON", default="120/minute")
+# Seconds a client (or a shared cache, per credentials) may reuse an answer of the register,
+# tenders and OCDS without asking again (Cache-Control: public, max-age); docs/api.md.
+API_PUBLIC_MAX_AGE = env.int("API_PUBLIC_MAX_AGE", default=60)
 
 # Webhooks go only to hosts that resolve to public internet addresses (checked when a URL is
 # registered and again at every connection). An on-premise installation whose partners'
@@ -581,7 +591,7 @@ if _replica_url:
             "Use postgres://USER:PASSWORD@REPLICA-HOST:5432/NAME."
         ) from exc
     _replica["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
-    _replica["CONN_HEALTH_CHECKS"] = True
+    _replica["CONN_HEALTH_CHECKS"] = DATABASES["default"]["CONN_HEALTH_CHECKS"]
     # A replica that does not answer within 2 s is skipped (its reads go to the primary).
     _replica.setdefault("OPTIONS", {})["connect_timeout"] = 2
     # Tests read the default test database through this alias instead of creating another.

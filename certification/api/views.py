@@ -11,8 +11,10 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from roadmap_portal.api.bulk import BULK_RESPONSES, bulk_response
+from roadmap_portal.api.conditional import PUBLIC, ConditionalListMixin, Stamp
 from roadmap_portal.api.pagination import FeedPagination
 from roadmap_portal.api.permissions import KeyWritePermission, RoleWritePermission
+from roadmap_portal.api.rows import RowPlan, ValuesCursorFeedMixin
 from roadmap_portal.choices import Role
 from roadmap_portal.db_routers import ReplicaReadsMixin
 from roadmap_portal.export_jobs.api.views import ExportMixin
@@ -275,16 +277,46 @@ REGISTER_ENTRY_COLUMNS = (
 )
 
 
-class RegisterEntryViewSet(ExportMixin, ReplicaReadsMixin, viewsets.ReadOnlyModelViewSet):
+# Cursor pages are written from these rows (roadmap_portal.api.rows).
+REGISTER_ROWS = RowPlan(
+    RegisterEntrySerializer,
+    computed={
+        "certificate_number": (
+            ("certificate__number",),
+            lambda row, _c: row["certificate__number"],
+        ),
+        "certificate_valid_until": (
+            ("certificate__valid_until",),
+            lambda row, _c: row["certificate__valid_until"],
+        ),
+        "active": (("excluded_on",), lambda row, _c: row["excluded_on"] is None),
+    },
+)
+
+
+class RegisterEntryViewSet(
+    ExportMixin,
+    ReplicaReadsMixin,
+    ConditionalListMixin,
+    ValuesCursorFeedMixin,
+    viewsets.ReadOnlyModelViewSet,
+):
     """The register of permitted products; filters ``corporation``, ``okpd2`` (prefix),
     ``active``, ``supplier``, ``region``, ``search``."""
 
     serializer_class = RegisterEntrySerializer
+    row_plan = REGISTER_ROWS
+    # The same for every signed-in caller of a scope (a partner key narrows it).
+    cache_visibility = PUBLIC
     filterset_class = RegisterEntryFilterSet
     export_list = tables.REGISTER
     ordering_fields = ["number", "included_on", "id"]
     pagination_class = FeedPagination
     cursor_ordering = ("updated", "id")
+
+    def conditional_stamps(self, queryset):
+        # An entry shows its offer's name: an edited offer changes the answer too.
+        return [Stamp(queryset, latest=("updated", "offer__updated"), count=not self._cursor_page)]
 
     def get_queryset(self):
         # The columns the serializer writes, and no join it does not read.

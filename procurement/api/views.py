@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
+from roadmap_portal.api.conditional import PUBLIC, ConditionalListMixin, Stamp, conditional
 from roadmap_portal.api.examples import ELIGIBILITY_EXAMPLE
 from roadmap_portal.api.pagination import FeedPagination
 from roadmap_portal.api.permissions import RoleWritePermission
@@ -105,7 +106,11 @@ class DemandViewSet(ExportMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModel
 
 
 class TenderViewSet(
-    ExportMixin, ReplicaReadsMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
+    ExportMixin,
+    ReplicaReadsMixin,
+    ConditionalListMixin,
+    mixins.CreateModelMixin,
+    viewsets.ReadOnlyModelViewSet,
 ):
     """Tenders of corporations and subsidiaries; reviewers of the group create and move them."""
 
@@ -117,6 +122,7 @@ class TenderViewSet(
     ordering_fields = ["id", "deadline", "published_on"]
     pagination_class = FeedPagination
     cursor_ordering = ("updated", "id")
+    cache_visibility = PUBLIC
 
     def get_queryset(self):
         return tenders_visible_to(self.request.user).order_by("-published_on", "-id")
@@ -295,6 +301,15 @@ class OcdsReleasePackageView(ReplicaReadsMixin, APIView):
         ),
     )
     def get(self, request):
+        # The package is made of the caller's tenders, contracts and published bids.
+        stamps = [
+            Stamp(tenders_visible_to(request.user)),
+            Stamp(contracts_visible_to(request.user)),
+            Stamp(published_bids_visible_to(request.user), latest=("created",)),
+        ]
+        return conditional(request, stamps, lambda: self._package(request), visibility=PUBLIC)
+
+    def _package(self, request):
         params = request.query_params
         since = self._parse(SinceField(), "since", params.get("since"))
         after = self._position(params.get("cursor"))

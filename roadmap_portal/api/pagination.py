@@ -55,15 +55,23 @@ class FeedPagination(PageNumberPagination):
             raise ValidationError(
                 {"mode": [_("Use mode=cursor, or leave it out for page numbers.")]}
             )
-        if self.cursor_query_param in params or params.get("mode") == "cursor":
-            self._keyset = KeysetPage(
-                keys=tuple(getattr(view, "cursor_ordering", ("-id",))),
-                page_size=self.get_page_size(request),
-                request=request,
-                cursor_query_param=self.cursor_query_param,
-            )
+        if self.wants_cursor(request):
+            self._keyset = self.keyset_page(request, view)
             return self._keyset.paginate(queryset)
         return super().paginate_queryset(queryset, request, view)
+
+    def wants_cursor(self, request):
+        params = request.query_params
+        return self.cursor_query_param in params or params.get("mode") == "cursor"
+
+    def keyset_page(self, request, view):
+        """The :class:`KeysetPage` a cursor request reads."""
+        return KeysetPage(
+            keys=tuple(getattr(view, "cursor_ordering", ("-id",))),
+            page_size=self.get_page_size(request),
+            request=request,
+            cursor_query_param=self.cursor_query_param,
+        )
 
     def get_paginated_response(self, data):
         if self._keyset is not None:
@@ -130,7 +138,9 @@ class KeysetPage:
     # -- the cursor -----------------------------------------------------------------------
 
     def _encode(self, row, *, backwards):
-        values = [_key_value(getattr(row, name)) for name, _ in self.keys]
+        # A model instance, or a ``.values()`` row (roadmap_portal.api.rows).
+        read = row.__getitem__ if isinstance(row, dict) else functools.partial(getattr, row)
+        values = [_key_value(read(name)) for name, _ in self.keys]
         raw = json.dumps({"p": values, "b": backwards}, separators=(",", ":"))
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
@@ -192,7 +202,8 @@ class KeysetPage:
         leading = Q(**{f"{name}__{'gte' if forward else 'lte'}": position[0]})
         return leading & functools.reduce(operator.or_, alternatives)
 
-    def paginate(self, queryset):
+    def page_queryset(self, queryset):
+        """The page's rows and the one after it, unevaluated (the cursor is checked)."""
         cursor = self.request.query_params.get(self.param)
         if cursor:
             self.position, self.backwards = self._decode(queryset, cursor)
@@ -202,7 +213,10 @@ class KeysetPage:
         queryset = queryset.order_by(*order)
         if self.position is not None:
             queryset = queryset.filter(self._after(self.position, backwards=self.backwards))
-        rows = list(queryset[: self.page_size + 1])
+        return queryset[: self.page_size + 1]
+
+    def paginate(self, queryset):
+        rows = list(self.page_queryset(queryset))
         self.has_more = len(rows) > self.page_size
         rows = rows[: self.page_size]
         if self.backwards:

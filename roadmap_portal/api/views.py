@@ -5,6 +5,7 @@ from rest_framework import mixins, permissions, renderers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from roadmap_portal.api.conditional import PRIVATE, Stamp, conditional
 from roadmap_portal.api.examples import (
     REPORT_EXAMPLES,
     REPORTED_VOLUME_EXAMPLE,
@@ -128,9 +129,41 @@ class RoadmapViewSet(
     )
     @action(detail=True, methods=["get"], permission_classes=[VolumeReaders])
     def volume(self, request, pk=None):
-        from roadmap_portal.volume import roadmap_volume
+        from django.shortcuts import get_object_or_404
 
-        return Response(VolumeSerializer(roadmap_volume(self.get_object())).data)
+        from roadmap_portal.models import ReportedVolume, Roadmap, RoadmapTarget
+        from roadmap_portal.volume import contracts_between, roadmap_volume
+
+        # The roadmap alone (its targets are read with the series, and only for a 200).
+        roadmap = get_object_or_404(
+            self.filter_queryset(self.get_queryset()).prefetch_related(None), pk=pk
+        )
+        self.check_object_permissions(request, roadmap)
+        # The series: the pair's roadmaps, their targets and reported figures, the pair's
+        # contracts.
+        series = Roadmap.objects.filter(
+            region_id=roadmap.region_id, corporation_id=roadmap.corporation_id
+        ).using(roadmap._state.db)
+        stamps = [
+            Stamp(series),
+            Stamp(
+                RoadmapTarget.objects.filter(roadmap__in=series.values("pk")),
+                latest=("id",),
+                total="amount",
+            ),
+            Stamp(
+                ReportedVolume.objects.filter(roadmap__in=series.values("pk")),
+                latest=("created",),
+                total="amount",
+            ),
+            Stamp(contracts_between([(roadmap.region_id, roadmap.corporation_id)])),
+        ]
+        return conditional(
+            request,
+            stamps,
+            lambda: Response(VolumeSerializer(roadmap_volume(roadmap)).data),
+            visibility=PRIVATE,
+        )
 
     @extend_schema(
         summary="Record a volume reported for a year before the portal",

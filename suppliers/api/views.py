@@ -1,4 +1,5 @@
 from django.http import Http404
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -10,10 +11,12 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from roadmap_portal.api.bulk import BULK_RESPONSES, bulk_response
+from roadmap_portal.api.conditional import ConditionalListMixin, Stamp
 from roadmap_portal.api.examples import TRANSITION_EXAMPLES
 from roadmap_portal.api.pagination import FeedPagination, PageNumberPagination
 from roadmap_portal.api.permissions import KeyWritePermission, RoleWritePermission
 from roadmap_portal.api.renderers import PDFRenderer
+from roadmap_portal.api.rows import RowPlan, ValuesCursorFeedMixin
 from roadmap_portal.choices import Role
 from roadmap_portal.db_routers import ReplicaReadsMixin
 from roadmap_portal.export_jobs.api.views import ExportMixin
@@ -21,7 +24,7 @@ from roadmap_portal.scope import scope_of
 
 from .. import tables
 from ..filtersets import OfferFilterSet, SupplierFilterSet
-from ..models import Offer
+from ..models import Offer, OfferAttachment
 from ..selectors import (
     attachments_visible_to,
     history_is_internal_to,
@@ -144,9 +147,31 @@ class SupplierViewSet(ExportMixin, mixins.CreateModelMixin, viewsets.ReadOnlyMod
         )
 
 
+def _attachment_url(row, context):
+    path = reverse(
+        "offers-attachment-download", kwargs={"pk": row["offer_id"], "attachment_id": row["id"]}
+    )
+    request = context.get("request")
+    return request.build_absolute_uri(path) if request else path
+
+
+# Cursor pages are written from these rows (roadmap_portal.api.rows).
+OFFER_ROWS = RowPlan(
+    OfferSerializer,
+    nested={
+        "attachments": (
+            RowPlan(OfferAttachmentSerializer, computed={"url": (("offer_id",), _attachment_url)}),
+            "offer_id",
+        )
+    },
+)
+
+
 class OfferViewSet(
     ExportMixin,
     ReplicaReadsMixin,
+    ConditionalListMixin,
+    ValuesCursorFeedMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
     viewsets.ReadOnlyModelViewSet,
@@ -166,6 +191,15 @@ class OfferViewSet(
     pagination_class = FeedPagination
     cursor_ordering = ("updated", "id")
     http_method_names = ["get", "post", "patch", "head", "options"]
+    row_plan = OFFER_ROWS
+
+    def conditional_stamps(self, queryset):
+        # An offer's answer lists its attachments, added without touching the offer.
+        attachments = OfferAttachment.objects.filter(offer__in=queryset.values("pk"))
+        return [
+            Stamp(queryset, count=not self._cursor_page),
+            Stamp(attachments.using(queryset.db), latest=("created",), count=not self._cursor_page),
+        ]
 
     def get_queryset(self):
         return offer_list_for(self.request.user)

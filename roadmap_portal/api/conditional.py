@@ -1,0 +1,183 @@
+"""Conditional GETs: ``ETag`` and ``Last-Modified`` from one cheap query, ``304 Not Modified``
+without building the answer, and a ``Cache-Control`` that fits the resource (docs/api.md).
+
+A view names the rows its answer is made of as :class:`Stamp`\\ s (a queryset, the
+timestamp columns that change when a row is written, and optionally a column to sum for
+rows written without a timestamp). One query reads, for every stamp, the number of rows,
+the latest timestamp (and the sum); the ETag is a digest of those figures with what else
+decides the answer's bytes: the path and query string, the host, the media type, the
+language, the caller's scope (and, for private resources, the caller). A new, edited or
+removed row changes a figure, so the ETag; ``Last-Modified`` is the latest timestamp.
+
+The check runs after authentication, permissions and throttling (inside the view's
+method): a 304 tells a caller nothing it could not read.
+"""
+
+import hashlib
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connections
+from django.db.models import F
+from django.db.models.functions import Greatest
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.http import http_date
+from django.utils.translation import get_language
+
+from roadmap_portal.api.pagination import FeedPagination
+from roadmap_portal.scope import scope_of
+
+# Bump when the answer's format changes without any row changing.
+FORMAT_VERSION = "1"
+VARY = ("Accept", "Accept-Language", "Authorization", "Cookie")
+PUBLIC = "public"
+PRIVATE = "private"
+
+
+@dataclass
+class Stamp:
+    """Rows an answer is made of: ``latest`` columns (``updated``, or several for rows
+    that show related rows' fields) and a ``total`` column summed (by default the ids, so
+    that a row removed and another added change it; a value column for rows edited in
+    place without a timestamp)."""
+
+    queryset: object
+    latest: tuple = ("updated",)
+    total: str | None = "pk"
+    # A cursor page's few rows need no count (the sum of their ids tells a change in them).
+    count: bool = True
+
+
+def read_stamps(stamps):
+    """``[(count, latest, total), ...]`` for ``stamps``, in one query."""
+    database = stamps[0].queryset.db
+    connection = connections[database]
+    selects, params = [], []
+    for index, stamp in enumerate(stamps):
+        columns = [F(name) for name in stamp.latest]
+        annotations = {"_stamp": Greatest(*columns) if len(columns) > 1 else columns[0]}
+        if stamp.total:
+            annotations["_total"] = F(stamp.total)
+        inner = stamp.queryset.order_by().annotate(**annotations).values_list(*annotations)
+        sql, inner_params = inner.query.get_compiler(using=database).as_sql()
+        total = 'sum("_total")' if stamp.total else "NULL"
+        count = "count(*)" if stamp.count else "NULL"
+        # The inner SQL is Django's own compilation, its values stay parameters.
+        selects.append(
+            f'(SELECT {count} AS n, max("_stamp") AS m, {total} AS s FROM ({sql}) t{index}) '  # noqa: S608
+            f"a{index}"
+        )
+        params.extend(inner_params)
+    columns = ", ".join(f"a{i}.n, a{i}.m, a{i}.s" for i in range(len(stamps)))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM {', '.join(selects)}", params)  # noqa: S608
+        row = cursor.fetchone()
+    return [tuple(row[i : i + 3]) for i in range(0, len(row), 3)]
+
+
+def validators(request, stamps, *, visibility):
+    """``(etag, last_modified timestamp or None)`` of the answer to ``request``."""
+    figures = read_stamps(stamps)
+    scope = scope_of(request.user)
+    api_key = getattr(request.user, "_api_key", None)
+    who = [scope.role, scope.region_id, scope.group_id, scope.body_id, scope.supplier_id]
+    if visibility == PRIVATE:
+        who.append(getattr(request.user, "pk", None))
+    accepted = getattr(request, "accepted_media_type", "") or ""
+    parts = [
+        FORMAT_VERSION,
+        request.get_host(),
+        request.get_full_path(),
+        accepted,
+        get_language() or "",
+        repr(who),
+        repr(getattr(api_key, "pk", None)),
+        repr([(n, m.isoformat() if hasattr(m, "isoformat") else m, s) for n, m, s in figures]),
+    ]
+    digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:32]
+    moments = [m for _n, m, _s in figures if hasattr(m, "timestamp")]
+    last_modified = int(max(moments).timestamp()) if moments else None
+    return f'"{digest}"', last_modified
+
+
+def cache_headers(response, *, visibility, etag=None, last_modified=None):
+    if etag:
+        response["ETag"] = etag
+    if last_modified is not None:
+        response["Last-Modified"] = http_date(last_modified)
+    if visibility == PUBLIC:
+        patch_cache_control(response, public=True, max_age=settings.API_PUBLIC_MAX_AGE)
+    else:
+        patch_cache_control(response, private=True, no_cache=True)
+    patch_vary_headers(response, VARY)
+    return response
+
+
+def conditional(request, stamps, answer, *, visibility):
+    """A 304 when the caller's copy is current, else ``answer()`` with its validators."""
+    if request.method not in ("GET", "HEAD"):
+        return answer()
+    etag, last_modified = validators(request, stamps, visibility=visibility)
+    not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
+    if not_modified is not None:
+        return cache_headers(not_modified, visibility=visibility, etag=etag)
+    response = answer()
+    if response.status_code != 200:
+        return response
+    return cache_headers(response, visibility=visibility, etag=etag, last_modified=last_modified)
+
+
+class ConditionalListMixin:
+    """``list`` and ``retrieve`` answer conditional GETs (one query for a 304).
+
+    ``cache_visibility`` is ``public`` for what every caller of the same scope reads alike
+    (cacheable by shared caches, keyed on the credentials by ``Vary``) and ``private``
+    otherwise; ``conditional_stamps(queryset)`` names the rows of an answer (default: the
+    view's scoped, filtered queryset by ``updated``).
+    """
+
+    cache_visibility = PRIVATE
+
+    def conditional_stamps(self, queryset):
+        return [Stamp(queryset, count=not self._cursor_page)]
+
+    def filter_queryset(self, queryset):
+        # The answer's own filtering reuses the stamps' (one filter set a request).
+        prefiltered, self._prefiltered = getattr(self, "_prefiltered", None), None
+        if prefiltered is not None and prefiltered.model is queryset.model:
+            return prefiltered
+        return super().filter_queryset(queryset)
+
+    _cursor_page = False
+
+    def _answer_rows(self):
+        queryset = self.filter_queryset(self.get_queryset())
+        self._prefiltered = queryset
+        if self.action == "retrieve":
+            lookup = self.lookup_url_kwarg or self.lookup_field
+            return queryset.filter(**{self.lookup_field: self.kwargs[lookup]})
+        paginator = self.paginator
+        if isinstance(paginator, FeedPagination) and paginator.wants_cursor(self.request):
+            # A cursor page is its own rows (a range of the key's index, no count of the
+            # feed): their number, latest change and the sum of their ids.
+            page = paginator.keyset_page(self.request, self).page_queryset(queryset)
+            rows = queryset.model._default_manager.using(queryset.db)
+            self._cursor_page = True
+            return rows.filter(pk__in=page.values("pk"))
+        return queryset
+
+    def list(self, request, *args, **kwargs):
+        return conditional(
+            request,
+            self.conditional_stamps(self._answer_rows()),
+            lambda: super(ConditionalListMixin, self).list(request, *args, **kwargs),
+            visibility=self.cache_visibility,
+        )
+
+    def retrieve(self, request, *args, **kwargs):
+        return conditional(
+            request,
+            self.conditional_stamps(self._answer_rows()),
+            lambda: super(ConditionalListMixin, self).retrieve(request, *args, **kwargs),
+            visibility=self.cache_visibility,
+        )

@@ -1,0 +1,162 @@
+"""Hot feeds written from ``.values()`` rows instead of model instances and serializers.
+
+A cursor page of the register or the offers spent most of its time outside the database:
+building 50 model instances and their related instances, then walking the serializer's
+fields for each (``get_attribute`` through ``supplier.region.code``), and building the
+serializer's fields for every request. A :class:`RowPlan` reads, once per process, how the
+view's serializer writes each field (the same field objects convert decimals, dates and
+times, so the answer is the serializer's own) and then writes each page from plain rows.
+
+The serializer stays the API's contract (OpenAPI, writes, other lists); a test compares the
+plan's output with the serializer's for the same rows.
+"""
+
+from rest_framework import fields as drf_fields
+from rest_framework import relations
+
+from roadmap_portal.api.pagination import FeedPagination
+
+# Fields whose ``to_representation`` formats the value (the others return it as it comes
+# from the database: str, int, bool, a primary key, JSON).
+_CONVERTED = (
+    drf_fields.DecimalField,
+    drf_fields.DateTimeField,
+    drf_fields.DateField,
+    drf_fields.TimeField,
+    drf_fields.DurationField,
+    drf_fields.UUIDField,
+    drf_fields.FloatField,
+)
+
+
+class RowPlan:
+    """How ``serializer_class`` writes one row, from the row's ``.values()`` dict.
+
+    ``columns`` names the values path of a field whose source is not its own name (the
+    default is the field's ``source`` with ``__`` for dots); ``computed`` gives, for a
+    method field or a property, ``(paths, function(row, context))``; ``nested`` gives, for
+    a nested list, ``(child plan, foreign key of the child to this row)``. A field the plan
+    cannot read raises at the first use, so a field added to the serializer without its
+    path fails the tests instead of writing a wrong value.
+    """
+
+    def __init__(self, serializer_class, *, columns=None, computed=None, nested=None):
+        self.serializer_class = serializer_class
+        self._columns = dict(columns or {})
+        self._computed = dict(computed or {})
+        self._nested = dict(nested or {})
+        self._steps = None
+        self.paths = None
+
+    def _build(self):
+        serializer = self.serializer_class()
+        steps, paths = [], []
+        for name, field in serializer.fields.items():
+            if field.write_only:
+                continue
+            if name in self._computed:
+                needed, function = self._computed[name]
+                paths.extend(needed)
+                steps.append((name, "computed", function))
+                continue
+            if name in self._nested:
+                steps.append((name, "nested", self._nested[name]))
+                continue
+            if isinstance(field, drf_fields.SerializerMethodField | drf_fields.ListField):
+                raise TypeError(f"{self.serializer_class.__name__}.{name}: give its computation")
+            if isinstance(field, relations.ManyRelatedField) or getattr(field, "many", False):
+                raise TypeError(f"{self.serializer_class.__name__}.{name}: give it as nested")
+            path = self._columns.get(name) or field.source.replace(".", "__")
+            paths.append(path)
+            convert = field.to_representation if isinstance(field, _CONVERTED) else None
+            steps.append((name, path, convert))
+        self.paths = tuple(dict.fromkeys(paths))
+        self._steps = steps
+
+    def values(self, queryset):
+        """The queryset as the rows this plan writes (no instances, no prefetches)."""
+        if self._steps is None:
+            self._build()
+        keys = list(self.paths)
+        if self._nested_steps():
+            keys.append("pk")
+        return queryset.prefetch_related(None).values(*dict.fromkeys(keys))
+
+    def _nested_steps(self):
+        return [step for step in self._steps if step[1] == "nested"]
+
+    def write(self, rows, context):
+        """The serializer's output for ``rows`` (dicts of :meth:`values`)."""
+        if self._steps is None:
+            self._build()
+        rows = list(rows)
+        children = {}
+        for name, _kind, (child, foreign_key) in self._nested_steps():
+            children[name] = child.children_of(rows, foreign_key, context)
+        out = []
+        for row in rows:
+            item = {}
+            for name, path, convert in self._steps:
+                if path == "computed":
+                    item[name] = convert(row, context)
+                elif path == "nested":
+                    item[name] = children[name].get(row["pk"], [])
+                else:
+                    value = row[path]
+                    if value is None:
+                        item[name] = None
+                    elif convert is None:
+                        item[name] = value
+                    else:
+                        item[name] = convert(value)
+            out.append(item)
+        return out
+
+    def children_of(self, parents, foreign_key, context):
+        """``{parent pk: [written child rows]}`` in the child model's default order."""
+        ids = [row["pk"] for row in parents]
+        if not ids:
+            return {}
+        if self._steps is None:
+            self._build()
+        model = self.serializer_class.Meta.model
+        ordering = model._meta.ordering or ["pk"]
+        database = context.get("database")
+        queryset = model._default_manager.all()
+        if database:
+            queryset = queryset.using(database)
+        rows = list(
+            queryset.filter(**{f"{foreign_key}__in": ids})
+            .order_by(*ordering)
+            .values(*dict.fromkeys((*self.paths, foreign_key)))
+        )
+        grouped = {}
+        for row, written in zip(rows, self.write(rows, context), strict=True):
+            grouped.setdefault(row[foreign_key], []).append(written)
+        return grouped
+
+
+class ValuesCursorFeedMixin:
+    """A feed view (``FeedPagination``) whose cursor pages are written by ``row_plan``
+    from ``.values()`` rows; page-number pages, details and writes use the serializer.
+
+    The view's queryset, filters, scope and cursor are the same; only the reading and
+    writing of the page's rows change.
+    """
+
+    row_plan = None
+
+    def _cursor_requested(self):
+        paginator = self.paginator
+        if not isinstance(paginator, FeedPagination):
+            return False
+        return paginator.wants_cursor(self.request)
+
+    def list(self, request, *args, **kwargs):
+        if self.row_plan is None or not self._cursor_requested():
+            return super().list(request, *args, **kwargs)
+        queryset = self.filter_queryset(self.get_queryset())
+        rows = self.paginate_queryset(self.row_plan.values(queryset))
+        context = self.get_serializer_context()
+        context["database"] = queryset.db
+        return self.get_paginated_response(self.row_plan.write(rows, context))

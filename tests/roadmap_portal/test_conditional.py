@@ -1,0 +1,295 @@
+"""The fixed cost of a request: conditional GETs (ETag, Last-Modified, 304 from one query,
+Cache-Control per resource), cursor pages written from ``.values()`` rows exactly as the
+serializers write them, and the orjson renderer's output."""
+
+import datetime
+import json
+from decimal import Decimal
+
+import pytest
+from django.core.files.base import ContentFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from certification.api.serializers import RegisterEntrySerializer
+from certification.models import RegisterEntry
+from procurement.models import Tender
+from roadmap_portal.api.renderers import FastJSONRenderer
+from roadmap_portal.models import ReportedVolume
+from suppliers.api.serializers import OfferSerializer
+from suppliers.models import Offer, OfferAttachment
+from tests.factories import (
+    CertificateFactory,
+    OfferFactory,
+    RegionFactory,
+    RoadmapFactory,
+    TenderFactory,
+    admin_user,
+    user_with_role,
+)
+from tests.procurement.conftest import register
+
+pytestmark = pytest.mark.django_db
+
+
+def _get(client, url, **headers):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, headers=headers)
+    return response, len(queries.captured_queries)
+
+
+@pytest.fixture
+def admin_api(api):
+    api.force_authenticate(admin_user())
+    return api
+
+
+def _register_rows():
+    offers = [OfferFactory() for _ in range(3)]
+    entries = [register(offer) for offer in offers]
+    register(OfferFactory(), certificate=CertificateFactory())
+    entries[1].excluded_on = timezone.localdate()
+    entries[1].exclusion_reason = "Withdrawn."
+    entries[1].save()
+    return entries
+
+
+def _tender():
+    return TenderFactory()
+
+
+def _volume_url():
+    roadmap = RoadmapFactory()
+    return f"/api/v1/roadmaps/{roadmap.pk}/volume/", roadmap
+
+
+RESOURCES = {
+    # name: (make rows and return the URL, Cache-Control)
+    "register": (lambda: (_register_rows(), "/api/v1/register/")[1], "public, max-age=60"),
+    "register cursor": (
+        lambda: (_register_rows(), "/api/v1/register/?mode=cursor")[1],
+        "public, max-age=60",
+    ),
+    "offers": (lambda: (OfferFactory(), "/api/v1/offers/")[1], "private, no-cache"),
+    "offers cursor": (
+        lambda: (OfferFactory(), "/api/v1/offers/?mode=cursor")[1],
+        "private, no-cache",
+    ),
+    "one offer": (lambda: f"/api/v1/offers/{OfferFactory().pk}/", "private, no-cache"),
+    "tenders": (lambda: (_tender(), "/api/v1/tenders/")[1], "public, max-age=60"),
+    "one tender": (lambda: f"/api/v1/tenders/{_tender().pk}/", "public, max-age=60"),
+    "ocds": (lambda: (_tender(), "/api/v1/ocds/releases/")[1], "public, max-age=60"),
+    "volume": (lambda: _volume_url()[0], "private, no-cache"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RESOURCES))
+def test_a_second_request_with_the_etag_is_304_from_one_query(admin_api, name):
+    make, cache_control = RESOURCES[name]
+    url = make()
+    first, _ = _get(admin_api, url)
+    assert first.status_code == 200, first.content[:300]
+    etag = first["ETag"]
+    assert etag.startswith('"') and len(etag) == 34
+    assert first["Cache-Control"] == cache_control
+    assert first["Vary"].split(", ")[-4:] == [
+        "Accept",
+        "Accept-Language",
+        "Authorization",
+        "Cookie",
+    ]
+    assert first["Last-Modified"]
+
+    again, queries = _get(admin_api, url, if_none_match=etag)
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again["ETag"] == etag
+    assert again["Cache-Control"] == cache_control
+    # The volume series reads its roadmap first (its pair names the rows), then the stamps.
+    assert queries == (2 if name == "volume" else 1)
+
+    since, queries = _get(admin_api, url, if_modified_since=first["Last-Modified"])
+    assert since.status_code == 304
+    assert queries == (2 if name == "volume" else 1)
+
+    other, _ = _get(admin_api, url, if_none_match='"somethingelse"')
+    assert other.status_code == 200
+    assert other.content == first.content
+
+
+def test_a_new_register_entry_changes_the_etag(admin_api):
+    _register_rows()
+    first, _ = _get(admin_api, "/api/v1/register/")
+    register(OfferFactory())
+    second, _ = _get(admin_api, "/api/v1/register/", if_none_match=first["ETag"])
+    assert second.status_code == 200
+    assert second["ETag"] != first["ETag"]
+    assert second.json()["count"] == first.json()["count"] + 1
+
+
+def test_an_edited_offer_changes_the_register_etag(admin_api):
+    entries = _register_rows()
+    first, _ = _get(admin_api, "/api/v1/register/")
+    offer = entries[0].offer
+    offer.name = "Renamed valve"
+    offer.save()
+    second, _ = _get(admin_api, "/api/v1/register/", if_none_match=first["ETag"])
+    assert second.status_code == 200
+    assert "Renamed valve" in {row["offer_name"] for row in second.json()["results"]}
+
+
+def test_an_edited_tender_changes_the_etag(admin_api):
+    tender = _tender()
+    url = f"/api/v1/tenders/{tender.pk}/"
+    first, _ = _get(admin_api, url)
+    Tender.objects.filter(pk=tender.pk).update(
+        title="Changed title", updated=timezone.now() + datetime.timedelta(seconds=2)
+    )
+    second, _ = _get(admin_api, url, if_none_match=first["ETag"])
+    assert second.status_code == 200
+    assert second.json()["title"] == "Changed title"
+    third, _ = _get(admin_api, url, if_modified_since=first["Last-Modified"])
+    assert third.status_code == 200
+
+
+def test_an_attachment_changes_the_offers_etag(admin_api):
+    offer = OfferFactory()
+    url = f"/api/v1/offers/{offer.pk}/"
+    first, _ = _get(admin_api, url)
+    OfferAttachment.objects.create(
+        offer=offer,
+        file=ContentFile(b"%PDF-1.4", name="sheet.pdf"),
+        original_name="sheet.pdf",
+        size=8,
+    )
+    second, _ = _get(admin_api, url, if_none_match=first["ETag"])
+    assert second.status_code == 200
+    assert len(second.json()["attachments"]) == 1
+
+
+def test_a_reported_volume_changes_the_series_etag(admin_api):
+    url, roadmap = _volume_url()
+    first, _ = _get(admin_api, url)
+    ReportedVolume.objects.create(
+        roadmap=roadmap, year=roadmap.start_year, amount=Decimal("5.00"), source="Report"
+    )
+    second, _ = _get(admin_api, url, if_none_match=first["ETag"])
+    assert second.status_code == 200
+    ReportedVolume.objects.filter(roadmap=roadmap).update(amount=Decimal("7.00"))
+    third, _ = _get(admin_api, url, if_none_match=second["ETag"])
+    assert third.status_code == 200
+    assert third["ETag"] != second["ETag"]
+
+
+def test_another_scope_gets_another_etag(api):
+    mine, theirs = RegionFactory(), RegionFactory()
+    OfferFactory(supplier__region=mine, roadmap__region=mine, status="submitted")
+    OfferFactory(supplier__region=theirs, roadmap__region=theirs, status="submitted")
+    api.force_authenticate(user_with_role("region_staff", region=mine))
+    first, _ = _get(api, "/api/v1/offers/")
+    api.force_authenticate(user_with_role("region_staff", region=theirs))
+    second, _ = _get(api, "/api/v1/offers/", if_none_match=first["ETag"])
+    assert second.status_code == 200
+    assert second["ETag"] != first["ETag"]
+    assert [r["id"] for r in second.json()["results"]] != [r["id"] for r in first.json()["results"]]
+
+
+def test_a_304_needs_the_caller_to_be_allowed(api, admin_api):
+    OfferFactory()
+    first, _ = _get(admin_api, "/api/v1/offers/")
+    api.force_authenticate(None)
+    anonymous, _ = _get(api, "/api/v1/offers/", if_none_match=first["ETag"])
+    assert anonymous.status_code in (401, 403)
+
+
+def test_a_bad_filter_is_400_not_304(admin_api):
+    OfferFactory()
+    first, _ = _get(admin_api, "/api/v1/offers/?mode=wrong")
+    assert first.status_code == 400
+    assert "ETag" not in first
+
+
+def _as_json(data):
+    return json.loads(FastJSONRenderer().render(data))
+
+
+def test_register_cursor_rows_are_the_serializers_output(admin_api):
+    _register_rows()
+    body = admin_api.get("/api/v1/register/?mode=cursor").json()
+    ids = [row["id"] for row in body["results"]]
+    entries = RegisterEntry.objects.filter(pk__in=ids)
+    expected = {
+        row["id"]: row for row in _as_json(RegisterEntrySerializer(entries, many=True).data)
+    }
+    assert len(ids) == 4
+    for row in body["results"]:
+        assert list(row) == list(expected[row["id"]])  # the same keys, in the same order
+        assert row == expected[row["id"]]
+    assert {row["active"] for row in body["results"]} == {True, False}
+    assert any(row["certificate_number"] for row in body["results"])
+
+
+def test_offer_cursor_rows_are_the_serializers_output(admin_api, rf):
+    offers = [OfferFactory(unit_price=Decimal("1500.5")) for _ in range(2)]
+    OfferAttachment.objects.create(
+        offer=offers[0], file=ContentFile(b"%PDF-1.4", name="a.pdf"), original_name="a.pdf", size=8
+    )
+    body = admin_api.get("/api/v1/offers/?mode=cursor").json()
+    request = rf.get("/api/v1/offers/")
+    expected = {
+        row["id"]: row
+        for row in _as_json(
+            OfferSerializer(
+                Offer.objects.filter(pk__in=[o.pk for o in offers]),
+                many=True,
+                context={"request": request},
+            ).data
+        )
+    }
+    assert len(body["results"]) == 2
+    for row in body["results"]:
+        assert list(row) == list(expected[row["id"]])
+        assert row == expected[row["id"]]
+    with_file = next(row for row in body["results"] if row["id"] == offers[0].pk)
+    assert with_file["unit_price"] == "1500.50"
+    assert with_file["attachments"][0]["url"].startswith("http://testserver/api/v1/offers/")
+
+
+def test_the_cursor_feeds_keep_their_query_count(admin_api):
+    from tests.helpers import assert_constant_queries
+
+    def offers(n):
+        for _ in range(n):
+            OfferFactory()
+
+    assert (
+        assert_constant_queries(offers, lambda: admin_api.get("/api/v1/offers/?mode=cursor"))
+        == 3  # the stamps, the page, its attachments
+    )
+
+    def entries(n):
+        for _ in range(n):
+            register(OfferFactory())
+
+    assert (
+        assert_constant_queries(entries, lambda: admin_api.get("/api/v1/register/?mode=cursor"))
+        == 2  # the stamps, the page
+    )
+
+
+def test_the_renderer_writes_what_drf_wrote():
+    from rest_framework.renderers import JSONRenderer
+
+    moment = datetime.datetime(2026, 12, 3, 9, 30, 15, 123456, tzinfo=datetime.UTC)
+    data = {
+        "b": 1,
+        "a": "Задвижка \u2028 line",
+        "when": moment,
+        "day": datetime.date(2026, 12, 3),
+        "amount": "1500.50",
+        "nested": [{"z": None, "y": True}],
+        7: "int key",
+    }
+    fast, slow = FastJSONRenderer().render(data), JSONRenderer().render(data)
+    assert fast == slow
