@@ -374,8 +374,12 @@ def _matching(kind: Kind, user, query: str) -> QuerySet | None:
         q = code or Q()
         if not _is_code(query) and (kind.document or kind.key == "register"):
             fields = kind.document or ("offer__name",)
+            # SQLite folds the case of ASCII letters only: Cyrillic is tried as typed,
+            # lower case, upper case and capitalised.
+            variants = {query, query.lower(), query.upper(), query.capitalize()}
             for name in fields:
-                q |= Q(**{f"{name}__icontains": query})
+                for variant in variants:
+                    q |= Q(**{f"{name}__contains": variant})
         if not q:
             return None
         return _candidates(qs.filter(q)).annotate(_rank=Value(0.0, output_field=FloatField()))
@@ -571,7 +575,8 @@ def substitutes_for(demand, user, *, size: int = SUBSTITUTES_SIZE) -> list[Subst
     else:
         for word in _words(text):
             if len(word) >= 4:
-                condition |= Q(name__icontains=word) | Q(replaces__icontains=word)
+                for variant in {word.lower(), word.capitalize()}:
+                    condition |= Q(name__contains=variant) | Q(replaces__contains=variant)
     qs = (
         qs.filter(condition)
         .annotate(
