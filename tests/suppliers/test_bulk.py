@@ -200,7 +200,7 @@ def test_only_the_actions_without_a_stage_record_are_bulk_actions(api_as, world)
 def test_the_ids_are_capped_and_checked(api_as, world):
     draft = make_offer(world)
     client = api_as(world.member)
-    response = bulk(client, "submit", [draft.pk] + list(range(1, MAX_IDS + 1)))
+    response = bulk(client, "submit", [draft.pk, *range(UNKNOWN, UNKNOWN + MAX_IDS)])
     assert response.status_code == 400
     assert response.json() == {
         "ids": ["One request takes at most 100 ids; act on fewer rows at a time."]
@@ -400,3 +400,25 @@ def test_verification_queries_are_bounded_per_row(api_as, world):
     # One query names the rows; each row: two savepoints and their releases, the scoped
     # read, the locked read and the update.
     assert (one - per_row, per_row) == (1, 7)
+
+
+def test_the_form_says_what_is_wrong_with_the_request_and_does_nothing(client, world):
+    draft = make_offer(world)
+    client.force_login(world.member)
+    url = reverse("suppliers:offer-bulk")
+    for data, error in (
+        ({"action": "submit"}, "Choose at least one row."),
+        (
+            {"action": "submit", "ids": [draft.pk, *range(UNKNOWN, UNKNOWN + MAX_IDS)]},
+            "101 rows were chosen; one request takes at most 100. Act on fewer rows at a time.",
+        ),
+        ({"action": "submit", "ids": ["12a"]}, "“12a” is not an id: ids are whole numbers."),
+        (
+            {"action": "accept", "ids": [draft.pk]},
+            "Choose one of: submit, withdraw, forward, return.",
+        ),
+    ):
+        html = client.post(url, data, follow=True).content.decode()
+        assert f'id="bulk-error">{error}</p>' in html.replace("&quot;", '"').replace("&#x27;", "'")
+    assert status_of(draft) == "draft"
+    assert OfferTransition.objects.count() == 0
