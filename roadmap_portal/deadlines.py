@@ -16,8 +16,9 @@ Who sees what (the scope is applied in each query, through the lists' own select
 An item is *overdue* when its day has passed while it still waits: a tender not yet closed,
 a valid certificate not renewed, a demand whose deadline is over. Overdue items are shown for
 ``PAST_DAYS`` days; the agenda looks ``ahead`` days forward (one of ``AHEAD_CHOICES``). Each
-kind is read in one query (two more for a supplier's eligibility), whatever the number of
-items, and at most ``MAX_PER_KIND`` items of each kind are listed.
+kind is read in one query (a supplier's tenders in the fixed number of queries of its
+eligibility checks), whatever the number of items, and at most ``MAX_PER_KIND`` items of each
+kind are listed.
 """
 
 import datetime
