@@ -315,6 +315,9 @@ def test_the_demand_page_suggests_offers_and_suppliers(world, demand):
     assert f'data-offer="{world["pump"].pk}"' in html
     assert f'data-supplier="{world["pumps"].pk}"' in html
     assert "секретный" not in html
+    outsider = Client()
+    outsider.force_login(world["other_reviewer"])
+    assert outsider.get(f"/procurement/demands/{demand.pk}/").status_code == 404
 
 
 def test_the_substitutes_api_is_scoped(world, demand):
