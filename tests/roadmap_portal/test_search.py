@@ -159,6 +159,13 @@ def test_each_group_counts_all_its_matches_and_shows_the_first(world):
     (offers,) = [g for g in search_visible_to(world["admin"], "насос") if g.kind == "offers"]
     assert (offers.count, len(offers.hits)) == (10, 5)
     assert offers.more_url == "/suppliers/offers/?search=%D0%BD%D0%B0%D1%81%D0%BE%D1%81"
+    client = Client()
+    client.force_login(world["admin"])
+    html = client.get("/search/", {"q": "насос"}).content.decode()
+    assert 'href="?q=%D0%BD%D0%B0%D1%81%D0%BE%D1%81&amp;kind=offers"' in html
+    assert 'href="/suppliers/offers/?search=%D0%BD%D0%B0%D1%81%D0%BE%D1%81"' in html
+    one_kind = client.get("/search/", {"q": "насос", "kind": "offers"}).content.decode()
+    assert one_kind.count('class="list-group-item search-hit"') == 10
 
 
 @pytest.mark.parametrize(
@@ -206,6 +213,8 @@ def test_the_page_groups_and_links_the_results(world):
     assert f'href="/suppliers/offers/{world["pump"].pk}/"' in html
     assert "<mark>Насос</mark> центробежный" in html
     assert "секретный" not in html
+    # Staff see two offers with «насос» (the draft is not theirs to see): all on the page.
+    assert "kind=offers" not in html
 
 
 def test_the_page_says_what_is_wrong_with_the_query(world):
