@@ -23,15 +23,15 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import partial
+from functools import lru_cache, partial
 from xml.etree import ElementTree
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
 from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -1304,10 +1304,18 @@ def import_template(*, file_format):
         )
     if file_format != "xlsx":
         raise ValidationError({"format": _("Choose the format xlsx or csv.")})
-    return _xlsx_template(), XLSX_CONTENT_TYPE, "product-list.xlsx"
+    return (
+        _xlsx_template(get_language(), settings.IMPORT_MAX_ROWS),
+        XLSX_CONTENT_TYPE,
+        "product-list.xlsx",
+    )
 
 
-def _xlsx_template():
+# Built once per language and row limit: the text-formatted OKPD2 cells of every row a file
+# may have are ten thousand cells to write, and the template never changes otherwise.
+@lru_cache(maxsize=8)
+def _xlsx_template(language, max_rows):
+    """The XLSX template's bytes; ``language`` (active while it is built) keys the cache."""
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = _("Products")[:31]
@@ -1328,13 +1336,13 @@ def _xlsx_template():
     # The OKPD2 cells themselves are text too, for every row a file may have: a spreadsheet
     # application that ignores a column's format (several do) still keeps 28.10 as typed.
     okpd2_column = FIELDS.index("okpd2") + 1
-    for row in range(2, settings.IMPORT_MAX_ROWS + 2):
+    for row in range(2, max_rows + 2):
         sheet.cell(row=row, column=okpd2_column).number_format = "@"
     flags = DataValidation(type="list", formula1='"да,нет"', allow_blank=True)
     flags.error = _("Write да or нет.")
     sheet.add_data_validation(flags)
     flag_letter = get_column_letter(FIELDS.index("import_substitution") + 1)
-    flags.add(f"{flag_letter}2:{flag_letter}{settings.IMPORT_MAX_ROWS + 1}")
+    flags.add(f"{flag_letter}2:{flag_letter}{max_rows + 1}")
     sheet.freeze_panes = "A2"
 
     guide = workbook.create_sheet(_("Instructions")[:31])
@@ -1346,7 +1354,7 @@ def _xlsx_template():
         _("Type values, not formulas; do not merge cells; keep numbers as numbers."),
         _("Decimals may use a comma (1 234,50); spaces between thousands are allowed in CSV."),
         _("At most %(limit)d rows per file. All rows are imported, or none if any has an error.")
-        % {"limit": settings.IMPORT_MAX_ROWS},
+        % {"limit": max_rows},
         _("A CSV file may be UTF-8 or Windows-1251, separated by ; or ,."),
     ):
         guide.append(xlsx_row(guide, [line]))

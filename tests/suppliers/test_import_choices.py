@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import translation
 from openpyxl import load_workbook
 
 from roadmap_portal.choices import RoadmapStatus
@@ -181,6 +182,22 @@ def test_the_template_s_okpd2_column_is_text():
     assert (example.value, example.data_type, example.number_format) == ("27.11.22.000", "s", "@")
     code = classes["A2"]
     assert (code.data_type, code.number_format) == ("s", "@")
+
+
+def test_the_template_is_built_once_per_language_and_row_limit(settings):
+    with translation.override("en"):
+        english = import_template(file_format="xlsx")[0]
+        assert import_template(file_format="xlsx")[0] is english
+    with translation.override("ru"):
+        russian = import_template(file_format="xlsx")[0]
+    settings.IMPORT_MAX_ROWS = 5
+    with translation.override("en"):
+        short = load_workbook(io.BytesIO(import_template(file_format="xlsx")[0])).worksheets[0]
+
+    assert load_workbook(io.BytesIO(english)).sheetnames[0] == "Products"
+    assert load_workbook(io.BytesIO(russian)).sheetnames[0] == "Продукция"
+    assert short["C6"].number_format == "@"
+    assert short["C7"].number_format == "General"  # past the row limit
 
 
 def test_28_10_typed_into_the_template_is_imported_as_28_10(member, supplier):
