@@ -30,6 +30,7 @@ def test_search_from_the_navigation_and_open_a_result(live_server, browser):
         titles = offers.all_inner_texts()
         marked = page.locator("section[data-kind=offers] mark").all_inner_texts()
         desktop_width = page.evaluate(OVERFLOW)
+        page.screenshot(path="test-results/search-1440.png")
         violations = page.evaluate(AXE_RUN)
         page.set_viewport_size({"width": 390, "height": 800})
         phone_width = page.evaluate(OVERFLOW)
