@@ -5,11 +5,16 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
 from roadmap_portal.choices import Role
-from roadmap_portal.exports import Column, ExportList, export_list_register
+from roadmap_portal.exports import Column, ExportList, choice_label, export_list_register
 from roadmap_portal.scope import has_role
+from suppliers.choices import OfferStatus
 
 from . import selectors
+from .choices import CertificateStatus
 from .filtersets import CertificateFilterSet, RegisterEntryFilterSet, ReviewQueueFilterSet
+
+OFFER_STATUS = choice_label(OfferStatus.choices)
+CERTIFICATE_STATUS = choice_label(CertificateStatus.choices)
 
 
 def _bound(params):
@@ -63,7 +68,7 @@ REVIEW_QUEUE = export_list_register(
             Column(_("OKPD2 code"), lambda o: o.okpd2),
             Column(_("Import substitution"), lambda o: o.import_substitution),
             Column(_("Replaces imported analog"), lambda o: o.replaces),
-            Column(_("Stage"), lambda o: o.get_status_display()),
+            Column(_("Stage"), lambda o: OFFER_STATUS(o.status)),
             Column(_("Waiting since"), lambda o: o.status_changed),
         ),
         rows=lambda user, params: review_queue_filtered(user, params)[1],
@@ -82,7 +87,7 @@ CERTIFICATES = export_list_register(
             Column(_("Supplier"), lambda c: c.supplier.name),
             Column(_("Issued on"), lambda c: c.issued_on),
             Column(_("Valid until"), lambda c: c.valid_until),
-            Column(_("Status"), lambda c: c.get_status_display()),
+            Column(_("Status"), lambda c: CERTIFICATE_STATUS(c.status)),
             Column(_("Reason"), lambda c: c.status_reason),
             Column(_("Products"), lambda c: "; ".join(o.name for o in c.offers.all())),
         ),

@@ -5,10 +5,11 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 
 from roadmap_portal.choices import Role
-from roadmap_portal.exports import Column, ExportList, export_list_register
+from roadmap_portal.exports import Column, ExportList, choice_label, export_list_register
 from roadmap_portal.scope import scope_of
 from suppliers.selectors import offers_brief_visible_to
 
+from .choices import BidStatus, TenderStatus
 from .filtersets import BidFilterSet, ContractFilterSet, DemandFilterSet, TenderFilterSet
 from .selectors import (
     bids_visible_to,
@@ -17,6 +18,9 @@ from .selectors import (
     demands_visible_to,
     tenders_visible_to,
 )
+
+TENDER_STATUS = choice_label(TenderStatus.choices)
+BID_STATUS = choice_label(BidStatus.choices)
 
 
 def _filtered(filterset_class, base, params, request):
@@ -68,7 +72,7 @@ TENDERS = export_list_register(
             Column(_("Published on"), lambda t: t.published_on),
             Column(_("Submission deadline"), lambda t: t.deadline),
             Column(_("Estimated value, RUB"), lambda t: t.estimated_value),
-            Column(_("Status"), lambda t: t.get_status_display()),
+            Column(_("Status"), lambda t: TENDER_STATUS(t.status)),
         ),
         rows=lambda user, params: tenders_filtered(user, params)[1],
         prepare=lambda qs: qs.select_related("customer"),
@@ -86,7 +90,7 @@ BIDS = export_list_register(
             Column(_("Supplier"), lambda b: b.supplier.name),
             Column(_("Products"), lambda b: "; ".join(o.name for o in b.offers.all())),
             Column(_("Price, RUB"), lambda b: b.price),
-            Column(_("Status"), lambda b: b.get_status_display()),
+            Column(_("Status"), lambda b: BID_STATUS(b.status)),
             Column(_("Submitted on"), lambda b: b.created),
         ),
         rows=lambda user, params: bids_filtered(user, params)[1],

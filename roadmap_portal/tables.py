@@ -3,12 +3,12 @@
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from .exports import Column, ExportList, export_list_register
+from .exports import Column, ExportList, choice_label, export_list_register
 from .filtersets import NotificationFilterSet
 from .models import NotificationEvent
 from .notifications import notifications_of
 
-EVENT_LABELS = dict(NotificationEvent.choices)
+EVENT_LABEL = choice_label(NotificationEvent.choices)
 
 
 def notifications_filtered(user, params, *, request=None):
@@ -24,7 +24,7 @@ NOTIFICATIONS = export_list_register(
         title=_("Notifications"),
         columns=(
             Column(_("When"), lambda n: n.created),
-            Column(_("Event"), lambda n: EVENT_LABELS.get(n.event, n.event)),
+            Column(_("Event"), lambda n: EVENT_LABEL(n.event)),
             Column(_("Message"), lambda n: n.message),
             Column(pgettext_lazy("state", "Read"), lambda n: n.read),
         ),

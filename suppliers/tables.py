@@ -3,10 +3,15 @@ each, read by the page, the API and the export job's worker)."""
 
 from django.utils.translation import gettext_lazy as _
 
-from roadmap_portal.exports import Column, ExportList, export_list_register
+from roadmap_portal.exports import Column, ExportList, choice_label, export_list_register
 
+from .choices import OfferStatus, SupplierKind, VerificationStatus
 from .filtersets import OfferFilterSet, SupplierFilterSet
 from .selectors import offer_list_for, supplier_list_for
+
+OFFER_STATUS = choice_label(OfferStatus.choices)
+SUPPLIER_KIND = choice_label(SupplierKind.choices)
+VERIFICATION = choice_label(VerificationStatus.choices)
 
 
 def offers_filtered(user, params, *, request=None):
@@ -31,7 +36,7 @@ OFFER_COLUMNS = (
     Column(_("OKPD2 code"), lambda o: o.okpd2),
     Column(_("Import substitution"), lambda o: o.import_substitution),
     Column(_("Replaces imported analog"), lambda o: o.replaces),
-    Column(_("Status"), lambda o: o.get_status_display()),
+    Column(_("Status"), lambda o: OFFER_STATUS(o.status)),
     Column(_("In this status since"), lambda o: o.status_changed),
     Column(_("Last changed"), lambda o: o.updated),
 )
@@ -56,8 +61,8 @@ SUPPLIERS = export_list_register(
             Column(_("INN"), lambda s: s.inn),
             Column(_("OGRN"), lambda s: s.ogrn),
             Column(_("Region"), lambda s: s.region.name),
-            Column(_("Kind"), lambda s: s.get_kind_display()),
-            Column(_("Verification"), lambda s: s.get_verification_status_display()),
+            Column(_("Kind"), lambda s: SUPPLIER_KIND(s.kind)),
+            Column(_("Verification"), lambda s: VERIFICATION(s.verification_status)),
             Column(_("Offers"), lambda s: getattr(s, "offer_count", None)),
             Column(_("Registered at"), lambda s: s.created),
         ),

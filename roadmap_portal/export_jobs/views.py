@@ -5,7 +5,13 @@ import io
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponseBadRequest,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
@@ -110,6 +116,23 @@ def export_job_detail(request, pk):
         request,
         "export_jobs/job_detail.html",
         {"job": job, "title": list_title(job.list_name), "refresh": job.status in IN_PROGRESS},
+    )
+
+
+@login_required
+def export_job_status(request, pk):
+    """The job's progress for its page's script (owner only; a dead job is revived)."""
+    job = export_job_revive(get_object_or_404(export_jobs_of(request.user), pk=pk))
+    return JsonResponse(
+        {
+            "status": job.status,
+            "status_label": job.get_status_display(),
+            "rows_done": job.rows_done,
+            "rows_total": job.rows_total,
+            "percent": job.percent,
+            "rows_text": _("%(done)s of %(total)s rows written")
+            % {"done": job.rows_done, "total": job.rows_total or "…"},
+        }
     )
 
 

@@ -2,12 +2,14 @@
 downloaded file (issue 18: "export the review queue with a filter and read the file back")."""
 
 import csv
+import datetime
 import io
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from roadmap_portal.exports import neutralise
@@ -88,3 +90,87 @@ def test_a_reviewer_exports_the_filtered_queue_and_reads_it_back(live_server, br
     sheet = load_workbook(io.BytesIO(files["xlsx"])).active
     assert [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)] == expected
     assert shown == len(expected)
+
+
+def _jobs_world():
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from roadmap_portal.export_jobs.models import ExportJob
+
+    owner = user_with_role("reviewer", username="kestrel.jobs", corporation=CorporationFactory())
+    name = default_storage.save("exports/browser-test.csv", ContentFile(b"\xef\xbb\xbfNumber\r\n"))
+    done = ExportJob.objects.create(
+        user=owner,
+        list_name="review-queue",
+        query="status=tested",
+        file_format="csv",
+        status="done",
+        rows_total=1,
+        rows_done=1,
+        file=name,
+    )
+    running = ExportJob.objects.create(
+        user=owner,
+        list_name="offers",
+        query="status=forwarded&search=" + "x" * 300,
+        file_format="xlsx",
+        status="running",
+        rows_total=1100,
+        rows_done=500,
+        # Held by a live worker: the page must not revive it.
+        lease_until=timezone.now() + datetime.timedelta(hours=1),
+    )
+    failed = ExportJob.objects.create(
+        user=owner,
+        list_name="tenders",
+        file_format="csv",
+        status="failed",
+        error="The export could not be written: the list is no longer open to you",
+    )
+    client = Client()
+    client.force_login(owner)
+    return client.cookies["sessionid"].value, done.pk, running.pk, failed.pk, name
+
+
+def test_the_export_job_pages_fit_a_phone_and_pass_axe(live_server, browser):
+    from tests.browser.test_every_page import AXE, AXE_RUN, OVERFLOW, RECORD_CSP_VIOLATIONS
+
+    session, done, running, failed, stored = _jobs_world()
+    host = urlsplit(live_server.url).hostname
+    overflows, violations, blocked = [], [], []
+    with browser() as context:
+        context.add_init_script(RECORD_CSP_VIOLATIONS)
+        context.add_init_script(path=str(AXE))
+        context.add_cookies([{"name": "sessionid", "value": session, "domain": host, "path": "/"}])
+        page = context.new_page()
+        for path in (
+            "/exports/",
+            f"/exports/{done}/",
+            f"/exports/{failed}/",
+            f"/exports/{running}/",
+        ):
+            assert page.goto(f"{live_server.url}{path}").status == 200
+            for width in (390, 1440):
+                page.set_viewport_size({"width": width, "height": 900})
+                if page.evaluate(OVERFLOW) > width:
+                    overflows.append((path, width))
+            blocked.extend(page.evaluate("window.__cspViolations"))
+            violations.extend((path, v) for v in page.evaluate(AXE_RUN))
+        # The running job's page follows it by its script (status every 2 s), not by reloading.
+        assert page.locator("#export-progress").get_attribute("value") == "45"
+        with page.expect_response(
+            lambda r: r.url.endswith(f"/exports/{running}/status/")
+        ) as polled:
+            pass
+        assert polled.value.json()["status"] == "running"
+        assert page.locator("#export-rows").inner_text() == "500 of 1100 rows written"
+        page.goto(f"{live_server.url}/exports/{done}/")
+        with page.expect_download() as download:
+            page.click("#export-download")
+        content = Path(download.value.path()).read_bytes()
+    from django.core.files.storage import default_storage
+
+    default_storage.delete(stored)
+    assert content == b"\xef\xbb\xbfNumber\r\n"
+    assert overflows == [] and violations == [] and blocked == [], (overflows, violations, blocked)

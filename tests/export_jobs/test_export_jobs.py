@@ -59,7 +59,7 @@ def test_a_large_page_export_becomes_a_job_with_the_same_rows(
     page = client.get(reverse("export-job-detail", args=[job.pk]))
     assert page.status_code == 200
     html = page.content.decode()
-    assert 'http-equiv="refresh"' not in html  # done: no more refreshing
+    assert "export_job.js" not in html  # done: nothing more to follow
     assert 'value="100"' in html and reverse("export-job-download", args=[job.pk]) in html
     downloaded = client.get(reverse("export-job-download", args=[job.pk]))
     assert downloaded.status_code == 200
@@ -85,6 +85,7 @@ def test_only_the_owner_sees_and_downloads_a_job(world, client, small_inline):
         client.force_login(other)
         assert client.get(reverse("export-job-detail", args=[job.pk])).status_code == 404
         assert client.get(reverse("export-job-download", args=[job.pk])).status_code == 404
+        assert client.get(reverse("export-job-status", args=[job.pk])).status_code == 404
         assert job.pk not in [j.pk for j in client.get(reverse("export-job-list")).context["jobs"]]
     client.logout()
     assert client.get(reverse("export-job-download", args=[job.pk])).status_code == 302
@@ -95,8 +96,17 @@ def test_a_queued_job_page_refreshes_itself_and_shows_progress(world, client, sm
     client.get(reverse("suppliers:offer-list"), {"export": "csv"})
     job = ExportJob.objects.get()  # no commit in this test: the job is still queued
     page = client.get(reverse("export-job-detail", args=[job.pk])).content.decode()
-    assert '<meta http-equiv="refresh" content="3">' in page
+    status_url = reverse("export-job-status", args=[job.pk])
+    assert f'data-export-status-url="{status_url}"' in page and "js/export_job.js" in page
     assert f"0 of {job.rows_total} rows written" in page
+    assert client.get(status_url).json() == {
+        "status": "pending",
+        "status_label": "Queued",
+        "rows_done": 0,
+        "rows_total": job.rows_total,
+        "percent": 0,
+        "rows_text": f"0 of {job.rows_total} rows written",
+    }
     assert reverse("export-job-download", args=[job.pk]) not in page
     assert client.get(reverse("export-job-download", args=[job.pk])).status_code == 404
 
