@@ -347,6 +347,13 @@ def demand_list(request):
             "query": _query_without_page(request),
             "matching": matching,
             "is_supplier": scope.role == Role.SUPPLIER,
+            "drafts": drafts,
+            "can_create": scope.is_admin or scope.role == Role.REVIEWER,
+            "can_see_coverage": scope.role == Role.REGION_STAFF,
+        },
+    )
+
+
 @login_required
 def demand_detail(request, pk):
     """A demand, with the offers and suppliers in the reader's scope that could replace the
@@ -362,13 +369,6 @@ def demand_detail(request, pk):
             "demand": demand,
             "substitutes": substitutes,
             "suppliers": supplier_suggestions(substitutes),
-        },
-    )
-
-
-            "drafts": drafts,
-            "can_create": scope.is_admin or scope.role == Role.REVIEWER,
-            "can_see_coverage": scope.role == Role.REGION_STAFF,
         },
     )
 
