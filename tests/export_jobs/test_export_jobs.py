@@ -91,7 +91,15 @@ def test_only_the_owner_sees_and_downloads_a_job(world, client, small_inline):
     assert client.get(reverse("export-job-download", args=[job.pk])).status_code == 302
 
 
-def test_a_queued_job_page_refreshes_itself_and_shows_progress(world, client, small_inline):
+def test_the_account_menu_leads_to_my_exports(world, client):
+    client.force_login(world.member_A)
+    html = client.get(reverse("home"), follow=True).content.decode()
+    assert f'href="{reverse("export-job-list")}" id="exports-menu-link"' in html
+    page = client.get(reverse("export-job-list"))
+    assert page.status_code == 200 and page.context["jobs"] == []
+
+
+def test_a_queued_job_page_follows_its_progress(world, client, small_inline):
     client.force_login(world.staff_A)
     client.get(reverse("suppliers:offer-list"), {"export": "csv"})
     job = ExportJob.objects.get()  # no commit in this test: the job is still queued
