@@ -291,6 +291,7 @@ REGISTER_ROWS = RowPlan(
         ),
         "active": (("excluded_on",), lambda row, _c: row["excluded_on"] is None),
     },
+    extra=("offer__updated",),  # for the ETag (conditional_stamps)
 )
 
 

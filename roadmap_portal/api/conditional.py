@@ -15,6 +15,7 @@ method): a 304 tells a caller nothing it could not read.
 
 import hashlib
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import connections
@@ -75,9 +76,41 @@ def read_stamps(stamps):
     return [tuple(row[i : i + 3]) for i in range(0, len(row), 3)]
 
 
-def validators(request, stamps, *, visibility):
+def figures_of(rows, stamp, *, read=None):
+    """The figures :func:`read_stamps` gives for ``stamp``, from the rows the answer
+    already read (``.values()`` dicts or instances; ``read(row, name)`` for others), so that
+    a plain GET needs no query of its own for its ETag."""
+    if read is None:
+
+        def read(row, name):
+            if isinstance(row, dict):
+                return row[name] if name != "pk" or "pk" in row else row["id"]
+            value = row
+            for part in name.split("__"):
+                value = getattr(value, part)
+            return value
+
+    rows = list(rows)
+    moments = [read(row, name) for row in rows for name in stamp.latest]
+    moments = [m for m in moments if m is not None]
+    total = None
+    if stamp.total and rows:
+        total = sum(read(row, stamp.total) for row in rows)
+    return (len(rows) if stamp.count else None, max(moments) if moments else None, total)
+
+
+def _figure(value):
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, int | Decimal) and value == int(value):
+        return int(value)  # a sum of ids: numeric from PostgreSQL, int from Python
+    return None if value is None else str(value)
+
+
+def validators(request, stamps, *, visibility, figures=None):
     """``(etag, last_modified timestamp or None)`` of the answer to ``request``."""
-    figures = read_stamps(stamps)
+    if figures is None:
+        figures = read_stamps(stamps)
     scope = scope_of(request.user)
     api_key = getattr(request.user, "_api_key", None)
     who = [scope.role, scope.region_id, scope.group_id, scope.body_id, scope.supplier_id]
@@ -92,7 +125,7 @@ def validators(request, stamps, *, visibility):
         get_language() or "",
         repr(who),
         repr(getattr(api_key, "pk", None)),
-        repr([(n, m.isoformat() if hasattr(m, "isoformat") else m, s) for n, m, s in figures]),
+        repr([tuple(_figure(value) for value in figure) for figure in figures]),
     ]
     digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:32]
     moments = [m for _n, m, _s in figures if hasattr(m, "timestamp")]
@@ -113,10 +146,24 @@ def cache_headers(response, *, visibility, etag=None, last_modified=None):
     return response
 
 
-def conditional(request, stamps, answer, *, visibility):
-    """A 304 when the caller's copy is current, else ``answer()`` with its validators."""
+def conditional(request, stamps, answer, *, visibility, answered_figures=None):
+    """A 304 when the caller's copy is current, else ``answer()`` with its validators.
+
+    ``answered_figures()``, when given, gives the stamps' figures from the rows ``answer()``
+    read: a GET that asks nothing conditional then runs no stamps query."""
     if request.method not in ("GET", "HEAD"):
         return answer()
+    asks = request.META.get("HTTP_IF_NONE_MATCH") or request.META.get("HTTP_IF_MODIFIED_SINCE")
+    if not asks and answered_figures is not None:
+        response = answer()
+        if response.status_code != 200:
+            return response
+        # From the rows read (a cursor page, one object), else from the stamps query.
+        figures = answered_figures()
+        etag, last_modified = validators(request, stamps, visibility=visibility, figures=figures)
+        return cache_headers(
+            response, visibility=visibility, etag=etag, last_modified=last_modified
+        )
     etag, last_modified = validators(request, stamps, visibility=visibility)
     not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
     if not_modified is not None:
@@ -160,24 +207,54 @@ class ConditionalListMixin:
         if isinstance(paginator, FeedPagination) and paginator.wants_cursor(self.request):
             # A cursor page is its own rows (a range of the key's index, no count of the
             # feed): their number, latest change and the sum of their ids.
-            page = paginator.keyset_page(self.request, self).page_queryset(queryset)
+            keyset = paginator.keyset_page(self.request, self)
+            page = keyset.page_queryset(queryset)
             rows = queryset.model._default_manager.using(queryset.db)
             self._cursor_page = True
+            # The rows shown (without the one after them), for what only they show.
+            self._cursor_shown = rows.filter(pk__in=page[: keyset.page_size].values("pk"))
             return rows.filter(pk__in=page.values("pk"))
         return queryset
 
-    def list(self, request, *args, **kwargs):
+    def get_object(self):
+        self._answered_object = super().get_object()
+        return self._answered_object
+
+    def answered_rows(self):
+        """The rows the answer read for the first stamp: the cursor page's rows and the
+        one after it, or the single object; None when not known (a page-number page)."""
+        if self.action == "retrieve":
+            found = getattr(self, "_answered_object", None)
+            return None if found is None else [found]
+        keyset = getattr(self.paginator, "_keyset", None) if self._cursor_page else None
+        return None if keyset is None else keyset.fetched
+
+    def answered_figures(self):
+        """The stamps' figures from the rows the answer read (no query), or None."""
+        rows = self.answered_rows()
+        if rows is None or len(self._stamps) != 1:
+            return None
+        stamp = self._stamps[0]
+        if rows and not isinstance(rows[0], dict) and any("__" in n for n in stamp.latest):
+            return None  # a related row's column: not read with the instance
+        return [figures_of(rows, stamp)]
+
+    def _conditional(self, answer):
+        self._stamps = self.conditional_stamps(self._answer_rows())
         return conditional(
-            request,
-            self.conditional_stamps(self._answer_rows()),
-            lambda: super(ConditionalListMixin, self).list(request, *args, **kwargs),
+            self.request,
+            self._stamps,
+            answer,
             visibility=self.cache_visibility,
+            answered_figures=self.answered_figures,
+        )
+
+    def list(self, request, *args, **kwargs):
+        return self._conditional(
+            lambda: super(ConditionalListMixin, self).list(request, *args, **kwargs)
         )
 
     def retrieve(self, request, *args, **kwargs):
-        return conditional(
-            request,
-            self.conditional_stamps(self._answer_rows()),
-            lambda: super(ConditionalListMixin, self).retrieve(request, *args, **kwargs),
-            visibility=self.cache_visibility,
+        return self._conditional(
+            lambda: super(ConditionalListMixin, self).retrieve(request, *args, **kwargs)
         )

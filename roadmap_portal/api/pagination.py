@@ -134,6 +134,7 @@ class KeysetPage:
         self.has_more = False
         self.backwards = False
         self.position = None
+        self.fetched = None
 
     # -- the cursor -----------------------------------------------------------------------
 
@@ -217,6 +218,7 @@ class KeysetPage:
 
     def paginate(self, queryset):
         rows = list(self.page_queryset(queryset))
+        self.fetched = rows[:]  # the page and the row after it (roadmap_portal.api.conditional)
         self.has_more = len(rows) > self.page_size
         rows = rows[: self.page_size]
         if self.backwards:

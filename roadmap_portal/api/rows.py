@@ -40,8 +40,9 @@ class RowPlan:
     path fails the tests instead of writing a wrong value.
     """
 
-    def __init__(self, serializer_class, *, columns=None, computed=None, nested=None):
+    def __init__(self, serializer_class, *, columns=None, computed=None, nested=None, extra=()):
         self.serializer_class = serializer_class
+        self._extra = tuple(extra)  # read too, not written (e.g. for the ETag's figures)
         self._columns = dict(columns or {})
         self._computed = dict(computed or {})
         self._nested = dict(nested or {})
@@ -70,7 +71,7 @@ class RowPlan:
             paths.append(path)
             convert = field.to_representation if isinstance(field, _CONVERTED) else None
             steps.append((name, path, convert))
-        self.paths = tuple(dict.fromkeys(paths))
+        self.paths = tuple(dict.fromkeys((*paths, *self._extra)))
         self._steps = steps
 
     def values(self, queryset):
@@ -130,6 +131,7 @@ class RowPlan:
             .order_by(*ordering)
             .values(*dict.fromkeys((*self.paths, foreign_key)))
         )
+        context.setdefault("fetched", {})[foreign_key, model] = rows
         grouped = {}
         for row, written in zip(rows, self.write(rows, context), strict=True):
             grouped.setdefault(row[foreign_key], []).append(written)
@@ -159,4 +161,5 @@ class ValuesCursorFeedMixin:
         rows = self.paginate_queryset(self.row_plan.values(queryset))
         context = self.get_serializer_context()
         context["database"] = queryset.db
+        self.row_context = context
         return self.get_paginated_response(self.row_plan.write(rows, context))

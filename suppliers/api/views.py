@@ -11,7 +11,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from roadmap_portal.api.bulk import BULK_RESPONSES, bulk_response
-from roadmap_portal.api.conditional import ConditionalListMixin, Stamp
+from roadmap_portal.api.conditional import ConditionalListMixin, Stamp, figures_of
 from roadmap_portal.api.examples import TRANSITION_EXAMPLES
 from roadmap_portal.api.pagination import FeedPagination, PageNumberPagination
 from roadmap_portal.api.permissions import KeyWritePermission, RoleWritePermission
@@ -194,12 +194,26 @@ class OfferViewSet(
     row_plan = OFFER_ROWS
 
     def conditional_stamps(self, queryset):
-        # An offer's answer lists its attachments, added without touching the offer.
-        attachments = OfferAttachment.objects.filter(offer__in=queryset.values("pk"))
+        # An offer's answer lists its attachments, added without touching the offer (on a
+        # cursor page, those of the offers shown).
+        shown = self._cursor_shown if self._cursor_page else queryset
+        attachments = OfferAttachment.objects.filter(offer__in=shown.values("pk"))
         return [
             Stamp(queryset, count=not self._cursor_page),
             Stamp(attachments.using(queryset.db), latest=("created",), count=not self._cursor_page),
         ]
+
+    def answered_figures(self):
+        rows = self.answered_rows()
+        if rows is None:
+            return None
+        offers, attachments = self._stamps
+        if self.action == "retrieve":
+            files = list(rows[0].attachments.all())  # prefetched with the offer
+        else:
+            fetched = getattr(self, "row_context", {}).get("fetched", {})
+            files = fetched.get(("offer_id", OfferAttachment), [])
+        return [figures_of(rows, offers), figures_of(files, attachments)]
 
     def get_queryset(self):
         return offer_list_for(self.request.user)
