@@ -25,6 +25,7 @@ from rest_framework.test import APIClient
 from certification.models import ReadinessEvaluation, RegisterEntry, RequirementCheck
 from procurement.models import Bid
 from roadmap_portal.api.authentication import generate_key
+from roadmap_portal.conversations.models import Message
 from roadmap_portal.models import ApiKey, Report
 from suppliers.models import OfferTransition
 from tests.factories import (
@@ -167,6 +168,18 @@ FORBIDDEN = {
 # A partner's account narrowed by its profile has the slice of a key narrowed the same way.
 FORBIDDEN["partner account, group 1"] = FORBIDDEN["partner key, group 1"]
 FORBIDDEN["partner account, region 1"] = FORBIDDEN["partner key, region 1"]
+# Internal notes of an offer's conversation: each side reads its own side's only, the
+# supplier and partners none (partners read no conversation at all).
+NOTES = {"LEAK-note-region", "LEAK-note-corporation", "LEAK-note-certification"}
+for viewer, own in (
+    ("supplier member", None),
+    ("region staff", "LEAK-note-region"),
+    ("reviewer", "LEAK-note-corporation"),
+    ("officer", "LEAK-note-certification"),
+):
+    FORBIDDEN[viewer] = FORBIDDEN[viewer] | (NOTES - {own})
+for viewer in [name for name in FORBIDDEN if name.startswith("partner")]:
+    FORBIDDEN[viewer] = FORBIDDEN[viewer] | NOTES
 # JSON keys that name objects by id, and the marker kind of their model.
 ID_KEYS = {
     "offer": "offer",
@@ -367,6 +380,15 @@ def build_world() -> World:
     type(o11r).objects.filter(pk=o11r.pk).update(demand=o["LEAK-demand-d2"])
 
     region_staff = _staff("region_staff", "regionone", region=r1)
+    # A note of each side on an offer that every side of group 1 sees.
+    for tag, author, role in (
+        ("region", region_staff, "region_staff"),
+        ("corporation", reviewer, "reviewer"),
+        ("certification", officer, "officer"),
+    ):
+        Message.objects.create(
+            offer=o11t, author=author, author_role=role, audience=tag, body=f"LEAK-note-{tag}"
+        )
     for tag, roadmap, requested_by in (("r11", m11, region_staff), ("r22", m22, reviewer_b)):
         # A finished report: what it embeds is its roadmap (the title stands for it).
         o[f"LEAK-report-{tag}"] = Report.objects.create(
@@ -510,6 +532,11 @@ def api_requests(world):
         if params == {"code"}:
             calls += [(name, reverse(name, kwargs={"code": r.code})) for r in world.regions]
             continue
+        if params == {"offer_pk"}:  # an offer's conversation
+            calls += [
+                (name, reverse(name, kwargs={"offer_pk": obj.pk})) for obj in world.of_kind("offer")
+            ]
+            continue
         kind = model_kind(pattern)
         if params != {"pk"} or kind is None:
             skipped.append(name)
@@ -547,6 +574,8 @@ def html_requests(world):
 # parameters fails the matrix until it is opened or listed here.
 API_NOT_OPENED = {
     "offers-attachment-download": "a stored file of an attachment: no text to search",
+    "offer-messages-detail": "read through the offer's list (in the matrix)",
+    "offer-messages-attachment-download": "a stored PDF",
     "webhook-deliveries-list": "the partner's own webhook's log, not the portal's objects",
     "webhooks-detail": "the partner's own webhook",
     "webhooks-deliveries-detail": "the partner's own webhook's log",
