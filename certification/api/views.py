@@ -11,7 +11,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from roadmap_portal.api.bulk import BULK_RESPONSES, bulk_response
-from roadmap_portal.api.conditional import PUBLIC, ConditionalListMixin, Stamp
+from roadmap_portal.api.conditional import PUBLIC, ConditionalListMixin
 from roadmap_portal.api.pagination import FeedPagination
 from roadmap_portal.api.permissions import KeyWritePermission, RoleWritePermission
 from roadmap_portal.api.rows import RowPlan, ValuesCursorFeedMixin
@@ -291,7 +291,6 @@ REGISTER_ROWS = RowPlan(
         ),
         "active": (("excluded_on",), lambda row, _c: row["excluded_on"] is None),
     },
-    extra=("offer__updated",),  # for the ETag (conditional_stamps)
 )
 
 
@@ -314,10 +313,6 @@ class RegisterEntryViewSet(
     ordering_fields = ["number", "included_on", "id"]
     pagination_class = FeedPagination
     cursor_ordering = ("updated", "id")
-
-    def conditional_stamps(self, queryset):
-        # An entry shows its offer's name: an edited offer changes the answer too.
-        return [Stamp(queryset, latest=("updated", "offer__updated"), count=not self._cursor_page)]
 
     def get_queryset(self):
         # The columns the serializer writes, and no join it does not read.

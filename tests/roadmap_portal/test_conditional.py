@@ -80,6 +80,10 @@ RESOURCES = {
         lambda: (_register_rows(), "/api/v1/register/?mode=cursor")[1],
         "public, max-age=60",
     ),
+    "one register entry": (
+        lambda: f"/api/v1/register/{_register_rows()[0].pk}/",
+        "public, max-age=60",
+    ),
     "offers": (lambda: (OfferFactory(), "/api/v1/offers/")[1], "private, no-cache"),
     "offers cursor": (
         lambda: (OfferFactory(), "/api/v1/offers/?mode=cursor")[1],
@@ -150,15 +154,16 @@ def test_a_new_register_entry_changes_the_etag(admin_api):
     assert second.json()["count"] == first.json()["count"] + 1
 
 
-def test_an_edited_offer_changes_the_register_etag(admin_api):
+def test_an_excluded_entry_changes_the_register_etag(admin_api):
     entries = _register_rows()
-    first, _ = _get(admin_api, "/api/v1/register/")
-    offer = entries[0].offer
-    offer.name = "Renamed valve"
-    offer.save()
-    second, _ = _get(admin_api, "/api/v1/register/", if_none_match=first["ETag"])
+    url = f"/api/v1/register/{entries[0].pk}/"
+    first, _ = _get(admin_api, url)
+    entries[0].excluded_on = timezone.localdate()
+    entries[0].exclusion_reason = "Certificate revoked."
+    entries[0].save()
+    second, _ = _get(admin_api, url, if_none_match=first["ETag"])
     assert second.status_code == 200
-    assert "Renamed valve" in {row["offer_name"] for row in second.json()["results"]}
+    assert second.json()["active"] is False
 
 
 def test_an_edited_tender_changes_the_etag(admin_api):
