@@ -143,3 +143,45 @@ def test_an_export_job_for_an_unknown_list_or_bad_filter_is_refused(world, api_a
 def test_anonymous_callers_get_401(db, api):
     assert api.get("/api/v1/export-jobs/").status_code == 401
     assert api.get("/api/v1/offers/export/").status_code == 401
+
+
+def test_a_partner_keys_export_job_keeps_the_keys_narrower_scope(
+    world, settings, django_capture_on_commit_callbacks
+):
+    from rest_framework.test import APIClient
+
+    from roadmap_portal.api.authentication import generate_key
+    from roadmap_portal.models import ApiKey
+    from tests.factories import user_with_role
+
+    settings.API_RATE_KEY = ""
+    partner = user_with_role("partner", username="partner.heron")
+    key, prefix, hashed = generate_key()
+    ApiKey.objects.create(
+        name="region A",
+        organisation="Partner",
+        user=partner,
+        prefix=prefix,
+        hashed_key=hashed,
+        region=world.region_A,
+    )
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    inline = csv_rows(api.get("/api/v1/register/export/"))
+    assert {row[4] for row in inline[1:]} == {"RU-AX"}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post("/api/v1/export-jobs/", {"list": "register"}, format="json")
+    assert response.status_code == 202, response.content
+    job = ExportJob.objects.get()
+    assert job.api_key.prefix == prefix
+    job.refresh_from_db()
+    assert job.status == "done", job.error
+    from_job = csv_rows(api.get(f"/api/v1/export-jobs/{job.pk}/download/"))
+    assert from_job == inline
+    # The same person without the key reads both regions' entries.
+    unnarrowed = APIClient()
+    unnarrowed.force_authenticate(partner)
+    assert {row[4] for row in csv_rows(unnarrowed.get("/api/v1/register/export/"))[1:]} == {
+        "RU-AX",
+        "RU-BX",
+    }
