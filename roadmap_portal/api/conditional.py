@@ -146,7 +146,7 @@ def cache_headers(response, *, visibility, etag=None, last_modified=None):
     return response
 
 
-def conditional(request, stamps, answer, *, visibility, answered_figures=None):
+def conditional(request, stamps, answer, *, visibility, answered_figures=None, figures=None):
     """A 304 when the caller's copy is current, else ``answer()`` with its validators.
 
     ``answered_figures()``, when given, gives the stamps' figures from the rows ``answer()``
@@ -164,7 +164,7 @@ def conditional(request, stamps, answer, *, visibility, answered_figures=None):
         return cache_headers(
             response, visibility=visibility, etag=etag, last_modified=last_modified
         )
-    etag, last_modified = validators(request, stamps, visibility=visibility)
+    etag, last_modified = validators(request, stamps, visibility=visibility, figures=figures)
     not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
     if not_modified is not None:
         return cache_headers(not_modified, visibility=visibility, etag=etag)
@@ -239,14 +239,24 @@ class ConditionalListMixin:
             return None  # a related row's column: not read with the instance
         return [figures_of(rows, stamp)]
 
+    counted = None  # (queryset, its number of rows) for the page-number paginator
+
     def _conditional(self, answer):
-        self._stamps = self.conditional_stamps(self._answer_rows())
+        rows = self._answer_rows()
+        self._stamps = self.conditional_stamps(rows)
+        figures = None
+        if self.action == "list" and not self._cursor_page and self._stamps[0].count:
+            # A page-number list counts its rows anyway: the stamps query does it, before
+            # the answer, and the paginator takes its count from there (one query, not two).
+            figures = read_stamps(self._stamps)
+            self.counted = (rows, figures[0][0])
         return conditional(
             self.request,
             self._stamps,
             answer,
             visibility=self.cache_visibility,
-            answered_figures=self.answered_figures,
+            answered_figures=None if figures else self.answered_figures,
+            figures=figures,
         )
 
     def list(self, request, *args, **kwargs):

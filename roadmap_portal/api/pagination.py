@@ -33,7 +33,16 @@ class PageNumberPagination(pagination.PageNumberPagination):
                 f"{view.__class__.__name__ if view else 'A view'} paginates an unordered "
                 "queryset: give it an order_by()."
             )
-        return super().paginate_queryset(queryset, request, view)
+        counted = getattr(view, "counted", None)
+        if counted is None or counted[0] is not queryset:
+            return super().paginate_queryset(queryset, request, view)
+        # The view counted these very rows already (its ETag's query): no count(*) again.
+        base = type(self).django_paginator_class
+        self.django_paginator_class = type("CountedPaginator", (base,), {"count": counted[1]})
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        finally:
+            del self.django_paginator_class
 
 
 class FeedPagination(PageNumberPagination):
