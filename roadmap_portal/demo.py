@@ -15,6 +15,7 @@ from django.utils import timezone
 from certification.choices import CertificateEventKind
 from certification.models import Certificate, CertificateEvent, CertificationBody, Requirement
 from procurement.models import Bid, Contract, Demand, Tender
+from roadmap_portal.conversations.services import message_post
 from suppliers.choices import OfferStatus
 from suppliers.models import Offer, Supplier
 from suppliers.services import offer_create, offer_transition, supplier_verify
@@ -414,6 +415,25 @@ def load_demo():
     # Tomsk with Inter RAO (no certification): every stage.
     run.to(P["mikran_meter"], "submitted")
     run.to(P["tools"], "forwarded")
+    # A conversation on a submitted offer: the region asks, the supplier answers, and the
+    # region keeps a note the supplier never sees.
+    meter = P["mikran_meter"].pk
+    message_post(
+        offer_id=meter,
+        user=staff["tomsk"],
+        body="Укажите, пожалуйста, класс точности и межповерочный интервал.",
+    )
+    message_post(
+        offer_id=meter,
+        user=staff["mikran"],
+        body="Класс точности 0,5.\nМежповерочный интервал — 2 года, описание типа приложим.",
+    )
+    message_post(
+        offer_id=meter,
+        user=staff["tomsk"],
+        body="Поставщик отвечает быстро; после описания типа можно передавать.",
+        internal=True,
+    )
     run.to(P["niipp_led_street"], "requirements_met")
     run.to(P["sib_motor_small"], "readiness_confirmed")
     run.to(P["mikran_radar"], "registered")
