@@ -18,6 +18,11 @@ from tests.factories import (
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
+def stored_on_disk(root):
+    """The files under ``root`` (none when it was never made)."""
+    return sorted(str(p) for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"

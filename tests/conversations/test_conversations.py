@@ -14,7 +14,7 @@ from roadmap_portal.models import Delivery, Notification, NotificationPreference
 from suppliers.services import offer_transition
 from tests.helpers import assert_constant_queries, count_queries
 
-from .conftest import PDF_BYTES, make_offer
+from .conftest import PDF_BYTES, make_offer, stored_on_disk
 
 pytestmark = pytest.mark.django_db
 
@@ -336,7 +336,7 @@ def test_bad_attachments_are_refused_and_nothing_is_kept(
     assert answer.status_code == 400
     assert answer.json() == {"attachments": [expected]}
     assert not Message.objects.exists() and not MessageAttachment.objects.exists()
-    assert not list(media_root.rglob("*.pdf")) if media_root.exists() else True
+    assert stored_on_disk(media_root) == []
 
 
 def test_an_oversize_attachment_is_refused(api_as, world, settings):
@@ -363,7 +363,7 @@ def test_a_failed_write_leaves_no_file_behind(world, media_root, monkeypatch):
     with pytest.raises(RuntimeError):
         post(world.member, offer, "with a file", uploads=[pdf()])
     assert not Message.objects.exists()
-    assert list(media_root.rglob("*.pdf")) == []
+    assert stored_on_disk(media_root) == []
 
 
 def test_messages_are_append_only(world):
