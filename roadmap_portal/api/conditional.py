@@ -107,8 +107,9 @@ def _figure(value):
     return None if value is None else str(value)
 
 
-def validators(request, stamps, *, visibility, figures=None):
-    """``(etag, last_modified timestamp or None)`` of the answer to ``request``."""
+def validators(request, stamps, *, visibility, figures=None, salt=""):
+    """``(etag, last_modified timestamp or None)`` of the answer to ``request``; ``salt`` is
+    whatever else the answer depends on (e.g. today's date)."""
     if figures is None:
         figures = read_stamps(stamps)
     scope = scope_of(request.user)
@@ -125,6 +126,7 @@ def validators(request, stamps, *, visibility, figures=None):
         get_language() or "",
         repr(who),
         repr(getattr(api_key, "pk", None)),
+        salt,
         repr([tuple(_figure(value) for value in figure) for figure in figures]),
     ]
     digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:32]
@@ -146,7 +148,9 @@ def cache_headers(response, *, visibility, etag=None, last_modified=None):
     return response
 
 
-def conditional(request, stamps, answer, *, visibility, answered_figures=None, figures=None):
+def conditional(
+    request, stamps, answer, *, visibility, answered_figures=None, figures=None, salt=""
+):
     """A 304 when the caller's copy is current, else ``answer()`` with its validators.
 
     ``answered_figures()``, when given, gives the stamps' figures from the rows ``answer()``
@@ -160,11 +164,15 @@ def conditional(request, stamps, answer, *, visibility, answered_figures=None, f
             return response
         # From the rows read (a cursor page, one object), else from the stamps query.
         figures = answered_figures()
-        etag, last_modified = validators(request, stamps, visibility=visibility, figures=figures)
+        etag, last_modified = validators(
+            request, stamps, visibility=visibility, figures=figures, salt=salt
+        )
         return cache_headers(
             response, visibility=visibility, etag=etag, last_modified=last_modified
         )
-    etag, last_modified = validators(request, stamps, visibility=visibility, figures=figures)
+    etag, last_modified = validators(
+        request, stamps, visibility=visibility, figures=figures, salt=salt
+    )
     not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
     if not_modified is not None:
         return cache_headers(not_modified, visibility=visibility, etag=etag)

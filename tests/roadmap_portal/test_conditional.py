@@ -320,3 +320,29 @@ def test_the_renderer_writes_what_drf_wrote():
     }
     fast, slow = FastJSONRenderer().render(data), JSONRenderer().render(data)
     assert fast == slow
+
+
+def test_a_new_tender_or_contract_changes_the_ocds_etag(admin_api):
+    from tests.factories import ContractFactory
+
+    _tender()
+    first, _ = _get(admin_api, "/api/v1/ocds/releases/")
+    _tender()
+    second, _ = _get(admin_api, "/api/v1/ocds/releases/", if_none_match=first["ETag"])
+    assert second.status_code == 200
+    assert len(second.json()["releases"]) == len(first.json()["releases"]) + 1
+    ContractFactory()
+    third, _ = _get(admin_api, "/api/v1/ocds/releases/", if_none_match=second["ETag"])
+    assert third.status_code == 200
+    assert third["ETag"] != second["ETag"]
+
+
+def test_a_new_contract_changes_the_volume_etag(admin_api):
+    from tests.factories import ContractFactory
+
+    url, _roadmap = _volume_url()
+    first, _ = _get(admin_api, url)
+    ContractFactory()
+    second, _ = _get(admin_api, url, if_none_match=first["ETag"])
+    assert second.status_code == 200
+    assert second["ETag"] != first["ETag"]
