@@ -132,6 +132,9 @@ def test_an_offer_outside_the_scope_is_404_for_reading_and_posting(api_as, clien
 def test_a_draft_is_the_suppliers_own_conversation(api_as, world):
     draft = make_offer(world, status="draft")
     assert api_as(world.staff).get(url(draft.pk)).status_code == 404
+    forwarded = make_offer(world, status="forwarded")  # not yet the certification body's
+    assert api_as(world.officer).get(url(forwarded.pk)).status_code == 404
+    assert api_as(world.reviewer).get(url(forwarded.pk)).status_code == 200
     answer = api_as(world.member).post(url(draft.pk), {"body": "note to self"}, format="json")
     assert answer.status_code == 201
     assert Notification.objects.count() == 0  # nobody else sees a draft
@@ -150,6 +153,9 @@ def test_a_supplier_or_an_administrator_cannot_post_an_internal_note(api_as, cli
         follow=True,
     )
     assert web.status_code == 200
+    assert "The message was not sent: Internal notes are kept by region staff" in (
+        web.content.decode()
+    )
     assert not Message.objects.exists()
 
 
