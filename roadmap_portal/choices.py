@@ -32,6 +32,7 @@ API_WRITE_RESOURCES = (
     "certificates",
     "contracts",
     "demands",
+    "export-jobs",
     "notifications",
     "offers",
     "reports",

@@ -592,6 +592,8 @@ API_NOT_OPENED = {
     "notifications-read": "a write (POST)",
     "ocds-extension": "the extension's static files",
     "api-token": "the login itself (POST)",
+    "export-jobs-detail": "the caller's own export job; its rows are the lists' (in the matrix)",
+    "export-jobs-download": "the file of the caller's own export job",
 }
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import F
 from django.db.models.functions import Greatest
@@ -60,9 +61,15 @@ def read_stamps(stamps):
         if stamp.total:
             annotations["_total"] = F(stamp.total)
         inner = stamp.queryset.order_by().annotate(**annotations).values_list(*annotations)
-        sql, inner_params = inner.query.get_compiler(using=database).as_sql()
         total = 'sum("_total")' if stamp.total else "NULL"
         count = "count(*)" if stamp.count else "NULL"
+        try:
+            sql, inner_params = inner.query.get_compiler(using=database).as_sql()
+        except EmptyResultSet:
+            # A scope that holds none of these rows (``.none()``): no rows, nothing to read.
+            count = "0" if stamp.count else "NULL"
+            selects.append(f"(SELECT {count} AS n, NULL AS m, NULL AS s) a{index}")
+            continue
         # The inner SQL is Django's own compilation, its values stay parameters.
         selects.append(
             f'(SELECT {count} AS n, max("_stamp") AS m, {total} AS s FROM ({sql}) t{index}) '  # noqa: S608

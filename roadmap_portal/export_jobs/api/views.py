@@ -12,6 +12,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from roadmap_portal.api.permissions import KeyWritePermission
 from roadmap_portal.exports import (
     CSV_CONTENT_TYPE,
     EXPORT_FORMATS,
@@ -153,11 +154,12 @@ class ExportJobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     `POST` with `list` (an API list's path: `offers`, `review-queue`, ...), `format` and
     `query` (the list's query string) queues the export whatever its size: 202 with the job.
     Poll `GET /export-jobs/{id}/` until `status` is `done` (`download` links the file) or
-    `failed` (`error` says why); `rows_done` of `rows_total` tells the progress.
+    `failed` (`error` says why); `rows_done` of `rows_total` tells the progress. A partner
+    key asks for jobs only when it names `export-jobs` among the resources it may write.
     """
 
     serializer_class = ExportJobSerializer
-    permission_classes = [permissions.IsAuthenticated]
+    permission_classes = [permissions.IsAuthenticated, KeyWritePermission]
     filterset_fields = ["status"]
     ordering_fields = ["created", "id"]
 
