@@ -74,7 +74,7 @@ def test_supplier_uploads_fixes_confirms_submits_and_staff_forward(live_server, 
         page.click("#confirm-import")
         page.wait_for_load_state("networkidle")
         assert "/suppliers/offers/" in page.url
-        page.click("text=Модуль СВЧ М-12")
+        page.click("a:text-is('Модуль СВЧ М-12')")
         page.wait_for_load_state("networkidle")
         page.click("button[name=action][value=submit]")
         page.wait_for_load_state("networkidle")

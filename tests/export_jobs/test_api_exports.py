@@ -164,6 +164,7 @@ def test_a_partner_keys_export_job_keeps_the_keys_narrower_scope(
         prefix=prefix,
         hashed_key=hashed,
         region=world.region_A,
+        write_resources=["export-jobs"],
     )
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
