@@ -49,7 +49,9 @@ PLANS = {
     "partner": "examples,fuzzing,stateful",
 }
 
-pytestmark = [pytest.mark.live, pytest.mark.xdist_group("fuzz")]
+# Each run on whichever test worker is free: a worker starts the server (and the demo) for
+# the runs it takes.
+pytestmark = [pytest.mark.live]
 
 
 def max_examples():
