@@ -348,13 +348,22 @@ def releases_page(*, tenders, contracts, bids, offers, since=None, after=None, s
     return releases, position
 
 
+def _published(releases):
+    """The package's date: its newest release's, so that the same releases make the same
+    document (a conditional GET may then answer 304); today's start for an empty page."""
+    moments = [datetime.datetime.fromisoformat(r["date"]) for r in releases if r.get("date")]
+    if not moments:
+        return _start_of(timezone.localdate())
+    return _stamp(max(moments))
+
+
 def release_package(*, releases, uri, extension_url, next_url=None):
     """An OCDS 1.1 release package around ``releases``; ``links.next`` (the convention OCDS
     1.2 adopted for paged packages) points to the following page when there is one."""
     package = {
         "uri": uri,
         "version": "1.1",
-        "publishedDate": _stamp(timezone.now()),
+        "publishedDate": _published(releases),
         "publisher": {"name": settings.OCDS_PUBLISHER_NAME},
         "extensions": [extension_url],
         "releases": releases,

@@ -139,6 +139,14 @@ def test_generated_package_validates():
     assert 250000.75 in amounts
 
 
+def test_the_package_is_dated_by_its_newest_release_and_reads_the_same_twice():
+    _world, reviewer = _generated(3)
+    package = fetch(reviewer)
+    newest = max(datetime.datetime.fromisoformat(r["date"]) for r in package["releases"])
+    assert datetime.datetime.fromisoformat(package["publishedDate"]) == newest
+    assert fetch(reviewer) == package
+
+
 def test_package_queries_do_not_grow():
     world = make_world()
     reviewer = user_with_role("reviewer", corporation=world.group)
