@@ -174,11 +174,16 @@ class RequirementsCheckForm(BootstrapMixin, forms.Form):
 
 class ReadinessForm(BootstrapMixin, forms.Form):
     capacity_confirmed = forms.BooleanField(
-        label=_("Production capacity confirmed"), required=False
+        label=_("Production capacity confirmed"),
+        required=False,
+        help_text=_("Required to confirm readiness."),
     )
     site_visit_on = forms.DateField(label=_("Site visit date"), required=False, widget=DATE_INPUT)
     findings = forms.CharField(
-        label=_("Findings"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Findings"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required to confirm readiness."),
     )
     decision = forms.ChoiceField(
         label=_("Decision"),

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 from django.db.models import BooleanField, F, Func, Q
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, gettext_lazy, ngettext, override
 
 from certification.choices import CertificateStatus
 from certification.models import Certificate, RegisterEntry
@@ -37,6 +37,14 @@ RULES = (
     "certificate_valid",
     "tender_open",
 )
+# What a person reads for each rule (the API answers the rule's name).
+RULE_LABELS = {
+    "supplier_verified": gettext_lazy("Supplier verified"),
+    "roadmap_active": gettext_lazy("Active roadmap"),
+    "registered_offer": gettext_lazy("Registered offer in the tender's categories"),
+    "certificate_valid": gettext_lazy("Certificate valid through the deadline"),
+    "tender_open": gettext_lazy("Tender open"),
+}
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,10 @@ class Check:
     rule: str
     passed: bool
     detail: str
+
+    @property
+    def label(self):
+        return RULE_LABELS[self.rule]
 
     def as_dict(self):
         return {"rule": self.rule, "passed": self.passed, "detail": self.detail}
@@ -380,9 +392,13 @@ def _registered_offer(tender, group, candidates, registered):
             "number": offer.entry.number,
         }
         if len(registered) > 1:
-            detail += " " + _("%(count)s more registered offers qualify.") % {
-                "count": len(registered) - 1
-            }
+            more = len(registered) - 1
+            with override(_language.get() or get_language()):
+                detail += " " + ngettext(
+                    "%(count)s more registered offer qualifies.",
+                    "%(count)s more registered offers qualify.",
+                    more,
+                ) % {"count": more}
         return Check("registered_offer", True, detail)
     if candidates:
         offer = candidates[0]

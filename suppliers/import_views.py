@@ -436,7 +436,8 @@ def offer_import_confirm(request, token):
         )
         % {"count": len(offers)},
     )
-    return redirect(_offer_list_url())
+    # The drafts of that roadmap, ready to be checked and submitted together.
+    return redirect(f"{_offer_list_url()}?status=draft&roadmap={data['roadmap']}")
 
 
 @login_required

@@ -71,13 +71,13 @@ def test_confirming_readiness_without_findings_names_and_marks_the_fields(
     findings = tag(html, 'name="findings"')
     assert re.search(r'class="[^"]*\bis-invalid\b', findings)
     assert 'aria-invalid="true"' in findings
-    assert 'aria-describedby="id_findings_error"' in findings
+    assert 'aria-describedby="id_findings_helptext id_findings_error"' in findings
 
     assert error_text(html, "id_capacity_confirmed") == capacity_error
     capacity = tag(html, 'name="capacity_confirmed"')
     assert re.search(r'class="[^"]*\bis-invalid\b', capacity)
     assert 'aria-invalid="true"' in capacity
-    assert 'aria-describedby="id_capacity_confirmed_error"' in capacity
+    assert 'aria-describedby="id_capacity_confirmed_helptext id_capacity_confirmed_error"' in capacity
 
     # The internal names of the API appear in no message.
     assert "“findings”" not in html and "«findings»" not in html

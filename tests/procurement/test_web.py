@@ -99,6 +99,9 @@ def test_tenders_i_may_bid_on(world, people):
     outside = page[page.index('id="outside-categories"') :]
     assert world.tender.number in may_bid
     assert late.number in may_not and 'data-rule="certificate_valid"' in may_not
+    # The failed check is named in words, never by its rule's key.
+    assert "Certificate valid through the deadline</span>" in may_not
+    assert "certificate_valid</span>" not in may_not
     assert elsewhere.number not in page
     assert "1 more open tender is outside your offers" in outside
     assert "?status=open" in outside

@@ -81,7 +81,8 @@ def test_preview_then_confirm_imports_all_rows(member_client, roadmap, private_m
 
     confirm = member_client.post(preview_url + "confirm/")
     assert confirm.status_code == 302
-    assert confirm["Location"] == "/suppliers/offers/"
+    # The roadmap's drafts, ready to be submitted together.
+    assert confirm["Location"] == f"/suppliers/offers/?status=draft&roadmap={roadmap.pk}"
     assert Offer.objects.count() == 5
     assert set(Offer.objects.values_list("status", flat=True)) == {"draft"}
     assert list((private_media / "imports").iterdir()) == []
@@ -149,7 +150,7 @@ def test_confirm_imports_the_previewed_rows_without_reading_the_file_again(
 
     monkeypatch.setattr("suppliers.importing.read_table", unexpected)
     confirm = member_client.post(response["Location"] + "confirm/")
-    assert confirm["Location"] == "/suppliers/offers/"
+    assert confirm["Location"] == f"/suppliers/offers/?status=draft&roadmap={roadmap.pk}"
     assert sorted(Offer.objects.values_list("name", flat=True)) == sorted(r[0] for r in rows)
 
 
