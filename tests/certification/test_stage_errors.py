@@ -77,7 +77,9 @@ def test_confirming_readiness_without_findings_names_and_marks_the_fields(
     capacity = tag(html, 'name="capacity_confirmed"')
     assert re.search(r'class="[^"]*\bis-invalid\b', capacity)
     assert 'aria-invalid="true"' in capacity
-    assert 'aria-describedby="id_capacity_confirmed_helptext id_capacity_confirmed_error"' in capacity
+    assert (
+        'aria-describedby="id_capacity_confirmed_helptext id_capacity_confirmed_error"' in capacity
+    )
 
     # The internal names of the API appear in no message.
     assert "“findings”" not in html and "«findings»" not in html
