@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 
 from roadmap_portal.choices import Role
 from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
-from roadmap_portal.input_limits import check_free_text
 from roadmap_portal.models import Corporation
 from roadmap_portal.scope import has_role, scope_of
 from suppliers.validators import validate_pdf_upload
@@ -486,23 +485,17 @@ def register_entries_bulk_transition(*, user, action, ids, comment=""):
     reason are checked once for the whole request (ValidationError, RoleNotAllowed)."""
     from roadmap_portal import bulk
     from suppliers import pipeline
-    from suppliers.services import check_action_role, offer_transition
+    from suppliers.services import bulk_transition_request, offer_transition
 
     from .selectors import register_visible_to
 
-    if action not in pipeline.REGISTER_BULK_ACTIONS:
-        raise ValidationError(
-            {
-                "action": _("Choose one of: %(actions)s.")
-                % {"actions": ", ".join(pipeline.REGISTER_BULK_ACTIONS)}
-            }
-        )
-    ids = bulk.check_ids(ids)
-    comment = (comment or "").strip()
-    check_free_text(comment, field="comment")
-    check_action_role(user=user, action=action)
-    if pipeline.comment_required(action) and not comment:
-        raise ValidationError({"comment": _("A comment is required for this action.")})
+    ids, comment = bulk_transition_request(
+        user=user,
+        action=action,
+        actions=pipeline.REGISTER_BULK_ACTIONS,
+        ids=ids,
+        comment=comment,
+    )
     entries = {
         entry.pk: entry
         for entry in register_visible_to(user)

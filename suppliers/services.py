@@ -96,6 +96,26 @@ def may_take_action(*, user, action):
     return True
 
 
+def bulk_transition_request(*, user, action, actions, ids, comment):
+    """The checks of a whole bulk request, before any row moves: ``action`` one of
+    ``actions``, the ids within ``bulk.MAX_IDS``, a clean comment, a role the action names
+    (RoleNotAllowed) and the comment the action requires. Answers the ids and the comment
+    as every row uses them."""
+    from roadmap_portal import bulk
+
+    if action not in actions:
+        raise ValidationError(
+            {"action": _("Choose one of: %(actions)s.") % {"actions": ", ".join(actions)}}
+        )
+    ids = bulk.check_ids(ids)
+    comment = (comment or "").strip()
+    check_free_text(comment, field="comment")
+    check_action_role(user=user, action=action)
+    if pipeline.comment_required(action) and not comment:
+        raise ValidationError({"comment": _("A comment is required for this action.")})
+    return ids, comment
+
+
 def offers_bulk_transition(*, user, action, ids, comment=""):
     """Take ``action`` on many offers, each through ``offer_transition`` in a transaction of
     its own: one row's refusal rolls back that row only, and each row's result says what
@@ -109,19 +129,9 @@ def offers_bulk_transition(*, user, action, ids, comment=""):
     """
     from roadmap_portal import bulk
 
-    if action not in pipeline.BULK_ACTIONS:
-        raise ValidationError(
-            {
-                "action": _("Choose one of: %(actions)s.")
-                % {"actions": ", ".join(pipeline.BULK_ACTIONS)}
-            }
-        )
-    ids = bulk.check_ids(ids)
-    comment = (comment or "").strip()
-    check_free_text(comment, field="comment")
-    check_action_role(user=user, action=action)
-    if pipeline.comment_required(action) and not comment:
-        raise ValidationError({"comment": _("A comment is required for this action.")})
+    ids, comment = bulk_transition_request(
+        user=user, action=action, actions=pipeline.BULK_ACTIONS, ids=ids, comment=comment
+    )
     names = dict(offers_visible_to(user).filter(pk__in=ids).values_list("pk", "name"))
 
     def act(pk):
