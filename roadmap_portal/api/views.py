@@ -1,4 +1,6 @@
 from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, renderers, status, viewsets
@@ -15,6 +17,7 @@ from roadmap_portal.api.renderers import PDFRenderer
 from roadmap_portal.choices import Role
 from roadmap_portal.db_routers import ReplicaReadsMixin
 from roadmap_portal.filtersets import RoadmapFilterSet
+from roadmap_portal.models import ReportedVolume, Roadmap, RoadmapTarget
 from roadmap_portal.scope import scope_of
 from roadmap_portal.selectors import (
     corporations_visible_to,
@@ -129,11 +132,7 @@ class RoadmapViewSet(
     )
     @action(detail=True, methods=["get"], permission_classes=[VolumeReaders])
     def volume(self, request, pk=None):
-        from django.shortcuts import get_object_or_404
-        from django.utils import timezone
-
         from procurement.models import Contract
-        from roadmap_portal.models import ReportedVolume, Roadmap, RoadmapTarget
         from roadmap_portal.volume import roadmap_volume
 
         # The roadmap alone (its targets are read with the series, and only for a 200).
