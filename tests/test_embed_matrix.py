@@ -724,7 +724,7 @@ def _release(package, tender):
 
 
 def test_ocds_names_bidders_only_after_the_bid_period(world):
-    from procurement.ocds.validation import validate_release_package
+    from tests.ocds_validation import validate_release_package
 
     open_tender, awarded = world.objects["LEAK-tender-t2"], world.objects["LEAK-tender-t3"]
     package = _get(world, "administrator", "/api/v1/ocds/releases/")

@@ -8,7 +8,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from procurement.models import Tender
-from procurement.ocds.validation import STANDARD_DIR, validate_release_package
+from tests.ocds_validation import STANDARD_DIR, validate_release_package
 from procurement.services import bid_create, contract_create, tender_award, tender_transition
 from roadmap_portal.models import Profile
 from tests.demo_data import load_demo

@@ -1,4 +1,5 @@
-"""Validate a release package offline with libcoveocds against the OCDS 1.1.5 schema.
+"""The tests' validator of release packages: offline, with libcoveocds, against the OCDS 1.1.5
+schema.
 
 The schema and codelists of OCDS 1.1.5 ship with the portal in ``procurement/ocds/standard``
 (Apache License 2.0, see the ``LICENSE`` and ``README.md`` there), so validation needs no
@@ -16,10 +17,10 @@ from pathlib import Path
 
 import requests
 
-from .package import EXTENSION_DIR, EXTENSION_FILES
+from procurement.ocds.package import EXTENSION_DIR, EXTENSION_FILES
 
 STANDARD_TAG = "1__1__5"
-STANDARD_DIR = Path(__file__).resolve().parent / "standard"
+STANDARD_DIR = Path(__file__).resolve().parent.parent / "procurement" / "ocds" / "standard"
 
 
 @cache
