@@ -143,10 +143,8 @@ def apply_service_errors(
         form.add_error(None, [str(m) for m in general])
 
 
-def _css(widget: forms.Widget) -> str | None:
-    """The Bootstrap class of a widget; None for a list of checkboxes, styled per item."""
-    if isinstance(widget, forms.CheckboxSelectMultiple):
-        return None
+def _css(widget: forms.Widget) -> str:
+    """The Bootstrap class of a widget (of each input of a group of radios or checkboxes)."""
     if isinstance(widget, forms.CheckboxInput | forms.RadioSelect):
         return "form-check-input"
     if isinstance(widget, forms.Select):  # SelectMultiple too
@@ -171,9 +169,7 @@ class BootstrapFormMixin(FreeTextLimitMixin):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             widget = field.widget
-            css = _css(widget)
-            if css:
-                widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {_css(widget)}".strip()
 
     def add_error(self, field: str | None, error: Any) -> None:
         super().add_error(field, error)  # type: ignore[misc]

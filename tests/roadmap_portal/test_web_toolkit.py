@@ -94,7 +94,7 @@ def test_widgets_get_bootstraps_classes():
         "kind": "form-select",
         "agreed": "form-check-input",
         "mood": "form-check-input",
-        "tags": None,
+        "tags": "form-check-input",
     }
 
 
