@@ -56,7 +56,8 @@ def role_required(*roles: str) -> Callable[[View], View]:
 
 def back_to(url_name: str) -> Callable[[View], View]:
     """The page a step the state refuses (``TransitionNotAllowed``) returns to, with its
-    message: ``url_name`` reversed with the view's own URL arguments (or with none)."""
+    message: ``url_name`` reversed with the view's own URL arguments, else with its ``pk``
+    alone, else with none."""
 
     def decorator(view: View) -> View:
         view.back_to = url_name  # type: ignore[attr-defined]
@@ -223,12 +224,12 @@ def _back_url(request: HttpRequest, view: Callable[..., Any] | None) -> str:
     if name:
         kwargs = request.resolver_match.kwargs if request.resolver_match else {}
         # The view's own arguments, else its object's ``pk`` alone, else none.
-        for candidate in (kwargs, {"pk": kwargs["pk"]} if "pk" in kwargs else None, {}):
-            if candidate is not None:
+        for candidate in (kwargs, {"pk": kwargs["pk"]} if "pk" in kwargs else None):
+            if candidate:
                 try:
                     return reverse(name, kwargs=candidate)
                 except NoReverseMatch:
-                    continue
+                    pass
         return reverse(name)
     return (
         _safe(request, request.POST.get("next") or request.GET.get("next"))
