@@ -29,8 +29,9 @@ from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from certification.filtersets import ReviewQueueFilterSet  # noqa: E402
-from certification.selectors import paginate_by_ids, review_queue, stage_counts  # noqa: E402
+from certification.selectors import review_queue, stage_counts  # noqa: E402
 from roadmap_portal.models import Corporation, Profile, Region, Roadmap  # noqa: E402
+from roadmap_portal.paginators import IdsFirstPaginator  # noqa: E402
 from suppliers.models import Offer, Supplier  # noqa: E402
 from suppliers.pipeline import REVIEW_STAGES  # noqa: E402
 from suppliers.validators import inn_with_checksum, ogrn_with_checksum  # noqa: E402
@@ -117,7 +118,7 @@ def selector_page(user):
     base = review_queue(user)
     filterset = ReviewQueueFilterSet({}, queryset=base)
     counts = stage_counts(base)
-    page = paginate_by_ids(filterset.qs, page=1, size=25)
+    page = IdsFirstPaginator(filterset.qs, 25).get_page(1)
     rows = [(o.pk, o.name, o.supplier.name, o.supplier.region.code, o.status) for o in page]
     return counts, page.paginator.count, rows
 

@@ -2,7 +2,6 @@
 services decide."""
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -11,7 +10,7 @@ from roadmap_portal.fields import (
     ScopedModelChoiceField,
     ScopedModelMultipleChoiceField,
 )
-from roadmap_portal.input_limits import FreeTextLimitMixin
+from roadmap_portal.web import BootstrapFormMixin
 from suppliers.selectors import offers_visible_to, suppliers_visible_to
 
 from .choices import Outcome, TestKind, TestResult
@@ -20,66 +19,7 @@ DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 REASON_REQUIRED = _("Fill in “%(label)s”: the supplier reads it as the reason.")
 
 
-class BootstrapMixin(FreeTextLimitMixin):
-    """Bootstrap classes on every widget, and ``is-invalid`` on fields with errors (Django
-    adds ``aria-invalid`` and ``aria-describedby``, which points at the error's id
-    ``<field id>_error`` that ``certification/includes/field.html`` renders)."""
-
-    #: Errors of a service that belong to a field of this form although the service names
-    #: none (its API key is ``data``), by their code: the field, and the message the page
-    #: shows instead of the API's, which names the API's keys. ``%(label)s`` is the field's
-    #: label; the error's params fill the rest.
-    service_errors: dict[str, tuple[str, str]] = {}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxInput | forms.RadioSelect):
-                css = "form-check-input"
-            elif isinstance(widget, forms.Select | forms.SelectMultiple):
-                css = "form-select"
-            else:
-                css = "form-control"
-            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
-
-    def is_valid(self):
-        valid = super().is_valid()
-        self.mark_invalid()
-        return valid
-
-    def mark_invalid(self) -> None:
-        """``is-invalid`` on the widget of every field with an error."""
-        for name in self.errors:
-            if name in self.fields:
-                widget = self.fields[name].widget
-                css = widget.attrs.get("class", "").split()
-                if "is-invalid" not in css:
-                    widget.attrs["class"] = " ".join([*css, "is-invalid"])
-                bound = self[name]
-                if bound.use_fieldset and bound.auto_id:
-                    # Django describes only single inputs; each radio points at the error.
-                    widget.attrs["aria-describedby"] = f"{bound.auto_id}_error"
-
-    def label_of(self, name: str) -> str:
-        return str(self.fields[name].label)
-
-    def add_service_error(self, key: str, error: ValidationError) -> None:
-        """One error of a service on the form: on the field it is about (by the error's
-        code when the service names no field of the form), else above the form."""
-        if error.code in self.service_errors:
-            name, text = self.service_errors[error.code]
-            self.add_error(name, text % {**(error.params or {}), "label": self.label_of(name)})
-        else:
-            self.add_error(key if key in self.fields else None, error.messages)
-        self.mark_invalid()
-
-    def require_for(self, name: str, message: str) -> None:
-        """An error on ``name`` saying what to do, naming the field by its label."""
-        self.add_error(name, message % {"label": self.label_of(name)})
-
-
-class RequirementForm(BootstrapMixin, forms.Form):
+class RequirementForm(BootstrapFormMixin, forms.Form):
     code = forms.CharField(label=_("Code"), max_length=50)
     title = forms.CharField(label=_("Title"), max_length=400)
     categories = forms.CharField(
@@ -94,7 +34,7 @@ class RequirementForm(BootstrapMixin, forms.Form):
     )
 
 
-class RequirementsCheckForm(BootstrapMixin, forms.Form):
+class RequirementsCheckForm(BootstrapFormMixin, forms.Form):
     """An outcome and remarks per applicable requirement, then accept or reject."""
 
     decision = forms.ChoiceField(
@@ -172,7 +112,7 @@ class RequirementsCheckForm(BootstrapMixin, forms.Form):
         return {"requirements": rows}
 
 
-class ReadinessForm(BootstrapMixin, forms.Form):
+class ReadinessForm(BootstrapFormMixin, forms.Form):
     capacity_confirmed = forms.BooleanField(
         label=_("Production capacity confirmed"),
         required=False,
@@ -223,7 +163,7 @@ class ReadinessForm(BootstrapMixin, forms.Form):
         }
 
 
-class TestRecordForm(BootstrapMixin, forms.Form):
+class TestRecordForm(BootstrapFormMixin, forms.Form):
     kind = forms.ChoiceField(label=_("Test type"), choices=TestKind.choices)
     started_on = forms.DateField(label=_("Started on"), widget=DATE_INPUT)
     finished_on = forms.DateField(label=_("Finished on"), required=False, widget=DATE_INPUT)
@@ -249,7 +189,7 @@ class TestRecordForm(BootstrapMixin, forms.Form):
         return cleaned
 
 
-class TestDecisionForm(BootstrapMixin, forms.Form):
+class TestDecisionForm(BootstrapFormMixin, forms.Form):
     decision = forms.ChoiceField(
         label=_("Decision"),
         choices=[("pass_tests", _("Tests passed")), ("fail_tests", _("Tests failed"))],
@@ -288,13 +228,13 @@ class TestDecisionForm(BootstrapMixin, forms.Form):
         return cleaned
 
 
-class CommentForm(BootstrapMixin, forms.Form):
+class CommentForm(BootstrapFormMixin, forms.Form):
     comment = forms.CharField(
         label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
-class CertificateIssueForm(ScopedFormMixin, BootstrapMixin, forms.Form):
+class CertificateIssueForm(ScopedFormMixin, BootstrapFormMixin, forms.Form):
     number = forms.CharField(label=_("Certificate number"), max_length=100)
     supplier = ScopedModelChoiceField(label=_("Supplier"), selector=suppliers_visible_to)
     offers = ScopedModelMultipleChoiceField(
@@ -324,7 +264,7 @@ class CertificateIssueForm(ScopedFormMixin, BootstrapMixin, forms.Form):
         )
 
 
-class CertificateRenewForm(BootstrapMixin, forms.Form):
+class CertificateRenewForm(BootstrapFormMixin, forms.Form):
     number = forms.CharField(label=_("New certificate number"), max_length=100)
     issued_on = forms.DateField(label=_("Issued on"), widget=DATE_INPUT)
     valid_until = forms.DateField(label=_("Valid until"), widget=DATE_INPUT)
@@ -335,13 +275,13 @@ class CertificateRenewForm(BootstrapMixin, forms.Form):
     )
 
 
-class CertificateStatusForm(BootstrapMixin, forms.Form):
+class CertificateStatusForm(BootstrapFormMixin, forms.Form):
     reason = forms.CharField(
         label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
-class ScanForm(BootstrapMixin, forms.Form):
+class ScanForm(BootstrapFormMixin, forms.Form):
     scan = forms.FileField(
         label=_("Scan (PDF)"), widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"})
     )

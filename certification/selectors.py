@@ -3,7 +3,6 @@
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 
 from roadmap_portal.choices import Role
-from roadmap_portal.paginators import IdsFirstPaginator
 from roadmap_portal.scope import scope_of
 
 from .models import (
@@ -227,13 +226,6 @@ def offer_records(offer, user) -> dict[str, list]:
             .order_by("number")
         ),
     }
-
-
-def paginate_by_ids(queryset, *, page, size):
-    """A page of an ordered queryset, sorted over its ids first and then read in full for
-    the page's rows only: on a large table the wide ``ORDER BY ... LIMIT`` of joined full
-    rows costs several times the narrow one."""
-    return IdsFirstPaginator(queryset, size).get_page(page)
 
 
 def certification_bodies_visible_to(user):

@@ -1,12 +1,9 @@
 """Pages of the corporate review, certification and the register. Thin: forms parse,
 services decide, selectors read in the user's scope."""
 
-from functools import wraps
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,16 +11,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from roadmap_portal.api.exceptions import django_validation_detail
 from roadmap_portal.choices import Role
-from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
 from roadmap_portal.export_jobs.views import export_response, wants_export
 from roadmap_portal.models import Region
 from roadmap_portal.scope import has_role, scope_of
 from roadmap_portal.selectors import roadmaps_visible_to
 from roadmap_portal.storage import stored_file_response
+from roadmap_portal.web import apply_service_errors, back_to, paginate, role_required
 from suppliers.choices import OfferStatus
-from suppliers.models import Offer
 from suppliers.selectors import (
     history_is_internal_to,
     offer_history,
@@ -52,35 +47,6 @@ from .models import ProductTest
 PAGE_SIZES = (25, 50, 100)
 
 
-def role_required(*roles):
-    """Signed in and of one of ``roles`` (administrators always); otherwise 403."""
-
-    def decorator(view):
-        @wraps(view)
-        @login_required
-        def wrapped(request, *args, **kwargs):
-            if not has_role(request.user, *roles):
-                raise PermissionDenied(_("Your role does not allow this page."))
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
-def _page(request, queryset, *, by_ids=False):
-    try:
-        size = int(request.GET.get("page_size", PAGE_SIZES[0]))
-    except ValueError:
-        size = PAGE_SIZES[0]
-    if size not in PAGE_SIZES:
-        size = PAGE_SIZES[0]
-    if by_ids:
-        return selectors.paginate_by_ids(queryset, page=request.GET.get("page"), size=size), size
-    page = Paginator(queryset, size).get_page(request.GET.get("page"))
-    return page, size
-
-
 def _query_without(request, *names):
     params = request.GET.copy()
     for name in names:
@@ -88,40 +54,17 @@ def _query_without(request, *names):
     return params.urlencode()
 
 
-def _form_errors(form, exc):
-    """Put a service's ValidationError on the form: on its field when the form has one, or
-    on the field its code belongs to, named by the field's label (``add_service_error``)."""
-    if hasattr(form, "add_service_error") and hasattr(exc, "error_dict"):
-        for key, errors in exc.error_dict.items():
-            for error in errors:
-                form.add_service_error(key, error)
-        return
-    for field, messages_ in django_validation_detail(exc).items():
-        target = field if field in form.fields else None
-        for message in messages_:
-            form.add_error(target, message)
-        if target:
-            widget = form.fields[target].widget
-            widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
-
-
 def _transition(request, form, *, offer, action, comment="", data=None):
-    """Run one pipeline step; True when done, False when the form now carries the errors,
-    None when the state no longer allows it (told as a message)."""
+    """Run one pipeline step; True when done, False when the form now carries the errors.
+    A step the state no longer allows is told as a message on the view's ``back_to`` page
+    (``DomainExceptionMiddleware``)."""
     try:
         offer_transition(
             offer_id=offer.pk, user=request.user, action=action, comment=comment, data=data or {}
         )
     except ValidationError as exc:
-        _form_errors(form, exc)
+        apply_service_errors(form, exc)
         return False
-    except TransitionNotAllowed as exc:
-        messages.error(request, str(exc.message))
-        return None
-    except RoleNotAllowed as exc:
-        raise PermissionDenied(str(exc.message)) from exc
-    except Offer.DoesNotExist as exc:
-        raise Http404 from exc
     return True
 
 
@@ -139,7 +82,7 @@ def queue(request):
     counts_filter = ReviewQueueFilterSet(counts_data or None, queryset=base)
     counts_qs = counts_filter.qs if counts_filter.is_bound and counts_filter.is_valid() else base
     counts = selectors.stage_counts(counts_qs)
-    page, size = _page(request, rows, by_ids=True)
+    page = paginate(request, rows, sizes=PAGE_SIZES, ids_first=True)
     now = timezone.now()
     for offer in page:
         offer.days_waiting = (now - offer.status_changed).days
@@ -154,7 +97,7 @@ def queue(request):
         "certification/queue.html",
         {
             "page": page,
-            "page_size": size,
+            "page_size": page.size,
             "page_sizes": PAGE_SIZES,
             "filter": filterset,
             "stages": stages,
@@ -279,6 +222,7 @@ def _decide(request, pk, *, form_class, form_name, success, payload=None, form_k
 
 @require_POST
 @role_required(Role.REVIEWER)
+@back_to("certification:review")
 def review_requirements(request, pk):
     return _decide(
         request,
@@ -293,6 +237,7 @@ def review_requirements(request, pk):
 
 @require_POST
 @role_required(Role.REVIEWER)
+@back_to("certification:review")
 def review_readiness(request, pk):
     return _decide(
         request,
@@ -306,6 +251,7 @@ def review_readiness(request, pk):
 
 @require_POST
 @role_required(Role.REVIEWER)
+@back_to("certification:review")
 def review_test_record(request, pk):
     offer = _review_offer(request, pk)
     form = TestRecordForm(request.POST, request.FILES)
@@ -323,12 +269,7 @@ def review_test_record(request, pk):
                 protocol=data.get("protocol"),
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
-        except TransitionNotAllowed as exc:
-            messages.error(request, str(exc.message))
-            return redirect("certification:review", pk=offer.pk)
-        except RoleNotAllowed as exc:
-            raise PermissionDenied(str(exc.message)) from exc
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("The test is recorded."))
             return redirect("certification:review", pk=offer.pk)
@@ -337,6 +278,7 @@ def review_test_record(request, pk):
 
 @require_POST
 @role_required(Role.REVIEWER)
+@back_to("certification:review")
 def review_tests_decision(request, pk):
     return _decide(
         request,
@@ -349,6 +291,7 @@ def review_tests_decision(request, pk):
 
 @require_POST
 @role_required(Role.REVIEWER)
+@back_to("certification:review")
 def review_register(request, pk, action):
     """Include in the register, exclude (reason required) or reinstate."""
     if action not in ("register", "exclude", "reinstate"):
@@ -414,9 +357,7 @@ def _requirement_form_page(request, requirement=None):
                     user=request.user, requirement=requirement, **form.cleaned_data
                 )
             except ValidationError as exc:
-                _form_errors(form, exc)
-            except RoleNotAllowed as exc:
-                raise PermissionDenied(str(exc.message)) from exc
+                apply_service_errors(form, exc)
             else:
                 messages.success(request, _("The requirement is saved."))
                 return redirect("certification:requirement-list")
@@ -495,6 +436,7 @@ def officer_queue(request):
 
 @require_POST
 @role_required(Role.OFFICER)
+@back_to("certification:officer-queue")
 def certify(request, pk):
     """The officer certifies one tested offer with a certificate that covers it."""
     offer = get_object_or_404(offers_visible_to(request.user), pk=pk)
@@ -525,13 +467,13 @@ def certificate_list(request):
     filterset, rows = tables.certificates_filtered(request.user, request.GET)
     if wants_export(request):
         return export_response(request, tables.CERTIFICATES, rows)
-    page, size = _page(request, rows)
+    page = paginate(request, rows, sizes=PAGE_SIZES)
     return render(
         request,
         "certification/certificate_list.html",
         {
             "page": page,
-            "page_size": size,
+            "page_size": page.size,
             "page_sizes": PAGE_SIZES,
             "filter": filterset,
             "statuses": CertificateStatus.choices,
@@ -606,9 +548,7 @@ def certificate_issue(request):
                     scan=data.get("scan"),
                 )
             except ValidationError as exc:
-                _form_errors(form, exc)
-            except RoleNotAllowed as exc:
-                raise PermissionDenied(str(exc.message)) from exc
+                apply_service_errors(form, exc)
             else:
                 messages.success(
                     request, _("Certificate %(number)s is issued.") % {"number": certificate.number}
@@ -659,6 +599,7 @@ def certificate_certify(request, pk):
 
 @require_POST
 @role_required(Role.OFFICER)
+@back_to("certification:certificate-detail")
 def certificate_status(request, pk, status):
     statuses = {
         "suspend": CertificateStatus.SUSPENDED,
@@ -678,13 +619,8 @@ def certificate_status(request, pk, status):
             reason=form.cleaned_data.get("reason", ""),
         )
     except ValidationError as exc:
-        for messages_ in django_validation_detail(exc).values():
-            for message in messages_:
-                messages.error(request, message)
-    except TransitionNotAllowed as exc:
-        messages.error(request, str(exc.message))
-    except RoleNotAllowed as exc:
-        raise PermissionDenied(str(exc.message)) from exc
+        for message in exc.messages:
+            messages.error(request, message)
     else:
         messages.success(
             request,
@@ -699,6 +635,7 @@ def certificate_status(request, pk, status):
 
 
 @role_required(Role.OFFICER)
+@back_to("certification:certificate-detail")
 def certificate_renew(request, pk):
     old = get_object_or_404(selectors.certificate_list(request.user), pk=pk)
     if request.method == "POST":
@@ -715,12 +652,7 @@ def certificate_renew(request, pk):
                     scan=data.get("scan"),
                 )
             except ValidationError as exc:
-                _form_errors(form, exc)
-            except TransitionNotAllowed as exc:
-                messages.error(request, str(exc.message))
-                return redirect("certification:certificate-detail", pk=old.pk)
-            except RoleNotAllowed as exc:
-                raise PermissionDenied(str(exc.message)) from exc
+                apply_service_errors(form, exc)
             else:
                 messages.success(
                     request,
@@ -758,7 +690,7 @@ def certificate_scan(request, pk):
                     certificate_id=certificate.pk, user=request.user, scan=form.cleaned_data["scan"]
                 )
             except ValidationError as exc:
-                _form_errors(form, exc)
+                apply_service_errors(form, exc)
             else:
                 messages.success(request, _("The scan is attached."))
                 return redirect("certification:certificate-detail", pk=certificate.pk)
@@ -777,13 +709,13 @@ def register(request):
     filterset, rows = tables.register_filtered(request.user, request.GET, request=request)
     if wants_export(request):
         return export_response(request, tables.REGISTER, rows)
-    page, size = _page(request, rows, by_ids=True)
+    page = paginate(request, rows, sizes=PAGE_SIZES, ids_first=True)
     return render(
         request,
         "certification/register.html",
         {
             "page": page,
-            "page_size": size,
+            "page_size": page.size,
             "page_sizes": PAGE_SIZES,
             "filter": filterset,
             "query": _query_without(request, "page", "export"),

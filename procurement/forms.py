@@ -6,9 +6,9 @@ from roadmap_portal.fields import (
     ScopedModelChoiceField,
     ScopedModelMultipleChoiceField,
 )
-from roadmap_portal.input_limits import FreeTextLimitMixin
 from roadmap_portal.models import Corporation
 from roadmap_portal.scope import scope_of
+from roadmap_portal.web import BootstrapFormMixin
 from suppliers.selectors import offers_visible_to, suppliers_visible_to
 
 from .choices import TenderStatus
@@ -50,13 +50,7 @@ def style_form(form, size=""):
     return form
 
 
-class BootstrapMixin(FreeTextLimitMixin):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        style_form(self)
-
-
-class TenderForm(ScopedFormMixin, BootstrapMixin, forms.Form):
+class TenderForm(ScopedFormMixin, BootstrapFormMixin, forms.Form):
     customer = ScopedModelChoiceField(selector=_group_corporations, label=_("Customer"))
     number = forms.CharField(max_length=100, label=_("Number"))
     title = forms.CharField(max_length=400, label=_("Title"))
@@ -81,7 +75,7 @@ class TenderForm(ScopedFormMixin, BootstrapMixin, forms.Form):
     )
 
 
-class DemandForm(ScopedFormMixin, BootstrapMixin, forms.Form):
+class DemandForm(ScopedFormMixin, BootstrapFormMixin, forms.Form):
     customer = ScopedModelChoiceField(selector=_group_corporations, label=_("Customer"))
     title = forms.CharField(max_length=300, label=_("Title"))
     description = forms.CharField(
@@ -96,7 +90,7 @@ class DemandForm(ScopedFormMixin, BootstrapMixin, forms.Form):
     deadline = forms.DateField(widget=DATE, required=False, label=_("Deadline"))
 
 
-class ContractForm(ScopedFormMixin, BootstrapMixin, forms.Form):
+class ContractForm(ScopedFormMixin, BootstrapFormMixin, forms.Form):
     supplier = ScopedModelChoiceField(selector=_suppliers_by_name, label=_("Supplier"))
     customer = ScopedModelChoiceField(selector=_group_corporations, label=_("Customer"))
     tender = ScopedModelChoiceField(
@@ -113,7 +107,7 @@ class ContractForm(ScopedFormMixin, BootstrapMixin, forms.Form):
     signed_on = forms.DateField(widget=DATE, label=_("Signed on"))
 
 
-class BidForm(ScopedFormMixin, BootstrapMixin, forms.Form):
+class BidForm(ScopedFormMixin, BootstrapFormMixin, forms.Form):
     offers = ScopedModelMultipleChoiceField(
         selector=offers_visible_to,
         widget=forms.CheckboxSelectMultiple,
@@ -130,14 +124,3 @@ class BidForm(ScopedFormMixin, BootstrapMixin, forms.Form):
         self.narrow("offers", lambda qs: qs.filter(pk__in=ids).order_by("name", "id"))
         self.fields["offers"].label_from_instance = lambda o: f"{o.name} ({o.okpd2})"
         self.fields["offers"].initial = ids
-
-
-def add_service_errors(form, exc):
-    """Put a service's ValidationError on the form: on its field where the form has one."""
-    if hasattr(exc, "message_dict"):
-        for field, messages in exc.message_dict.items():
-            for message in messages:
-                form.add_error(field if field in form.fields else None, message)
-    else:
-        for message in exc.messages:
-            form.add_error(None, message)

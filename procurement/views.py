@@ -1,17 +1,15 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from roadmap_portal.choices import Role
-from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
 from roadmap_portal.export_jobs.views import export_response, wants_export
 from roadmap_portal.scope import scope_of
+from roadmap_portal.web import apply_service_errors, back_to, paginate, role_required
 from suppliers.models import Offer, Supplier
 from suppliers.selectors import (
     offers_brief_visible_to,
@@ -22,8 +20,7 @@ from suppliers.selectors import (
 from . import services, tables, workflow
 from .choices import BidStatus, TenderStatus
 from .eligibility import evaluate, supplier_tenders, suppliers_for_tender
-from .forms import BidForm, ContractForm, DemandForm, TenderForm, add_service_errors, style_form
-from .models import Demand
+from .forms import BidForm, ContractForm, DemandForm, TenderForm, style_form
 from .selectors import (
     bids_visible_to,
     contracts_visible_to,
@@ -31,25 +28,6 @@ from .selectors import (
     demands_visible_to,
     tenders_visible_to,
 )
-
-PAGE_SIZE = 25
-
-
-def _page(request, queryset):
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-
-
-def _query_without_page(request):
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
-
-
-def _require(user, *roles):
-    scope = scope_of(user)
-    if not (scope.is_admin or scope.role in roles):
-        raise PermissionDenied
-    return scope
 
 
 def _messages_for(request, exc):
@@ -66,14 +44,15 @@ def tender_list(request):
     filterset, tenders = tables.tenders_filtered(request.user, request.GET, request=request)
     if wants_export(request):
         return export_response(request, tables.TENDERS, tenders)
+    page = paginate(request, tenders)
     return render(
         request,
         "procurement/tender_list.html",
         {
             "filter": filterset,
             "filter_form": style_form(filterset.form, "sm"),
-            "page": _page(request, tenders),
-            "query": _query_without_page(request),
+            "page": page,
+            "query": page.query,
             "can_create": scope.is_admin or scope.role == Role.REVIEWER,
         },
     )
@@ -120,14 +99,14 @@ def tender_detail(request, pk):
 
 def _reviewer_form(request, *, form_class, service, title, done):
     """A reviewer's create form: validate, call ``service``, show its errors on the form;
-    ``done(obj)`` gives the success message and where to go next."""
-    _require(request.user, Role.REVIEWER)
+    ``done(obj)`` gives the success message and where to go next (the view is
+    ``role_required(Role.REVIEWER)``)."""
     form = form_class(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             created = service(user=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            add_service_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             message, target = done(created)
             messages.success(request, message)
@@ -135,7 +114,7 @@ def _reviewer_form(request, *, form_class, service, title, done):
     return render(request, "procurement/form.html", {"form": form, "title": title})
 
 
-@login_required
+@role_required(Role.REVIEWER)
 def tender_create(request):
     return _reviewer_form(
         request,
@@ -151,16 +130,13 @@ def tender_create(request):
 
 @login_required
 @require_POST
+@back_to("procurement:tender-detail")
 def tender_transition(request, pk):
     tender = get_object_or_404(tenders_visible_to(request.user), pk=pk)
     try:
         services.tender_transition(
             user=request.user, tender_id=tender.pk, action=request.POST.get("action", "")
         )
-    except RoleNotAllowed as exc:
-        raise PermissionDenied(str(exc.message)) from exc
-    except TransitionNotAllowed as exc:
-        messages.error(request, exc.message)
     except ValidationError as exc:
         _messages_for(request, exc)
     else:
@@ -170,16 +146,13 @@ def tender_transition(request, pk):
 
 @login_required
 @require_POST
+@back_to("procurement:tender-detail")
 def tender_award(request, pk):
     tender = get_object_or_404(tenders_visible_to(request.user), pk=pk)
     try:
         contract = services.tender_award(
             user=request.user, tender_id=tender.pk, bid_id=request.POST.get("bid")
         )
-    except RoleNotAllowed as exc:
-        raise PermissionDenied(str(exc.message)) from exc
-    except TransitionNotAllowed as exc:
-        messages.error(request, exc.message)
     except ValidationError as exc:
         _messages_for(request, exc)
     else:
@@ -191,9 +164,9 @@ def tender_award(request, pk):
     return redirect("procurement:tender-detail", tender.pk)
 
 
-@login_required
+@role_required(Role.SUPPLIER)
 def tender_bid(request, pk):
-    scope = _require(request.user, Role.SUPPLIER)
+    scope = scope_of(request.user)
     tender = get_object_or_404(tenders_visible_to(request.user), pk=pk)
     if request.method != "POST" or scope.role != Role.SUPPLIER:
         return redirect("procurement:tender-detail", tender.pk)
@@ -209,7 +182,7 @@ def tender_bid(request, pk):
                 price=form.cleaned_data["price"],
             )
         except ValidationError as exc:
-            add_service_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(
                 request, _("Your bid on %(number)s was submitted.") % {"number": tender.number}
@@ -230,11 +203,11 @@ def tender_bid(request, pk):
     )
 
 
-@login_required
+@role_required(Role.SUPPLIER)
 def my_tenders(request):
     """A supplier's open tenders in its offers' categories: those it may bid on, and why
     not for the others; the tenders where it has no offer are only counted."""
-    scope = _require(request.user, Role.SUPPLIER)
+    scope = scope_of(request.user)
     if scope.role != Role.SUPPLIER:
         return redirect("procurement:tender-list")
     supplier = Supplier.objects.select_related("region").get(pk=scope.supplier_id)
@@ -268,14 +241,15 @@ def bid_list(request):
     filterset, bids = tables.bids_filtered(request.user, request.GET, request=request)
     if wants_export(request):
         return export_response(request, tables.BIDS, bids)
+    page = paginate(request, bids)
     return render(
         request,
         "procurement/bid_list.html",
         {
             "filter": filterset,
             "filter_form": style_form(filterset.form, "sm"),
-            "page": _page(request, bids),
-            "query": _query_without_page(request),
+            "page": page,
+            "query": page.query,
             "statuses": BidStatus.choices,
         },
     )
@@ -290,20 +264,21 @@ def contract_list(request):
     filterset, contracts = tables.contracts_filtered(request.user, request.GET, request=request)
     if wants_export(request):
         return export_response(request, tables.CONTRACTS, contracts)
+    page = paginate(request, contracts)
     return render(
         request,
         "procurement/contract_list.html",
         {
             "filter": filterset,
             "filter_form": style_form(filterset.form, "sm"),
-            "page": _page(request, contracts),
-            "query": _query_without_page(request),
+            "page": page,
+            "query": page.query,
             "can_create": scope.is_admin or scope.role == Role.REVIEWER,
         },
     )
 
 
-@login_required
+@role_required(Role.REVIEWER)
 def contract_create(request):
     return _reviewer_form(
         request,
@@ -331,20 +306,21 @@ def demand_list(request):
             .filter(status="draft", demand__isnull=True)
             .order_by("name")
         )
+    # "Answers" counts the answers the reader may see.
+    page = paginate(
+        request,
+        demands.prefetch_related(
+            Prefetch("offers", queryset=offers_brief_visible_to(request.user))
+        ),
+    )
     return render(
         request,
         "procurement/demand_list.html",
         {
             "filter": filterset,
             "filter_form": style_form(filterset.form, "sm"),
-            "page": _page(
-                request,
-                # "Answers" counts the answers the reader may see.
-                demands.prefetch_related(
-                    Prefetch("offers", queryset=offers_brief_visible_to(request.user))
-                ),
-            ),
-            "query": _query_without_page(request),
+            "page": page,
+            "query": page.query,
             "matching": matching,
             "is_supplier": scope.role == Role.SUPPLIER,
             "drafts": drafts,
@@ -373,7 +349,7 @@ def demand_detail(request, pk):
     )
 
 
-@login_required
+@role_required(Role.REVIEWER)
 def demand_create(request):
     return _reviewer_form(
         request,
@@ -384,16 +360,13 @@ def demand_create(request):
     )
 
 
-@login_required
+@role_required(Role.SUPPLIER)
 @require_POST
 def demand_answer(request, pk):
-    _require(request.user, Role.SUPPLIER)
     try:
         offer = services.demand_answer(
             user=request.user, demand_id=pk, offer_id=request.POST.get("offer")
         )
-    except Demand.DoesNotExist as exc:
-        raise Http404 from exc
     except (Offer.DoesNotExist, ValueError, TypeError):
         messages.error(request, _("Choose one of your draft offers."))
     except ValidationError as exc:
@@ -407,10 +380,10 @@ def demand_answer(request, pk):
     return redirect("procurement:demand-list")
 
 
-@login_required
+@role_required(Role.REGION_STAFF)
 def demand_coverage_view(request):
     """Region staff: which demands the region's suppliers cover, and which none covers."""
-    scope = _require(request.user, Role.REGION_STAFF)
+    scope = scope_of(request.user)
     if scope.region_id is None:
         return redirect("procurement:demand-list")
     demands = demands_visible_to(request.user).order_by("deadline", "id")

@@ -8,8 +8,6 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model, password_validation
 from django.utils.translation import gettext_lazy as _
 
-from suppliers.forms import BootstrapMixin
-
 from .accounts import (
     INVITABLE_ROLES,
     SCOPE_FIELD,
@@ -21,6 +19,7 @@ from .accounts import (
 )
 from .choices import Role
 from .fields import ScopedFormMixin, ScopedModelChoiceField
+from .web import BootstrapFormMixin
 
 
 class PasswordResetForm(auth_forms.PasswordResetForm):
@@ -50,7 +49,7 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         )
 
 
-class ProfileForm(BootstrapMixin, forms.Form):
+class ProfileForm(BootstrapFormMixin, forms.Form):
     first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
     last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
     email = forms.EmailField(label=_("E-mail"), max_length=254)
@@ -79,7 +78,7 @@ class ProfileForm(BootstrapMixin, forms.Form):
         return cleaned
 
 
-class InvitationForm(ScopedFormMixin, BootstrapMixin, forms.Form):
+class InvitationForm(ScopedFormMixin, BootstrapFormMixin, forms.Form):
     """Whom to invite, as what and where. Each scope field offers only the inviter's
     scopes (any for an administrator, the own organisation for a supplier member)."""
 
@@ -125,7 +124,7 @@ class InvitationForm(ScopedFormMixin, BootstrapMixin, forms.Form):
         return cleaned
 
 
-class InvitationAcceptForm(BootstrapMixin, forms.Form):
+class InvitationAcceptForm(BootstrapFormMixin, forms.Form):
     first_name = forms.CharField(label=_("First name"), max_length=150)
     last_name = forms.CharField(label=_("Last name"), max_length=150)
     password1 = forms.CharField(

@@ -35,7 +35,6 @@ from .accounts import (
     token_revoke,
     tokens_of,
 )
-from .models import Invitation
 from .scope import scope_of
 
 
@@ -188,8 +187,6 @@ def _manage(request: HttpRequest, pk: int, action, done: str) -> HttpResponse:
     _require_inviter(request)
     try:
         action(inviter=request.user, pk=pk)
-    except Invitation.DoesNotExist as exc:
-        raise Http404 from exc
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

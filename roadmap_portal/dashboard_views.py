@@ -1,8 +1,6 @@
 """The dashboard page: region staff see their region, reviewers their group (with the review
 queue's ageing), administrators choose a region or a group."""
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
 from .choices import Role
@@ -10,6 +8,7 @@ from .dashboard import Subject, subject_overview, with_charts, with_texts
 from .db_routers import reads_from_replica
 from .models import Corporation, Region
 from .scope import scope_of
+from .web import role_required
 
 
 def _subject_for(request, scope):
@@ -38,12 +37,10 @@ def _subject_for(request, scope):
     return Subject("region", region=region), choices
 
 
-@login_required
+@role_required(Role.REGION_STAFF, Role.REVIEWER)
 @reads_from_replica
 def dashboard(request):
     scope = scope_of(request.user)
-    if not (scope.is_admin or scope.role in (Role.REGION_STAFF, Role.REVIEWER)):
-        raise PermissionDenied
     subject, choices = _subject_for(request, scope)
     overview = None
     if subject is not None:

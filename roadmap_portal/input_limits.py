@@ -171,7 +171,7 @@ class InputLimitsMiddleware:
 
 class FreeTextLimitMixin:
     """A form whose text fields without a maximum get ``INPUT_TEXT_MAX_LENGTH`` (and the
-    browser's ``maxlength``): mixed into every app's ``BootstrapMixin``."""
+    browser's ``maxlength``): mixed into ``roadmap_portal.web.BootstrapFormMixin``."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

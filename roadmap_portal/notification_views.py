@@ -3,15 +3,13 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from .export_jobs.views import export_response, wants_export
-from .models import EmailMode, Notification, NotificationEvent
+from .models import EmailMode, NotificationEvent
 from .notifications import (
     notification_mark_read,
     notifications_mark_all_read,
@@ -19,6 +17,7 @@ from .notifications import (
     preferences_save,
 )
 from .tables import NOTIFICATIONS, notifications_filtered
+from .web import paginate
 
 
 @login_required
@@ -27,9 +26,7 @@ def notification_list(request):
     filterset, rows = notifications_filtered(request.user, request.GET)
     if wants_export(request):
         return export_response(request, NOTIFICATIONS, rows)
-    page = Paginator(rows, 25).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page = paginate(request, rows)
     return render(
         request,
         "roadmap_portal/notifications.html",
@@ -40,16 +37,12 @@ def notification_list(request):
             "read_filter": request.GET.get("read", ""),
             "event_filter": request.GET.get("event", ""),
             "events": NotificationEvent.choices,
-            "query": query.urlencode(),
         },
     )
 
 
 def _read_one(request, pk):
-    try:
-        return notification_mark_read(user=request.user, notification_id=pk)
-    except Notification.DoesNotExist as exc:
-        raise Http404 from exc
+    return notification_mark_read(user=request.user, notification_id=pk)
 
 
 @login_required

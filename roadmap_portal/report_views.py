@@ -5,7 +5,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -24,6 +23,7 @@ from .reports import (
 from .scope import reads_internal_records, scope_of
 from .selectors import reports_visible_to
 from .storage import stored_file_response
+from .web import paginate
 
 READERS = (Role.REGION_STAFF, Role.REVIEWER, Role.PARTNER)
 REQUESTERS = (Role.REGION_STAFF, Role.REVIEWER)
@@ -104,7 +104,7 @@ def report_list(request):
     reports = (
         reports_visible_to(request.user).select_related("requested_by").order_by("-created", "-id")
     )
-    page = Paginator(reports, 25).get_page(request.GET.get("page"))
+    page = paginate(request, reports)
     return render(
         request,
         "roadmap_portal/report_list.html",

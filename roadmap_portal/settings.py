@@ -92,6 +92,8 @@ MIDDLEWARE = [
     # A NUL or an over-long value in a form or query string: 400 naming the field.
     "roadmap_portal.input_limits.InputLimitsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A page's RoleNotAllowed: 403; ObjectDoesNotExist: 404; TransitionNotAllowed: a message.
+    "roadmap_portal.web.DomainExceptionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",

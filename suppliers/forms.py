@@ -8,36 +8,14 @@ from roadmap_portal.fields import ScopedFormMixin, ScopedModelChoiceField
 from roadmap_portal.input_limits import FreeTextLimitMixin
 from roadmap_portal.models import Region
 from roadmap_portal.selectors import roadmaps_visible_to
+from roadmap_portal.web import BootstrapFormMixin
 
 from .choices import SupplierKind
 from .models import Offer
 from .validators import validate_inn, validate_ogrn
 
 
-class BootstrapMixin(FreeTextLimitMixin):
-    """Bootstrap classes on every widget, and ``is-invalid`` on fields with errors."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxInput):
-                css = "form-check-input"
-            elif isinstance(widget, forms.Select):
-                css = "form-select"
-            else:
-                css = "form-control"
-            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
-
-    def full_clean(self):
-        super().full_clean()
-        for name in self.errors:
-            if name in self.fields:
-                widget = self.fields[name].widget
-                widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
-
-
-class RegistrationForm(BootstrapMixin, forms.Form):
+class RegistrationForm(BootstrapFormMixin, forms.Form):
     """A person and their organisation. The person's e-mail address is their sign-in name; the
     password is chosen after the address is confirmed (``RegistrationPasswordForm``)."""
 
@@ -110,7 +88,7 @@ class RegistrationForm(BootstrapMixin, forms.Form):
     SERVICE_FIELD = {"email": "org_email", "contact_person": None}
 
 
-class RegistrationPasswordForm(BootstrapMixin, forms.Form):
+class RegistrationPasswordForm(BootstrapFormMixin, forms.Form):
     """The password of a registration whose address is confirmed."""
 
     password1 = forms.CharField(
@@ -149,7 +127,7 @@ class RegistrationPasswordForm(BootstrapMixin, forms.Form):
         return cleaned
 
 
-class SupplierVerifyForm(BootstrapMixin, forms.Form):
+class SupplierVerifyForm(BootstrapFormMixin, forms.Form):
     DECISIONS = (("verify", _("Verify")), ("reject", _("Reject")))
 
     decision = forms.ChoiceField(label=_("Decision"), choices=DECISIONS)
@@ -167,7 +145,7 @@ def _demands_visible_to(user):
     return demands_visible_to(user)
 
 
-class OfferForm(ScopedFormMixin, BootstrapMixin, forms.ModelForm):
+class OfferForm(ScopedFormMixin, BootstrapFormMixin, forms.ModelForm):
     """A draft offer; the roadmap must be one of the supplier's region."""
 
     roadmap = ScopedModelChoiceField(
@@ -222,7 +200,7 @@ class OfferForm(ScopedFormMixin, BootstrapMixin, forms.ModelForm):
         return dict(self.cleaned_data)
 
 
-class AttachmentForm(BootstrapMixin, forms.Form):
+class AttachmentForm(BootstrapFormMixin, forms.Form):
     file = forms.FileField(
         label=_("Datasheet (PDF)"),
         allow_empty_file=True,

@@ -25,10 +25,8 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -37,8 +35,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from roadmap_portal.exceptions import RoleNotAllowed
 from roadmap_portal.fields import ScopedFormMixin, ScopedModelChoiceField
+from roadmap_portal.web import paginate
 
 from .importing import (
     COLUMN_BY_FIELD,
@@ -98,10 +96,7 @@ class OfferImportForm(ScopedFormMixin, forms.Form):
 
 
 def _supplier(request):
-    try:
-        return importing_supplier(request.user)
-    except RoleNotAllowed as exc:
-        raise PermissionDenied(str(exc.message)) from exc
+    return importing_supplier(request.user)
 
 
 IMPORT_DIR = "imports"
@@ -345,7 +340,7 @@ def offer_import_preview(request, token):
     rows_with_errors = sum(1 for row in rows if row["errors"])
     only_errors = request.GET.get("errors") == "1"
     shown = [row for row in rows if row["errors"]] if only_errors else rows
-    page = Paginator(shown, PREVIEW_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, shown, sizes=(PREVIEW_PAGE_SIZE,))
     columns = [
         {
             "field": name,

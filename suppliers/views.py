@@ -5,8 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core import signing
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.core.paginator import Paginator
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,6 +20,7 @@ from roadmap_portal.logins import client_address
 from roadmap_portal.scope import has_role, reads_internal_records, scope_of
 from roadmap_portal.selectors import roadmaps_visible_to
 from roadmap_portal.storage import stored_file_response
+from roadmap_portal.web import apply_service_errors, back_to, paginate
 
 from . import pipeline, tables
 from .choices import OfferStatus, VerificationStatus
@@ -58,18 +58,6 @@ from .services import (
     supplier_verify,
 )
 
-PAGE_SIZE = 25
-
-
-def _page(request, queryset):
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-
-
-def _query_without_page(request):
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
-
 
 def _error_text(exc):
     """A service's error as one line for a message."""
@@ -78,17 +66,6 @@ def _error_text(exc):
             return " ".join(m for messages_ in exc.message_dict.values() for m in messages_)
         return " ".join(exc.messages)
     return str(getattr(exc, "message", exc))
-
-
-def _add_service_errors(form, exc, mapping=None):
-    """Put a service's ValidationError on the form's fields (unknown fields: form-wide)."""
-    mapping = mapping or {}
-    if not hasattr(exc, "message_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for field, errors in exc.message_dict.items():
-        target = mapping.get(field, field)
-        form.add_error(target if target in form.fields else None, errors)
 
 
 def _safe_next(request, default):
@@ -127,7 +104,7 @@ def register(request):
             )
             return render(request, "suppliers/register.html", {"form": form}, status=429)
         except ValidationError as exc:
-            _add_service_errors(form, exc, RegistrationForm.SERVICE_FIELD)
+            apply_service_errors(form, exc, RegistrationForm.SERVICE_FIELD)
         else:
             return render(request, "suppliers/register_sent.html", {"email": data["email"]})
     return render(request, "suppliers/register.html", {"form": form})
@@ -182,13 +159,14 @@ def supplier_list(request):
     filterset, suppliers = tables.suppliers_filtered(request.user, request.GET, request=request)
     if wants_export(request):
         return export_response(request, tables.SUPPLIERS, suppliers)
+    page = paginate(request, suppliers)
     return render(
         request,
         "suppliers/supplier_list.html",
         {
             "filter": filterset,
-            "page": _page(request, suppliers),
-            "query": _query_without_page(request),
+            "page": page,
+            "query": page.query,
             "verification_choices": VerificationStatus.choices,
             "can_verify": has_role(request.user, Role.REGION_STAFF),
         },
@@ -255,13 +233,14 @@ def offer_list(request):
     if wants_export(request):
         return export_response(request, tables.OFFERS, offers)
     scope = scope_of(request.user)
+    page = paginate(request, offers)
     return render(
         request,
         "suppliers/offer_list.html",
         {
             "filter": filterset,
-            "page": _page(request, offers),
-            "query": _query_without_page(request),
+            "page": page,
+            "query": page.query,
             "status_choices": OfferStatus.choices,
             "roadmaps": _filter_roadmaps(request.user),
             "selected_status": request.GET.getlist("status"),
@@ -304,7 +283,7 @@ def offer_create_view(request):
         try:
             offer = offer_create(user=request.user, supplier=supplier, roadmap=roadmap, **fields)
         except ValidationError as exc:
-            _add_service_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -321,6 +300,7 @@ def offer_create_view(request):
 
 
 @login_required
+@back_to("suppliers:offer-detail")
 def offer_update_view(request, pk):
     offer = get_object_or_404(offers_visible_to(request.user), pk=pk)
     supplier = _own_supplier(request.user)
@@ -338,10 +318,7 @@ def offer_update_view(request, pk):
         try:
             offer_update(offer=offer, **form.service_fields())
         except ValidationError as exc:
-            _add_service_errors(form, exc)
-        except TransitionNotAllowed as exc:
-            messages.error(request, _error_text(exc))
-            return redirect("suppliers:offer-detail", pk=pk)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("The draft is saved."))
             return redirect("suppliers:offer-detail", pk=pk)
@@ -407,8 +384,6 @@ def offer_transition_view(request, pk):
             comment=request.POST.get("comment", ""),
             data=data,
         )
-    except ObjectDoesNotExist as exc:
-        raise Http404 from exc
     except (ValidationError, TransitionNotAllowed, RoleNotAllowed) as exc:
         messages.error(request, _error_text(exc))
         return redirect(_safe_next(request, reverse("suppliers:offer-detail", args=[pk])))
@@ -497,14 +472,14 @@ def screening(request):
         raise Http404
     base = screening_queue(request.user)
     filterset = OfferFilterSet(request.GET, queryset=base, request=request)
-    offers = filterset.qs
+    page = paginate(request, filterset.qs)
     return render(
         request,
         "suppliers/screening.html",
         {
             "filter": filterset,
-            "page": _page(request, offers),
-            "query": _query_without_page(request),
+            "page": page,
+            "query": page.query,
             "roadmaps": _filter_roadmaps(request.user),
             "pending_suppliers": suppliers_visible_to(request.user)
             .filter(verification_status=VerificationStatus.PENDING)

@@ -5,7 +5,6 @@ The thread itself is shown in the offer's timeline (``templatetags.conversation_
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -13,7 +12,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from roadmap_portal.exceptions import RoleNotAllowed
 from roadmap_portal.storage import stored_file_response
-from suppliers.models import Offer
 
 from .forms import MessageForm
 from .selectors import conversation_offers_for, message_attachments_visible_to
@@ -56,8 +54,6 @@ def message_create(request, offer_pk):
             internal=form.cleaned_data.get("internal", False),
             uploads=form.cleaned_data["attachments"],
         )
-    except Offer.DoesNotExist as exc:
-        raise Http404 from exc
     except (ValidationError, RoleNotAllowed) as exc:
         messages.error(
             request, _("The message was not sent: %(errors)s") % {"errors": _error_text(exc)}

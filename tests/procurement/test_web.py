@@ -321,3 +321,25 @@ def test_demand_list_queries_do_not_grow(world, people):
         browser(people["supplier"]), reverse("procurement:demand-list") + "?all=1", make
     )
     _html_list_is_constant(browser(people["reviewer"]), reverse("procurement:demand-list"), make)
+
+
+def test_a_refused_step_is_a_message_on_the_tender_page(world, people):
+    """``TransitionNotAllowed`` (DomainExceptionMiddleware): back to the tender's page."""
+    client = browser(people["reviewer"])
+    url = reverse("procurement:tender-transition", args=[world.tender.pk])
+    client.post(url, {"action": "close"})
+    response = client.post(url, {"action": "close"})
+    assert response["Location"] == reverse("procurement:tender-detail", args=[world.tender.pk])
+
+
+def test_a_role_the_service_refuses_is_403(world, people):
+    """``RoleNotAllowed`` from the service (DomainExceptionMiddleware): 403."""
+    url = reverse("procurement:tender-transition", args=[world.tender.pk])
+    assert browser(people["supplier"]).post(url, {"action": "close"}).status_code == 403
+
+
+def test_an_answer_to_a_demand_that_is_not_there_is_404(world, people):
+    """``Demand.DoesNotExist`` from the service (DomainExceptionMiddleware): 404."""
+    url = reverse("procurement:demand-answer", args=[987654])
+    response = browser(people["supplier"]).post(url, {"offer": world.offer.pk})
+    assert response.status_code == 404

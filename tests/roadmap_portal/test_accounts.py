@@ -159,7 +159,7 @@ def test_changing_the_email_needs_the_password_and_moves_an_email_sign_in_name()
     data = {"first_name": "", "last_name": "", "email": "new@example.org", "language": "en"}
     refused = client.post("/accounts/profile/", data)
     assert refused.status_code == 400
-    assert 'id="id_current_password-error"' in refused.content.decode()
+    assert 'id="id_current_password_error"' in refused.content.decode()
     accepted = client.post("/accounts/profile/", {**data, "current_password": PASSWORD})
     assert accepted.status_code == 302
     user.refresh_from_db()
@@ -362,7 +362,7 @@ def test_an_invitation_out_of_the_inviters_scope_is_refused():
     client = _client(member)
     response = _invite(client, email="x@example.org", role="supplier", supplier=other.pk)
     assert response.status_code == 400
-    assert 'id="id_supplier-error"' in response.content.decode()
+    assert 'id="id_supplier_error"' in response.content.decode()
     staff_role = _invite(
         client, email="x@example.org", role="region_staff", region=supplier.region_id
     )
@@ -385,7 +385,7 @@ def test_an_invitation_into_another_organisation_answers_as_one_into_no_organisa
 
     def error(response):
         body = response.content.decode()
-        start = body.index('id="id_supplier-error"')
+        start = body.index('id="id_supplier_error"')
         return body[start : body.index("</", start)]
 
     assert error(hidden) == error(missing)
