@@ -22,6 +22,7 @@ from roadmap_portal.models import Region
 from roadmap_portal.scope import has_role, scope_of
 from roadmap_portal.selectors import roadmaps_visible_to
 from roadmap_portal.storage import stored_file_response
+from suppliers import pipeline
 from suppliers.choices import OfferStatus
 from suppliers.models import Offer
 from suppliers.selectors import (
@@ -145,7 +146,7 @@ def queue(request):
         offer.days_waiting = (now - offer.status_changed).days
         corporation = offer.roadmap.corporation
         offer.waiting_for_body = (
-            corporation.required_body if offer.status == OfferStatus.TESTED else None
+            corporation.required_body if pipeline.waiting_role(offer) == Role.OFFICER else None
         )
     group_roadmaps = roadmaps_visible_to(request.user).order_by("title")
     stages = [(status, OfferStatus(status).label, n) for status, n in counts.items()]
@@ -213,12 +214,7 @@ def _stage_forms(offer, **bound):
     elif status == OfferStatus.READINESS_CONFIRMED:
         forms["test_form"] = bound.get("test_form") or TestRecordForm()
         forms["tests_decision_form"] = bound.get("tests_decision_form") or TestDecisionForm()
-    elif status in (
-        OfferStatus.TESTED,
-        OfferStatus.CERTIFIED,
-        OfferStatus.REGISTERED,
-        OfferStatus.EXCLUDED,
-    ):
+    elif status in pipeline.DECISION_STAGES:
         forms["decision_form"] = bound.get("decision_form") or CommentForm()
     return forms
 
@@ -579,7 +575,7 @@ def certificate_detail(request, pk):
 def _issue_choices(user):
     offers = (
         offers_visible_to(user)
-        .filter(status__in=[OfferStatus.TESTED, OfferStatus.CERTIFIED, OfferStatus.REGISTERED])
+        .filter(status__in=pipeline.CERTIFIABLE)
         .order_by("supplier__name", "name", "id")
     )
     suppliers = suppliers_visible_to(user).filter(pk__in=offers.values("supplier_id"))

@@ -23,7 +23,7 @@ from roadmap_portal.choices import RoadmapStatus
 from roadmap_portal.models import Corporation, Region, Roadmap
 from suppliers.choices import OfferStatus, VerificationStatus
 from suppliers.models import Offer
-from suppliers.selectors import CORPORATE_STATUSES
+from suppliers.pipeline import CORPORATE
 
 from .categories import HasCategoryIn, prefixes
 from .choices import TenderStatus
@@ -197,7 +197,7 @@ def _tender_offers(tender):
     return Offer.objects.filter(
         category_filter(tender.categories),
         roadmap__corporation_id=_group_id(tender.customer),
-        status__in=CORPORATE_STATUSES,
+        status__in=CORPORATE,
     )
 
 
@@ -246,7 +246,7 @@ def evaluate_many(*, tenders, suppliers, on=None, offers=None, within=None):
                 category_filter(categories),
                 by_supplier,
                 roadmap__corporation_id__in=group_ids,
-                status__in=CORPORATE_STATUSES,
+                status__in=CORPORATE,
             )
         )
     offers_by_pair = defaultdict(list)  # (supplier id, group id): offers
@@ -575,7 +575,7 @@ def candidate_tenders(supplier, tenders):
     fails both the registered-offer and the certificate checks."""
     categories_by_group = defaultdict(set)
     for group_id, code in (
-        Offer.objects.filter(supplier_id=supplier.pk, status__in=CORPORATE_STATUSES)
+        Offer.objects.filter(supplier_id=supplier.pk, status__in=CORPORATE)
         .values_list("roadmap__corporation_id", "okpd2")
         .distinct()
     ):

@@ -154,23 +154,13 @@ def demands_matching_supplier(queryset, supplier_id):
     return queryset.filter(Exists(offers))
 
 
-COVERING_STATUSES = (
-    "submitted",
-    "forwarded",
-    "requirements_met",
-    "readiness_confirmed",
-    "tested",
-    "certified",
-    "registered",
-)
-
-
 def demand_coverage(demands, region_id):
     """For each demand, the region's suppliers with an offer in the pipeline that matches it
     (prefix either way): ``[(demand, [(supplier, [offers])])]``. Two queries in all."""
     from collections import defaultdict
 
     from suppliers.models import Offer
+    from suppliers.pipeline import IN_PIPELINE
 
     demands = list(demands)
     if not demands:
@@ -179,7 +169,7 @@ def demand_coverage(demands, region_id):
     for demand in demands:
         q |= Q(okpd2__startswith=demand.category)
     offers = (
-        Offer.objects.filter(q, supplier__region_id=region_id, status__in=COVERING_STATUSES)
+        Offer.objects.filter(q, supplier__region_id=region_id, status__in=IN_PIPELINE)
         .select_related("supplier")
         .order_by("supplier__name", "id")
     )

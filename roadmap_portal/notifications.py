@@ -254,18 +254,13 @@ def notify_tender_opened(tender_id):
 def notify_demand_published(demand_id):
     """Tell suppliers whose offers fall under the demand's category (any offer still alive)."""
     from procurement.models import Demand
-    from suppliers.choices import OfferStatus
+    from suppliers.pipeline import ALIVE
 
     demand = Demand.objects.select_related("customer").filter(pk=demand_id).first()
     if demand is None:
         return 0
-    alive = [
-        status
-        for status in OfferStatus.values
-        if status not in (OfferStatus.WITHDRAWN, OfferStatus.REJECTED)
-    ]
     recipients = supplier_members_for_market(
-        customer=demand.customer, categories=[demand.category], offer_statuses=alive
+        customer=demand.customer, categories=[demand.category], offer_statuses=ALIVE
     )
     return notify(
         recipients=recipients,

@@ -494,18 +494,6 @@ def search_visible_to(user, raw_query: str | None, *, kind: str | None = None) -
 
 # --- import substitution ---------------------------------------------------------------------
 
-# Offers still or already in the pipeline can replace an imported item; drafts and
-# rejected offers cannot.
-SUBSTITUTE_STATUSES = (
-    "submitted",
-    "forwarded",
-    "requirements_met",
-    "readiness_confirmed",
-    "tested",
-    "certified",
-    "registered",
-)
-
 
 @dataclass
 class Substitute:
@@ -539,12 +527,15 @@ def substitutes_for(demand, user, *, size: int = SUBSTITUTES_SIZE) -> list[Subst
     or a code that prefixes either way) or similar by text to its title and imported analog;
     ranked by class closeness + text rank + name similarity. One query."""
     from procurement.categories import prefixes
+    from suppliers.pipeline import IN_PIPELINE
     from suppliers.selectors import offers_visible_to
 
     category = (demand.category or "").strip()
+    # Offers still or already in the pipeline can replace an imported item; drafts and
+    # rejected offers cannot.
     qs = (
         offers_visible_to(user)
-        .filter(status__in=SUBSTITUTE_STATUSES)
+        .filter(status__in=IN_PIPELINE)
         .select_related("supplier", "supplier__region")
     )
     # The demand's code and the offer's are prefixes of each other (as the demand coverage
