@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
+from roadmap_portal import okpd2 as okpd2_rule
 from suppliers.validators import validate_okpd2
 
 from .choices import (
@@ -72,7 +73,7 @@ class Requirement(models.Model):
         return f"{self.code} {self.title}"
 
     def applies_to(self, okpd2):
-        return not self.categories or any(okpd2.startswith(c) for c in self.categories)
+        return not self.categories or okpd2_rule.falls_under(okpd2, self.categories)
 
 
 class RequirementCheck(models.Model):

@@ -4,15 +4,12 @@ An OKPD2 code falls under a category when the category is a prefix of it, so the
 a code qualifies for are those with one of the code's prefixes among their categories: an
 array membership test the database answers itself (``?|`` on PostgreSQL, ``json_each`` on
 SQLite) instead of Python reading every tender's categories.
+
+
+The prefix rule itself lives in ``roadmap_portal.okpd2``.
 """
 
 from django.db.models import BooleanField, F, Func
-
-
-def prefixes(code):
-    """Every prefix of an OKPD2 code, the code included: the categories it falls under."""
-    code = code.strip()
-    return [code[:n] for n in range(1, len(code) + 1)]
 
 
 class HasCategoryIn(Func):

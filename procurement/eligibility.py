@@ -7,7 +7,6 @@ each pair in memory, so the number of queries does not grow with suppliers or te
 """
 
 from collections import defaultdict
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import SimpleNamespace
@@ -15,17 +14,20 @@ from types import SimpleNamespace
 from django.db.models import BooleanField, F, Func, Q
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import get_language, gettext, gettext_lazy, ngettext, override
+from django.utils.translation import gettext_lazy, ngettext, override
 
 from certification.choices import CertificateStatus
 from certification.models import Certificate, RegisterEntry
+from roadmap_portal import okpd2
 from roadmap_portal.choices import RoadmapStatus
 from roadmap_portal.models import Corporation, Region, Roadmap
+from roadmap_portal.translation_cache import cached_gettext as _
+from roadmap_portal.translation_cache import current_language, fixed_language
 from suppliers.choices import OfferStatus, VerificationStatus
 from suppliers.models import Offer
 from suppliers.pipeline import CORPORATE
 
-from .categories import HasCategoryIn, prefixes
+from .categories import HasCategoryIn
 from .choices import TenderStatus
 
 VALID = CertificateStatus.VALID.value
@@ -85,20 +87,8 @@ class Eligibility:
         return {"eligible": self.eligible, "checks": [c.as_dict() for c in self.checks]}
 
 
-# Reasons are written for thousands of pairs at once: translate and format each once.
-@lru_cache(maxsize=512)
-def _translated(message, language):
-    return gettext(message)
-
-
-# The language of the evaluation under way, read once per call of ``evaluate_many``.
-_language = ContextVar("eligibility_language", default=None)
-
-
-def _(message):
-    return _translated(message, _language.get() or get_language())
-
-
+# Reasons are written for thousands of pairs at once: translate (``_``: cached_gettext) and
+# format each once, in the language read once per call of ``evaluate_many``.
 @lru_cache(maxsize=4096)
 def _formatted_day(value, language):
     return date_format(value, "SHORT_DATE_FORMAT")
@@ -143,23 +133,11 @@ def _translated_label(choices, value, language):
 
 def _label(choices, value):
     """A choice's label, translated once per language rather than once per pair."""
-    return _translated_label(choices, value, _language.get() or get_language())
+    return _translated_label(choices, value, current_language())
 
 
 def _day(value):
-    return _formatted_day(value, _language.get() or get_language())
-
-
-def _group_id(corporation):
-    return corporation.parent_id or corporation.pk
-
-
-def category_filter(categories, field_name="okpd2"):
-    """Q for an OKPD2 field under any of ``categories`` (prefix match)."""
-    q = Q(pk__in=[])
-    for category in categories:
-        q |= Q(**{f"{field_name}__startswith": category})
-    return q
+    return _formatted_day(value, current_language())
 
 
 class _IdIn(Func):
@@ -195,8 +173,8 @@ def _offer_facts(offers):
 def _tender_offers(tender):
     """The offers to the tender's group in its categories, at any corporate stage."""
     return Offer.objects.filter(
-        category_filter(tender.categories),
-        roadmap__corporation_id=_group_id(tender.customer),
+        okpd2.q_falls_under(tender.categories),
+        roadmap__corporation_id=tender.customer.group_id,
         status__in=CORPORATE,
     )
 
@@ -221,7 +199,7 @@ def evaluate_many(*, tenders, suppliers, on=None, offers=None, within=None):
     # subquery misleads the planner's row estimates into nested loops.
     by_supplier = _IdIn("supplier_id", sorted({s.pk for s in suppliers}))
 
-    group_ids = {_group_id(t.customer) for t in tenders}
+    group_ids = {t.customer.group_id for t in tenders}
     groups = {
         g.pk: g
         for g in Corporation.objects.select_related("required_body").filter(pk__in=group_ids)
@@ -243,7 +221,7 @@ def evaluate_many(*, tenders, suppliers, on=None, offers=None, within=None):
     if offers is None:
         offers = _offer_facts(
             (Offer.objects if within is None else within).filter(
-                category_filter(categories),
+                okpd2.q_falls_under(categories),
                 by_supplier,
                 roadmap__corporation_id__in=group_ids,
                 status__in=CORPORATE,
@@ -257,7 +235,7 @@ def evaluate_many(*, tenders, suppliers, on=None, offers=None, within=None):
     # Entries and certificates are found by their own supplier and OKPD2 columns (no nested
     # subquery); rows of offers not loaded above are skipped.
     for offer_id, corporation_id, number, certificate_id in RegisterEntry.objects.filter(
-        category_filter(categories),
+        okpd2.q_falls_under(categories),
         by_supplier,
         excluded_on__isnull=True,
         corporation_id__in=group_ids,
@@ -282,11 +260,8 @@ def evaluate_many(*, tenders, suppliers, on=None, offers=None, within=None):
         if fields[3] in supplier_ids:
             offers[covered_offer_id].covering.append(CertificateFacts(*fields))
 
-    token = _language.set(get_language())
-    try:
+    with fixed_language():
         return _decide(tenders, suppliers, groups, regions, roadmaps, offers_by_pair, on)
-    finally:
-        _language.reset(token)
 
 
 def _decide(tenders, suppliers, groups, regions, roadmaps, offers_by_pair, on):
@@ -295,7 +270,7 @@ def _decide(tenders, suppliers, groups, regions, roadmaps, offers_by_pair, on):
     # thousands of tenders of a few dozen groups builds each of them once per group.
     standing = {}
     for tender in tenders:
-        group_id = _group_id(tender.customer)
+        group_id = tender.customer.group_id
         group = groups[group_id]
         categories = tuple(tender.categories)
         for supplier in suppliers:
@@ -309,7 +284,9 @@ def _decide(tenders, suppliers, groups, regions, roadmaps, offers_by_pair, on):
                         roadmaps.get((supplier.region_id, group_id)),
                     ),
                 )
-            candidates = [o for o in offers_by_pair.get(key, ()) if o.okpd2.startswith(categories)]
+            candidates = [
+                o for o in offers_by_pair.get(key, ()) if okpd2.falls_under(o.okpd2, categories)
+            ]
             results[(tender.pk, supplier.pk)] = _evaluate(
                 tender=tender,
                 supplier=supplier,
@@ -393,7 +370,7 @@ def _registered_offer(tender, group, candidates, registered):
         }
         if len(registered) > 1:
             more = len(registered) - 1
-            with override(_language.get() or get_language()):
+            with override(current_language()):
                 detail += " " + ngettext(
                     "%(count)s more registered offer qualifies.",
                     "%(count)s more registered offers qualify.",
@@ -579,7 +556,7 @@ def candidate_tenders(supplier, tenders):
         .values_list("roadmap__corporation_id", "okpd2")
         .distinct()
     ):
-        categories_by_group[group_id].update(prefixes(code))
+        categories_by_group[group_id].update(okpd2.prefixes(code))
     if not categories_by_group:
         return tenders.none()
     customers_by_group = defaultdict(list)

@@ -9,11 +9,12 @@ the e-mails of an event exist exactly when its notifications do.
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from . import okpd2
 from .choices import RoadmapStatus, Role
 from .models import (
     Corporation,
@@ -181,16 +182,6 @@ def _url(name, *args):
         return ""
 
 
-def _okpd2_under(categories, field="okpd2"):
-    """Q: the code in ``field`` falls under one of ``categories`` (prefix match)."""
-    condition = Q(pk__in=[])
-    for category in categories or []:
-        category = str(category).strip()
-        if category:
-            condition |= Q(**{f"{field}__startswith": category})
-    return condition
-
-
 def supplier_members_for_market(*, customer, categories, offer_statuses=None):
     """Members of verified suppliers that may sell to ``customer``'s group in ``categories``.
 
@@ -207,7 +198,7 @@ def supplier_members_for_market(*, customer, categories, offer_statuses=None):
         region_id=OuterRef("region_id"),
         status=RoadmapStatus.ACTIVE,
     )
-    offers = Offer.objects.filter(_okpd2_under(categories), supplier_id=OuterRef("pk"))
+    offers = Offer.objects.filter(okpd2.q_falls_under(categories), supplier_id=OuterRef("pk"))
     if offer_statuses is not None:
         offers = offers.filter(status__in=offer_statuses)
     suppliers = Supplier.objects.filter(
