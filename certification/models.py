@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from roadmap_portal import okpd2 as okpd2_rule
 from suppliers.validators import validate_okpd2
 
+from . import rules
 from .choices import (
     CertificateEventKind,
     CertificateStatus,
@@ -236,7 +237,7 @@ class Certificate(models.Model):
         return f"{self.body} № {self.number}"
 
     def is_valid_on(self, day):
-        return self.status == CertificateStatus.VALID and self.issued_on <= day <= self.valid_until
+        return rules.in_force(self, on=day)
 
 
 class RegisterEntry(models.Model):

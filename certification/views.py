@@ -33,7 +33,7 @@ from suppliers.selectors import (
 )
 from suppliers.services import allowed_transitions, offer_transition
 
-from . import selectors, services, tables
+from . import rules, selectors, services, tables
 from .choices import CertificateStatus
 from .filtersets import ReviewQueueFilterSet
 from .forms import (
@@ -474,13 +474,7 @@ def officer_queue(request):
     by_supplier = {}
     for offer in offers:
         offer.days_waiting = (timezone.now() - offer.status_changed).days
-        offer.usable = [
-            c
-            for c in offer.certificates.all()
-            if c.is_valid_on(today)
-            and c.body_id == offer.roadmap.corporation.required_body_id
-            and c.supplier_id == offer.supplier_id
-        ]
+        offer.usable = rules.usable(offer.certificates.all(), rules.OfferFacts.of(offer), on=today)
         by_supplier.setdefault(offer.supplier, []).append(offer)
     return render(
         request,

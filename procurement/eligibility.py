@@ -8,6 +8,7 @@ each pair in memory, so the number of queries does not grow with suppliers or te
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from types import SimpleNamespace
 
@@ -16,6 +17,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy, ngettext, override
 
+from certification import rules
 from certification.choices import CertificateStatus
 from certification.models import Certificate, RegisterEntry
 from roadmap_portal import okpd2
@@ -29,8 +31,6 @@ from suppliers.pipeline import CORPORATE
 
 from .categories import HasCategoryIn
 from .choices import TenderStatus
-
-VALID = CertificateStatus.VALID.value
 
 RULES = (
     "supplier_verified",
@@ -402,23 +402,18 @@ def _registered_offer(tender, group, candidates, registered):
     )
 
 
-def _usable_certificate(offer, group, supplier, deadline, on):
-    """The certificate that keeps ``offer`` valid through ``deadline``: the register entry's
-    certificate when it does, else the longest-valid other one."""
+def _usable_certificate(
+    offer: OfferFacts, facts: rules.OfferFacts, deadline: date, on: date
+) -> CertificateFacts | None:
+    """The certificate that keeps ``offer`` valid through ``deadline`` (``rules``): the
+    register entry's certificate when it does, else the longest-valid other one."""
     entry_certificate_id = offer.entry.certificate_id if offer.entry else None
-    found = None
-    for certificate in offer.covering:  # latest expiry first
-        if (
-            certificate.body_id == group.required_body_id
-            and certificate.supplier_id == supplier.pk
-            and certificate.status == VALID
-            and certificate.issued_on <= on
-            and certificate.valid_until >= deadline
-        ):
-            if certificate.pk == entry_certificate_id:
-                return certificate
-            found = found or certificate
-    return found
+    # offer.covering: latest expiry first.
+    found = rules.usable(offer.covering, facts, on=on, through=deadline)
+    for certificate in found:
+        if certificate.pk == entry_certificate_id:
+            return certificate
+    return found[0] if found else None
 
 
 def _certificate_valid(tender, group, supplier, candidates, registered, on):
@@ -436,9 +431,10 @@ def _certificate_valid(tender, group, supplier, candidates, registered, on):
             list(registered),
         )
     body = group.required_body.short_name
+    facts = rules.OfferFacts(supplier.pk, group.required_body_id)
     usable = []
     for offer in offers:
-        certificate = _usable_certificate(offer, group, supplier, deadline, on)
+        certificate = _usable_certificate(offer, facts, deadline, on)
         if certificate is not None:
             offer.certificate = certificate
             usable.append(offer)
@@ -463,24 +459,26 @@ def _certificate_valid(tender, group, supplier, candidates, registered, on):
             usable,
         )
     return Check(
-        "certificate_valid", False, _certificate_problem(offers, group, deadline, body)
+        "certificate_valid", False, _certificate_problem(offers, facts, deadline, body, on)
     ), []
 
 
-def _certificate_problem(offers, group, deadline, body):
+def _certificate_problem(
+    offers: list[OfferFacts], facts: rules.OfferFacts, deadline: date, body: str, on: date
+) -> str:
+    """Why no offer has a usable certificate, told of the required body's certificate that
+    is valid longest (``rules.TENDER_MESSAGES``)."""
+    messages = rules.TENDER_MESSAGES
     of_body = [
         (offer, c)
         for offer in offers
         for c in offer.covering
-        if c.body_id == group.required_body_id
+        if c.body_id == facts.required_body_id
     ]
     if not of_body:
         if not offers:
-            return _("No offer to check: no certificate of %(body)s applies.") % {"body": body}
-        return _("No certificate of %(body)s covers “%(offer)s”.") % {
-            "body": body,
-            "offer": offers[0].name,
-        }
+            return _(messages["no_offer"]) % {"body": body}
+        return _(messages["none_of_body"]) % {"body": body, "offer": offers[0].name}
     offer, certificate = max(of_body, key=lambda pair: pair[1].valid_until)
     names = {
         "number": certificate.number,
@@ -488,20 +486,15 @@ def _certificate_problem(offers, group, deadline, body):
         "until": _day(certificate.valid_until),
         "deadline": _day(deadline),
     }
-    if certificate.status != CertificateStatus.VALID:
-        return _("Certificate № %(number)s for “%(offer)s” is %(status)s.") % {
+    problem = rules.certificate_problem(certificate, facts, on=on, through=deadline)
+    if problem == rules.NOT_VALID:
+        return _(messages[problem]) % {
             **names,
             "status": certificate.get_status_display().lower(),
         }
-    if certificate.valid_until < deadline:
-        return (
-            _(
-                "Certificate № %(number)s for “%(offer)s” expires on %(until)s, "
-                "before the deadline %(deadline)s."
-            )
-            % names
-        )
-    return _("Certificate № %(number)s for “%(offer)s” is not yet in force.") % names
+    if problem == rules.EXPIRED:
+        return _(messages[problem]) % names
+    return _(messages[rules.NOT_YET]) % names
 
 
 def _tender_open(tender, on):
