@@ -1,4 +1,14 @@
-"""Corporate review records, certification bodies, certificates and the permitted register."""
+"""Corporate review records, certification bodies, certificates and the permitted register.
+
+Which body certifies for which corporation has one home: ``Corporation.required_body``. It
+is what the pipeline already decides by (a tested offer goes to the officers only when its
+group requires a body; the certificate must be that body's; the register's inclusion asks
+for it), a group requires at most one body, and "no certification" is its empty value. A
+body's corporations are the groups that require it (``body.requiring_corporations``), and
+officers are scoped through it everywhere (offers, suppliers, roadmaps, certificates). The
+many-to-many ``CertificationBody.corporations`` ("serves corporations") that repeated it,
+and that scope filters read instead in some places, is gone (migration 0005).
+"""
 
 import uuid
 
@@ -27,12 +37,6 @@ class CertificationBody(models.Model):
     name = models.CharField(_("name"), max_length=300)
     short_name = models.CharField(_("short name"), max_length=100, unique=True)
     accreditation = models.CharField(_("accreditation"), max_length=200, blank=True)
-    corporations = models.ManyToManyField(
-        "roadmap_portal.Corporation",
-        verbose_name=_("serves corporations"),
-        related_name="certification_bodies",
-        blank=True,
-    )
 
     class Meta:
         ordering = ["short_name"]

@@ -26,9 +26,7 @@ def suppliers_visible_to(user):
         # Suppliers of regions that have a roadmap with the reviewer's group.
         return qs.filter(region__roadmaps__corporation_id=scope.group_id).distinct()
     if scope.role == Role.OFFICER:
-        return qs.filter(
-            region__roadmaps__corporation__certification_bodies__id=scope.body_id
-        ).distinct()
+        return qs.filter(region__roadmaps__corporation__required_body_id=scope.body_id).distinct()
     if scope.role == Role.PARTNER:
         qs = qs.filter(verification_status="verified")
         if scope.region_id:
