@@ -76,6 +76,11 @@ def in_force(certificate: CertificateLike, *, on: datetime.date) -> bool:
     )
 
 
+def lapsed(certificate: CertificateLike, *, on: datetime.date) -> bool:
+    """Still marked valid although its term ended before ``on``: it is to become expired."""
+    return certificate.status == CertificateStatus.VALID and certificate.valid_until < on
+
+
 def certificate_problem(
     certificate: CertificateLike,
     offer: OfferFacts,

@@ -596,7 +596,7 @@ def lapse_certificates(*, on=None):
     for cert_id in ids:
         with transaction.atomic():
             certificate = Certificate.objects.select_for_update().get(pk=cert_id)
-            if certificate.status != CertificateStatus.VALID or certificate.valid_until >= on:
+            if not rules.lapsed(certificate, on=on):
                 continue
             certificate.status = CertificateStatus.EXPIRED
             certificate.status_reason = _("Expired on %(date)s.") % {

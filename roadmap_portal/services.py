@@ -25,7 +25,7 @@ def _link(name, *args, query=""):
 def home_agenda(user):
     """A list of ``{"title", "count", "url", "tone"}`` cards: the user's waiting work."""
     from certification.selectors import certificates_visible_to
-    from suppliers.pipeline import REVIEW_STAGES, UNDER_REVIEW
+    from suppliers.pipeline import REVIEW_STAGES, UNDER_REVIEW, q_waiting_for
     from suppliers.selectors import offers_visible_to, suppliers_visible_to
 
     scope = scope_of(user)
@@ -67,7 +67,7 @@ def home_agenda(user):
             },
             {
                 "title": _("Product offers to screen"),
-                "count": offers.filter(status="submitted").count(),
+                "count": offers.filter(q_waiting_for(Role.REGION_STAFF)).count(),
                 "url": _link("suppliers:screening"),
                 "tone": "primary",
             },
@@ -110,7 +110,7 @@ def home_agenda(user):
         cards += [
             {
                 "title": _("Tested offers waiting for certification"),
-                "count": offers.filter(status="tested").count(),
+                "count": offers.filter(q_waiting_for(Role.OFFICER)).count(),
                 "url": _link("certification:officer-queue"),
                 "tone": "primary",
             },
