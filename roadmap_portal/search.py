@@ -532,7 +532,7 @@ def substitutes_for(demand, user, *, size: int = SUBSTITUTES_SIZE) -> list[Subst
     # matches them), or they share the demand's 4-digit class (28.14 for 28.14.11).
     exact = okpd2.q_related(category)
     group_class = okpd2.class_of(category, 4)
-    same_class = Q(okpd2__startswith=group_class) if len(group_class) == 5 else exact
+    same_class = okpd2.q_falls_under([group_class]) if len(group_class) == 5 else exact
     class_rank = Case(
         When(exact, then=Value(1.0)),
         When(same_class, then=Value(0.5)),
