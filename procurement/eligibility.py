@@ -12,7 +12,7 @@ from datetime import date
 from functools import lru_cache
 from types import SimpleNamespace
 
-from django.db.models import BooleanField, F, Func, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy, ngettext, override
@@ -22,6 +22,7 @@ from certification.choices import CertificateStatus
 from certification.models import Certificate, RegisterEntry
 from roadmap_portal import okpd2
 from roadmap_portal.choices import RoadmapStatus
+from roadmap_portal.expressions import IdIn
 from roadmap_portal.models import Corporation, Region, Roadmap
 from roadmap_portal.translation_cache import cached_gettext as _
 from roadmap_portal.translation_cache import current_language, fixed_language
@@ -140,28 +141,6 @@ def _day(value):
     return _formatted_day(value, current_language())
 
 
-class _IdIn(Func):
-    """``column = ANY(%s)`` with the ids as one array parameter on PostgreSQL: thousands of
-    ids in an ``__in`` lookup are prepared one by one and sent as as many parameters."""
-
-    output_field = BooleanField()
-
-    def __init__(self, field_name, ids):
-        super().__init__(F(field_name))
-        self.ids = list(ids)
-
-    def as_sql(self, compiler, connection, **extra_context):
-        column, params = compiler.compile(self.source_expressions[0])
-        if not self.ids:
-            return "1 = 0", []
-        placeholders = ", ".join(["%s"] * len(self.ids))
-        return f"{column} IN ({placeholders})", [*params, *self.ids]
-
-    def as_postgresql(self, compiler, connection, **extra_context):
-        column, params = compiler.compile(self.source_expressions[0])
-        return f"{column} = ANY(%s)", [*params, self.ids]
-
-
 def _offer_facts(offers):
     """OfferFacts of an offer queryset, in id order."""
     rows = offers.values_list(
@@ -197,7 +176,7 @@ def evaluate_many(*, tenders, suppliers, on=None, offers=None, within=None):
         return {}
     # The fetched ids, not the queryset as a subquery: repeated in several queries, the
     # subquery misleads the planner's row estimates into nested loops.
-    by_supplier = _IdIn("supplier_id", sorted({s.pk for s in suppliers}))
+    by_supplier = IdIn("supplier_id", sorted({s.pk for s in suppliers}))
 
     group_ids = {t.customer.group_id for t in tenders}
     groups = {
@@ -245,7 +224,7 @@ def evaluate_many(*, tenders, suppliers, on=None, offers=None, within=None):
             offer.entry = SimpleNamespace(number=number, certificate_id=certificate_id)
     # Certificates through the offers just loaded: reading the certificates of the suppliers
     # and then their offers' codes joins every certificate of thousands of suppliers.
-    covers = Certificate.offers.through.objects.filter(_IdIn("offer_id", sorted(offers)))
+    covers = Certificate.offers.through.objects.filter(IdIn("offer_id", sorted(offers)))
     rows = covers.order_by("-certificate__valid_until", "-certificate__id").values_list(
         "certificate__id",
         "certificate__number",
@@ -521,7 +500,7 @@ def suppliers_for_tender(tender, suppliers):
     # group-and-category index).
     offers = _offer_facts(_tender_offers(tender))
     candidates = (
-        suppliers.filter(_IdIn("id", sorted({o.supplier_id for o in offers})))
+        suppliers.filter(IdIn("id", sorted({o.supplier_id for o in offers})))
         .select_related(None)
         .only("id", "name", "region_id", "verification_status")
     )
@@ -559,7 +538,7 @@ def candidate_tenders(supplier, tenders):
         customers_by_group[parent_id or pk].append(pk)
     condition = Q(pk__in=[])
     for group_id, categories in categories_by_group.items():
-        condition |= Q(_IdIn("customer_id", customers_by_group[group_id])) & Q(
+        condition |= Q(IdIn("customer_id", customers_by_group[group_id])) & Q(
             HasCategoryIn(categories)
         )
     return tenders.filter(condition)
