@@ -459,9 +459,9 @@ class Bench:
 
         # The same rows: the checks of the open tenders in the supplier's offers' categories
         # and groups (every other one has no offer to check), and how many others there are.
-        from suppliers.selectors import CORPORATE_STATUSES
+        from suppliers.pipeline import CORPORATE
 
-        corporate = ", ".join(f"'{status}'" for status in CORPORATE_STATUSES)
+        corporate = ", ".join(f"'{status}'" for status in CORPORATE)
         in_categories = (
             "t.status = 'open' AND EXISTS (SELECT 1 FROM suppliers_offer o "
             "JOIN roadmap_portal_roadmap r ON r.id = o.roadmap_id "

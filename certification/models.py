@@ -1,4 +1,14 @@
-"""Corporate review records, certification bodies, certificates and the permitted register."""
+"""Corporate review records, certification bodies, certificates and the permitted register.
+
+Which body certifies for which corporation has one home: ``Corporation.required_body``. It
+is what the pipeline already decides by (a tested offer goes to the officers only when its
+group requires a body; the certificate must be that body's; the register's inclusion asks
+for it), a group requires at most one body, and "no certification" is its empty value. A
+body's corporations are the groups that require it (``body.requiring_corporations``), and
+officers are scoped through it everywhere (offers, suppliers, roadmaps, certificates). The
+many-to-many ``CertificationBody.corporations`` ("serves corporations") that repeated it,
+and that scope filters read instead in some places, is gone (migration 0005).
+"""
 
 import uuid
 
@@ -9,8 +19,10 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
+from roadmap_portal import okpd2 as okpd2_rule
 from suppliers.validators import validate_okpd2
 
+from . import rules
 from .choices import (
     CertificateEventKind,
     CertificateStatus,
@@ -25,12 +37,6 @@ class CertificationBody(models.Model):
     name = models.CharField(_("name"), max_length=300)
     short_name = models.CharField(_("short name"), max_length=100, unique=True)
     accreditation = models.CharField(_("accreditation"), max_length=200, blank=True)
-    corporations = models.ManyToManyField(
-        "roadmap_portal.Corporation",
-        verbose_name=_("serves corporations"),
-        related_name="certification_bodies",
-        blank=True,
-    )
 
     class Meta:
         ordering = ["short_name"]
@@ -72,7 +78,7 @@ class Requirement(models.Model):
         return f"{self.code} {self.title}"
 
     def applies_to(self, okpd2):
-        return not self.categories or any(okpd2.startswith(c) for c in self.categories)
+        return not self.categories or okpd2_rule.falls_under(okpd2, self.categories)
 
 
 class RequirementCheck(models.Model):
@@ -235,7 +241,7 @@ class Certificate(models.Model):
         return f"{self.body} № {self.number}"
 
     def is_valid_on(self, day):
-        return self.status == CertificateStatus.VALID and self.issued_on <= day <= self.valid_until
+        return rules.in_force(self, on=day)
 
 
 class RegisterEntry(models.Model):

@@ -121,12 +121,12 @@ def stage_counts(queryset):
 def officer_queue(user):
     """Tested offers waiting for a certificate of the officer's body, with the certificates
     that already cover them."""
-    from suppliers.choices import OfferStatus
+    from suppliers.pipeline import q_waiting_for
     from suppliers.selectors import offers_visible_to
 
     return (
         offers_visible_to(user)
-        .filter(status=OfferStatus.TESTED, roadmap__corporation__required_body__isnull=False)
+        .filter(q_waiting_for(Role.OFFICER))
         .select_related("roadmap__corporation", "roadmap__corporation__required_body")
         .prefetch_related(
             Prefetch(

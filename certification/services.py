@@ -5,7 +5,7 @@ The ``record_*`` and ``guard_*`` functions are the stage records and guards that
 """
 
 import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -21,6 +21,7 @@ from roadmap_portal.models import Corporation
 from roadmap_portal.scope import has_role, scope_of
 from suppliers.validators import validate_pdf_upload
 
+from . import rules
 from .choices import (
     CertificateEventKind,
     CertificateStatus,
@@ -39,6 +40,9 @@ from .models import (
     Requirement,
     RequirementCheck,
 )
+
+if TYPE_CHECKING:
+    from suppliers.models import Offer
 
 
 def _group_of(offer):
@@ -343,39 +347,19 @@ def guard_no_certification_required(*, offer, user, data):
         )
 
 
-def certificate_problem(certificate, offer, *, on=None):
-    """Why ``certificate`` cannot support ``offer`` on a day, or None when it can."""
-    on = on or timezone.localdate()
-    required = _group_of(offer).required_body_id
-    if required and certificate.body_id != required:
-        return _("Certificate %(number)s is issued by %(body)s, not by the required body.") % {
-            "number": certificate.number,
-            "body": certificate.body,
-        }
-    if certificate.supplier_id != offer.supplier_id:
-        return _("Certificate %(number)s belongs to another supplier.") % {
-            "number": certificate.number
-        }
-    if not certificate.offers.filter(pk=offer.pk).exists():
-        return _("Certificate %(number)s does not cover this offer.") % {
-            "number": certificate.number
-        }
-    if certificate.status != CertificateStatus.VALID:
-        return _("Certificate %(number)s is %(status)s.") % {
-            "number": certificate.number,
-            "status": certificate.get_status_display(),
-        }
-    if certificate.valid_until < on:
-        return _("Certificate %(number)s expired on %(date)s.") % {
-            "number": certificate.number,
-            "date": certificate.valid_until.isoformat(),
-        }
-    if certificate.issued_on > on:
-        return _("Certificate %(number)s is valid only from %(date)s.") % {
-            "number": certificate.number,
-            "date": certificate.issued_on.isoformat(),
-        }
-    return None
+def certificate_problem(
+    certificate: Certificate, offer: "Offer", *, on: datetime.date | None = None
+) -> str | None:
+    """Why ``certificate`` cannot support ``offer`` on a day, or None when it can
+    (``rules.certificate_problem`` in the officer's words)."""
+    facts = rules.OfferFacts.of(offer)
+    problem = rules.certificate_problem(
+        certificate,
+        facts,
+        on=on or timezone.localdate(),
+        covers=certificate.offers.filter(pk=offer.pk).exists(),
+    )
+    return rules.problem_message(problem, certificate) if problem else None
 
 
 def record_certification(*, offer, user, data, transition, comment):
@@ -399,24 +383,18 @@ def record_certification(*, offer, user, data, transition, comment):
     return {"certificate": certificate.pk, "number": certificate.number}
 
 
-def current_certificate(offer, *, on=None):
-    """The valid certificate of the required body that covers the offer, latest first."""
-    on = on or timezone.localdate()
-    required = _group_of(offer).required_body_id
-    if required is None:
+def current_certificate(offer: "Offer", *, on: datetime.date | None = None) -> Certificate | None:
+    """The certificate of the required body that supports the offer (``rules``), the one
+    valid longest first; None when the group requires no certification."""
+    facts = rules.OfferFacts.of(offer)
+    if facts.required_body_id is None:
         return None
-    return (
-        Certificate.objects.filter(
-            offers=offer,
-            supplier_id=offer.supplier_id,
-            body_id=required,
-            status=CertificateStatus.VALID,
-            issued_on__lte=on,
-            valid_until__gte=on,
-        )
-        .order_by("-valid_until", "-id")
-        .first()
-    )
+    # Narrowed in SQL to the certificates that can pass; the rule decides.
+    covering = Certificate.objects.filter(
+        offers=offer, body_id=facts.required_body_id, status=CertificateStatus.VALID
+    ).order_by("-valid_until", "-id")
+    found = rules.usable(covering, facts, on=on or timezone.localdate())
+    return found[0] if found else None
 
 
 def record_register_inclusion(*, offer, user, data, transition, comment):
@@ -618,7 +596,7 @@ def lapse_certificates(*, on=None):
     for cert_id in ids:
         with transaction.atomic():
             certificate = Certificate.objects.select_for_update().get(pk=cert_id)
-            if certificate.status != CertificateStatus.VALID or certificate.valid_until >= on:
+            if not rules.lapsed(certificate, on=on):
                 continue
             certificate.status = CertificateStatus.EXPIRED
             certificate.status_reason = _("Expired on %(date)s.") % {

@@ -18,6 +18,7 @@ from roadmap_portal.scope import has_role, scope_of
 from roadmap_portal.selectors import roadmaps_visible_to
 from roadmap_portal.storage import stored_file_response
 from roadmap_portal.web import apply_service_errors, back_to, paginate, role_required
+from suppliers import pipeline
 from suppliers.choices import OfferStatus
 from suppliers.selectors import (
     history_is_internal_to,
@@ -27,7 +28,7 @@ from suppliers.selectors import (
 )
 from suppliers.services import allowed_transitions, offer_transition
 
-from . import selectors, services, tables
+from . import rules, selectors, services, tables
 from .choices import CertificateStatus
 from .filtersets import ReviewQueueFilterSet
 from .forms import (
@@ -88,7 +89,7 @@ def queue(request):
         offer.days_waiting = (now - offer.status_changed).days
         corporation = offer.roadmap.corporation
         offer.waiting_for_body = (
-            corporation.required_body if offer.status == OfferStatus.TESTED else None
+            corporation.required_body if pipeline.waiting_role(offer) == Role.OFFICER else None
         )
     group_roadmaps = roadmaps_visible_to(request.user).order_by("title")
     stages = [(status, OfferStatus(status).label, n) for status, n in counts.items()]
@@ -156,12 +157,7 @@ def _stage_forms(offer, **bound):
     elif status == OfferStatus.READINESS_CONFIRMED:
         forms["test_form"] = bound.get("test_form") or TestRecordForm()
         forms["tests_decision_form"] = bound.get("tests_decision_form") or TestDecisionForm()
-    elif status in (
-        OfferStatus.TESTED,
-        OfferStatus.CERTIFIED,
-        OfferStatus.REGISTERED,
-        OfferStatus.EXCLUDED,
-    ):
+    elif status in pipeline.DECISION_STAGES:
         forms["decision_form"] = bound.get("decision_form") or CommentForm()
     return forms
 
@@ -419,13 +415,7 @@ def officer_queue(request):
     by_supplier = {}
     for offer in offers:
         offer.days_waiting = (timezone.now() - offer.status_changed).days
-        offer.usable = [
-            c
-            for c in offer.certificates.all()
-            if c.is_valid_on(today)
-            and c.body_id == offer.roadmap.corporation.required_body_id
-            and c.supplier_id == offer.supplier_id
-        ]
+        offer.usable = rules.usable(offer.certificates.all(), rules.OfferFacts.of(offer), on=today)
         by_supplier.setdefault(offer.supplier, []).append(offer)
     return render(
         request,
@@ -521,7 +511,7 @@ def certificate_detail(request, pk):
 def _issue_choices(user):
     offers = (
         offers_visible_to(user)
-        .filter(status__in=[OfferStatus.TESTED, OfferStatus.CERTIFIED, OfferStatus.REGISTERED])
+        .filter(status__in=pipeline.CERTIFIABLE)
         .order_by("supplier__name", "name", "id")
     )
     suppliers = suppliers_visible_to(user).filter(pk__in=offers.values("supplier_id"))

@@ -4,43 +4,28 @@ An OKPD2 code falls under a category when the category is a prefix of it, so the
 a code qualifies for are those with one of the code's prefixes among their categories: an
 array membership test the database answers itself (``?|`` on PostgreSQL, ``json_each`` on
 SQLite) instead of Python reading every tender's categories.
+
+The prefix rule itself lives in ``roadmap_portal.okpd2``.
 """
+
+from collections.abc import Iterable
 
 from django.db.models import BooleanField, F, Func
 
-
-def prefixes(code):
-    """Every prefix of an OKPD2 code, the code included: the categories it falls under."""
-    code = code.strip()
-    return [code[:n] for n in range(1, len(code) + 1)]
+from roadmap_portal.expressions import ArrayParameterTest
 
 
-class HasCategoryIn(Func):
+class HasCategoryIn(ArrayParameterTest):
     """The tender has one of ``categories`` (exact strings) among its categories."""
 
-    output_field = BooleanField()
     template = (
         "EXISTS (SELECT 1 FROM json_each(%(expressions)s) "
         "WHERE json_each.value IN (%(placeholders)s))"
     )
     template_postgresql = "%(expressions)s ?| %%s::text[]"
 
-    def __init__(self, categories, field_name="categories"):
-        super().__init__(F(field_name))
-        self.categories = sorted(set(categories))
-
-    def as_sql(self, compiler, connection, **extra_context):
-        if not self.categories:
-            return "1 = 0", []
-        placeholders = ", ".join(["%s"] * len(self.categories))
-        sql, params = super().as_sql(compiler, connection, placeholders=placeholders)
-        return sql, [*params, *self.categories]
-
-    def as_postgresql(self, compiler, connection, **extra_context):
-        if not self.categories:
-            return "1 = 0", []
-        sql, params = super().as_sql(compiler, connection, template=self.template_postgresql)
-        return sql, [*params, self.categories]
+    def __init__(self, categories: Iterable[str], field_name: str = "categories") -> None:
+        super().__init__(field_name, sorted(set(categories)))
 
 
 class HasCategoryUnder(Func):

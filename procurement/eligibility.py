@@ -7,28 +7,31 @@ each pair in memory, so the number of queries does not grow with suppliers or te
 """
 
 from collections import defaultdict
-from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from types import SimpleNamespace
 
-from django.db.models import BooleanField, F, Func, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import get_language, gettext, gettext_lazy, ngettext, override
+from django.utils.translation import gettext_lazy, ngettext, override
 
+from certification import rules
 from certification.choices import CertificateStatus
 from certification.models import Certificate, RegisterEntry
+from roadmap_portal import okpd2
 from roadmap_portal.choices import RoadmapStatus
+from roadmap_portal.expressions import IdIn
 from roadmap_portal.models import Corporation, Region, Roadmap
+from roadmap_portal.translation_cache import cached_gettext as _
+from roadmap_portal.translation_cache import current_language, fixed_language
 from suppliers.choices import OfferStatus, VerificationStatus
 from suppliers.models import Offer
-from suppliers.selectors import CORPORATE_STATUSES
+from suppliers.pipeline import CORPORATE
 
-from .categories import HasCategoryIn, prefixes
+from .categories import HasCategoryIn
 from .choices import TenderStatus
-
-VALID = CertificateStatus.VALID.value
 
 RULES = (
     "supplier_verified",
@@ -85,20 +88,8 @@ class Eligibility:
         return {"eligible": self.eligible, "checks": [c.as_dict() for c in self.checks]}
 
 
-# Reasons are written for thousands of pairs at once: translate and format each once.
-@lru_cache(maxsize=512)
-def _translated(message, language):
-    return gettext(message)
-
-
-# The language of the evaluation under way, read once per call of ``evaluate_many``.
-_language = ContextVar("eligibility_language", default=None)
-
-
-def _(message):
-    return _translated(message, _language.get() or get_language())
-
-
+# Reasons are written for thousands of pairs at once: translate (``_``: cached_gettext) and
+# format each once, in the language read once per call of ``evaluate_many``.
 @lru_cache(maxsize=4096)
 def _formatted_day(value, language):
     return date_format(value, "SHORT_DATE_FORMAT")
@@ -143,45 +134,11 @@ def _translated_label(choices, value, language):
 
 def _label(choices, value):
     """A choice's label, translated once per language rather than once per pair."""
-    return _translated_label(choices, value, _language.get() or get_language())
+    return _translated_label(choices, value, current_language())
 
 
 def _day(value):
-    return _formatted_day(value, _language.get() or get_language())
-
-
-def _group_id(corporation):
-    return corporation.parent_id or corporation.pk
-
-
-def category_filter(categories, field_name="okpd2"):
-    """Q for an OKPD2 field under any of ``categories`` (prefix match)."""
-    q = Q(pk__in=[])
-    for category in categories:
-        q |= Q(**{f"{field_name}__startswith": category})
-    return q
-
-
-class _IdIn(Func):
-    """``column = ANY(%s)`` with the ids as one array parameter on PostgreSQL: thousands of
-    ids in an ``__in`` lookup are prepared one by one and sent as as many parameters."""
-
-    output_field = BooleanField()
-
-    def __init__(self, field_name, ids):
-        super().__init__(F(field_name))
-        self.ids = list(ids)
-
-    def as_sql(self, compiler, connection, **extra_context):
-        column, params = compiler.compile(self.source_expressions[0])
-        if not self.ids:
-            return "1 = 0", []
-        placeholders = ", ".join(["%s"] * len(self.ids))
-        return f"{column} IN ({placeholders})", [*params, *self.ids]
-
-    def as_postgresql(self, compiler, connection, **extra_context):
-        column, params = compiler.compile(self.source_expressions[0])
-        return f"{column} = ANY(%s)", [*params, self.ids]
+    return _formatted_day(value, current_language())
 
 
 def _offer_facts(offers):
@@ -195,9 +152,9 @@ def _offer_facts(offers):
 def _tender_offers(tender):
     """The offers to the tender's group in its categories, at any corporate stage."""
     return Offer.objects.filter(
-        category_filter(tender.categories),
-        roadmap__corporation_id=_group_id(tender.customer),
-        status__in=CORPORATE_STATUSES,
+        okpd2.q_falls_under(tender.categories),
+        roadmap__corporation_id=tender.customer.group_id,
+        status__in=CORPORATE,
     )
 
 
@@ -219,9 +176,9 @@ def evaluate_many(*, tenders, suppliers, on=None, offers=None, within=None):
         return {}
     # The fetched ids, not the queryset as a subquery: repeated in several queries, the
     # subquery misleads the planner's row estimates into nested loops.
-    by_supplier = _IdIn("supplier_id", sorted({s.pk for s in suppliers}))
+    by_supplier = IdIn("supplier_id", sorted({s.pk for s in suppliers}))
 
-    group_ids = {_group_id(t.customer) for t in tenders}
+    group_ids = {t.customer.group_id for t in tenders}
     groups = {
         g.pk: g
         for g in Corporation.objects.select_related("required_body").filter(pk__in=group_ids)
@@ -243,10 +200,10 @@ def evaluate_many(*, tenders, suppliers, on=None, offers=None, within=None):
     if offers is None:
         offers = _offer_facts(
             (Offer.objects if within is None else within).filter(
-                category_filter(categories),
+                okpd2.q_falls_under(categories),
                 by_supplier,
                 roadmap__corporation_id__in=group_ids,
-                status__in=CORPORATE_STATUSES,
+                status__in=CORPORATE,
             )
         )
     offers_by_pair = defaultdict(list)  # (supplier id, group id): offers
@@ -257,7 +214,7 @@ def evaluate_many(*, tenders, suppliers, on=None, offers=None, within=None):
     # Entries and certificates are found by their own supplier and OKPD2 columns (no nested
     # subquery); rows of offers not loaded above are skipped.
     for offer_id, corporation_id, number, certificate_id in RegisterEntry.objects.filter(
-        category_filter(categories),
+        okpd2.q_falls_under(categories),
         by_supplier,
         excluded_on__isnull=True,
         corporation_id__in=group_ids,
@@ -267,7 +224,7 @@ def evaluate_many(*, tenders, suppliers, on=None, offers=None, within=None):
             offer.entry = SimpleNamespace(number=number, certificate_id=certificate_id)
     # Certificates through the offers just loaded: reading the certificates of the suppliers
     # and then their offers' codes joins every certificate of thousands of suppliers.
-    covers = Certificate.offers.through.objects.filter(_IdIn("offer_id", sorted(offers)))
+    covers = Certificate.offers.through.objects.filter(IdIn("offer_id", sorted(offers)))
     rows = covers.order_by("-certificate__valid_until", "-certificate__id").values_list(
         "certificate__id",
         "certificate__number",
@@ -282,11 +239,8 @@ def evaluate_many(*, tenders, suppliers, on=None, offers=None, within=None):
         if fields[3] in supplier_ids:
             offers[covered_offer_id].covering.append(CertificateFacts(*fields))
 
-    token = _language.set(get_language())
-    try:
+    with fixed_language():
         return _decide(tenders, suppliers, groups, regions, roadmaps, offers_by_pair, on)
-    finally:
-        _language.reset(token)
 
 
 def _decide(tenders, suppliers, groups, regions, roadmaps, offers_by_pair, on):
@@ -295,7 +249,7 @@ def _decide(tenders, suppliers, groups, regions, roadmaps, offers_by_pair, on):
     # thousands of tenders of a few dozen groups builds each of them once per group.
     standing = {}
     for tender in tenders:
-        group_id = _group_id(tender.customer)
+        group_id = tender.customer.group_id
         group = groups[group_id]
         categories = tuple(tender.categories)
         for supplier in suppliers:
@@ -309,7 +263,9 @@ def _decide(tenders, suppliers, groups, regions, roadmaps, offers_by_pair, on):
                         roadmaps.get((supplier.region_id, group_id)),
                     ),
                 )
-            candidates = [o for o in offers_by_pair.get(key, ()) if o.okpd2.startswith(categories)]
+            candidates = [
+                o for o in offers_by_pair.get(key, ()) if okpd2.falls_under(o.okpd2, categories)
+            ]
             results[(tender.pk, supplier.pk)] = _evaluate(
                 tender=tender,
                 supplier=supplier,
@@ -393,7 +349,7 @@ def _registered_offer(tender, group, candidates, registered):
         }
         if len(registered) > 1:
             more = len(registered) - 1
-            with override(_language.get() or get_language()):
+            with override(current_language()):
                 detail += " " + ngettext(
                     "%(count)s more registered offer qualifies.",
                     "%(count)s more registered offers qualify.",
@@ -425,23 +381,18 @@ def _registered_offer(tender, group, candidates, registered):
     )
 
 
-def _usable_certificate(offer, group, supplier, deadline, on):
-    """The certificate that keeps ``offer`` valid through ``deadline``: the register entry's
-    certificate when it does, else the longest-valid other one."""
+def _usable_certificate(
+    offer: OfferFacts, facts: rules.OfferFacts, deadline: date, on: date
+) -> CertificateFacts | None:
+    """The certificate that keeps ``offer`` valid through ``deadline`` (``rules``): the
+    register entry's certificate when it does, else the longest-valid other one."""
     entry_certificate_id = offer.entry.certificate_id if offer.entry else None
-    found = None
-    for certificate in offer.covering:  # latest expiry first
-        if (
-            certificate.body_id == group.required_body_id
-            and certificate.supplier_id == supplier.pk
-            and certificate.status == VALID
-            and certificate.issued_on <= on
-            and certificate.valid_until >= deadline
-        ):
-            if certificate.pk == entry_certificate_id:
-                return certificate
-            found = found or certificate
-    return found
+    # offer.covering: latest expiry first.
+    found = rules.usable(offer.covering, facts, on=on, through=deadline)
+    for certificate in found:
+        if certificate.pk == entry_certificate_id:
+            return certificate
+    return found[0] if found else None
 
 
 def _certificate_valid(tender, group, supplier, candidates, registered, on):
@@ -459,9 +410,10 @@ def _certificate_valid(tender, group, supplier, candidates, registered, on):
             list(registered),
         )
     body = group.required_body.short_name
+    facts = rules.OfferFacts(supplier.pk, group.required_body_id)
     usable = []
     for offer in offers:
-        certificate = _usable_certificate(offer, group, supplier, deadline, on)
+        certificate = _usable_certificate(offer, facts, deadline, on)
         if certificate is not None:
             offer.certificate = certificate
             usable.append(offer)
@@ -486,24 +438,26 @@ def _certificate_valid(tender, group, supplier, candidates, registered, on):
             usable,
         )
     return Check(
-        "certificate_valid", False, _certificate_problem(offers, group, deadline, body)
+        "certificate_valid", False, _certificate_problem(offers, facts, deadline, body, on)
     ), []
 
 
-def _certificate_problem(offers, group, deadline, body):
+def _certificate_problem(
+    offers: list[OfferFacts], facts: rules.OfferFacts, deadline: date, body: str, on: date
+) -> str:
+    """Why no offer has a usable certificate, told of the required body's certificate that
+    is valid longest (``rules.TENDER_MESSAGES``)."""
+    messages = rules.TENDER_MESSAGES
     of_body = [
         (offer, c)
         for offer in offers
         for c in offer.covering
-        if c.body_id == group.required_body_id
+        if c.body_id == facts.required_body_id
     ]
     if not of_body:
         if not offers:
-            return _("No offer to check: no certificate of %(body)s applies.") % {"body": body}
-        return _("No certificate of %(body)s covers “%(offer)s”.") % {
-            "body": body,
-            "offer": offers[0].name,
-        }
+            return _(messages["no_offer"]) % {"body": body}
+        return _(messages["none_of_body"]) % {"body": body, "offer": offers[0].name}
     offer, certificate = max(of_body, key=lambda pair: pair[1].valid_until)
     names = {
         "number": certificate.number,
@@ -511,20 +465,15 @@ def _certificate_problem(offers, group, deadline, body):
         "until": _day(certificate.valid_until),
         "deadline": _day(deadline),
     }
-    if certificate.status != CertificateStatus.VALID:
-        return _("Certificate № %(number)s for “%(offer)s” is %(status)s.") % {
+    problem = rules.certificate_problem(certificate, facts, on=on, through=deadline)
+    if problem == rules.NOT_VALID:
+        return _(messages[problem]) % {
             **names,
             "status": certificate.get_status_display().lower(),
         }
-    if certificate.valid_until < deadline:
-        return (
-            _(
-                "Certificate № %(number)s for “%(offer)s” expires on %(until)s, "
-                "before the deadline %(deadline)s."
-            )
-            % names
-        )
-    return _("Certificate № %(number)s for “%(offer)s” is not yet in force.") % names
+    if problem == rules.EXPIRED:
+        return _(messages[problem]) % names
+    return _(messages[rules.NOT_YET]) % names
 
 
 def _tender_open(tender, on):
@@ -551,7 +500,7 @@ def suppliers_for_tender(tender, suppliers):
     # group-and-category index).
     offers = _offer_facts(_tender_offers(tender))
     candidates = (
-        suppliers.filter(_IdIn("id", sorted({o.supplier_id for o in offers})))
+        suppliers.filter(IdIn("id", sorted({o.supplier_id for o in offers})))
         .select_related(None)
         .only("id", "name", "region_id", "verification_status")
     )
@@ -575,11 +524,11 @@ def candidate_tenders(supplier, tenders):
     fails both the registered-offer and the certificate checks."""
     categories_by_group = defaultdict(set)
     for group_id, code in (
-        Offer.objects.filter(supplier_id=supplier.pk, status__in=CORPORATE_STATUSES)
+        Offer.objects.filter(supplier_id=supplier.pk, status__in=CORPORATE)
         .values_list("roadmap__corporation_id", "okpd2")
         .distinct()
     ):
-        categories_by_group[group_id].update(prefixes(code))
+        categories_by_group[group_id].update(okpd2.prefixes(code))
     if not categories_by_group:
         return tenders.none()
     customers_by_group = defaultdict(list)
@@ -589,7 +538,7 @@ def candidate_tenders(supplier, tenders):
         customers_by_group[parent_id or pk].append(pk)
     condition = Q(pk__in=[])
     for group_id, categories in categories_by_group.items():
-        condition |= Q(_IdIn("customer_id", customers_by_group[group_id])) & Q(
+        condition |= Q(IdIn("customer_id", customers_by_group[group_id])) & Q(
             HasCategoryIn(categories)
         )
     return tenders.filter(condition)

@@ -6,12 +6,13 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from roadmap_portal import okpd2
 from roadmap_portal.fields import scoped_queryset
 from roadmap_portal.filtersets import SinceFilter, group_heads_visible_to
 from roadmap_portal.models import Corporation
 from roadmap_portal.selectors import corporations_visible_to
 
-from .categories import HasCategoryIn, HasCategoryUnder, prefixes
+from .categories import HasCategoryIn, HasCategoryUnder
 from .choices import BidStatus, TenderStatus
 from .models import Bid, Contract, Demand, Tender
 
@@ -55,7 +56,7 @@ class TenderFilterSet(_GroupFilterMixin, django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(Q(HasCategoryIn(prefixes(value))) | Q(HasCategoryUnder(value)))
+        return queryset.filter(Q(HasCategoryIn(okpd2.prefixes(value))) | Q(HasCategoryUnder(value)))
 
     def filter_search(self, queryset, name, value):
         return queryset.filter(Q(number__icontains=value) | Q(title__icontains=value))

@@ -5,11 +5,11 @@ import datetime
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from roadmap_portal import okpd2
 from roadmap_portal.choices import Role
 from roadmap_portal.models import Corporation
 from roadmap_portal.scope import scope_of
 
-from .categories import prefixes
 from .choices import TenderStatus
 from .models import Bid, Contract, Demand, Tender
 
@@ -143,26 +143,14 @@ def contracts_visible_to(user):
 def demands_matching_supplier(queryset, supplier_id):
     """Demands whose category and one of the supplier's offers' OKPD2 codes are prefixes of
     each other (a demand for 28.14 matches an offer of 28.14.13.131 and the other way)."""
-    from django.db.models import Exists, F, OuterRef
-    from django.db.models.lookups import StartsWith
+    from django.db.models import Exists, OuterRef
 
     from suppliers.models import Offer
 
     offers = Offer.objects.filter(supplier_id=supplier_id).filter(
-        Q(okpd2__startswith=OuterRef("category")) | StartsWith(OuterRef("category"), F("okpd2"))
+        okpd2.q_related(OuterRef("category"))
     )
     return queryset.filter(Exists(offers))
-
-
-COVERING_STATUSES = (
-    "submitted",
-    "forwarded",
-    "requirements_met",
-    "readiness_confirmed",
-    "tested",
-    "certified",
-    "registered",
-)
 
 
 def demand_coverage(demands, region_id):
@@ -171,15 +159,14 @@ def demand_coverage(demands, region_id):
     from collections import defaultdict
 
     from suppliers.models import Offer
+    from suppliers.pipeline import IN_PIPELINE
 
     demands = list(demands)
     if not demands:
         return []
-    q = Q(okpd2__in={p for d in demands for p in prefixes(d.category)})
-    for demand in demands:
-        q |= Q(okpd2__startswith=demand.category)
+    q = okpd2.q_related_to_any(d.category for d in demands)
     offers = (
-        Offer.objects.filter(q, supplier__region_id=region_id, status__in=COVERING_STATUSES)
+        Offer.objects.filter(q, supplier__region_id=region_id, status__in=IN_PIPELINE)
         .select_related("supplier")
         .order_by("supplier__name", "id")
     )
@@ -188,7 +175,7 @@ def demand_coverage(demands, region_id):
     for demand in demands:
         by_supplier = defaultdict(list)
         for offer in offers:
-            if offer.okpd2.startswith(demand.category) or demand.category.startswith(offer.okpd2):
+            if okpd2.related(offer.okpd2, demand.category):
                 by_supplier[offer.supplier].append(offer)
         rows.append((demand, list(by_supplier.items())))
     return rows

@@ -31,7 +31,7 @@ from certification.models import Certificate
 from procurement.models import Demand
 from suppliers.choices import OfferStatus
 from suppliers.models import Offer, OfferTransition, Supplier
-from suppliers.pipeline import FUNNEL, WAITING_FOR
+from suppliers.pipeline import FUNNEL, q_waiting_for
 
 from . import charts
 from .choices import Role
@@ -257,11 +257,7 @@ def uncovered_demands(subject, roadmaps, *, limit=TOP):
 
 def review_ageing(group_id):
     """Offers waiting for the group's reviewers, by days in their current stage."""
-    waiting = [status for status, role in WAITING_FOR.items() if role == Role.REVIEWER]
-    qs = Offer.objects.filter(roadmap__corporation_id=group_id).filter(
-        Q(status__in=waiting)
-        | Q(status=OfferStatus.TESTED, roadmap__corporation__required_body__isnull=True)
-    )
+    qs = Offer.objects.filter(roadmap__corporation_id=group_id).filter(q_waiting_for(Role.REVIEWER))
     now = timezone.now()
     aggregates = {}
     for low, high in AGEING_BUCKETS:

@@ -9,11 +9,12 @@ the e-mails of an event exist exactly when its notifications do.
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from . import okpd2
 from .choices import RoadmapStatus, Role
 from .models import (
     Corporation,
@@ -181,16 +182,6 @@ def _url(name, *args):
         return ""
 
 
-def _okpd2_under(categories, field="okpd2"):
-    """Q: the code in ``field`` falls under one of ``categories`` (prefix match)."""
-    condition = Q(pk__in=[])
-    for category in categories or []:
-        category = str(category).strip()
-        if category:
-            condition |= Q(**{f"{field}__startswith": category})
-    return condition
-
-
 def supplier_members_for_market(*, customer, categories, offer_statuses=None):
     """Members of verified suppliers that may sell to ``customer``'s group in ``categories``.
 
@@ -207,7 +198,7 @@ def supplier_members_for_market(*, customer, categories, offer_statuses=None):
         region_id=OuterRef("region_id"),
         status=RoadmapStatus.ACTIVE,
     )
-    offers = Offer.objects.filter(_okpd2_under(categories), supplier_id=OuterRef("pk"))
+    offers = Offer.objects.filter(okpd2.q_falls_under(categories), supplier_id=OuterRef("pk"))
     if offer_statuses is not None:
         offers = offers.filter(status__in=offer_statuses)
     suppliers = Supplier.objects.filter(
@@ -254,18 +245,13 @@ def notify_tender_opened(tender_id):
 def notify_demand_published(demand_id):
     """Tell suppliers whose offers fall under the demand's category (any offer still alive)."""
     from procurement.models import Demand
-    from suppliers.choices import OfferStatus
+    from suppliers.pipeline import ALIVE
 
     demand = Demand.objects.select_related("customer").filter(pk=demand_id).first()
     if demand is None:
         return 0
-    alive = [
-        status
-        for status in OfferStatus.values
-        if status not in (OfferStatus.WITHDRAWN, OfferStatus.REJECTED)
-    ]
     recipients = supplier_members_for_market(
-        customer=demand.customer, categories=[demand.category], offer_statuses=alive
+        customer=demand.customer, categories=[demand.category], offer_statuses=ALIVE
     )
     return notify(
         recipients=recipients,

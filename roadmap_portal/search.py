@@ -46,6 +46,8 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from . import okpd2
+
 QUERY_MIN_LENGTH = 2
 QUERY_MAX_LENGTH = 100
 # Rows shown per kind on the grouped page and in the grouped API answer; one kind alone
@@ -494,18 +496,6 @@ def search_visible_to(user, raw_query: str | None, *, kind: str | None = None) -
 
 # --- import substitution ---------------------------------------------------------------------
 
-# Offers still or already in the pipeline can replace an imported item; drafts and
-# rejected offers cannot.
-SUBSTITUTE_STATUSES = (
-    "submitted",
-    "forwarded",
-    "requirements_met",
-    "readiness_confirmed",
-    "tested",
-    "certified",
-    "registered",
-)
-
 
 @dataclass
 class Substitute:
@@ -522,36 +512,27 @@ class SupplierSuggestion:
     offers: list[Model]
 
 
-def _class_of(code: str, digits: int) -> str:
-    """The first ``digits`` digits of an OKPD2 code with its dots (``28.14`` for 4)."""
-    out, seen = [], 0
-    for ch in code:
-        if seen == digits:
-            break
-        out.append(ch)
-        seen += ch.isdigit()
-    return "".join(out).rstrip(".")
-
-
 def substitutes_for(demand, user, *, size: int = SUBSTITUTES_SIZE) -> list[Substitute]:
     """Offers in ``user``'s scope that could replace the item ``demand`` wants: in the
     pipeline (not drafts or rejected), of the demand's OKPD2 class (the same 4-digit class,
     or a code that prefixes either way) or similar by text to its title and imported analog;
     ranked by class closeness + text rank + name similarity. One query."""
-    from procurement.categories import prefixes
+    from suppliers.pipeline import IN_PIPELINE
     from suppliers.selectors import offers_visible_to
 
     category = (demand.category or "").strip()
+    # Offers still or already in the pipeline can replace an imported item; drafts and
+    # rejected offers cannot.
     qs = (
         offers_visible_to(user)
-        .filter(status__in=SUBSTITUTE_STATUSES)
+        .filter(status__in=IN_PIPELINE)
         .select_related("supplier", "supplier__region")
     )
     # The demand's code and the offer's are prefixes of each other (as the demand coverage
     # matches them), or they share the demand's 4-digit class (28.14 for 28.14.11).
-    exact = Q(okpd2__startswith=category) | Q(okpd2__in=prefixes(category))
-    group_class = _class_of(category, 4)
-    same_class = Q(okpd2__startswith=group_class) if len(group_class) == 5 else exact
+    exact = okpd2.q_related(category)
+    group_class = okpd2.class_of(category, 4)
+    same_class = okpd2.q_falls_under([group_class]) if len(group_class) == 5 else exact
     class_rank = Case(
         When(exact, then=Value(1.0)),
         When(same_class, then=Value(0.5)),

@@ -32,7 +32,7 @@ def roadmaps_visible_to(user):
     if scope.role == Role.REVIEWER:
         return qs.filter(corporation_id=scope.group_id)
     if scope.role == Role.OFFICER:
-        return qs.filter(corporation__certification_bodies__id=scope.body_id)
+        return qs.filter(corporation__required_body_id=scope.body_id)
     if scope.role == Role.PARTNER:
         q = Q()
         if scope.region_id:

@@ -25,6 +25,7 @@ def _link(name, *args, query=""):
 def home_agenda(user):
     """A list of ``{"title", "count", "url", "tone"}`` cards: the user's waiting work."""
     from certification.selectors import certificates_visible_to
+    from suppliers.pipeline import REVIEW_STAGES, UNDER_REVIEW, q_waiting_for
     from suppliers.selectors import offers_visible_to, suppliers_visible_to
 
     scope = scope_of(user)
@@ -33,19 +34,7 @@ def home_agenda(user):
     if scope.role == Role.SUPPLIER:
         counts = offers.aggregate(
             draft=Count("pk", filter=Q(status="draft")),
-            in_review=Count(
-                "pk",
-                filter=Q(
-                    status__in=[
-                        "submitted",
-                        "forwarded",
-                        "requirements_met",
-                        "readiness_confirmed",
-                        "tested",
-                        "certified",
-                    ]
-                ),
-            ),
+            in_review=Count("pk", filter=Q(status__in=UNDER_REVIEW)),
             registered=Count("pk", filter=Q(status="registered")),
         )
         cards += [
@@ -78,22 +67,14 @@ def home_agenda(user):
             },
             {
                 "title": _("Product offers to screen"),
-                "count": offers.filter(status="submitted").count(),
+                "count": offers.filter(q_waiting_for(Role.REGION_STAFF)).count(),
                 "url": _link("suppliers:screening"),
                 "tone": "primary",
             },
         ]
     elif scope.role == Role.REVIEWER:
         by_stage = dict(
-            offers.filter(
-                status__in=[
-                    "forwarded",
-                    "requirements_met",
-                    "readiness_confirmed",
-                    "tested",
-                    "certified",
-                ]
-            )
+            offers.filter(status__in=REVIEW_STAGES)
             .values_list("status")
             .annotate(n=Count("pk"))
             .order_by()
@@ -129,7 +110,7 @@ def home_agenda(user):
         cards += [
             {
                 "title": _("Tested offers waiting for certification"),
-                "count": offers.filter(status="tested").count(),
+                "count": offers.filter(q_waiting_for(Role.OFFICER)).count(),
                 "url": _link("certification:officer-queue"),
                 "tone": "primary",
             },

@@ -9,6 +9,7 @@ from roadmap_portal.webhooks.events import offer_transition_event
 
 from .choices import OfferStatus
 from .models import OfferTransition
+from .pipeline import waiting_role
 
 
 def notify_transition(transition_id):
@@ -40,16 +41,14 @@ def notify_transition(transition_id):
     )
     corporation = offer.roadmap.corporation
     queue = []
-    if to_status == OfferStatus.SUBMITTED:
+    waiting = waiting_role(
+        to_status, certification_required=corporation.required_body_id is not None
+    )
+    if waiting == Role.REGION_STAFF:
         queue = users_with_role(Role.REGION_STAFF, region_id=offer.supplier.region_id)
-    elif to_status in (
-        OfferStatus.FORWARDED,
-        OfferStatus.REQUIREMENTS_MET,
-        OfferStatus.READINESS_CONFIRMED,
-        OfferStatus.CERTIFIED,
-    ) or (to_status == OfferStatus.TESTED and not corporation.required_body_id):
+    elif waiting == Role.REVIEWER:
         queue = users_with_role(Role.REVIEWER, corporation_id=corporation.pk)
-    elif to_status == OfferStatus.TESTED:
+    elif waiting == Role.OFFICER:
         queue = users_with_role(Role.OFFICER, certification_body_id=corporation.required_body_id)
     created += notify(
         recipients=queue,

@@ -6,6 +6,7 @@ UI buttons, the API's transition endpoint, history and notifications all read
 
 from dataclasses import dataclass, field
 
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from roadmap_portal.choices import Role
@@ -203,8 +204,35 @@ def label_of(action):
     return declared(action).label
 
 
-# Stages a reviewer's queue works on, and who waits for an offer in each stage.
+# --- status groups and who acts next ---------------------------------------------------------
+# Each group of stages is named here once; selectors, queues, notifications, reports and
+# pages import it instead of spelling the stages again.
+
+# Stages a reviewer's queue works on.
 REVIEW_STAGES = (S.FORWARDED, S.REQUIREMENTS_MET, S.READINESS_CONFIRMED, S.TESTED, S.CERTIFIED)
+# Submitted and not yet decided: what a supplier counts as "under review".
+UNDER_REVIEW = (S.SUBMITTED, *REVIEW_STAGES)
+# Still or already in the pipeline: neither a draft nor withdrawn, rejected or excluded. An
+# offer in these stages can answer a demand; the funnel counts them in this order.
+IN_PIPELINE = (*UNDER_REVIEW, S.REGISTERED)
+FUNNEL = IN_PIPELINE
+# Not given up: every stage but withdrawn and rejected.
+ALIVE = tuple(s for s in S if s not in (S.WITHDRAWN, S.REJECTED))
+# Before these, an offer is the supplier's and the region's business only; from forwarding
+# on, the corporation's reviewers see it (the rejected ones included).
+CORPORATE = (*REVIEW_STAGES, S.REGISTERED, S.EXCLUDED, S.REJECTED)
+# From testing on: the stages a certification body's officers see.
+CERTIFICATION = (S.TESTED, S.CERTIFIED, S.REGISTERED, S.EXCLUDED)
+# Stages an officer may issue a certificate for.
+CERTIFIABLE = (S.TESTED, S.CERTIFIED, S.REGISTERED)
+# Stages whose review page asks for a register decision (certify, include, exclude, reinstate).
+DECISION_STAGES = CERTIFICATION
+# What partners see of offers: the stages the register publishes. The one definition of
+# "public" for offers, their history and everything that embeds them.
+PUBLIC = (S.REGISTERED, S.EXCLUDED)
+
+# Who waits for an offer in each stage. A tested offer waits for the required body's officers
+# when its corporation requires certification, else for the reviewers (``waiting_role``).
 WAITING_FOR = {
     S.SUBMITTED: Role.REGION_STAFF,
     S.FORWARDED: Role.REVIEWER,
@@ -212,12 +240,39 @@ WAITING_FOR = {
     S.READINESS_CONFIRMED: Role.REVIEWER,
     S.CERTIFIED: Role.REVIEWER,
 }
-FUNNEL = (
-    S.SUBMITTED,
-    S.FORWARDED,
-    S.REQUIREMENTS_MET,
-    S.READINESS_CONFIRMED,
-    S.TESTED,
-    S.CERTIFIED,
-    S.REGISTERED,
-)
+
+
+def waiting_role(offer_or_status, *, certification_required: bool | None = None) -> Role | None:
+    """The role that acts next on an offer, or None when nobody waits for it.
+
+    Given an offer, whether its corporation requires certification is read from
+    ``offer.roadmap.corporation``; given a status, a tested offer waits for someone only
+    when ``certification_required`` says whether the officers or the reviewers act."""
+    status = getattr(offer_or_status, "status", offer_or_status)
+    if status == S.TESTED:
+        if certification_required is None and hasattr(offer_or_status, "roadmap"):
+            certification_required = (
+                offer_or_status.roadmap.corporation.required_body_id is not None
+            )
+        if certification_required is None:
+            return None
+        return Role.OFFICER if certification_required else Role.REVIEWER
+    return WAITING_FOR.get(status)
+
+
+def q_waiting_for(role: str, prefix: str = "") -> Q:
+    """Q for the offers (through ``prefix``, e.g. ``"offer__"``) waiting for ``role``."""
+    statuses = [status for status, waiting in WAITING_FOR.items() if waiting == role]
+    conditions = [Q(**{f"{prefix}status__in": statuses})] if statuses else []
+    if role in (Role.OFFICER, Role.REVIEWER):
+        tested = {
+            f"{prefix}status": S.TESTED,
+            f"{prefix}roadmap__corporation__required_body__isnull": role == Role.REVIEWER,
+        }
+        conditions.append(Q(**tested))
+    if not conditions:
+        return Q(pk__in=[])
+    q = conditions[0]
+    for condition in conditions[1:]:
+        q |= condition
+    return q

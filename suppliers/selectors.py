@@ -8,27 +8,7 @@ from roadmap_portal.scope import reads_internal_records, scope_of
 
 from .choices import OfferStatus
 from .models import Offer, OfferAttachment, OfferTransition, Supplier
-
-# Before these, an offer is the supplier's and the region's business only.
-CORPORATE_STATUSES = (
-    OfferStatus.FORWARDED,
-    OfferStatus.REQUIREMENTS_MET,
-    OfferStatus.READINESS_CONFIRMED,
-    OfferStatus.TESTED,
-    OfferStatus.CERTIFIED,
-    OfferStatus.REGISTERED,
-    OfferStatus.EXCLUDED,
-    OfferStatus.REJECTED,
-)
-CERTIFICATION_STATUSES = (
-    OfferStatus.TESTED,
-    OfferStatus.CERTIFIED,
-    OfferStatus.REGISTERED,
-    OfferStatus.EXCLUDED,
-)
-# What partners see of offers: the stages the register publishes. The one definition of
-# "public" for offers, their history and everything that embeds them.
-PUBLIC_STATUSES = (OfferStatus.REGISTERED, OfferStatus.EXCLUDED)
+from .pipeline import CERTIFICATION, CORPORATE, PUBLIC
 
 
 def suppliers_visible_to(user):
@@ -46,9 +26,7 @@ def suppliers_visible_to(user):
         # Suppliers of regions that have a roadmap with the reviewer's group.
         return qs.filter(region__roadmaps__corporation_id=scope.group_id).distinct()
     if scope.role == Role.OFFICER:
-        return qs.filter(
-            region__roadmaps__corporation__certification_bodies__id=scope.body_id
-        ).distinct()
+        return qs.filter(region__roadmaps__corporation__required_body_id=scope.body_id).distinct()
     if scope.role == Role.PARTNER:
         qs = qs.filter(verification_status="verified")
         if scope.region_id:
@@ -81,14 +59,14 @@ def offers_visible_to(user):
     if scope.role == Role.REGION_STAFF:
         return qs.filter(supplier__region_id=scope.region_id).exclude(status=OfferStatus.DRAFT)
     if scope.role == Role.REVIEWER:
-        return qs.filter(roadmap__corporation_id=scope.group_id, status__in=CORPORATE_STATUSES)
+        return qs.filter(roadmap__corporation_id=scope.group_id, status__in=CORPORATE)
     if scope.role == Role.OFFICER:
         return qs.filter(
             roadmap__corporation__required_body_id=scope.body_id,
-            status__in=CERTIFICATION_STATUSES,
+            status__in=CERTIFICATION,
         )
     if scope.role == Role.PARTNER:
-        q = Q(status__in=PUBLIC_STATUSES)
+        q = Q(status__in=PUBLIC)
         if scope.region_id:
             q &= Q(supplier__region_id=scope.region_id)
         if scope.group_id:
@@ -136,7 +114,7 @@ def offer_history_visible_to(user, offer: Offer) -> QuerySet[OfferTransition]:
     """The history of ``offer`` (already in the user's scope) that ``user`` may read."""
     rows = offer_history(offer)
     if not history_is_internal_to(user):
-        rows = rows.filter(to_status__in=PUBLIC_STATUSES)
+        rows = rows.filter(to_status__in=PUBLIC)
     return rows
 
 

@@ -16,10 +16,10 @@ from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.ru import inn as stdnum_inn
 from stdnum.ru import ogrn as stdnum_ogrn
 
+from roadmap_portal import okpd2
+
 # pypdf reports every oddity of a damaged file as a warning; the checks below decide.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
-
-OKPD2_FORMAT = re.compile(r"^\d{2}(\.\d{2}(\.\d{1,2}(\.\d{3})?)?)?$")
 
 
 @cache
@@ -70,8 +70,8 @@ def validate_ogrn(value):
 
 
 def validate_okpd2(value):
-    value = (value or "").strip()
-    if not OKPD2_FORMAT.match(value):
+    value = okpd2.normalise(value)
+    if not okpd2.well_formed(value):
         raise ValidationError(
             _(
                 "OKPD2 code %(code)s is not in the form NN, NN.NN, NN.NN.N, NN.NN.NN or NN.NN.NN.NNN."
@@ -83,11 +83,6 @@ def validate_okpd2(value):
         raise ValidationError(
             _("OKPD2 class %(cls)s does not exist.") % {"cls": value[:2]}, code="okpd2_class"
         )
-
-
-def okpd2_matches(code, prefixes):
-    """True when ``code`` falls under one of ``prefixes`` (a category matches every code it is a prefix of)."""
-    return any(code.startswith(prefix) for prefix in prefixes)
 
 
 INN_WEIGHTS = (2, 4, 10, 3, 5, 9, 4, 6, 8)

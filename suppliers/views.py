@@ -358,7 +358,7 @@ def offer_detail(request, pk):
             "can_edit": is_author and offer.is_editable,
             "attachment_form": AttachmentForm(),
             "max_upload_mb": _max_upload_mb(),
-            "waiting_for": pipeline.WAITING_FOR.get(offer.status),
+            "waiting_for": pipeline.waiting_role(offer.status),
         },
     )
 

@@ -247,8 +247,6 @@ def build_world() -> World:
     b1, b2 = CertificationBodyFactory(), CertificationBodyFactory()
     g1 = CorporationFactory(required_body=b1)
     g2 = CorporationFactory(required_body=b2)
-    b1.corporations.add(g1)
-    b2.corporations.add(g2)
     # Reference data (every reader sees them): opened by the matrix, never forbidden.
     o["LEAK-corporation-g1"], o["LEAK-corporation-g2"] = g1, g2
     o["LEAK-roadmap-m11"] = m11 = RoadmapFactory(

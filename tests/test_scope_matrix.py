@@ -148,8 +148,6 @@ def _build_world() -> World:
     o["group2"] = CorporationFactory(required_body=o["body2"], name="Group Two Zeta PJSC")
     o["sub1"] = CorporationFactory(parent=o["group1"])
     o["sub2"] = CorporationFactory(parent=o["group2"])
-    o["body1"].corporations.add(o["group1"])
-    o["body2"].corporations.add(o["group2"])
     o["region_a"], o["region_b"] = RegionFactory(), RegionFactory()
     o["roadmap_a"] = RoadmapFactory(
         region=o["region_a"], corporation=o["group1"], title="Roadmap Alpha Quill"

@@ -78,15 +78,15 @@ def staff_recipients_q(offer: Offer) -> Q:
     ``offers_visible_to``: the region's staff once it is submitted, the corporation's
     reviewers from forwarding, the certification body's officers from testing."""
     from suppliers.choices import OfferStatus
-    from suppliers.selectors import CERTIFICATION_STATUSES, CORPORATE_STATUSES
+    from suppliers.pipeline import CERTIFICATION, CORPORATE
 
     q = Q(pk__in=[])
     if offer.status != OfferStatus.DRAFT:
         q |= Q(profile__role=Role.REGION_STAFF, profile__region_id=offer.supplier.region_id)
     corporation = offer.roadmap.corporation
-    if offer.status in CORPORATE_STATUSES:
+    if offer.status in CORPORATE:
         q |= Q(profile__role=Role.REVIEWER, profile__corporation_id=corporation.pk)
-    if offer.status in CERTIFICATION_STATUSES and corporation.required_body_id:
+    if offer.status in CERTIFICATION and corporation.required_body_id:
         q |= Q(
             profile__role=Role.OFFICER, profile__certification_body_id=corporation.required_body_id
         )

@@ -39,7 +39,6 @@ def world(db):
     body = CertificationBodyFactory(short_name="IGC", name="IGC certification")
     other_body = CertificationBodyFactory(short_name="OTHER")
     gaz = CorporationFactory(short_name="Gaz", required_body=body)
-    body.corporations.add(gaz)
     irao = CorporationFactory(short_name="IRAO")
     region = RegionFactory(code="RU-KLU", name="Kaluga")
     w = SimpleNamespace(

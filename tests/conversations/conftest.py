@@ -41,8 +41,6 @@ def build_world():
     other_body = CertificationBodyFactory(short_name="OTHERCERT")
     group = CorporationFactory(short_name="Gazprom", required_body=body)
     other_group = CorporationFactory(short_name="Inter RAO", required_body=other_body)
-    body.corporations.add(group)
-    other_body.corporations.add(other_group)
     roadmap = RoadmapFactory(region=tomsk, corporation=group, title="Tomsk x Gazprom")
     kaluga_roadmap = RoadmapFactory(region=kaluga, corporation=other_group, title="Kaluga x RAO")
     supplier = SupplierFactory(region=tomsk, name="Mikran")

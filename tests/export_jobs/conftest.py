@@ -125,7 +125,6 @@ def world(db):
     for side in ("A", "B"):
         body = CertificationBodyFactory(short_name=f"Body {side}")
         group = CorporationFactory(short_name=f"Group {side}", required_body=body)
-        body.corporations.add(group)
         o[f"group_{side}"], o[f"body_{side}"] = group, body
         _side(o, side, group, body)
     return SimpleNamespace(**o)

@@ -86,7 +86,6 @@ def certified_supplier(
 def make_world(*, requires_certificate=True, tender_status="open", deadline_in_days=30):
     body = CertificationBodyFactory()
     group = CorporationFactory(required_body=body if requires_certificate else None)
-    body.corporations.add(group)
     subsidiary = CorporationFactory(parent=group)
     region = RegionFactory()
     roadmap = RoadmapFactory(region=region, corporation=group, status="active")

@@ -681,12 +681,6 @@ class Generator:
                 )
             )
         Corporation.objects.bulk_create(corporations)
-        Through = CertificationBody.corporations.through
-        Through.objects.bulk_create(
-            Through(certificationbody_id=self.body_of(g), corporation_id=g)
-            for g in range(1, G + 1)
-            if self.body_of(g)
-        )
         requirements = []
         for g in range(1, G + 1):
             for n in range(3):

@@ -1,0 +1,46 @@
+"""SQL tests of one expression against a list of values sent as ONE array parameter.
+
+Thousands of values in an ``__in`` lookup are prepared one by one and sent as as many
+parameters; on PostgreSQL these tests send the list as one array instead (``= ANY(%s)``,
+``?| %s::text[]``). Elsewhere (SQLite) they expand it into placeholders. An empty list
+is false without asking the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from django.db.models import BooleanField, F, Func
+
+
+class ArrayParameterTest(Func):
+    """``template`` holds ``%(placeholders)s`` for the values one by one; the PostgreSQL
+    template one ``%%s`` for the values as an array."""
+
+    output_field = BooleanField()
+    template_postgresql: ClassVar[str]
+
+    def __init__(self, field_name: str, values: Iterable[Any]) -> None:
+        super().__init__(F(field_name))
+        self.values = list(values)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        if not self.values:
+            return "1 = 0", []
+        placeholders = ", ".join(["%s"] * len(self.values))
+        sql, params = super().as_sql(compiler, connection, placeholders=placeholders)
+        return sql, [*params, *self.values]
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        if not self.values:
+            return "1 = 0", []
+        sql, params = super().as_sql(compiler, connection, template=self.template_postgresql)
+        return sql, [*params, self.values]
+
+
+class IdIn(ArrayParameterTest):
+    """The column (ids, or any scalar) is one of ``values``."""
+
+    template = "%(expressions)s IN (%(placeholders)s)"
+    template_postgresql = "%(expressions)s = ANY(%%s)"

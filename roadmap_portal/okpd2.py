@@ -1,0 +1,92 @@
+"""OKPD2 codes and categories: the one home of the prefix rule.
+
+A category is an OKPD2 code used as a prefix: a code falls under a category when the
+category is a prefix of it (``28.14`` covers ``28.14.11.000``, and a code covers itself).
+Two codes are related when either is a prefix of the other: a demand for ``28.14`` and an
+offer of ``28.14.13.131`` answer each other, and so do a demand for ``28.14.13.131`` and an
+offer of ``28.14``. Every check of this rule, in Python or in SQL, is written here.
+
+The format is NN, NN.NN, NN.NN.N(N) or NN.NN.NN.NNN; whether the two-digit class exists
+is the classifier's business (``suppliers.validators.validate_okpd2``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from django.db.models import F, Q
+from django.db.models.lookups import StartsWith
+
+FORMAT = re.compile(r"^\d{2}(\.\d{2}(\.\d{1,2}(\.\d{3})?)?)?$")
+
+
+def normalise(code: object) -> str:
+    """The code as stored: without surrounding spaces (None reads as "")."""
+    return str(code or "").strip()
+
+
+def well_formed(code: str) -> bool:
+    """Whether ``code`` (normalised) has the form of an OKPD2 code or category."""
+    return bool(FORMAT.match(normalise(code)))
+
+
+def prefixes(code: str) -> list[str]:
+    """Every prefix of an OKPD2 code, the code included: the categories it falls under."""
+    code = normalise(code)
+    return [code[:n] for n in range(1, len(code) + 1)]
+
+
+def _categories(categories: Iterable[str] | None) -> tuple[str, ...]:
+    return tuple(c for c in (normalise(c) for c in categories or ()) if c)
+
+
+def falls_under(code: str, categories: Iterable[str] | None) -> bool:
+    """Whether ``code`` falls under one of ``categories`` (none: it falls under none)."""
+    return normalise(code).startswith(_categories(categories))
+
+
+def related(code: str, other: str) -> bool:
+    """Whether either code is a prefix of the other."""
+    code, other = normalise(code), normalise(other)
+    return code.startswith(other) or other.startswith(code)
+
+
+def class_of(code: str, digits: int) -> str:
+    """The first ``digits`` digits of an OKPD2 code with its dots (``28.14`` for 4)."""
+    out, seen = [], 0
+    for ch in code:
+        if seen == digits:
+            break
+        out.append(ch)
+        seen += ch.isdigit()
+    return "".join(out).rstrip(".")
+
+
+def q_falls_under(categories: Iterable[str] | None, field: str = "okpd2") -> Q:
+    """Q: the code in ``field`` falls under one of ``categories`` (none: no row)."""
+    condition = Q(pk__in=[])
+    for category in _categories(categories):
+        condition |= Q(**{f"{field}__startswith": category})
+    return condition
+
+
+def q_related(code: str | F, field: str = "okpd2") -> Q:
+    """Q: the code in ``field`` and ``code`` are prefixes of each other either way.
+
+    ``code`` is a string, or an expression such as ``OuterRef("category")`` (then the
+    database tests the reverse prefix itself)."""
+    if isinstance(code, str):
+        code = normalise(code)
+        return Q(**{f"{field}__startswith": code}) | Q(**{f"{field}__in": prefixes(code)})
+    return Q(**{f"{field}__startswith": code}) | Q(StartsWith(code, F(field)))
+
+
+def q_related_to_any(codes: Iterable[str], field: str = "okpd2") -> Q:
+    """Q: the code in ``field`` is related to one of ``codes`` (in one IN list and one
+    prefix test per code)."""
+    codes = _categories(codes)
+    condition = Q(**{f"{field}__in": {p for code in codes for p in prefixes(code)}})
+    for code in codes:
+        condition |= Q(**{f"{field}__startswith": code})
+    return condition
