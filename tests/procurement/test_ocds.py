@@ -8,12 +8,12 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from procurement.models import Tender
-from tests.ocds_validation import STANDARD_DIR, validate_release_package
 from procurement.services import bid_create, contract_create, tender_award, tender_transition
 from roadmap_portal.models import Profile
 from tests.demo_data import load_demo
 from tests.factories import admin_user, user_with_role
 from tests.helpers import assert_constant_queries
+from tests.ocds_validation import STANDARD_DIR, validate_release_package
 
 from .conftest import certified_supplier, make_world
 
