@@ -76,13 +76,38 @@ def _query_without(request: HttpRequest, *names: str) -> str:
     return params.urlencode()
 
 
+class ListPage(Page):
+    """A page of an HTML list: also its size, the sizes offered, and the query string its
+    links keep (``query`` without the page, ``size_query`` without the page size either)."""
+
+    size: int
+    sizes: tuple[int, ...]
+    query: str
+    size_query: str
+
+
+class _ListPages:
+    """Makes ``ListPage``s (mixed into the paginator ``paginate`` uses)."""
+
+    def _get_page(self, *args: Any, **kwargs: Any) -> ListPage:
+        return ListPage(*args, **kwargs)
+
+
+class _Paginator(_ListPages, Paginator):
+    pass
+
+
+class _IdsFirstPaginator(_ListPages, IdsFirstPaginator):
+    pass
+
+
 def paginate(
     request: HttpRequest,
     rows: Any,
     *,
     sizes: Sequence[int] = (PAGE_SIZE,),
     ids_first: bool = False,
-) -> Page:
+) -> ListPage:
     """The page of ``rows`` that ``?page=`` asks for (the last for one past the end, the
     first for nonsense), ``sizes[0]`` rows long unless ``?page_size=`` names another of
     ``sizes``. ``ids_first`` pages a wide queryset over its ids first and reads in full only
@@ -96,8 +121,9 @@ def paginate(
         except ValueError:
             asked = size
         size = asked if asked in sizes else size
-    cls = IdsFirstPaginator if ids_first else Paginator
+    cls = _IdsFirstPaginator if ids_first else _Paginator
     page = cls(rows, size).get_page(request.GET.get("page"))
+    assert isinstance(page, ListPage)
     page.size = size
     page.sizes = tuple(sizes)
     page.query = _query_without(request, "page", "export")

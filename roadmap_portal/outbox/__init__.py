@@ -163,12 +163,12 @@ def relay(keys: Iterable[str] | None = None, *, limit: int = 500) -> int:
         )
     else:
         rows = due(now)
-    rows = list(rows.order_by("created", "id")[:limit])
-    if not rows:
+    batch = list(rows.order_by("created", "id")[:limit])
+    if not batch:
         return 0
     handed = 0
     with _broker_connection() as broker:
-        for row in rows:
+        for row in batch:
             if not _take(row, now):
                 continue  # another relay has it
             try:
