@@ -158,6 +158,9 @@ def forget(user: Any) -> None:
     if user is None:
         return
     user.__dict__.pop(_CACHE, None)
+    state = getattr(user, "_state", None)
+    if state is not None:
+        state.fields_cache.pop("profile", None)
 
 
 def restrict(user: Any, queryset: QuerySet[M], rules: RuleTable) -> QuerySet[M]:
