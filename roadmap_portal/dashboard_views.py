@@ -5,18 +5,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
-from .choices import Role
 from .dashboard import Subject, subject_overview, with_charts, with_texts
 from .db_routers import reads_from_replica
 from .models import Corporation, Region
-from .scope import scope_of
+from .scope import may, scope_of
 
 
 def _subject_for(request, scope):
     """The dashboard's subject and, for administrators, the choices offered."""
-    if scope.role == Role.REGION_STAFF:
+    if scope.is_region_staff:
         return Subject("region", region=Region.objects.get(pk=scope.region_id)), None
-    if scope.role == Role.REVIEWER:
+    if scope.is_reviewer:
         return Subject("corporation", corporation=Corporation.objects.get(pk=scope.group_id)), None
     regions = list(Region.objects.order_by("name"))
     groups = list(Corporation.objects.filter(parent__isnull=True).order_by("short_name"))
@@ -41,9 +40,9 @@ def _subject_for(request, scope):
 @login_required
 @reads_from_replica
 def dashboard(request):
-    scope = scope_of(request.user)
-    if not (scope.is_admin or scope.role in (Role.REGION_STAFF, Role.REVIEWER)):
+    if not may(request.user, "dashboard.view"):
         raise PermissionDenied
+    scope = scope_of(request.user)
     subject, choices = _subject_for(request, scope)
     overview = None
     if subject is not None:

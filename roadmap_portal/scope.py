@@ -121,6 +121,10 @@ def everything(scope: Scope) -> Q:
     return Q()
 
 
+# A condition no row meets (the query is not sent): for a scope that names nothing.
+NOTHING = Q(pk__in=[])
+
+
 def scope_of(user: Any) -> Scope:
     """The user's scope; an API key narrows a partner to the key's region or group.
 
@@ -211,6 +215,22 @@ def is_partner(user: Any) -> bool:
     return scope_of(user).is_partner
 
 
+def portal_flags(user: Any) -> dict[str, bool]:
+    """What the base template's menu and shared includes show, by role: the templates read
+    these flags and compare no role themselves."""
+    scope = scope_of(user)
+    return {
+        "is_supplier": scope.is_supplier,
+        "is_region_staff": scope.is_region_staff,
+        "is_officer": scope.is_officer,
+        "screens": scope.has_role(Role.REGION_STAFF),
+        "reviews": scope.has_role(Role.REVIEWER),
+        "sees_dashboard": scope.has_role(Role.REGION_STAFF, Role.REVIEWER),
+        "sees_certificates": scope.has_role(Role.OFFICER, Role.SUPPLIER, Role.REVIEWER),
+        "sees_procurement": not scope.is_officer,
+    }
+
+
 # --- actions ---------------------------------------------------------------------------
 
 # An action's check: the scope, and the object when the action is about one.
@@ -262,12 +282,10 @@ ACTIONS: dict[str, Check] = {
     "report.request": _report_subject,
     "dashboard.view": _roles(Role.REGION_STAFF, Role.REVIEWER),
     "volume.read": _roles(Role.REGION_STAFF, Role.REVIEWER, Role.PARTNER),
-    # Certification: the records of a group's reviewer and of a body's officer.
-    "certification.review": lambda scope, obj: scope.is_reviewer,
-    "certification.certify": lambda scope, obj: scope.is_officer,
-    # Procurement.
-    "tender.create": _roles(Role.REVIEWER),
-    "bid.create": lambda scope, obj: scope.is_supplier,
+    # Certification: a group's reviewers keep its requirements, a body's officers issue.
+    "requirement.keep": _roles(Role.REVIEWER),
+    "certificate.issue": _roles(Role.OFFICER),
+    # Webhooks: partner accounts (and partner keys, which act as partners).
     "webhook.manage": _roles(Role.PARTNER),
 }
 

@@ -8,7 +8,6 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .choices import Role
 from .scope import scope_of
 
 if TYPE_CHECKING:
@@ -30,7 +29,7 @@ def home_agenda(user):
     scope = scope_of(user)
     offers = offers_visible_to(user)
     cards = []
-    if scope.role == Role.SUPPLIER:
+    if scope.is_supplier:
         counts = offers.aggregate(
             draft=Count("pk", filter=Q(status="draft")),
             in_review=Count(
@@ -68,7 +67,7 @@ def home_agenda(user):
                 "tone": "success",
             },
         ]
-    elif scope.role == Role.REGION_STAFF:
+    elif scope.is_region_staff:
         cards += [
             {
                 "title": _("Suppliers waiting for verification"),
@@ -83,7 +82,7 @@ def home_agenda(user):
                 "tone": "primary",
             },
         ]
-    elif scope.role == Role.REVIEWER:
+    elif scope.is_reviewer:
         by_stage = dict(
             offers.filter(
                 status__in=[
@@ -124,7 +123,7 @@ def home_agenda(user):
                 "tone": "success",
             },
         ]
-    elif scope.role == Role.OFFICER:
+    elif scope.is_officer:
         soon = timezone.localdate() + datetime.timedelta(days=90)
         cards += [
             {
@@ -142,7 +141,7 @@ def home_agenda(user):
                 "tone": "warning",
             },
         ]
-    elif scope.role == Role.PARTNER:
+    elif scope.is_partner:
         cards.append(
             {
                 "title": _("API documentation"),

@@ -20,7 +20,7 @@ from roadmap_portal.api.rows import RowPlan, ValuesCursorFeedMixin
 from roadmap_portal.choices import Role
 from roadmap_portal.db_routers import ReplicaReadsMixin
 from roadmap_portal.export_jobs.api.views import ExportMixin
-from roadmap_portal.scope import scope_of
+from roadmap_portal.scope import is_admin, may
 
 from .. import tables
 from ..filtersets import OfferFilterSet, SupplierFilterSet
@@ -69,12 +69,11 @@ class SupplierWritePermission(permissions.BasePermission):
             return True
         if getattr(request.user, "_api_key", None) is not None:
             return False
-        scope = scope_of(request.user)
         if view.action == "create":
-            return scope.is_admin or scope.role is None
+            return may(request.user, "supplier.register")
         if view.action in ("verify", "bulk_verify"):
-            return scope.is_admin or scope.role == Role.REGION_STAFF
-        return scope.is_admin
+            return may(request.user, "supplier.verify")
+        return is_admin(request.user)
 
 
 class SupplierViewSet(ExportMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
