@@ -6,7 +6,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from roadmap_portal.choices import Role
 from roadmap_portal.paginators import IdsFirstPaginator
-from roadmap_portal.scope import Joined, RuleTable, Scope, everything, restrict
+from roadmap_portal.scope import Actor, Joined, RuleTable, Scope, everything, restrict
 
 from .models import (
     Certificate,
@@ -40,7 +40,7 @@ CERTIFICATE_RULES: RuleTable = {
 }
 
 
-def certificates_visible_to(user) -> QuerySet[Certificate]:
+def certificates_visible_to(user: Actor) -> QuerySet[Certificate]:
     """Officers see their body's certificates, suppliers their own, reviewers their group's."""
     return restrict(user, Certificate.objects.select_related("body", "supplier"), CERTIFICATE_RULES)
 
@@ -63,7 +63,7 @@ REGISTER_RULES: RuleTable = {
 }
 
 
-def register_visible_to(user) -> QuerySet[RegisterEntry]:
+def register_visible_to(user: Actor) -> QuerySet[RegisterEntry]:
     """The register is public within the portal; a scoped partner key narrows it."""
     qs = RegisterEntry.objects.select_related(
         "corporation", "offer", "supplier", "supplier__region", "certificate", "certificate__body"
@@ -100,7 +100,7 @@ REQUIREMENT_RULES: RuleTable = {
 }
 
 
-def requirements_visible_to(user) -> QuerySet[Requirement]:
+def requirements_visible_to(user: Actor) -> QuerySet[Requirement]:
     """Reviewers see their group's requirements; others those of the groups they deal with."""
     return restrict(user, Requirement.objects.select_related("corporation"), REQUIREMENT_RULES)
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from roadmap_portal.choices import Role
 from roadmap_portal.models import Corporation
-from roadmap_portal.scope import Joined, RuleTable, Scope, everything, restrict
+from roadmap_portal.scope import Actor, Joined, RuleTable, Scope, everything, restrict
 
 from .categories import prefixes
 from .choices import TenderStatus
@@ -54,7 +54,7 @@ TENDER_RULES: RuleTable = {
 }
 
 
-def tenders_visible_to(user) -> QuerySet[Tender]:
+def tenders_visible_to(user: Actor) -> QuerySet[Tender]:
     """Reviewers see their group's tenders; region people those of groups with a roadmap there."""
     return restrict(
         user, Tender.objects.select_related("customer", "customer__parent"), TENDER_RULES
@@ -70,7 +70,7 @@ DEMAND_RULES: RuleTable = {
 }
 
 
-def demands_visible_to(user) -> QuerySet[Demand]:
+def demands_visible_to(user: Actor) -> QuerySet[Demand]:
     """Reviewers see their group's demands, a partner its key's slice, every other role all."""
     return restrict(user, Demand.objects.select_related("customer"), DEMAND_RULES)
 
@@ -82,7 +82,7 @@ BID_RULES: RuleTable = {
 }
 
 
-def bids_visible_to(user) -> QuerySet[Bid]:
+def bids_visible_to(user: Actor) -> QuerySet[Bid]:
     qs = Bid.objects.select_related("tender", "tender__customer", "supplier")
     return restrict(user, qs, BID_RULES)
 
@@ -133,7 +133,7 @@ CONTRACT_RULES: RuleTable = {
 }
 
 
-def contracts_visible_to(user) -> QuerySet[Contract]:
+def contracts_visible_to(user: Actor) -> QuerySet[Contract]:
     qs = Contract.objects.select_related("supplier", "supplier__region", "customer", "tender")
     return restrict(user, qs, CONTRACT_RULES)
 

@@ -28,7 +28,7 @@ from knox.models import AuthToken
 
 from .choices import Role
 from .models import Corporation, Invitation, Profile, Region
-from .scope import NOTHING, RuleTable, forget, restrict, scope_of
+from .scope import NOTHING, Actor, RuleTable, forget, restrict, scope_of
 
 INVITABLE_ROLES = (Role.REGION_STAFF, Role.REVIEWER, Role.OFFICER, Role.SUPPLIER)
 SCOPE_FIELD = {
@@ -190,7 +190,7 @@ INVITATION_RULES: RuleTable = {
 }
 
 
-def invitations_visible_to(user: Any) -> QuerySet[Invitation]:
+def invitations_visible_to(user: Actor) -> QuerySet[Invitation]:
     """All for an administrator; a supplier member's organisation's invitations."""
     qs = Invitation.objects.select_related(
         "region", "corporation", "certification_body", "supplier", "invited_by", "user"

@@ -21,12 +21,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from django.db.models import Model, Q, QuerySet
 
 from .choices import Role
 from .exceptions import RoleNotAllowed
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
+
+# Whoever a request acts for: a person (with the API key it called with, if any), an
+# anonymous visitor, or no one (a task acting for the portal itself).
+Actor: TypeAlias = "AbstractBaseUser | AnonymousUser | None"
 
 _CACHE = "_portal_scope"
 
@@ -125,7 +133,7 @@ def everything(scope: Scope) -> Q:
 NOTHING = Q(pk__in=[])
 
 
-def scope_of(user: Any) -> Scope:
+def scope_of(user: Actor) -> Scope:
     """The user's scope; an API key narrows a partner to the key's region or group.
 
     Computed once per user object (a request's user), then kept on it: ``forget`` drops it.
@@ -135,7 +143,11 @@ def scope_of(user: Any) -> Scope:
     cached = getattr(user, _CACHE, None)
     if cached is not None:
         return cached
-    if user.is_superuser:
+    key = getattr(user, "_api_key", None)
+    if key is not None:
+        # A key's scope is the key's own: the person's profile is not read.
+        scope = Scope(role=Role.PARTNER, region_id=key.region_id, group_id=key.corporation_id)
+    elif user.is_superuser:
         scope = Scope(role=Role.ADMINISTRATOR)
     else:
         profile = getattr(user, "profile", None) if hasattr(user, "profile") else None
@@ -149,14 +161,11 @@ def scope_of(user: Any) -> Scope:
                 body_id=profile.certification_body_id,
                 supplier_id=profile.supplier_id,
             )
-    key = getattr(user, "_api_key", None)
-    if key is not None:
-        scope = Scope(role=Role.PARTNER, region_id=key.region_id, group_id=key.corporation_id)
     setattr(user, _CACHE, scope)
     return scope
 
 
-def forget(user: Any) -> None:
+def forget(user: Actor) -> None:
     """Drop the user's kept scope (and profile) after the profile changed: the next
     ``scope_of`` reads it again."""
     if user is None:
@@ -167,7 +176,7 @@ def forget(user: Any) -> None:
         state.fields_cache.pop("profile", None)
 
 
-def restrict(user: Any, queryset: QuerySet[M], rules: RuleTable) -> QuerySet[M]:
+def restrict(user: Actor, queryset: QuerySet[M], rules: RuleTable) -> QuerySet[M]:
     """The rows of ``queryset`` that ``user`` sees by the model's rule table."""
     return scope_of(user).restrict(queryset, rules)
 
@@ -175,47 +184,47 @@ def restrict(user: Any, queryset: QuerySet[M], rules: RuleTable) -> QuerySet[M]:
 # --- role predicates -------------------------------------------------------------------
 
 
-def reads_internal_records(user: Any) -> bool:
+def reads_internal_records(user: Actor) -> bool:
     """Whether ``user`` reads what stays inside the portal: the names of the staff who acted,
     their comments and the review records. Partners read the public data only."""
     return not scope_of(user).is_partner
 
 
-def has_role(user: Any, *roles: str) -> bool:
+def has_role(user: Actor, *roles: str) -> bool:
     """One of ``roles``, or an administrator."""
     return scope_of(user).has_role(*roles)
 
 
-def has_no_role(user: Any) -> bool:
+def has_no_role(user: Actor) -> bool:
     return scope_of(user).is_nobody
 
 
-def is_admin(user: Any) -> bool:
+def is_admin(user: Actor) -> bool:
     return scope_of(user).is_admin
 
 
-def is_supplier(user: Any) -> bool:
+def is_supplier(user: Actor) -> bool:
     """A supplier's member (not an administrator)."""
     return scope_of(user).is_supplier
 
 
-def is_region_staff(user: Any) -> bool:
+def is_region_staff(user: Actor) -> bool:
     return scope_of(user).is_region_staff
 
 
-def is_reviewer(user: Any) -> bool:
+def is_reviewer(user: Actor) -> bool:
     return scope_of(user).is_reviewer
 
 
-def is_officer(user: Any) -> bool:
+def is_officer(user: Actor) -> bool:
     return scope_of(user).is_officer
 
 
-def is_partner(user: Any) -> bool:
+def is_partner(user: Actor) -> bool:
     return scope_of(user).is_partner
 
 
-def portal_flags(user: Any) -> dict[str, bool]:
+def portal_flags(user: Actor) -> dict[str, bool]:
     """What the base template's menu and shared includes show, by role: the templates read
     these flags and compare no role themselves."""
     scope = scope_of(user)
@@ -290,18 +299,18 @@ ACTIONS: dict[str, Check] = {
 }
 
 
-def may(user: Any, action: str, obj: Any = None) -> bool:
+def may(user: Actor, action: str, obj: Any = None) -> bool:
     """Whether ``user`` may take ``action`` (on ``obj``). An unknown action is a bug."""
     return ACTIONS[action](scope_of(user), obj)
 
 
-def require(user: Any, action: str, obj: Any = None, *, message: Any = None) -> None:
+def require(user: Actor, action: str, obj: Any = None, *, message: Any = None) -> None:
     """``RoleNotAllowed`` (403) unless ``user`` may take ``action`` (on ``obj``)."""
     if not may(user, action, obj):
         raise RoleNotAllowed(message)
 
 
-def require_role(user: Any, *roles: str, message: Any = None) -> None:
+def require_role(user: Actor, *roles: str, message: Any = None) -> None:
     """``RoleNotAllowed`` (403) unless ``user`` is an administrator or of ``roles``: for the
     actions whose roles are data elsewhere (a transition's, a pipeline action's)."""
     if not has_role(user, *roles):

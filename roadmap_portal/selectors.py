@@ -6,7 +6,7 @@ from django.db.models import Q, QuerySet
 
 from .choices import Role
 from .models import Corporation, Notification, Region, Report, Roadmap
-from .scope import RuleTable, Scope, restrict
+from .scope import Actor, RuleTable, Scope, restrict
 
 
 def regions_visible_to(user):
@@ -37,7 +37,7 @@ ROADMAP_RULES: RuleTable = {
 }
 
 
-def roadmaps_visible_to(user) -> QuerySet[Roadmap]:
+def roadmaps_visible_to(user: Actor) -> QuerySet[Roadmap]:
     """Region staff and suppliers see their region's roadmaps, reviewers their group's."""
     qs = Roadmap.objects.select_related("region", "corporation").prefetch_related("targets")
     return restrict(user, qs, ROADMAP_RULES)
@@ -111,7 +111,7 @@ REPORT_RULES: RuleTable = {
 }
 
 
-def reports_visible_to(user) -> QuerySet[Report]:
+def reports_visible_to(user: Actor) -> QuerySet[Report]:
     """Region staff see their region's reports, reviewers their group's, a partner the
     finished reports inside its key's scope; other roles none."""
     qs = Report.objects.select_related("roadmap", "roadmap__region", "region", "corporation")

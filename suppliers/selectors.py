@@ -6,7 +6,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from roadmap_portal.choices import Role
-from roadmap_portal.scope import Joined, RuleTable, Scope, reads_internal_records, restrict
+from roadmap_portal.scope import Actor, Joined, RuleTable, Scope, reads_internal_records, restrict
 
 from .choices import OfferStatus
 from .models import Offer, OfferAttachment, OfferTransition, Supplier
@@ -63,7 +63,7 @@ SUPPLIER_RULES: RuleTable = {
 }
 
 
-def suppliers_visible_to(user) -> QuerySet[Supplier]:
+def suppliers_visible_to(user: Actor) -> QuerySet[Supplier]:
     return restrict(user, Supplier.objects.select_related("region"), SUPPLIER_RULES)
 
 
@@ -92,7 +92,7 @@ OFFER_RULES: RuleTable = {
 }
 
 
-def offers_visible_to(user) -> QuerySet[Offer]:
+def offers_visible_to(user: Actor) -> QuerySet[Offer]:
     """Drafts stay with their supplier; each role sees the stages that concern it."""
     qs = Offer.objects.select_related("supplier", "supplier__region", "roadmap", "roadmap__region")
     return restrict(user, qs, OFFER_RULES)
