@@ -15,6 +15,9 @@ Every question "may this user see or do this?" is answered here, in three forms
 
 A user's scope is computed once per request and kept on the user object; ``forget(user)``
 drops it when the user's profile changes.
+
+The refusal rule: outside your scope, or an id that does not exist, is 404 (the selectors'
+``DoesNotExist``); in scope but your role may not do this is 403 (``RoleNotAllowed``).
 """
 
 from __future__ import annotations
