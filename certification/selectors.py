@@ -1,9 +1,11 @@
 """Reads of certificates and the register, each restricted to the user's scope."""
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from __future__ import annotations
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from roadmap_portal.choices import Role
-from roadmap_portal.scope import scope_of
+from roadmap_portal.scope import Actor, Joined, RuleTable, Scope, everything, restrict
 
 from .models import (
     Certificate,
@@ -15,84 +17,91 @@ from .models import (
 )
 
 
-def certificates_visible_to(user):
+def _partner_certificates(scope: Scope) -> Q:
+    # A partner's certificates are those of the offers it may see (public, in the key's
+    # region and group): a certificate of offers still in review tells their stage.
+    from suppliers.models import Offer
+    from suppliers.selectors import OFFER_RULES
+
+    offers = scope.restrict(Offer.objects.all(), OFFER_RULES)
+    covered = Certificate.offers.through.objects.filter(
+        certificate_id=OuterRef("pk"), offer_id__in=offers.values("pk")
+    )
+    return Q(Exists(covered))
+
+
+CERTIFICATE_RULES: RuleTable = {
+    Role.OFFICER: lambda scope: Q(body_id=scope.body_id),
+    Role.SUPPLIER: lambda scope: Q(supplier_id=scope.supplier_id),
+    Role.REVIEWER: lambda scope: Q(body__requiring_corporations__id=scope.group_id),
+    Role.REGION_STAFF: lambda scope: Q(supplier__region_id=scope.region_id),
+    Role.PARTNER: _partner_certificates,
+}
+
+
+def certificates_visible_to(user: Actor) -> QuerySet[Certificate]:
     """Officers see their body's certificates, suppliers their own, reviewers their group's."""
-    scope = scope_of(user)
-    qs = Certificate.objects.select_related("body", "supplier")
-    if scope.role is None:
-        return qs.none()
-    if scope.is_admin:
-        return qs
-    if scope.role == Role.OFFICER:
-        return qs.filter(body_id=scope.body_id)
-    if scope.role == Role.SUPPLIER:
-        return qs.filter(supplier_id=scope.supplier_id)
-    if scope.role == Role.REVIEWER:
-        return qs.filter(body__requiring_corporations__id=scope.group_id)
-    if scope.role == Role.REGION_STAFF:
-        return qs.filter(supplier__region_id=scope.region_id)
-    if scope.role == Role.PARTNER:
-        # A partner's certificates are those of the offers it may see (public, in the key's
-        # region and group): a certificate of offers still in review tells their stage.
-        from suppliers.selectors import offers_visible_to
-
-        covered = Certificate.offers.through.objects.filter(
-            certificate_id=OuterRef("pk"), offer_id__in=offers_visible_to(user).values("pk")
-        )
-        return qs.filter(Exists(covered))
-    return qs.none()
+    return restrict(user, Certificate.objects.select_related("body", "supplier"), CERTIFICATE_RULES)
 
 
-def register_visible_to(user):
+def _partner_register(scope: Scope) -> Q:
+    q = Q()
+    if scope.region_id:
+        q &= Q(supplier__region_id=scope.region_id)
+    if scope.group_id:
+        q &= Q(corporation_id=scope.group_id)
+    return q
+
+
+REGISTER_RULES: RuleTable = {
+    Role.REGION_STAFF: everything,
+    Role.REVIEWER: everything,
+    Role.OFFICER: everything,
+    Role.SUPPLIER: everything,
+    Role.PARTNER: _partner_register,
+}
+
+
+def register_visible_to(user: Actor) -> QuerySet[RegisterEntry]:
     """The register is public within the portal; a scoped partner key narrows it."""
-    scope = scope_of(user)
     qs = RegisterEntry.objects.select_related(
         "corporation", "offer", "supplier", "supplier__region", "certificate", "certificate__body"
     )
-    if scope.role is None:
-        return qs.none()
-    if scope.role == Role.PARTNER:
-        q = Q()
-        if scope.region_id:
-            q &= Q(supplier__region_id=scope.region_id)
-        if scope.group_id:
-            q &= Q(corporation_id=scope.group_id)
-        return qs.filter(q)
-    return qs
+    return restrict(user, qs, REGISTER_RULES)
 
 
-def requirements_visible_to(user):
-    """Reviewers see their group's requirements; others those of the groups they deal with."""
-    scope = scope_of(user)
-    qs = Requirement.objects.select_related("corporation")
-    if scope.role is None:
-        return qs.none()
-    if scope.is_admin:
-        return qs
-    if scope.role == Role.REVIEWER:
-        return qs.filter(corporation_id=scope.group_id)
-    if scope.role == Role.OFFICER:
-        return qs.filter(corporation__required_body_id=scope.body_id)
-    if scope.role == Role.REGION_STAFF:
-        return qs.filter(corporation__roadmaps__region_id=scope.region_id).distinct()
-    if scope.role == Role.SUPPLIER:
-        return qs.filter(corporation__roadmaps__region__suppliers__id=scope.supplier_id).distinct()
-    if scope.role == Role.PARTNER:
-        if scope.group_id:
-            qs = qs.filter(corporation_id=scope.group_id)
-        if scope.region_id:
-            # A region's slice: the requirements of the groups with a roadmap in the region.
-            from roadmap_portal.models import Roadmap
+def _partner_requirements(scope: Scope) -> Q:
+    q = Q()
+    if scope.group_id:
+        q &= Q(corporation_id=scope.group_id)
+    if scope.region_id:
+        # A region's slice: the requirements of the groups with a roadmap in the region.
+        from roadmap_portal.models import Roadmap
 
-            qs = qs.filter(
-                Exists(
-                    Roadmap.objects.filter(
-                        region_id=scope.region_id, corporation_id=OuterRef("corporation_id")
-                    )
+        q &= Q(
+            Exists(
+                Roadmap.objects.filter(
+                    region_id=scope.region_id, corporation_id=OuterRef("corporation_id")
                 )
             )
-        return qs
-    return qs.none()
+        )
+    return q
+
+
+REQUIREMENT_RULES: RuleTable = {
+    Role.REVIEWER: lambda scope: Q(corporation_id=scope.group_id),
+    Role.OFFICER: lambda scope: Q(corporation__required_body_id=scope.body_id),
+    Role.REGION_STAFF: Joined(lambda scope: Q(corporation__roadmaps__region_id=scope.region_id)),
+    Role.SUPPLIER: Joined(
+        lambda scope: Q(corporation__roadmaps__region__suppliers__id=scope.supplier_id)
+    ),
+    Role.PARTNER: _partner_requirements,
+}
+
+
+def requirements_visible_to(user: Actor) -> QuerySet[Requirement]:
+    """Reviewers see their group's requirements; others those of the groups they deal with."""
+    return restrict(user, Requirement.objects.select_related("corporation"), REQUIREMENT_RULES)
 
 
 def review_queue(user):

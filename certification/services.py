@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from roadmap_portal.choices import Role
 from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
 from roadmap_portal.models import Corporation
-from roadmap_portal.scope import has_role, scope_of
+from roadmap_portal.scope import has_role, require, scope_of
 from suppliers.validators import validate_pdf_upload
 
 from . import rules
@@ -659,8 +659,9 @@ def _requirement_group(user, corporation):
                 {"corporation": _("Requirements belong to the group's head corporation.")}
             )
         return corporation
-    if scope.role != Role.REVIEWER:
-        raise RoleNotAllowed(_("Only the group's reviewers keep its requirements."))
+    require(
+        user, "requirement.keep", message=_("Only the group's reviewers keep its requirements.")
+    )
     if corporation is not None and corporation.pk != scope.group_id:
         raise ValidationError(
             {"corporation": _("You keep the requirements of your own corporation group only.")}
@@ -794,8 +795,11 @@ def _officer_body(user, body):
         if body is None:
             raise ValidationError({"body": _("Choose the certification body.")})
         return body
-    if scope.role != Role.OFFICER:
-        raise RoleNotAllowed(_("Only the certification body's officers issue certificates."))
+    require(
+        user,
+        "certificate.issue",
+        message=_("Only the certification body's officers issue certificates."),
+    )
     if body is not None and body.pk != scope.body_id:
         raise ValidationError({"body": _("You issue certificates of your own body only.")})
     from .models import CertificationBody

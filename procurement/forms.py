@@ -19,7 +19,7 @@ DATE = forms.DateInput(attrs={"type": "date"})
 
 def _group_corporations(user):
     scope = scope_of(user)
-    if scope.role is None:
+    if scope.is_nobody:
         return Corporation.objects.none()
     qs = Corporation.objects.order_by("parent_id", "short_name")
     if scope.is_admin:

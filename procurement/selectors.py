@@ -1,5 +1,7 @@
 """Reads of demands, tenders, bids and contracts, each restricted to the user's scope."""
 
+from __future__ import annotations
+
 import datetime
 
 from django.db.models import Q, QuerySet
@@ -8,7 +10,7 @@ from django.utils import timezone
 from roadmap_portal import okpd2
 from roadmap_portal.choices import Role
 from roadmap_portal.models import Corporation
-from roadmap_portal.scope import scope_of
+from roadmap_portal.scope import Actor, Joined, RuleTable, Scope, everything, restrict
 
 from .choices import TenderStatus
 from .models import Bid, Contract, Demand, Tender
@@ -28,64 +30,61 @@ def customer_in_region_groups(region_id) -> Q:
     return _customer_in_groups(_groups_with_roadmaps_in(region_id))
 
 
-def tenders_visible_to(user):
+def _supplier_region(scope: Scope):
+    from suppliers.models import Supplier
+
+    return Supplier.objects.filter(pk=scope.supplier_id).values("region_id")[:1]
+
+
+def _partner_customers(scope: Scope, prefix: str = "customer__") -> Q:
+    q = Q()
+    if scope.group_id:
+        q &= Corporation.in_group(scope.group_id, prefix)
+    if scope.region_id:
+        # A region's slice: the groups with a roadmap in the region.
+        q &= _customer_in_groups(_groups_with_roadmaps_in(scope.region_id), prefix)
+    return q
+
+
+TENDER_RULES: RuleTable = {
+    Role.REVIEWER: lambda scope: Corporation.in_group(scope.group_id, "customer__"),
+    Role.REGION_STAFF: Joined(lambda scope: customer_in_region_groups(scope.region_id)),
+    Role.SUPPLIER: Joined(lambda scope: customer_in_region_groups(_supplier_region(scope))),
+    Role.PARTNER: _partner_customers,
+}
+
+
+def tenders_visible_to(user: Actor) -> QuerySet[Tender]:
     """Reviewers see their group's tenders; region people those of groups with a roadmap there."""
-    scope = scope_of(user)
-    qs = Tender.objects.select_related("customer", "customer__parent")
-    if scope.role is None:
-        return qs.none()
-    if scope.is_admin:
-        return qs
-    if scope.role == Role.REVIEWER:
-        return qs.filter(Corporation.in_group(scope.group_id, "customer__"))
-    if scope.role in (Role.REGION_STAFF, Role.SUPPLIER):
-        region_id = scope.region_id
-        if scope.role == Role.SUPPLIER:
-            from suppliers.models import Supplier
-
-            region_id = Supplier.objects.filter(pk=scope.supplier_id).values("region_id")[:1]
-        return qs.filter(_customer_in_groups(_groups_with_roadmaps_in(region_id))).distinct()
-    if scope.role == Role.OFFICER:
-        return qs.none()
-    if scope.role == Role.PARTNER:
-        if scope.group_id:
-            qs = qs.filter(Corporation.in_group(scope.group_id, "customer__"))
-        if scope.region_id:
-            # A region's slice: the tenders of the groups with a roadmap in the region.
-            qs = qs.filter(_customer_in_groups(_groups_with_roadmaps_in(scope.region_id)))
-        return qs
-    return qs.none()
+    return restrict(
+        user, Tender.objects.select_related("customer", "customer__parent"), TENDER_RULES
+    )
 
 
-def demands_visible_to(user):
-    scope = scope_of(user)
-    qs = Demand.objects.select_related("customer")
-    if scope.role is None:
-        return qs.none()
-    if scope.role == Role.REVIEWER:
-        return qs.filter(Corporation.in_group(scope.group_id, "customer__"))
-    if scope.role == Role.PARTNER:
-        if scope.group_id:
-            qs = qs.filter(Corporation.in_group(scope.group_id, "customer__"))
-        if scope.region_id:
-            qs = qs.filter(_customer_in_groups(_groups_with_roadmaps_in(scope.region_id)))
-    return qs
+DEMAND_RULES: RuleTable = {
+    Role.REVIEWER: lambda scope: Corporation.in_group(scope.group_id, "customer__"),
+    Role.REGION_STAFF: everything,
+    Role.SUPPLIER: everything,
+    Role.OFFICER: everything,
+    Role.PARTNER: _partner_customers,
+}
 
 
-def bids_visible_to(user):
-    scope = scope_of(user)
+def demands_visible_to(user: Actor) -> QuerySet[Demand]:
+    """Reviewers see their group's demands, a partner its key's slice, every other role all."""
+    return restrict(user, Demand.objects.select_related("customer"), DEMAND_RULES)
+
+
+BID_RULES: RuleTable = {
+    Role.SUPPLIER: lambda scope: Q(supplier_id=scope.supplier_id),
+    Role.REVIEWER: lambda scope: Corporation.in_group(scope.group_id, "tender__customer__"),
+    Role.REGION_STAFF: lambda scope: Q(supplier__region_id=scope.region_id),
+}
+
+
+def bids_visible_to(user: Actor) -> QuerySet[Bid]:
     qs = Bid.objects.select_related("tender", "tender__customer", "supplier")
-    if scope.role is None:
-        return qs.none()
-    if scope.is_admin:
-        return qs
-    if scope.role == Role.SUPPLIER:
-        return qs.filter(supplier_id=scope.supplier_id)
-    if scope.role == Role.REVIEWER:
-        return qs.filter(Corporation.in_group(scope.group_id, "tender__customer__"))
-    if scope.role == Role.REGION_STAFF:
-        return qs.filter(supplier__region_id=scope.region_id)
-    return qs.none()
+    return restrict(user, qs, BID_RULES)
 
 
 # A tender in these statuses takes no more bids, whatever its deadline.
@@ -117,27 +116,26 @@ def published_bids_visible_to(user, on: datetime.date | None = None) -> QuerySet
     ).select_related("supplier", "supplier__region")
 
 
-def contracts_visible_to(user):
-    scope = scope_of(user)
+def _partner_contracts(scope: Scope) -> Q:
+    q = Q()
+    if scope.region_id:
+        q &= Q(supplier__region_id=scope.region_id)
+    if scope.group_id:
+        q &= Corporation.in_group(scope.group_id, "customer__")
+    return q
+
+
+CONTRACT_RULES: RuleTable = {
+    Role.SUPPLIER: lambda scope: Q(supplier_id=scope.supplier_id),
+    Role.REVIEWER: lambda scope: Corporation.in_group(scope.group_id, "customer__"),
+    Role.REGION_STAFF: lambda scope: Q(supplier__region_id=scope.region_id),
+    Role.PARTNER: _partner_contracts,
+}
+
+
+def contracts_visible_to(user: Actor) -> QuerySet[Contract]:
     qs = Contract.objects.select_related("supplier", "supplier__region", "customer", "tender")
-    if scope.role is None:
-        return qs.none()
-    if scope.is_admin:
-        return qs
-    if scope.role == Role.SUPPLIER:
-        return qs.filter(supplier_id=scope.supplier_id)
-    if scope.role == Role.REVIEWER:
-        return qs.filter(Corporation.in_group(scope.group_id, "customer__"))
-    if scope.role == Role.REGION_STAFF:
-        return qs.filter(supplier__region_id=scope.region_id)
-    if scope.role == Role.PARTNER:
-        q = Q()
-        if scope.region_id:
-            q &= Q(supplier__region_id=scope.region_id)
-        if scope.group_id:
-            q &= Corporation.in_group(scope.group_id, "customer__")
-        return qs.filter(q)
-    return qs.none()
+    return restrict(user, qs, CONTRACT_RULES)
 
 
 def demands_matching_supplier(queryset, supplier_id):

@@ -8,8 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from roadmap_portal.choices import Role
-from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
-from roadmap_portal.scope import scope_of
+from roadmap_portal.exceptions import TransitionNotAllowed
+from roadmap_portal.scope import require_role, scope_of
 from suppliers.choices import OfferStatus
 from suppliers.models import Offer
 from suppliers.selectors import offers_visible_to, suppliers_visible_to
@@ -31,10 +31,8 @@ class NotEligible(ValidationError):
 
 
 def _require_role(user, *roles):
-    scope = scope_of(user)
-    if not (scope.is_admin or scope.role in roles):
-        raise RoleNotAllowed()
-    return scope
+    require_role(user, *roles)
+    return scope_of(user)
 
 
 def _require_customer_in_group(scope, customer, field="customer"):
@@ -282,7 +280,7 @@ def bid_create(*, user, tender_id, offer_ids, price, supplier_id=None):
     a supplier bids once per tender (a second bid, even a concurrent one, is refused).
     """
     scope = _require_role(user, Role.SUPPLIER)
-    if scope.role == Role.SUPPLIER:
+    if scope.is_supplier:
         supplier_id = scope.supplier_id
     if not supplier_id:
         raise ValidationError({"supplier": _("Choose the supplier that bids.")})

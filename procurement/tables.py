@@ -4,9 +4,8 @@ declaration each, read by the page, the API and the export job's worker)."""
 from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 
-from roadmap_portal.choices import Role
 from roadmap_portal.exports import Column, ExportList, choice_label, export_list_register
-from roadmap_portal.scope import scope_of
+from roadmap_portal.scope import is_supplier, scope_of
 from suppliers.selectors import offers_brief_visible_to
 
 from .choices import BidStatus, TenderStatus
@@ -50,7 +49,7 @@ def contracts_filtered(user, params, *, request=None):
 
 def demands_matching(user, params) -> bool:
     """A supplier sees the demands matching their products unless they ask for all."""
-    return scope_of(user).role == Role.SUPPLIER and params.get("all") != "1"
+    return is_supplier(user) and params.get("all") != "1"
 
 
 def demands_filtered(user, params, *, request=None):

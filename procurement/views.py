@@ -53,7 +53,7 @@ def tender_list(request):
             "filter_form": style_form(filterset.form, "sm"),
             "page": page,
             "query": page.query,
-            "can_create": scope.is_admin or scope.role == Role.REVIEWER,
+            "can_create": scope.has_role(Role.REVIEWER),
         },
     )
 
@@ -63,8 +63,8 @@ def tender_detail(request, pk):
     tender = get_object_or_404(tenders_visible_to(request.user), pk=pk)
     scope = scope_of(request.user)
     context = {"tender": tender, "scope": scope}
-    is_reviewer = scope.is_admin or scope.role == Role.REVIEWER
-    if scope.role == Role.SUPPLIER:
+    is_reviewer = scope.has_role(Role.REVIEWER)
+    if scope.is_supplier:
         supplier = Supplier.objects.get(pk=scope.supplier_id)
         result = evaluate(tender=tender, supplier=supplier)
         own_bid = bids_visible_to(request.user).filter(tender=tender).first()
@@ -92,7 +92,7 @@ def tender_detail(request, pk):
                 t for t in workflow.transitions_from(tender.status) if t.action != "award"
             ],
         )
-    if scope.is_admin or scope.role in (Role.REVIEWER, Role.REGION_STAFF, Role.PARTNER):
+    if scope.has_role(Role.REVIEWER, Role.REGION_STAFF, Role.PARTNER):
         context["contracts"] = contracts_visible_to(request.user).filter(tender=tender)
     return render(request, "procurement/tender_detail.html", context)
 
@@ -168,7 +168,7 @@ def tender_award(request, pk):
 def tender_bid(request, pk):
     scope = scope_of(request.user)
     tender = get_object_or_404(tenders_visible_to(request.user), pk=pk)
-    if request.method != "POST" or scope.role != Role.SUPPLIER:
+    if request.method != "POST" or not scope.is_supplier:
         return redirect("procurement:tender-detail", tender.pk)
     supplier = Supplier.objects.get(pk=scope.supplier_id)
     result = evaluate(tender=tender, supplier=supplier)
@@ -208,7 +208,7 @@ def my_tenders(request):
     """A supplier's open tenders in its offers' categories: those it may bid on, and why
     not for the others; the tenders where it has no offer are only counted."""
     scope = scope_of(request.user)
-    if scope.role != Role.SUPPLIER:
+    if not scope.is_supplier:
         return redirect("procurement:tender-list")
     supplier = Supplier.objects.select_related("region").get(pk=scope.supplier_id)
     tenders = (
@@ -273,7 +273,7 @@ def contract_list(request):
             "filter_form": style_form(filterset.form, "sm"),
             "page": page,
             "query": page.query,
-            "can_create": scope.is_admin or scope.role == Role.REVIEWER,
+            "can_create": scope.has_role(Role.REVIEWER),
         },
     )
 
@@ -300,7 +300,7 @@ def demand_list(request):
     if wants_export(request):
         return export_response(request, tables.DEMANDS, demands)
     drafts = []
-    if scope.role == Role.SUPPLIER:
+    if scope.is_supplier:
         drafts = list(
             offers_visible_to(request.user)
             .filter(status="draft", demand__isnull=True)
@@ -322,10 +322,10 @@ def demand_list(request):
             "page": page,
             "query": page.query,
             "matching": matching,
-            "is_supplier": scope.role == Role.SUPPLIER,
+            "is_supplier": scope.is_supplier,
             "drafts": drafts,
-            "can_create": scope.is_admin or scope.role == Role.REVIEWER,
-            "can_see_coverage": scope.role == Role.REGION_STAFF,
+            "can_create": scope.has_role(Role.REVIEWER),
+            "can_see_coverage": scope.is_region_staff,
         },
     )
 

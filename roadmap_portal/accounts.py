@@ -28,7 +28,7 @@ from knox.models import AuthToken
 
 from .choices import Role
 from .models import Corporation, Invitation, Profile, Region
-from .scope import scope_of
+from .scope import NOTHING, Actor, RuleTable, forget, restrict, scope_of
 
 INVITABLE_ROLES = (Role.REGION_STAFF, Role.REVIEWER, Role.OFFICER, Role.SUPPLIER)
 SCOPE_FIELD = {
@@ -73,6 +73,7 @@ def language_save(*, user: Any, language: str) -> bool:
     updated = Profile.objects.filter(user_id=user.pk).update(language=language)
     if not updated and user.is_superuser:
         Profile.objects.create(user=user, role=Role.ADMINISTRATOR, language=language)
+        forget(user)
         updated = 1
     return bool(updated)
 
@@ -158,7 +159,7 @@ def invite_scopes(user: Any, field: str) -> QuerySet:
     scope = scope_of(user)
     if scope.is_admin:
         return models[field]
-    if scope.role == Role.SUPPLIER and field == "supplier":
+    if scope.is_supplier and field == "supplier":
         return models[field].filter(pk=scope.supplier_id)
     return models[field].none()
 
@@ -181,20 +182,20 @@ def invite_suppliers(user: Any) -> QuerySet:
 
 def may_invite(user: Any) -> bool:
     scope = scope_of(user)
-    return scope.is_admin or (scope.role == Role.SUPPLIER and bool(scope.supplier_id))
+    return scope.is_admin or scope.is_supplier_member
 
 
-def invitations_visible_to(user: Any) -> QuerySet[Invitation]:
+INVITATION_RULES: RuleTable = {
+    Role.SUPPLIER: lambda scope: Q(supplier_id=scope.supplier_id) if scope.supplier_id else NOTHING,
+}
+
+
+def invitations_visible_to(user: Actor) -> QuerySet[Invitation]:
     """All for an administrator; a supplier member's organisation's invitations."""
     qs = Invitation.objects.select_related(
         "region", "corporation", "certification_body", "supplier", "invited_by", "user"
     )
-    scope = scope_of(user)
-    if scope.is_admin:
-        return qs
-    if scope.role == Role.SUPPLIER and scope.supplier_id:
-        return qs.filter(supplier_id=scope.supplier_id)
-    return qs.none()
+    return restrict(user, qs, INVITATION_RULES)
 
 
 def _send(invitation: Invitation, token: str, language: str) -> None:
@@ -343,7 +344,7 @@ def may_deactivate(actor: Any, person: Any) -> bool:
     scope = scope_of(actor)
     if scope.is_admin:
         return True
-    if scope.role == Role.SUPPLIER and scope.supplier_id:
+    if scope.is_supplier_member:
         return Profile.objects.filter(
             user_id=person.pk, role=Role.SUPPLIER, supplier_id=scope.supplier_id
         ).exists()

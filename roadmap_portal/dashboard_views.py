@@ -13,9 +13,9 @@ from .web import role_required
 
 def _subject_for(request, scope):
     """The dashboard's subject and, for administrators, the choices offered."""
-    if scope.role == Role.REGION_STAFF:
+    if scope.is_region_staff:
         return Subject("region", region=Region.objects.get(pk=scope.region_id)), None
-    if scope.role == Role.REVIEWER:
+    if scope.is_reviewer:
         return Subject("corporation", corporation=Corporation.objects.get(pk=scope.group_id)), None
     regions = list(Region.objects.order_by("name"))
     groups = list(Corporation.objects.filter(parent__isnull=True).order_by("short_name"))

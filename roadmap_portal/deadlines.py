@@ -41,7 +41,6 @@ from procurement.selectors import (
 )
 from suppliers.models import Supplier
 
-from .choices import Role
 from .scope import scope_of
 
 PAST_DAYS = 30
@@ -140,14 +139,14 @@ def deadlines_for(user, *, ahead: int = DEFAULT_AHEAD, today: datetime.date | No
 
 def _tenders(user, *, start, end, today):
     scope = scope_of(user)
-    if scope.role == Role.OFFICER:
+    if scope.is_officer:
         return []
     tenders = (
         tenders_visible_to(user)
         .filter(status__in=WAITING_TENDER_STATUSES, deadline__range=(start, end))
         .order_by("deadline", "id")
     )
-    if scope.role == Role.SUPPLIER:
+    if scope.is_supplier:
         supplier = Supplier.objects.filter(pk=scope.supplier_id).first()
         if supplier is None:
             return []
@@ -199,12 +198,12 @@ def _certificates(user, *, start, end, today):
 
 def _demands(user, *, start, end, today):
     scope = scope_of(user)
-    if scope.role == Role.OFFICER:
+    if scope.is_officer:
         return []
     demands = demands_visible_to(user).filter(deadline__range=(start, end))
-    if scope.role == Role.REGION_STAFF:
+    if scope.is_region_staff:
         demands = demands.filter(customer_in_region_groups(scope.region_id))
-    elif scope.role == Role.SUPPLIER:
+    elif scope.is_supplier:
         region = Supplier.objects.filter(pk=scope.supplier_id).values("region_id")[:1]
         demands = demands_matching_supplier(
             demands.filter(customer_in_region_groups(region)), scope.supplier_id

@@ -604,7 +604,7 @@ class _PipelineRunner:
     ):
         return offer_create(
             user=self.members[supplier],
-            supplier=supplier,
+            supplier_id=supplier.pk,
             roadmap=roadmap,
             name=name,
             okpd2=okpd2,

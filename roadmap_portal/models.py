@@ -255,10 +255,9 @@ class Profile(models.Model):
             Role.OFFICER: ("certification_body", _("An officer needs a certification body.")),
             Role.SUPPLIER: ("supplier", _("A supplier member needs a supplier.")),
         }
-        if self.role in needed:
-            field, message = needed[self.role]
-            if not getattr(self, f"{field}_id"):
-                raise ValidationError({field: message})
+        field, message = needed.get(self.role, (None, None))
+        if field is not None and not getattr(self, f"{field}_id"):
+            raise ValidationError({field: message})
         if self.corporation_id and self.corporation.parent_id:
             raise ValidationError({"corporation": _("Choose the group's head corporation.")})
 

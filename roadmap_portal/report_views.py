@@ -11,22 +11,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .choices import Role
 from .reports import (
     FIRST_YEAR,
     IN_PROGRESS,
+    may_request,
     report_request,
     report_revive,
     report_subjects_for,
     subject_from,
 )
-from .scope import reads_internal_records, scope_of
+from .scope import may, reads_internal_records
 from .selectors import reports_visible_to
 from .storage import stored_file_response
 from .web import paginate
-
-READERS = (Role.REGION_STAFF, Role.REVIEWER, Role.PARTNER)
-REQUESTERS = (Role.REGION_STAFF, Role.REVIEWER)
 
 
 class ReportRequestForm(forms.Form):
@@ -65,14 +62,13 @@ class ReportRequestForm(forms.Form):
         return subject_from(**{kind: item})
 
 
-def _may_read(user):
-    scope = scope_of(user)
-    return scope.is_admin or scope.role in READERS
+def _may_read(user) -> bool:
+    return may(user, "report.read")
 
 
-def _may_request(user):
-    scope = scope_of(user)
-    return scope.is_admin or scope.role in REQUESTERS
+def _may_request(user) -> bool:
+    """Whether the page offers the request form: the service checks the chosen subject."""
+    return may_request(user)
 
 
 @login_required

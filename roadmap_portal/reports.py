@@ -22,9 +22,10 @@ from django.utils.translation import gettext as _
 from .choices import ReportStatus, Role
 from .dashboard import Subject
 from .db_routers import use_replica
+from .exceptions import RoleNotAllowed
 from .models import Corporation, Region, Report, Roadmap
 from .report_figures import report_overview
-from .scope import scope_of
+from .scope import may, scope_of
 
 logger = logging.getLogger(__name__)
 
@@ -48,24 +49,22 @@ def subject_of(report):
     return Subject("corporation", corporation=report.corporation)
 
 
-def may_request(user, subject):
+def may_request(user, subject: Subject | None = None) -> bool:
     """Region staff for their region and its roadmaps, reviewers for their group and its
-    roadmaps, administrators for everything."""
-    scope = scope_of(user)
-    if scope.is_admin:
-        return True
-    if scope.role == Role.REGION_STAFF:
-        if subject.kind == "roadmap":
-            return subject.roadmap.region_id == scope.region_id
-        return subject.kind == "region" and subject.region.pk == scope.region_id
-    if scope.role == Role.REVIEWER:
-        if subject.kind == "roadmap":
-            return subject.roadmap.corporation_id == scope.group_id
-        return subject.kind == "corporation" and subject.corporation.pk == scope.group_id
-    return False
+    roadmaps, administrators for everything (``report.request`` in scope.py). Without a
+    subject: whether the user's role requests reports at all."""
+    return may(user, "report.request", subject)
 
 
-def report_request(*, user, subject, year, language="ru"):
+def report_request(*, user, subject: Subject, year: int, language: str = "ru"):
+    """A person asks for the yearly report of ``subject`` for ``year``: RoleNotAllowed (403)
+    unless ``may_request``, then as ``_report_queue``."""
+    if not may_request(user, subject):
+        raise RoleNotAllowed()
+    return _report_queue(subject=subject, year=year, language=language, requested_by=user)
+
+
+def _report_queue(*, subject: Subject, year: int, language: str = "ru", requested_by=None):
     """Queue the yearly report of ``subject`` for ``year``.
 
     Asking again while the same report (subject, year, language) is pending or running
@@ -103,7 +102,7 @@ def report_request(*, user, subject, year, language="ru"):
                     subject_key=key,
                     year=year,
                     language=language,
-                    requested_by=user if user is not None and user.is_authenticated else None,
+                    requested_by=requested_by,
                     lease_until=timezone.now() + _queue_patience(),
                 )
                 _publish(report.pk, report.lease_until)
@@ -370,8 +369,8 @@ def yearly_reports_request(*, year=None, language="ru"):
     for roadmap in Roadmap.objects.filter(status="active").order_by("id"):
         if roadmap.pk in done_or_running or roadmap.start_year > year:
             continue
-        report, was_created = report_request(
-            user=None, subject=Subject("roadmap", roadmap=roadmap), year=year, language=language
+        report, was_created = _report_queue(
+            subject=Subject("roadmap", roadmap=roadmap), year=year, language=language
         )
         if was_created:
             created.append(report)
@@ -407,9 +406,9 @@ def report_subjects_for(user):
     if scope.is_admin:
         regions = Region.objects.order_by("name")
         groups = Corporation.objects.filter(parent__isnull=True).order_by("short_name")
-    elif scope.role == Role.REGION_STAFF:
+    elif scope.is_region_staff:
         regions = Region.objects.filter(pk=scope.region_id)
-    elif scope.role == Role.REVIEWER:
+    elif scope.is_reviewer:
         groups = Corporation.objects.filter(pk=scope.group_id)
     else:
         roadmaps = roadmaps.none()

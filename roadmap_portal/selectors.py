@@ -1,10 +1,12 @@
 """Reads of the core domain, each restricted to the user's scope."""
 
-from django.db.models import Q
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
 
 from .choices import Role
 from .models import Corporation, Notification, Region, Report, Roadmap
-from .scope import scope_of
+from .scope import Actor, RuleTable, Scope, restrict
 
 
 def regions_visible_to(user):
@@ -17,30 +19,28 @@ def corporations_visible_to(user):
     return Corporation.objects.select_related("parent").order_by("short_name", "id")
 
 
-def roadmaps_visible_to(user):
+def _partner_roadmaps(scope: Scope) -> Q:
+    q = ~Q(status="draft")
+    if scope.region_id:
+        q &= Q(region_id=scope.region_id)
+    if scope.group_id:
+        q &= Q(corporation_id=scope.group_id)
+    return q
+
+
+ROADMAP_RULES: RuleTable = {
+    Role.REGION_STAFF: lambda scope: Q(region_id=scope.region_id),
+    Role.SUPPLIER: lambda scope: Q(region__suppliers__id=scope.supplier_id),
+    Role.REVIEWER: lambda scope: Q(corporation_id=scope.group_id),
+    Role.OFFICER: lambda scope: Q(corporation__required_body_id=scope.body_id),
+    Role.PARTNER: _partner_roadmaps,
+}
+
+
+def roadmaps_visible_to(user: Actor) -> QuerySet[Roadmap]:
     """Region staff and suppliers see their region's roadmaps, reviewers their group's."""
-    scope = scope_of(user)
     qs = Roadmap.objects.select_related("region", "corporation").prefetch_related("targets")
-    if scope.role is None:
-        return qs.none()
-    if scope.is_admin:
-        return qs
-    if scope.role == Role.REGION_STAFF:
-        return qs.filter(region_id=scope.region_id)
-    if scope.role == Role.SUPPLIER:
-        return qs.filter(region__suppliers__id=scope.supplier_id)
-    if scope.role == Role.REVIEWER:
-        return qs.filter(corporation_id=scope.group_id)
-    if scope.role == Role.OFFICER:
-        return qs.filter(corporation__required_body_id=scope.body_id)
-    if scope.role == Role.PARTNER:
-        q = Q()
-        if scope.region_id:
-            q &= Q(region_id=scope.region_id)
-        if scope.group_id:
-            q &= Q(corporation_id=scope.group_id)
-        return qs.filter(q).exclude(status="draft")
-    return qs.none()
+    return restrict(user, qs, ROADMAP_RULES)
 
 
 def roadmap_series(roadmap):
@@ -83,39 +83,39 @@ def roadmap_series(roadmap):
     return chain or [roadmap]
 
 
-def reports_visible_to(user):
+def _reports_of_region(region_id: int | None) -> Q:
+    return Q(scope=Report.Scope.REGION, region_id=region_id) | Q(
+        scope=Report.Scope.ROADMAP, roadmap__region_id=region_id
+    )
+
+
+def _reports_of_group(group_id: int | None) -> Q:
+    return Q(scope=Report.Scope.CORPORATION, corporation_id=group_id) | Q(
+        scope=Report.Scope.ROADMAP, roadmap__corporation_id=group_id
+    )
+
+
+def _partner_reports(scope: Scope) -> Q:
+    q = Q(status="done")
+    if scope.region_id:
+        q &= _reports_of_region(scope.region_id)
+    if scope.group_id:
+        q &= _reports_of_group(scope.group_id)
+    return q
+
+
+REPORT_RULES: RuleTable = {
+    Role.REGION_STAFF: lambda scope: _reports_of_region(scope.region_id),
+    Role.REVIEWER: lambda scope: _reports_of_group(scope.group_id),
+    Role.PARTNER: _partner_reports,
+}
+
+
+def reports_visible_to(user: Actor) -> QuerySet[Report]:
     """Region staff see their region's reports, reviewers their group's, a partner the
     finished reports inside its key's scope; other roles none."""
-    scope = scope_of(user)
     qs = Report.objects.select_related("roadmap", "roadmap__region", "region", "corporation")
-    if scope.role is None:
-        return qs.none()
-    if scope.is_admin:
-        return qs
-    if scope.role == Role.REGION_STAFF:
-        return qs.filter(
-            Q(scope=Report.Scope.REGION, region_id=scope.region_id)
-            | Q(scope=Report.Scope.ROADMAP, roadmap__region_id=scope.region_id)
-        )
-    if scope.role == Role.REVIEWER:
-        return qs.filter(
-            Q(scope=Report.Scope.CORPORATION, corporation_id=scope.group_id)
-            | Q(scope=Report.Scope.ROADMAP, roadmap__corporation_id=scope.group_id)
-        )
-    if scope.role == Role.PARTNER:
-        qs = qs.filter(status="done")
-        if scope.region_id:
-            qs = qs.filter(
-                Q(scope=Report.Scope.REGION, region_id=scope.region_id)
-                | Q(scope=Report.Scope.ROADMAP, roadmap__region_id=scope.region_id)
-            )
-        if scope.group_id:
-            qs = qs.filter(
-                Q(scope=Report.Scope.CORPORATION, corporation_id=scope.group_id)
-                | Q(scope=Report.Scope.ROADMAP, roadmap__corporation_id=scope.group_id)
-            )
-        return qs
-    return qs.none()
+    return restrict(user, qs, REPORT_RULES)
 
 
 def notifications_of(user):

@@ -31,7 +31,7 @@ def home_agenda(user):
     scope = scope_of(user)
     offers = offers_visible_to(user)
     cards = []
-    if scope.role == Role.SUPPLIER:
+    if scope.is_supplier:
         counts = offers.aggregate(
             draft=Count("pk", filter=Q(status="draft")),
             in_review=Count("pk", filter=Q(status__in=UNDER_REVIEW)),
@@ -57,7 +57,7 @@ def home_agenda(user):
                 "tone": "success",
             },
         ]
-    elif scope.role == Role.REGION_STAFF:
+    elif scope.is_region_staff:
         cards += [
             {
                 "title": _("Suppliers waiting for verification"),
@@ -72,7 +72,7 @@ def home_agenda(user):
                 "tone": "primary",
             },
         ]
-    elif scope.role == Role.REVIEWER:
+    elif scope.is_reviewer:
         by_stage = dict(
             offers.filter(status__in=REVIEW_STAGES)
             .values_list("status")
@@ -105,7 +105,7 @@ def home_agenda(user):
                 "tone": "success",
             },
         ]
-    elif scope.role == Role.OFFICER:
+    elif scope.is_officer:
         soon = timezone.localdate() + datetime.timedelta(days=90)
         cards += [
             {
@@ -123,7 +123,7 @@ def home_agenda(user):
                 "tone": "warning",
             },
         ]
-    elif scope.role == Role.PARTNER:
+    elif scope.is_partner:
         cards.append(
             {
                 "title": _("API documentation"),

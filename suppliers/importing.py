@@ -39,17 +39,15 @@ from openpyxl.utils import column_index_from_string, get_column_letter, range_bo
 from openpyxl.utils.datetime import from_excel, from_ISO8601
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from roadmap_portal.choices import Role
-from roadmap_portal.exceptions import RoleNotAllowed
 from roadmap_portal.exports import csv_line, xlsx_cell, xlsx_row
-from roadmap_portal.scope import scope_of
+from roadmap_portal.scope import require, scope_of
 from roadmap_portal.selectors import roadmaps_visible_to
 
 from . import import_limits
 from .choices import OfferStatus
 from .import_limits import UploadRefused
 from .models import Offer, Supplier
-from .services import roadmap_takes_offers
+from .services import offer_supplier, roadmap_takes_offers
 from .validators import okpd2_classes
 
 logger = logging.getLogger(__name__)
@@ -988,12 +986,11 @@ class ImportCheck:
         return [row.as_preview() for row in self.rows]
 
 
-def importing_supplier(user):
-    """The supplier a user imports for; only a supplier's members import (else RoleNotAllowed)."""
-    scope = scope_of(user)
-    if scope.role != Role.SUPPLIER or not scope.supplier_id:
-        raise RoleNotAllowed(_("Only a supplier's members can import product lists."))
-    return Supplier.objects.select_related("region").get(pk=scope.supplier_id)
+def importing_supplier(user) -> Supplier:
+    """The supplier a user imports for, decided as for one offer (``offer_supplier``); only a
+    supplier's members import (else RoleNotAllowed)."""
+    require(user, "offer.import", message=_("Only a supplier's members can import product lists."))
+    return offer_supplier(user=user)
 
 
 def import_roadmaps(user):

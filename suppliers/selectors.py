@@ -1,78 +1,79 @@
 """Reads of suppliers and offers, each restricted to the user's scope."""
 
+from __future__ import annotations
+
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from roadmap_portal.choices import Role
-from roadmap_portal.scope import reads_internal_records, scope_of
+from roadmap_portal.scope import Actor, Joined, RuleTable, Scope, reads_internal_records, restrict
 
 from .choices import OfferStatus
 from .models import Offer, OfferAttachment, OfferTransition, Supplier
 from .pipeline import CERTIFICATION, CORPORATE, PUBLIC
 
 
-def suppliers_visible_to(user):
-    scope = scope_of(user)
-    qs = Supplier.objects.select_related("region")
-    if scope.role is None:
-        return qs.none()
-    if scope.is_admin:
-        return qs
-    if scope.role == Role.SUPPLIER:
-        return qs.filter(pk=scope.supplier_id)
-    if scope.role == Role.REGION_STAFF:
-        return qs.filter(region_id=scope.region_id)
-    if scope.role == Role.REVIEWER:
-        # Suppliers of regions that have a roadmap with the reviewer's group.
-        return qs.filter(region__roadmaps__corporation_id=scope.group_id).distinct()
-    if scope.role == Role.OFFICER:
-        return qs.filter(region__roadmaps__corporation__required_body_id=scope.body_id).distinct()
-    if scope.role == Role.PARTNER:
-        qs = qs.filter(verification_status="verified")
-        if scope.region_id:
-            qs = qs.filter(region_id=scope.region_id)
-        if scope.group_id:
-            # A group's slice: suppliers of the regions the group has a roadmap with.
-            from roadmap_portal.models import Roadmap
+def _partner_suppliers(scope: Scope) -> Q:
+    q = Q(verification_status="verified")
+    if scope.region_id:
+        q &= Q(region_id=scope.region_id)
+    if scope.group_id:
+        # A group's slice: suppliers of the regions the group has a roadmap with.
+        from roadmap_portal.models import Roadmap
 
-            qs = qs.filter(
-                Exists(
-                    Roadmap.objects.filter(
-                        region_id=OuterRef("region_id"), corporation_id=scope.group_id
-                    ).exclude(status="draft")
-                )
+        q &= Q(
+            Exists(
+                Roadmap.objects.filter(
+                    region_id=OuterRef("region_id"), corporation_id=scope.group_id
+                ).exclude(status="draft")
             )
-        return qs
-    return qs.none()
-
-
-def offers_visible_to(user):
-    """Drafts stay with their supplier; each role sees the stages that concern it."""
-    scope = scope_of(user)
-    qs = Offer.objects.select_related("supplier", "supplier__region", "roadmap", "roadmap__region")
-    if scope.role is None:
-        return qs.none()
-    if scope.is_admin:
-        return qs
-    if scope.role == Role.SUPPLIER:
-        return qs.filter(supplier_id=scope.supplier_id)
-    if scope.role == Role.REGION_STAFF:
-        return qs.filter(supplier__region_id=scope.region_id).exclude(status=OfferStatus.DRAFT)
-    if scope.role == Role.REVIEWER:
-        return qs.filter(roadmap__corporation_id=scope.group_id, status__in=CORPORATE)
-    if scope.role == Role.OFFICER:
-        return qs.filter(
-            roadmap__corporation__required_body_id=scope.body_id,
-            status__in=CERTIFICATION,
         )
-    if scope.role == Role.PARTNER:
-        q = Q(status__in=PUBLIC)
-        if scope.region_id:
-            q &= Q(supplier__region_id=scope.region_id)
-        if scope.group_id:
-            q &= Q(roadmap__corporation_id=scope.group_id)
-        return qs.filter(q)
-    return qs.none()
+    return q
+
+
+SUPPLIER_RULES: RuleTable = {
+    Role.SUPPLIER: lambda scope: Q(pk=scope.supplier_id),
+    Role.REGION_STAFF: lambda scope: Q(region_id=scope.region_id),
+    # Suppliers of regions that have a roadmap with the reviewer's group.
+    Role.REVIEWER: Joined(lambda scope: Q(region__roadmaps__corporation_id=scope.group_id)),
+    Role.OFFICER: Joined(
+        lambda scope: Q(region__roadmaps__corporation__required_body_id=scope.body_id)
+    ),
+    Role.PARTNER: _partner_suppliers,
+}
+
+
+def suppliers_visible_to(user: Actor) -> QuerySet[Supplier]:
+    return restrict(user, Supplier.objects.select_related("region"), SUPPLIER_RULES)
+
+
+def _partner_offers(scope: Scope) -> Q:
+    q = Q(status__in=PUBLIC)
+    if scope.region_id:
+        q &= Q(supplier__region_id=scope.region_id)
+    if scope.group_id:
+        q &= Q(roadmap__corporation_id=scope.group_id)
+    return q
+
+
+OFFER_RULES: RuleTable = {
+    Role.SUPPLIER: lambda scope: Q(supplier_id=scope.supplier_id),
+    Role.REGION_STAFF: lambda scope: (
+        Q(supplier__region_id=scope.region_id) & ~Q(status=OfferStatus.DRAFT)
+    ),
+    Role.REVIEWER: lambda scope: Q(roadmap__corporation_id=scope.group_id, status__in=CORPORATE),
+    Role.OFFICER: lambda scope: Q(
+        roadmap__corporation__required_body_id=scope.body_id,
+        status__in=CERTIFICATION,
+    ),
+    Role.PARTNER: _partner_offers,
+}
+
+
+def offers_visible_to(user: Actor) -> QuerySet[Offer]:
+    """Drafts stay with their supplier; each role sees the stages that concern it."""
+    qs = Offer.objects.select_related("supplier", "supplier__region", "roadmap", "roadmap__region")
+    return restrict(user, qs, OFFER_RULES)
 
 
 def offers_brief_visible_to(user) -> QuerySet[Offer]:

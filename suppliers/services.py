@@ -22,7 +22,7 @@ from roadmap_portal.append_only import reserve_id
 from roadmap_portal.choices import RoadmapStatus, Role
 from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
 from roadmap_portal.input_limits import check_free_text, check_json_value
-from roadmap_portal.scope import scope_of
+from roadmap_portal.scope import forget, may, require, require_role, scope_of
 
 from . import pipeline
 from .choices import OfferStatus, VerificationStatus
@@ -34,11 +34,7 @@ from .validators import pdf_stored_name, validate_pdf_upload
 def allowed_transitions(*, offer, user):
     """The transitions ``user`` may take on ``offer`` now: what the UI shows as buttons."""
     scope = scope_of(user)
-    return [
-        t
-        for t in pipeline.transitions_from(offer.status)
-        if scope.is_admin or scope.role in t.roles
-    ]
+    return [t for t in pipeline.transitions_from(offer.status) if scope.has_role(*t.roles)]
 
 
 def offer_transition(*, offer_id, user, action, comment="", data=None):
@@ -69,7 +65,7 @@ def offer_transition(*, offer_id, user, action, comment="", data=None):
                 % {"action": pipeline.label_of(action), "status": offer.get_status_display()},
                 current=offer.status,
             )
-        if not (scope.is_admin or scope.role in step.roles):
+        if not scope.has_role(*step.roles):
             raise RoleNotAllowed()
         if step.comment_required and not comment:
             raise ValidationError({"comment": _("A comment is required for this action.")})
@@ -82,9 +78,7 @@ def offer_transition(*, offer_id, user, action, comment="", data=None):
 def check_action_role(*, user, action):
     """RoleNotAllowed unless the user's role is one some transition of ``action`` names
     (administrators take every action)."""
-    scope = scope_of(user)
-    if not (scope.is_admin or scope.role in pipeline.roles_of(action)):
-        raise RoleNotAllowed()
+    require_role(user, *pipeline.roles_of(action))
 
 
 def may_take_action(*, user, action):
@@ -213,11 +207,12 @@ def supplier_register(*, user, **fields):
     """
     from roadmap_portal.models import Profile
 
+    require(
+        user,
+        "supplier.register",
+        message=_("You already have a role in the portal and cannot register an organisation."),
+    )
     scope = scope_of(user)
-    if scope.role is not None and not scope.is_admin:
-        raise RoleNotAllowed(
-            _("You already have a role in the portal and cannot register an organisation.")
-        )
     supplier = Supplier(**fields, verification_status=VerificationStatus.PENDING)
     supplier.full_clean()
     with transaction.atomic():
@@ -232,7 +227,7 @@ def supplier_register(*, user, **fields):
             Profile.objects.update_or_create(
                 user=user, defaults={"role": Role.SUPPLIER, "supplier": supplier}
             )
-            user.__dict__.pop("_portal_scope", None)
+            forget(user)
     return supplier
 
 
@@ -379,18 +374,12 @@ def supplier_signup_confirm(*, token: str, password: str):
 
 
 def _check_may_verify(user):
-    scope = scope_of(user)
-    if not (scope.is_admin or scope.role == Role.REGION_STAFF):
-        raise RoleNotAllowed()
+    require(user, "supplier.verify")
 
 
 def may_verify_suppliers(*, user):
     """Whether the user decides on suppliers' verification (a list's bulk buttons)."""
-    try:
-        _check_may_verify(user)
-    except RoleNotAllowed:
-        return False
-    return True
+    return may(user, "supplier.verify")
 
 
 def supplier_verify(*, supplier_id, user, verified, comment=""):
@@ -489,9 +478,26 @@ def roadmap_takes_offers(roadmap, *, field="roadmap"):
         )
 
 
-def offer_create(*, user, supplier, roadmap, **fields):
+def offer_supplier(*, user, supplier_id: int | None = None) -> Supplier:
+    """The supplier an offer ``user`` adds belongs to: a member's own (naming another is a
+    ValidationError on ``supplier``), the named one for an administrator (who must name one).
+    Other roles add no offers (RoleNotAllowed: 403)."""
+    require(user, "offer.create", message=_("Only a supplier's members add offers."))
+    scope = scope_of(user)
+    if scope.is_admin:
+        if supplier_id is None:
+            raise ValidationError({"supplier": _("Name the supplier the offer belongs to.")})
+        return Supplier.objects.select_related("region").get(pk=supplier_id)
+    if supplier_id is not None and supplier_id != scope.supplier_id:
+        raise ValidationError({"supplier": _("You add offers for your own organisation.")})
+    return Supplier.objects.select_related("region").get(pk=scope.supplier_id)
+
+
+def offer_create(*, user, roadmap, supplier_id: int | None = None, **fields) -> Offer:
     """A supplier's member adds an offer to a roadmap of the supplier's region, as a draft;
-    a completed roadmap takes none."""
+    a completed roadmap takes none. The supplier is the member's own (``offer_supplier``);
+    an administrator names it by ``supplier_id``."""
+    supplier = offer_supplier(user=user, supplier_id=supplier_id)
     roadmap_takes_offers(roadmap)
     if roadmap.region_id != supplier.region_id:
         raise ValidationError(
@@ -506,8 +512,10 @@ def offer_create(*, user, supplier, roadmap, **fields):
     return offer
 
 
-def offer_update(*, offer, **fields):
-    """An offer is edited only as a draft; later it changes only through the pipeline."""
+def offer_update(*, offer: Offer, user, **fields) -> Offer:
+    """The supplier's members (and administrators) edit an offer, only as a draft; later it
+    changes only through the pipeline."""
+    _check_offer_author(offer=offer, user=user)
     if offer.status != OfferStatus.DRAFT:
         raise TransitionNotAllowed(
             _("Only a draft can be edited; this offer is %(status)s.")
@@ -546,12 +554,10 @@ def offer_transition_system(*, offer_id, action, comment=""):
     return history
 
 
-def _check_offer_author(*, offer, user):
-    scope = scope_of(user)
-    if not (
-        scope.is_admin or (scope.role == Role.SUPPLIER and scope.supplier_id == offer.supplier_id)
-    ):
-        raise RoleNotAllowed(_("Only the supplier's members change its offers."))
+def _check_offer_author(*, offer: Offer, user) -> None:
+    require(
+        user, "offer.update", offer, message=_("Only the supplier's members change its offers.")
+    )
 
 
 def offer_attachment_add(*, offer_id, user, upload):

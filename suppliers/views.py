@@ -5,8 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core import signing
-from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -17,7 +16,14 @@ from roadmap_portal.choices import Role
 from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
 from roadmap_portal.export_jobs.views import export_response, wants_export
 from roadmap_portal.logins import client_address
-from roadmap_portal.scope import has_role, reads_internal_records, scope_of
+from roadmap_portal.scope import (
+    has_no_role,
+    has_role,
+    is_supplier,
+    may,
+    reads_internal_records,
+    scope_of,
+)
 from roadmap_portal.selectors import roadmaps_visible_to
 from roadmap_portal.storage import stored_file_response
 from roadmap_portal.web import apply_service_errors, back_to, paginate
@@ -50,6 +56,7 @@ from .services import (
     offer_attachment_add,
     offer_attachment_delete,
     offer_create,
+    offer_supplier,
     offer_transition,
     offer_update,
     supplier_signup_confirm,
@@ -84,7 +91,7 @@ def register(request):
     """Self-registration, step one: the person and the organisation. The answer is the same
     "check your e-mail" page whether the address has an account or not; the e-mail says
     which (a link to go on, or a note that the address has an account)."""
-    if request.user.is_authenticated and scope_of(request.user).role is not None:
+    if request.user.is_authenticated and not has_no_role(request.user):
         messages.info(request, _("You are signed in already."))
         return redirect("home")
     form = RegistrationForm(request.POST or None)
@@ -232,7 +239,6 @@ def offer_list(request):
     filterset, offers = tables.offers_filtered(request.user, request.GET, request=request)
     if wants_export(request):
         return export_response(request, tables.OFFERS, offers)
-    scope = scope_of(request.user)
     page = paginate(request, offers)
     return render(
         request,
@@ -244,7 +250,7 @@ def offer_list(request):
             "status_choices": OfferStatus.choices,
             "roadmaps": _filter_roadmaps(request.user),
             "selected_status": request.GET.getlist("status"),
-            "can_create": scope.role == Role.SUPPLIER,
+            "can_create": is_supplier(request.user),
             "supplier": _own_supplier(request.user),
         },
     )
@@ -256,7 +262,7 @@ def _filter_roadmaps(user):
 
 def _own_supplier(user):
     scope = scope_of(user)
-    if scope.role != Role.SUPPLIER or not scope.supplier_id:
+    if not scope.is_supplier_member:
         return None
     return Supplier.objects.select_related("region").filter(pk=scope.supplier_id).first()
 
@@ -273,15 +279,19 @@ def _offer_form(request, supplier, offer=None):
 
 @login_required
 def offer_create_view(request):
-    supplier = _own_supplier(request.user)
-    if supplier is None:
-        raise Http404(_("Only a supplier's members add offers."))
+    # The page is a member's: an administrator names the supplier, through the API.
+    try:
+        supplier = offer_supplier(user=request.user)
+    except (RoleNotAllowed, ValidationError) as exc:
+        raise PermissionDenied(_("Only a supplier's members add offers.")) from exc
     form = _offer_form(request, supplier)
     if request.method == "POST" and form.is_valid():
         fields = form.service_fields()
         roadmap = fields.pop("roadmap")
         try:
-            offer = offer_create(user=request.user, supplier=supplier, roadmap=roadmap, **fields)
+            offer = offer_create(
+                user=request.user, supplier_id=supplier.pk, roadmap=roadmap, **fields
+            )
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
@@ -303,9 +313,10 @@ def offer_create_view(request):
 @back_to("suppliers:offer-detail")
 def offer_update_view(request, pk):
     offer = get_object_or_404(offers_visible_to(request.user), pk=pk)
-    supplier = _own_supplier(request.user)
-    if supplier is None or supplier.pk != offer.supplier_id:
-        raise Http404
+    # The edit page is the author's: another role in scope is refused (403).
+    if not may(request.user, "offer.update", offer):
+        raise PermissionDenied(_("Only the supplier's members change its offers."))
+    supplier = offer.supplier
     if not offer.is_editable:
         messages.error(
             request,
@@ -316,7 +327,7 @@ def offer_update_view(request, pk):
     form = _offer_form(request, supplier, offer)
     if request.method == "POST" and form.is_valid():
         try:
-            offer_update(offer=offer, **form.service_fields())
+            offer_update(offer=offer, user=request.user, **form.service_fields())
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
@@ -341,10 +352,7 @@ def offer_detail(request, pk):
         if offer.demand_id
         else None
     )
-    scope = scope_of(request.user)
-    is_author = scope.is_admin or (
-        scope.role == Role.SUPPLIER and scope.supplier_id == offer.supplier_id
-    )
+    is_author = may(request.user, "offer.update", offer)
     return render(
         request,
         "suppliers/offer_detail.html",
@@ -469,7 +477,7 @@ def attachment_response(attachment):
 def screening(request):
     """Region staff's queue: submitted offers of the region, to forward or return."""
     if not has_role(request.user, Role.REGION_STAFF):
-        raise Http404
+        raise PermissionDenied
     base = screening_queue(request.user)
     filterset = OfferFilterSet(request.GET, queryset=base, request=request)
     page = paginate(request, filterset.qs)

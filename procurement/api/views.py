@@ -81,7 +81,7 @@ class DemandViewSet(ExportMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModel
         qs = demands_visible_to(self.request.user).order_by("-id")
         scope = scope_of(self.request.user)
         matching = self.request.query_params.get("matching", "").lower() in ("1", "true", "yes")
-        if matching and scope.role == Role.SUPPLIER:
+        if matching and scope.is_supplier:
             qs = demands_matching_supplier(qs, scope.supplier_id)
         return qs
 

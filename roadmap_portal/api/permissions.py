@@ -29,4 +29,4 @@ class RoleWritePermission(permissions.BasePermission):
         scope = scope_of(request.user)
         if getattr(request.user, "_api_key", None) is not None:
             return key_may_write(request, view)
-        return scope.is_admin or scope.role in getattr(view, "write_roles", ())
+        return scope.has_role(*getattr(view, "write_roles", ()))

@@ -18,7 +18,7 @@ from roadmap_portal.choices import Role
 from roadmap_portal.db_routers import ReplicaReadsMixin
 from roadmap_portal.filtersets import RoadmapFilterSet
 from roadmap_portal.models import ReportedVolume, Roadmap, RoadmapTarget
-from roadmap_portal.scope import scope_of
+from roadmap_portal.scope import has_role, may, scope_of
 from roadmap_portal.selectors import (
     corporations_visible_to,
     regions_visible_to,
@@ -57,8 +57,7 @@ class VolumeReaders(permissions.BasePermission):
     def has_permission(self, request, view):
         if not request.user or not request.user.is_authenticated:
             return False
-        scope = scope_of(request.user)
-        return scope.is_admin or scope.role in self.roles
+        return has_role(request.user, *self.roles)
 
 
 class ReportWriters(VolumeReaders):
@@ -69,8 +68,7 @@ class ReportWriters(VolumeReaders):
             return False
         if request.method in permissions.SAFE_METHODS:
             return True
-        scope = scope_of(request.user)
-        return scope.is_admin or scope.role in (Role.REGION_STAFF, Role.REVIEWER)
+        return may(request.user, "report.request")
 
 
 class RegionViewSet(viewsets.ReadOnlyModelViewSet):
@@ -200,10 +198,8 @@ class RoadmapViewSet(
     def _check_region(self, region):
         from rest_framework.exceptions import ValidationError
 
-        from roadmap_portal.scope import scope_of
-
         scope = scope_of(self.request.user)
-        if region is not None and scope.role == Role.REGION_STAFF and region.pk != scope.region_id:
+        if region is not None and scope.is_region_staff and region.pk != scope.region_id:
             raise ValidationError({"region": "Region staff keep the roadmaps of their own region."})
 
 

@@ -3,8 +3,7 @@ that may see volumes (region staff, reviewers, partners, administrators)."""
 
 from django import template
 
-from roadmap_portal.choices import Role
-from roadmap_portal.scope import scope_of
+from roadmap_portal.scope import may
 
 register = template.Library()
 
@@ -15,8 +14,7 @@ def roadmap_volume(context, roadmap):
     from roadmap_portal.volume import roadmap_volume as series_volume
 
     request = context.get("request")
-    scope = scope_of(getattr(request, "user", None))
-    if not (scope.is_admin or scope.role in (Role.REGION_STAFF, Role.REVIEWER, Role.PARTNER)):
+    if not may(getattr(request, "user", None), "volume.read"):
         return {"series": None}
     series = series_volume(roadmap)
     series.chart = volume_chart(series)

@@ -35,9 +35,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from roadmap_portal.choices import Role
 from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
-from roadmap_portal.scope import scope_of
+from roadmap_portal.scope import forget, may
 
 from . import destinations
 from .models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -115,8 +114,7 @@ def may_own_endpoints(user):
         return False
     if getattr(user, "_api_key", None) is not None:
         return True
-    scope = scope_of(user)
-    return scope.is_admin or scope.role == Role.PARTNER
+    return may(user, "webhook.manage")
 
 
 def endpoint_create(*, user, url, events, description=""):
@@ -253,7 +251,7 @@ def _acting_user(endpoint):
         user = endpoint.user
     if user is None or not user.is_active:
         return None
-    user.__dict__.pop("_portal_scope", None)
+    forget(user)
     return user
 
 

@@ -20,7 +20,7 @@ from roadmap_portal.api.rows import RowPlan, ValuesCursorFeedMixin
 from roadmap_portal.choices import Role
 from roadmap_portal.db_routers import ReplicaReadsMixin
 from roadmap_portal.export_jobs.api.views import ExportMixin
-from roadmap_portal.scope import scope_of
+from roadmap_portal.scope import is_admin, may
 
 from .. import tables
 from ..filtersets import OfferFilterSet, SupplierFilterSet
@@ -69,12 +69,11 @@ class SupplierWritePermission(permissions.BasePermission):
             return True
         if getattr(request.user, "_api_key", None) is not None:
             return False
-        scope = scope_of(request.user)
         if view.action == "create":
-            return scope.is_admin or scope.role is None
+            return may(request.user, "supplier.register")
         if view.action in ("verify", "bulk_verify"):
-            return scope.is_admin or scope.role == Role.REGION_STAFF
-        return scope.is_admin
+            return may(request.user, "supplier.verify")
+        return is_admin(request.user)
 
 
 class SupplierViewSet(ExportMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -226,17 +225,13 @@ class OfferViewSet(
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
-        scope = scope_of(self.request.user)
         supplier = data.pop("supplier", None)
-        if not scope.is_admin:
-            if supplier is not None and supplier.pk != scope.supplier_id:
-                raise ValidationError({"supplier": _("You add offers for your own organisation.")})
-            supplier = suppliers_visible_to(self.request.user).get(pk=scope.supplier_id)
-        elif supplier is None:
-            raise ValidationError({"supplier": _("Name the supplier the offer belongs to.")})
         roadmap = data.pop("roadmap")
         serializer.instance = offer_create(
-            user=self.request.user, supplier=supplier, roadmap=roadmap, **data
+            user=self.request.user,
+            supplier_id=supplier.pk if supplier is not None else None,
+            roadmap=roadmap,
+            **data,
         )
 
     def perform_update(self, serializer):
@@ -245,7 +240,7 @@ class OfferViewSet(
         if supplier is not None and supplier.pk != serializer.instance.supplier_id:
             raise ValidationError({"supplier": _("An offer cannot move to another supplier.")})
         fields = {k: v for k, v in data.items() if k in OFFER_FIELDS or k == "roadmap"}
-        offer_update(offer=serializer.instance, **fields)
+        offer_update(offer=serializer.instance, user=self.request.user, **fields)
 
     @extend_schema(
         examples=TRANSITION_EXAMPLES,

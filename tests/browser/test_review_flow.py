@@ -25,7 +25,7 @@ def forwarded_kaluga_offer():
     member = users.get(profile__supplier=supplier)
     offer = offer_create(
         user=member,
-        supplier=supplier,
+        supplier_id=supplier.pk,
         roadmap=Roadmap.objects.get(region__code="RU-KLU"),
         name="Кран шаровой DN 500",
         okpd2="28.14.13.131",

@@ -118,9 +118,9 @@ def test_other_roles_do_not_reach_supplier_pages(client, world):
     assert response.status_code == 404
     client.force_login(world.staff)
     assert client.get(reverse("suppliers:offer-detail", args=[draft.pk])).status_code == 404
-    assert client.get(reverse("suppliers:offer-create")).status_code == 404
+    assert client.get(reverse("suppliers:offer-create")).status_code == 403
     client.force_login(world.member)
-    assert client.get(reverse("suppliers:screening")).status_code == 404
+    assert client.get(reverse("suppliers:screening")).status_code == 403
 
 
 def test_screening_forward_and_return(client, world):
