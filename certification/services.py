@@ -5,12 +5,12 @@ The ``record_*`` and ``guard_*`` functions are the stage records and guards that
 """
 
 import datetime
+from collections.abc import Iterator
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
@@ -1029,13 +1029,14 @@ def certificate_certify_offers(*, certificate_id, user):
 REMINDER_DAYS = (90, 30, 7, 0)
 
 
-def expiry_reminders_send(*, on=None):
-    """Certificates expiring within 90, 30 and 7 days and on the day remind the supplier's
-    members and the reviewers of the corporations whose offers they cover. Each threshold
-    is sent once per certificate and term (the key holds both); a renewed certificate, or
-    one no longer valid, reminds nobody."""
-    from roadmap_portal.notifications import notify, users_with_role
-
+def expiry_reminders_due(
+    *, on: datetime.date | None = None
+) -> Iterator[tuple[Certificate, int, int]]:
+    """Certificates expiring within 90, 30 and 7 days and on the day, each with its days
+    left and the threshold it has reached (the notification layer reminds the supplier's
+    members and the reviewers of the corporations whose offers they cover, once per
+    certificate, threshold and term). A renewed certificate, or one no longer valid, is not
+    due."""
     on = on or timezone.localdate()
     certificates = (
         Certificate.objects.filter(
@@ -1048,42 +1049,7 @@ def expiry_reminders_send(*, on=None):
         .prefetch_related("offers__roadmap")
         .order_by("valid_until", "id")
     )
-    sent = 0
     for certificate in certificates:
         left = (certificate.valid_until - on).days
         threshold = min(d for d in REMINDER_DAYS if d >= left)
-        corporation_ids = sorted({o.roadmap.corporation_id for o in certificate.offers.all()})
-        recipients = list(users_with_role(Role.SUPPLIER, supplier_id=certificate.supplier_id))
-        recipients += list(
-            users_with_role(Role.REVIEWER).filter(profile__corporation_id__in=corporation_ids)
-        )
-        try:
-            url = reverse("certification:certificate-detail", args=[certificate.pk])
-        except NoReverseMatch:
-            url = ""
-
-        def message(certificate=certificate, left=left):
-            if left == 0:
-                return _("Certificate %(number)s of %(body)s expires today (%(date)s).") % {
-                    "number": certificate.number,
-                    "body": certificate.body,
-                    "date": certificate.valid_until.isoformat(),
-                }
-            return _(
-                "Certificate %(number)s of %(body)s expires in %(days)d days (on %(date)s)."
-            ) % {
-                "number": certificate.number,
-                "body": certificate.body,
-                "days": left,
-                "date": certificate.valid_until.isoformat(),
-            }
-
-        sent += notify(
-            recipients=recipients,
-            event="certificate_expiry",
-            key=f"cert_expiry:{certificate.pk}:{threshold}:{certificate.valid_until.isoformat()}",
-            message=message,
-            url=url,
-            obj=certificate,
-        )
-    return {"sent": sent}
+        yield certificate, left, threshold

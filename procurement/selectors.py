@@ -1,13 +1,17 @@
 """Reads of demands, tenders, bids and contracts, each restricted to the user's scope."""
 
 import datetime
+from collections import defaultdict
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models.lookups import StartsWith
 from django.utils import timezone
 
 from roadmap_portal.choices import Role
-from roadmap_portal.models import Corporation
+from roadmap_portal.models import Corporation, Roadmap
 from roadmap_portal.scope import scope_of
+from suppliers.models import Offer, Supplier
+from suppliers.selectors import suppliers_visible_to
 
 from .categories import prefixes
 from .choices import TenderStatus
@@ -41,8 +45,6 @@ def tenders_visible_to(user):
     if scope.role in (Role.REGION_STAFF, Role.SUPPLIER):
         region_id = scope.region_id
         if scope.role == Role.SUPPLIER:
-            from suppliers.models import Supplier
-
             region_id = Supplier.objects.filter(pk=scope.supplier_id).values("region_id")[:1]
         return qs.filter(_customer_in_groups(_groups_with_roadmaps_in(region_id))).distinct()
     if scope.role == Role.OFFICER:
@@ -109,8 +111,6 @@ def tender_bid_period_over(tender: Tender, on: datetime.date | None = None) -> b
 def published_bids_visible_to(user, on: datetime.date | None = None) -> QuerySet[Bid]:
     """Bids that open data (OCDS) may name to ``user``: on tenders whose bid period is over,
     by suppliers in the user's scope, whatever the user's role."""
-    from suppliers.selectors import suppliers_visible_to
-
     over = Tender.objects.filter(bid_period_over(on)).values("pk")
     return Bid.objects.filter(
         tender_id__in=over, supplier_id__in=suppliers_visible_to(user).values("pk")
@@ -140,14 +140,19 @@ def contracts_visible_to(user):
     return qs.none()
 
 
+def demands_for_offers(user, supplier: Supplier) -> QuerySet[Demand]:
+    """Demands a supplier's offer may answer: those of groups with a roadmap in its region."""
+    groups = Roadmap.objects.filter(region_id=supplier.region_id).values("corporation_id")
+    return (
+        demands_visible_to(user)
+        .filter(Q(customer_id__in=groups) | Q(customer__parent_id__in=groups))
+        .order_by("-id")
+    )
+
+
 def demands_matching_supplier(queryset, supplier_id):
     """Demands whose category and one of the supplier's offers' OKPD2 codes are prefixes of
     each other (a demand for 28.14 matches an offer of 28.14.13.131 and the other way)."""
-    from django.db.models import Exists, F, OuterRef
-    from django.db.models.lookups import StartsWith
-
-    from suppliers.models import Offer
-
     offers = Offer.objects.filter(supplier_id=supplier_id).filter(
         Q(okpd2__startswith=OuterRef("category")) | StartsWith(OuterRef("category"), F("okpd2"))
     )
@@ -168,10 +173,6 @@ COVERING_STATUSES = (
 def demand_coverage(demands, region_id):
     """For each demand, the region's suppliers with an offer in the pipeline that matches it
     (prefix either way): ``[(demand, [(supplier, [offers])])]``. Two queries in all."""
-    from collections import defaultdict
-
-    from suppliers.models import Offer
-
     demands = list(demands)
     if not demands:
         return []

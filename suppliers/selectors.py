@@ -180,16 +180,3 @@ def roadmaps_for_offers(supplier, *, current=None):
     if current is not None:
         q |= Q(pk=current.pk)
     return Roadmap.objects.filter(q).select_related("corporation").order_by("-start_year", "id")
-
-
-def demands_for_offers(user, supplier):
-    """Demands a supplier's offer may answer: those of groups with a roadmap in its region."""
-    from procurement.selectors import demands_visible_to
-    from roadmap_portal.models import Roadmap
-
-    groups = Roadmap.objects.filter(region_id=supplier.region_id).values("corporation_id")
-    return (
-        demands_visible_to(user)
-        .filter(Q(customer_id__in=groups) | Q(customer__parent_id__in=groups))
-        .order_by("-id")
-    )

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from roadmap_portal.append_only import reserve_id
 from roadmap_portal.choices import RoadmapStatus, Role
+from roadmap_portal.events import announce
 from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
 from roadmap_portal.input_limits import check_free_text, check_json_value
 from roadmap_portal.scope import scope_of
@@ -176,22 +177,15 @@ def _apply(*, offer, step, user, comment, data):
     if updated != 1:  # only possible without row locks (SQLite): someone else won
         raise TransitionNotAllowed(current=offer.status)
     offer.status, offer.status_changed = step.target, now
-    _notify(history.pk)
+    _announce(history.pk)
     return history
 
 
-def _notify(transition_id):
-    """Publish the transition's notifications to the outbox, in the transition's transaction:
-    relayed after it commits, and again by the sweep while the broker is away."""
-    from roadmap_portal.outbox import NOTIFICATIONS, publish
-    from roadmap_portal.tasks import notify_offer_transition
-
-    publish(
-        notify_offer_transition,
-        key=f"notify_offer_transition:{transition_id}",
-        kwargs={"transition_id": transition_id},
-        queue=NOTIFICATIONS,
-    )
+def _announce(transition_id: int) -> None:
+    """Announce the transition in its transaction (``roadmap_portal.events``): the
+    notifications and webhook events run after it commits, once, and again by the outbox's
+    sweep while the broker is away."""
+    announce("offer.transitioned", key=str(transition_id), transition_id=transition_id)
 
 
 def guard_supplier_verified(*, offer, user, data):
