@@ -302,7 +302,7 @@ def report_context(report):
 
 def render_report(report):
     """(HTML text, PDF bytes) of ``report``, in the report's language."""
-    from weasyprint import HTML
+    from weasyprint import HTML  # heavy (Pango, cairo): loaded by the report worker only
 
     with translation.override(report.language):
         html = render_to_string("roadmap_portal/report_document.html", report_context(report))
@@ -334,7 +334,7 @@ def static_file_for(url):
 def portal_url_fetcher():
     """A WeasyPrint URL fetcher giving the portal's own static files and ``data:`` URIs and
     refusing everything else: no network, no other local file."""
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
+    from weasyprint.urls import URLFetcher, URLFetcherResponse  # heavy: the worker only
 
     class PortalURLFetcher(URLFetcher):
         def fetch(self, url, headers=None):

@@ -4,6 +4,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from roadmap_portal.choices import Role
+from roadmap_portal.models import Roadmap
 from roadmap_portal.scope import reads_internal_records, scope_of
 
 from .choices import OfferStatus
@@ -55,8 +56,6 @@ def suppliers_visible_to(user):
             qs = qs.filter(region_id=scope.region_id)
         if scope.group_id:
             # A group's slice: suppliers of the regions the group has a roadmap with.
-            from roadmap_portal.models import Roadmap
-
             qs = qs.filter(
                 Exists(
                     Roadmap.objects.filter(
@@ -174,8 +173,6 @@ def attachments_visible_to(user):
 
 def roadmaps_for_offers(supplier, *, current=None):
     """Roadmaps a supplier may offer products under: those of its region not yet completed."""
-    from roadmap_portal.models import Roadmap
-
     q = Q(region_id=supplier.region_id) & ~Q(status="completed")
     if current is not None:
         q |= Q(pk=current.pk)

@@ -18,11 +18,13 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from roadmap_portal import bulk
 from roadmap_portal.append_only import reserve_id
 from roadmap_portal.choices import RoadmapStatus, Role
 from roadmap_portal.events import announce
 from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
 from roadmap_portal.input_limits import check_free_text, check_json_value
+from roadmap_portal.models import Profile, Region
 from roadmap_portal.scope import scope_of
 
 from . import pipeline
@@ -102,8 +104,6 @@ def bulk_transition_request(*, user, action, actions, ids, comment):
     ``actions``, the ids within ``bulk.MAX_IDS``, a clean comment, a role the action names
     (RoleNotAllowed) and the comment the action requires. Answers the ids and the comment
     as every row uses them."""
-    from roadmap_portal import bulk
-
     if action not in actions:
         raise ValidationError(
             {"action": _("Choose one of: %(actions)s.") % {"actions": ", ".join(actions)}}
@@ -128,8 +128,6 @@ def offers_bulk_transition(*, user, action, ids, comment=""):
     comment the action requires must be given, once, and applies to every row. A repeated
     request changes nothing twice: each row already moved reports why it cannot move again.
     """
-    from roadmap_portal import bulk
-
     ids, comment = bulk_transition_request(
         user=user, action=action, actions=pipeline.BULK_ACTIONS, ids=ids, comment=comment
     )
@@ -205,8 +203,6 @@ def supplier_register(*, user, **fields):
     role in the portal cannot register another organisation; an administrator registers one
     on someone's behalf without becoming its member.
     """
-    from roadmap_portal.models import Profile
-
     scope = scope_of(user)
     if scope.role is not None and not scope.is_admin:
         raise RoleNotAllowed(
@@ -352,8 +348,6 @@ def supplier_signup_confirm(*, token: str, password: str):
     """The address is confirmed: the person (sign-in name: the address) and the
     organisation are created together and the person is its member. A ValidationError on
     ``username`` if the address got an account meanwhile (the link works once)."""
-    from roadmap_portal.models import Region
-
     data = supplier_signup_pending(token)
     fields = dict(data["supplier"])
     try:
@@ -429,8 +423,6 @@ def suppliers_bulk_verify(*, user, ids, verified, comment=""):
     so: "already verified"). Only region staff and administrators decide (RoleNotAllowed
     for the whole request); the ids are within ``bulk.MAX_IDS`` and a rejection needs its
     reason (ValidationError, nothing done)."""
-    from roadmap_portal import bulk
-
     ids = bulk.check_ids(ids)
     comment = (comment or "").strip()
     check_free_text(comment, field="comment")
