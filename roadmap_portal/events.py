@@ -1,10 +1,10 @@
 """Domain events: a lower layer announces what happened, the layers above subscribe.
 
 ``announce(event, key=..., **payload)`` writes, in the caller's transaction, one outbox row
-per task subscribed to ``event`` (``roadmap_portal.outbox``): each subscriber runs once the
-transaction commits, and nothing runs for a transaction rolled back. A row's key is the
-subscriber task's short name and the event's key (``notify_offer_transition:<id>``), so an
-occurrence announced again, or a row relayed again, runs each subscriber once.
+per task subscribed to ``event``, in one INSERT (``roadmap_portal.outbox``): each subscriber
+runs once the transaction commits, and nothing runs for a transaction rolled back. A row's
+key is the subscriber task's short name and the event's key (``notify_offer_transition:<id>``),
+so an occurrence announced again, or a row relayed again, runs each subscriber once.
 
 ``subscribe(event, task)`` is called by the subscribing layer when its tasks module is
 imported (the app's ``AppConfig.ready`` imports it). The announcing layer imports nothing
@@ -32,7 +32,7 @@ from typing import Any
 
 from celery import Task
 
-from .outbox import publish_many
+from .outbox import publish_each
 
 # event -> {subscriber's short name: (task name, queue kind or None)}
 _subscribers: dict[str, dict[str, tuple[str, str | None]]] = {}
@@ -67,7 +67,7 @@ def announce(event: str, *, key: str, **payload: Any) -> list[str]:
     Returns the rows' keys."""
     if event not in EVENTS:
         raise ValueError(f"Unknown domain event {event!r}")
-    keys: list[str] = []
-    for short, (name, queue) in _subscribers.get(event, {}).items():
-        keys += publish_many(name, [(f"{short}:{key}", dict(payload))], queue=queue)
-    return keys
+    return publish_each(
+        (name, f"{short}:{key}", dict(payload), queue)
+        for short, (name, queue) in _subscribers.get(event, {}).items()
+    )
