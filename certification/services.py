@@ -5,21 +5,28 @@ The ``record_*`` and ``guard_*`` functions are the stage records and guards that
 """
 
 import datetime
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
+from roadmap_portal import bulk
+from roadmap_portal.api.exceptions import django_validation_detail
 from roadmap_portal.choices import Role
 from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
+from roadmap_portal.fields import resolve_scoped
 from roadmap_portal.models import Corporation
 from roadmap_portal.scope import has_role, require, scope_of
-from suppliers.validators import validate_pdf_upload
+from suppliers import pipeline
+from suppliers.choices import OfferStatus
+from suppliers.selectors import offers_visible_to
+from suppliers.services import bulk_transition_request, offer_transition, offer_transition_system
+from suppliers.validators import validate_okpd2, validate_pdf_upload
 
 from . import rules
 from .choices import (
@@ -33,6 +40,7 @@ from .choices import (
 from .models import (
     Certificate,
     CertificateEvent,
+    CertificationBody,
     ProductTest,
     ReadinessEvaluation,
     RegisterEntry,
@@ -40,6 +48,7 @@ from .models import (
     Requirement,
     RequirementCheck,
 )
+from .selectors import certificates_visible_to, register_visible_to, requirements_visible_to
 
 if TYPE_CHECKING:
     from suppliers.models import Offer
@@ -101,8 +110,6 @@ def _parse_outcomes(offer, data, *, required, user=None):
     rows = data.get("requirements")
     applicable = {r.pk: r for r in applicable_requirements(offer)}
     if user is not None:
-        from .selectors import requirements_visible_to
-
         # Ids are resolved through the reviewer's requirements, like every id a request names.
         visible = set(
             requirements_visible_to(user).filter(pk__in=applicable).values_list("pk", flat=True)
@@ -369,10 +376,6 @@ def record_certification(*, offer, user, data, transition, comment):
         raise ValidationError(
             {"data": _("The certificate is missing: give “certificate” (its id).")}
         )
-    from roadmap_portal.fields import resolve_scoped
-
-    from .selectors import certificates_visible_to
-
     # Through the officer's own certificates: another body's answers as a missing one.
     certificate = resolve_scoped(certificates_visible_to, user, raw)
     if certificate is None:
@@ -461,12 +464,6 @@ def register_entries_bulk_transition(*, user, action, ids, comment=""):
     answers "not found" like an unknown id. An entry already excluded is not excluded again,
     even when its offer has since a newer entry in force. The action, the ids and the
     reason are checked once for the whole request (ValidationError, RoleNotAllowed)."""
-    from roadmap_portal import bulk
-    from suppliers import pipeline
-    from suppliers.services import bulk_transition_request, offer_transition
-
-    from .selectors import register_visible_to
-
     ids, comment = bulk_transition_request(
         user=user,
         action=action,
@@ -510,8 +507,6 @@ def register_entries_bulk_transition(*, user, action, ids, comment=""):
 
 def certificate_set_status(*, certificate_id, user, status, reason):
     """Suspend or revoke a certificate; its registered offers leave the register at once."""
-    from .selectors import certificates_visible_to
-
     certificate = (
         certificates_visible_to(user).select_for_update(of=("self",)).get(pk=certificate_id)
     )
@@ -546,9 +541,6 @@ def certificate_set_status(*, certificate_id, user, status, reason):
 
 def exclude_offers_of_certificate(*, certificate, reason, actor=None, on=None):
     """Registered offers whose register entry rests on ``certificate`` are excluded."""
-    from suppliers.choices import OfferStatus
-    from suppliers.services import offer_transition_system
-
     entries = (
         RegisterEntry.objects.filter(certificate=certificate, excluded_on__isnull=True)
         .filter(offer__status=OfferStatus.REGISTERED)
@@ -626,8 +618,6 @@ def lapse_certificates(*, on=None):
 
 def parse_categories(raw):
     """OKPD2 prefixes from a list or from text separated by commas, spaces or new lines."""
-    from suppliers.validators import validate_okpd2
-
     if raw in (None, ""):
         return []
     if isinstance(raw, str):
@@ -716,8 +706,6 @@ def requirement_save(
 
 def requirement_set_active(*, requirement_id, user, active):
     """A requirement is deactivated, never deleted: past checks keep pointing at it."""
-    from .selectors import requirements_visible_to
-
     requirement = requirements_visible_to(user).get(pk=requirement_id)
     _requirement_group(user, requirement.corporation)
     Requirement.objects.filter(pk=requirement.pk).update(active=bool(active))
@@ -741,9 +729,6 @@ def product_test_record(
 ):
     """A test is recorded by the group's reviewer while the offer awaits its tests
     (readiness confirmed); several tests per offer, each with an optional PDF protocol."""
-    from suppliers.choices import OfferStatus
-    from suppliers.selectors import offers_visible_to
-
     with transaction.atomic():
         offer = offers_visible_to(user).select_for_update(of=("self",)).get(pk=offer_id)
         if not has_role(user, Role.REVIEWER):
@@ -802,8 +787,6 @@ def _officer_body(user, body):
     )
     if body is not None and body.pk != scope.body_id:
         raise ValidationError({"body": _("You issue certificates of your own body only.")})
-    from .models import CertificationBody
-
     return CertificationBody.objects.get(pk=scope.body_id)
 
 
@@ -822,8 +805,6 @@ def certificate_issue(
 ):
     """An officer issues a certificate of their body to ONE supplier for offers of that
     supplier in their work; the number is unique per body, the term ends after it begins."""
-    from suppliers.selectors import offers_visible_to
-
     body = _officer_body(user, body)
     number = (number or "").strip()
     errors = {}
@@ -908,8 +889,6 @@ def certificate_renew(*, certificate_id, user, number, issued_on, valid_until, s
     """A renewal is a new certificate covering the same offers; the old one stays as it was
     and stops its expiry reminders. Register entries resting on the old one move to the new
     one when it is valid today."""
-    from .selectors import certificates_visible_to
-
     with transaction.atomic():
         old = certificates_visible_to(user).select_for_update(of=("self",)).get(pk=certificate_id)
         if not has_role(user, Role.OFFICER):
@@ -954,8 +933,6 @@ def certificate_renew(*, certificate_id, user, number, issued_on, valid_until, s
 
 def certificate_attach_scan(*, certificate_id, user, scan):
     """The body's officer attaches (or replaces) the certificate's scan, a PDF."""
-    from .selectors import certificates_visible_to
-
     with transaction.atomic():
         certificate = (
             certificates_visible_to(user).select_for_update(of=("self",)).get(pk=certificate_id)
@@ -980,12 +957,6 @@ def certificate_attach_scan(*, certificate_id, user, scan):
 def certificate_certify_offers(*, certificate_id, user):
     """Run ``certify`` for each tested offer the certificate covers; returns
     (certified offers, [(offer, reason)] refused)."""
-    from roadmap_portal.api.exceptions import django_validation_detail
-    from suppliers.choices import OfferStatus
-    from suppliers.services import offer_transition
-
-    from .selectors import certificates_visible_to
-
     certificate = certificates_visible_to(user).get(pk=certificate_id)
     done, refused = [], []
     for offer in certificate.offers.filter(status=OfferStatus.TESTED).order_by("id"):
@@ -1011,13 +982,14 @@ def certificate_certify_offers(*, certificate_id, user):
 REMINDER_DAYS = (90, 30, 7, 0)
 
 
-def expiry_reminders_send(*, on=None):
-    """Certificates expiring within 90, 30 and 7 days and on the day remind the supplier's
-    members and the reviewers of the corporations whose offers they cover. Each threshold
-    is sent once per certificate and term (the key holds both); a renewed certificate, or
-    one no longer valid, reminds nobody."""
-    from roadmap_portal.notifications import notify, users_with_role
-
+def expiry_reminders_due(
+    *, on: datetime.date | None = None
+) -> Iterator[tuple[Certificate, int, int]]:
+    """Certificates expiring within 90, 30 and 7 days and on the day, each with its days
+    left and the threshold it has reached (the notification layer reminds the supplier's
+    members and the reviewers of the corporations whose offers they cover, once per
+    certificate, threshold and term). A renewed certificate, or one no longer valid, is not
+    due."""
     on = on or timezone.localdate()
     certificates = (
         Certificate.objects.filter(
@@ -1030,42 +1002,7 @@ def expiry_reminders_send(*, on=None):
         .prefetch_related("offers__roadmap")
         .order_by("valid_until", "id")
     )
-    sent = 0
     for certificate in certificates:
         left = (certificate.valid_until - on).days
         threshold = min(d for d in REMINDER_DAYS if d >= left)
-        corporation_ids = sorted({o.roadmap.corporation_id for o in certificate.offers.all()})
-        recipients = list(users_with_role(Role.SUPPLIER, supplier_id=certificate.supplier_id))
-        recipients += list(
-            users_with_role(Role.REVIEWER).filter(profile__corporation_id__in=corporation_ids)
-        )
-        try:
-            url = reverse("certification:certificate-detail", args=[certificate.pk])
-        except NoReverseMatch:
-            url = ""
-
-        def message(certificate=certificate, left=left):
-            if left == 0:
-                return _("Certificate %(number)s of %(body)s expires today (%(date)s).") % {
-                    "number": certificate.number,
-                    "body": certificate.body,
-                    "date": certificate.valid_until.isoformat(),
-                }
-            return _(
-                "Certificate %(number)s of %(body)s expires in %(days)d days (on %(date)s)."
-            ) % {
-                "number": certificate.number,
-                "body": certificate.body,
-                "days": left,
-                "date": certificate.valid_until.isoformat(),
-            }
-
-        sent += notify(
-            recipients=recipients,
-            event="certificate_expiry",
-            key=f"cert_expiry:{certificate.pk}:{threshold}:{certificate.valid_until.isoformat()}",
-            message=message,
-            url=url,
-            obj=certificate,
-        )
-    return {"sent": sent}
+        yield certificate, left, threshold

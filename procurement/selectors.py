@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from roadmap_portal import okpd2
 from roadmap_portal.choices import Role
-from roadmap_portal.models import Corporation
+from roadmap_portal.models import Corporation, Roadmap
 from roadmap_portal.scope import Actor, Joined, RuleTable, Scope, everything, restrict
+from suppliers.models import Offer, Supplier
+from suppliers.pipeline import IN_PIPELINE
+from suppliers.selectors import suppliers_visible_to
 
 from .choices import TenderStatus
 from .models import Bid, Contract, Demand, Tender
@@ -108,8 +112,6 @@ def tender_bid_period_over(tender: Tender, on: datetime.date | None = None) -> b
 def published_bids_visible_to(user, on: datetime.date | None = None) -> QuerySet[Bid]:
     """Bids that open data (OCDS) may name to ``user``: on tenders whose bid period is over,
     by suppliers in the user's scope, whatever the user's role."""
-    from suppliers.selectors import suppliers_visible_to
-
     over = Tender.objects.filter(bid_period_over(on)).values("pk")
     return Bid.objects.filter(
         tender_id__in=over, supplier_id__in=suppliers_visible_to(user).values("pk")
@@ -138,13 +140,19 @@ def contracts_visible_to(user: Actor) -> QuerySet[Contract]:
     return restrict(user, qs, CONTRACT_RULES)
 
 
+def demands_for_offers(user, supplier: Supplier) -> QuerySet[Demand]:
+    """Demands a supplier's offer may answer: those of groups with a roadmap in its region."""
+    groups = Roadmap.objects.filter(region_id=supplier.region_id).values("corporation_id")
+    return (
+        demands_visible_to(user)
+        .filter(Q(customer_id__in=groups) | Q(customer__parent_id__in=groups))
+        .order_by("-id")
+    )
+
+
 def demands_matching_supplier(queryset, supplier_id):
     """Demands whose category and one of the supplier's offers' OKPD2 codes are prefixes of
     each other (a demand for 28.14 matches an offer of 28.14.13.131 and the other way)."""
-    from django.db.models import Exists, OuterRef
-
-    from suppliers.models import Offer
-
     offers = Offer.objects.filter(supplier_id=supplier_id).filter(
         okpd2.q_related(OuterRef("category"))
     )
@@ -154,11 +162,6 @@ def demands_matching_supplier(queryset, supplier_id):
 def demand_coverage(demands, region_id):
     """For each demand, the region's suppliers with an offer in the pipeline that matches it
     (prefix either way): ``[(demand, [(supplier, [offers])])]``. Two queries in all."""
-    from collections import defaultdict
-
-    from suppliers.models import Offer
-    from suppliers.pipeline import IN_PIPELINE
-
     demands = list(demands)
     if not demands:
         return []

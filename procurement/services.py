@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from roadmap_portal.choices import Role
+from roadmap_portal.events import announce
 from roadmap_portal.exceptions import TransitionNotAllowed
 from roadmap_portal.scope import require_role, scope_of
 from suppliers.choices import OfferStatus
@@ -84,7 +85,7 @@ def demand_create(
     )
     demand.full_clean()
     demand.save()
-    _after_commit("notify_demand_published", demand.pk)
+    announce("demand.published", key=str(demand.pk), demand_id=demand.pk)
     return demand
 
 
@@ -168,33 +169,10 @@ def tender_create(
     return tender
 
 
-_TASK_ARGUMENT = {
-    "notify_demand_published": "demand_id",
-    "notify_tender_opened": "tender_id",
-    "notify_bid_awarded": "bid_id",
-}
-
-
-def _after_commit(task_name, object_id):
-    """Publish a notification task of ``roadmap_portal.tasks`` to the outbox in the current
-    transaction: it runs once the transaction commits, once per object."""
-    from roadmap_portal import tasks
-    from roadmap_portal.outbox import NOTIFICATIONS, publish
-
-    publish(
-        getattr(tasks, task_name),
-        key=f"{task_name}:{object_id}",
-        kwargs={_TASK_ARGUMENT[task_name]: object_id},
-        queue=NOTIFICATIONS,
-    )
-
-
-def _tender_opened(tender_id):
-    from roadmap_portal.webhooks.events import tender_event
-    from roadmap_portal.webhooks.models import WebhookEvent
-
-    _after_commit("notify_tender_opened", tender_id)
-    tender_event(tender_id, WebhookEvent.TENDER_OPENED)
+def _tender_opened(tender_id: int) -> None:
+    """Announce the opening in the current transaction (``roadmap_portal.events``): the
+    notifications and the webhook event run once it commits, once per tender."""
+    announce("tender.opened", key=str(tender_id), tender_id=tender_id)
 
 
 def _tender_in_scope(user, tender_id):
@@ -262,11 +240,7 @@ def tender_award(*, user, tender_id, bid_id, amount=None, signed_on=None, number
     )
     contract.full_clean()
     contract.save()
-    from roadmap_portal.webhooks.events import tender_event
-    from roadmap_portal.webhooks.models import WebhookEvent
-
-    _after_commit("notify_bid_awarded", bid.pk)
-    tender_event(tender.pk, WebhookEvent.TENDER_AWARDED)
+    announce("bid.awarded", key=str(bid.pk), bid_id=bid.pk)
     return contract
 
 

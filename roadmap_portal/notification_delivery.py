@@ -29,6 +29,12 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from .models import Delivery, DeliveryStatus, Notification, event_label
+from .outbox import NOTIFICATIONS, publish_many
+
+# The sending tasks (``roadmap_portal.tasks``), published by name: the tasks module imports
+# this one.
+DELIVER_EMAIL = "roadmap_portal.tasks.deliver_email"
+DELIVER_PENDING = "roadmap_portal.tasks.deliver_pending"
 
 log = logging.getLogger(__name__)
 
@@ -108,9 +114,6 @@ def enqueue(keys: list[str]) -> int:
     row has a key of its own; the deliveries' claims keep a message from going out twice
     whatever the number of tasks. Two queries whatever the number. Returns the number of
     tasks published."""
-    from .outbox import NOTIFICATIONS, publish_many
-    from .tasks import deliver_email, deliver_pending
-
     if not keys:
         return 0
     ids = list(
@@ -124,9 +127,9 @@ def enqueue(keys: list[str]) -> int:
             (f"emails:{batch}:{number}", {"batch_size": BATCH_SIZE})
             for number in range(ceil(len(ids) / BATCH_SIZE))
         ]
-        return len(publish_many(deliver_pending, messages, queue=NOTIFICATIONS))
+        return len(publish_many(DELIVER_PENDING, messages, queue=NOTIFICATIONS))
     messages = [(f"email:{pk}:{batch}", {"delivery_id": pk}) for pk in ids]
-    return len(publish_many(deliver_email, messages, queue=NOTIFICATIONS))
+    return len(publish_many(DELIVER_EMAIL, messages, queue=NOTIFICATIONS))
 
 
 # --- claiming ----------------------------------------------------------------

@@ -6,13 +6,23 @@ at once, in one transaction with the tasks that send them (``roadmap_portal.outb
 the e-mails of an event exist exactly when its notifications do.
 """
 
+import datetime
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+
+from certification.services import expiry_reminders_due
+from procurement.choices import TenderStatus
+from procurement.models import Bid, Demand, Tender
+from suppliers.choices import OfferStatus, VerificationStatus
+from suppliers.models import Offer, Supplier
+from suppliers.pipeline import ALIVE
 
 from . import okpd2
 from .choices import RoadmapStatus, Role
@@ -26,6 +36,7 @@ from .models import (
     Roadmap,
     default_email_mode,
 )
+from .notification_delivery import deliveries_create_for
 
 
 def notify(*, recipients, event, key, message, url="", obj=None):
@@ -93,8 +104,6 @@ def notify(*, recipients, event, key, message, url="", obj=None):
             if emails.get(row.recipient_id) and modes[row.recipient_id] == EmailMode.IMMEDIATELY
         ]
         if immediate:
-            from .notification_delivery import deliveries_create_for
-
             deliveries_create_for(notifications=immediate, event=event)
     return len(created)
 
@@ -121,8 +130,6 @@ def preferences_of(user):
 
 def preferences_save(*, user, modes):
     """Store the user's e-mail mode per event; unknown events or modes are a ValidationError."""
-    from django.core.exceptions import ValidationError
-
     errors = {}
     for event, mode in modes.items():
         if event not in NotificationEvent.values:
@@ -189,9 +196,6 @@ def supplier_members_for_market(*, customer, categories, offer_statuses=None):
     has an offer (of ``offer_statuses``, when given) whose OKPD2 code falls under one of the
     categories. One query, whatever the number of suppliers.
     """
-    from suppliers.choices import VerificationStatus
-    from suppliers.models import Offer, Supplier
-
     group_id = customer.group_id
     roadmap = Roadmap.objects.filter(
         Corporation.in_group(group_id, "corporation__"),
@@ -207,12 +211,8 @@ def supplier_members_for_market(*, customer, categories, offer_statuses=None):
     return users_with_role(Role.SUPPLIER).filter(profile__supplier__in=suppliers.values("pk"))
 
 
-def notify_tender_opened(tender_id):
+def notify_tender_opened(tender_id: int) -> int:
     """Tell suppliers who could bid: a registered offer under the tender's categories."""
-    from procurement.choices import TenderStatus
-    from procurement.models import Tender
-    from suppliers.choices import OfferStatus
-
     tender = Tender.objects.select_related("customer").filter(pk=tender_id).first()
     if tender is None or tender.status not in (TenderStatus.ANNOUNCED, TenderStatus.OPEN):
         return 0
@@ -242,11 +242,8 @@ def notify_tender_opened(tender_id):
     )
 
 
-def notify_demand_published(demand_id):
+def notify_demand_published(demand_id: int) -> int:
     """Tell suppliers whose offers fall under the demand's category (any offer still alive)."""
-    from procurement.models import Demand
-    from suppliers.pipeline import ALIVE
-
     demand = Demand.objects.select_related("customer").filter(pk=demand_id).first()
     if demand is None:
         return 0
@@ -270,10 +267,8 @@ def notify_demand_published(demand_id):
     )
 
 
-def notify_bid_awarded(bid_id):
+def notify_bid_awarded(bid_id: int) -> int:
     """Tell the winning supplier's members that their bid was awarded."""
-    from procurement.models import Bid
-
     bid = Bid.objects.select_related("tender", "tender__customer").filter(pk=bid_id).first()
     if bid is None:
         return 0
@@ -289,3 +284,47 @@ def notify_bid_awarded(bid_id):
         or _url("procurement:tender-detail", bid.tender_id),
         obj=bid,
     )
+
+
+def expiry_reminders_send(*, on: datetime.date | None = None) -> dict[str, int]:
+    """Certificates expiring within 90, 30 and 7 days and on the day remind the supplier's
+    members and the reviewers of the corporations whose offers they cover. Each threshold
+    is sent once per certificate and term (the key holds both); a renewed certificate, or
+    one no longer valid, reminds nobody (``certification.services.expiry_reminders_due``)."""
+    sent = 0
+    for certificate, left, threshold in expiry_reminders_due(on=on):
+        corporation_ids = sorted({o.roadmap.corporation_id for o in certificate.offers.all()})
+        recipients = list(users_with_role(Role.SUPPLIER, supplier_id=certificate.supplier_id))
+        recipients += list(
+            users_with_role(Role.REVIEWER).filter(profile__corporation_id__in=corporation_ids)
+        )
+        try:
+            url = reverse("certification:certificate-detail", args=[certificate.pk])
+        except NoReverseMatch:
+            url = ""
+
+        def message(certificate=certificate, left=left):
+            if left == 0:
+                return _("Certificate %(number)s of %(body)s expires today (%(date)s).") % {
+                    "number": certificate.number,
+                    "body": certificate.body,
+                    "date": certificate.valid_until.isoformat(),
+                }
+            return _(
+                "Certificate %(number)s of %(body)s expires in %(days)d days (on %(date)s)."
+            ) % {
+                "number": certificate.number,
+                "body": certificate.body,
+                "days": left,
+                "date": certificate.valid_until.isoformat(),
+            }
+
+        sent += notify(
+            recipients=recipients,
+            event="certificate_expiry",
+            key=f"cert_expiry:{certificate.pk}:{threshold}:{certificate.valid_until.isoformat()}",
+            message=message,
+            url=url,
+            obj=certificate,
+        )
+    return {"sent": sent}

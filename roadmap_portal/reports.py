@@ -24,8 +24,12 @@ from .dashboard import Subject
 from .db_routers import use_replica
 from .exceptions import RoleNotAllowed
 from .models import Corporation, Region, Report, Roadmap
+from .notifications import notify, users_with_role
+from .outbox import REPORTS, publish
 from .report_figures import report_overview
 from .scope import may, scope_of
+from .selectors import roadmaps_visible_to
+from .webhooks.events import report_ready_event
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +37,8 @@ IN_PROGRESS = (ReportStatus.PENDING, ReportStatus.RUNNING)
 FIRST_YEAR = 2000
 # The host the report's own links are resolved against; never fetched over a network.
 REPORT_BASE_URL = "https://report.portal.invalid/"
+# The build task (``tasks.build_report``), published by name: the tasks module imports this one.
+BUILD_REPORT = "roadmap_portal.tasks.build_report"
 
 
 def subject_of(report):
@@ -132,11 +138,8 @@ def _publish(report_id: int, lease_until: datetime.datetime) -> None:
     """Hand the build to the outbox in the caller's transaction: relayed to the broker after
     commit, or by the outbox sweep once a broker that was away is back. One key per
     hand-off (the job's new lease), so a job queued again is a new message."""
-    from .outbox import REPORTS, publish
-    from .tasks import build_report
-
     publish(
-        build_report,
+        BUILD_REPORT,
         key=f"build_report:{report_id}:{lease_until.timestamp():.6f}",
         kwargs={"report_id": report_id},
         queue=REPORTS,
@@ -262,15 +265,11 @@ def report_build(*, report_id):
         return ReportStatus.FAILED
     report.refresh_from_db()
     _notify_ready(report)
-    from .webhooks.events import report_ready_event
-
     report_ready_event(report.pk)
     return ReportStatus.DONE
 
 
 def _notify_ready(report):
-    from .notifications import notify, users_with_role
-
     if report.requested_by_id:
         recipients = [report.requested_by]
     elif report.scope == Report.Scope.ROADMAP:
@@ -302,7 +301,7 @@ def report_context(report):
 
 def render_report(report):
     """(HTML text, PDF bytes) of ``report``, in the report's language."""
-    from weasyprint import HTML
+    from weasyprint import HTML  # heavy (Pango, cairo): loaded by the report worker only
 
     with translation.override(report.language):
         html = render_to_string("roadmap_portal/report_document.html", report_context(report))
@@ -334,7 +333,7 @@ def static_file_for(url):
 def portal_url_fetcher():
     """A WeasyPrint URL fetcher giving the portal's own static files and ``data:`` URIs and
     refusing everything else: no network, no other local file."""
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
+    from weasyprint.urls import URLFetcher, URLFetcherResponse  # heavy: the worker only
 
     class PortalURLFetcher(URLFetcher):
         def fetch(self, url, headers=None):
@@ -397,8 +396,6 @@ def subject_from(*, roadmap=None, region=None, corporation=None):
 
 def report_subjects_for(user):
     """Roadmaps, regions and groups the user may ask a report about (for forms)."""
-    from .selectors import roadmaps_visible_to
-
     scope = scope_of(user)
     roadmaps = roadmaps_visible_to(user).order_by("region__name", "start_year", "id")
     regions = Region.objects.none()

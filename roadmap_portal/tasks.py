@@ -1,31 +1,55 @@
-"""Celery tasks: thin wrappers that take ids and call services."""
+"""Celery tasks: thin wrappers that take ids and call services; and the notification
+layer's subscriptions to domain events (``roadmap_portal.events``).
 
+Services publish these tasks by name (``notification_delivery.DELIVER_EMAIL``,
+``reports.BUILD_REPORT``) or reach them through a subscription: this module imports the
+services, never the other way round.
+"""
+
+from __future__ import annotations
+
+import datetime
 import smtplib
 
 from celery import shared_task
 from django.db import connection
+from django.utils import timezone
+from django.utils.dateparse import parse_date
 
-from .outbox import OutboxTask
+from .events import subscribe
+from .health import heartbeat_stamp
+from .models import Region
+from .notification_delivery import (
+    DELIVER_EMAIL,
+    DELIVER_PENDING,
+    deliveries_send_pending,
+    delivery_send,
+    digests_enqueue,
+)
+from .notifications import expiry_reminders_send
+from .notifications import notify_bid_awarded as notify_bid_awarded_service
+from .notifications import notify_demand_published as notify_demand_published_service
+from .notifications import notify_tender_opened as notify_tender_opened_service
+from .offer_notifications import notify_transition
+from .outbox import NOTIFICATIONS, OutboxTask
+from .reports import BUILD_REPORT, report_build, reports_sweep, yearly_reports_request
 
 
 @shared_task
 def ping_database(region_code):
     """Reads the database from a worker: used by the health check and the worker test."""
-    from .models import Region
-
     region = Region.objects.filter(code=region_code).values_list("name", flat=True).first()
     return {"region": region, "vendor": connection.vendor}
 
 
 @shared_task(base=OutboxTask, bind=True, max_retries=5, default_retry_delay=10)
-def notify_offer_transition(self, transition_id):
+def notify_offer_transition(self, transition_id: int) -> int:
     """Tell the supplier's members about a status change and the next queue about new work."""
-    from suppliers.notifications import notify_transition
-
     return notify_transition(transition_id)
 
 
 @shared_task(
+    name=DELIVER_EMAIL,
     base=OutboxTask,
     outbox_atomic=False,
     bind=True,
@@ -38,28 +62,18 @@ def notify_offer_transition(self, transition_id):
 def deliver_email(self, delivery_id):
     """Send one e-mail delivery; SMTP errors retry with exponential backoff until the
     delivery's last attempt, which is recorded as failed. A redelivery sends nothing twice."""
-    from .notification_delivery import delivery_send
-
     return delivery_send(delivery_id=delivery_id)
 
 
-@shared_task(base=OutboxTask, outbox_atomic=False)
+@shared_task(name=DELIVER_PENDING, base=OutboxTask, outbox_atomic=False)
 def deliver_pending(batch_size=200):
     """Send up to ``batch_size`` due e-mail deliveries; also sweeps up ones a dead worker left."""
-    from .notification_delivery import deliveries_send_pending
-
     return deliveries_send_pending(batch_size=batch_size)
 
 
 @shared_task
 def send_daily_digests(day=None):
     """One digest e-mail per person for the notifications of ``day`` (ISO date; yesterday)."""
-    import datetime
-
-    from django.utils import timezone
-
-    from .notification_delivery import digests_enqueue
-
     day = (
         datetime.date.fromisoformat(day)
         if day
@@ -68,40 +82,45 @@ def send_daily_digests(day=None):
     return digests_enqueue(day=day)
 
 
+# The certificates' reminders are the notification layer's; the task keeps the name the
+# beat schedule knows it by.
+@shared_task(
+    name="certification.tasks.send_expiry_reminders",
+    bind=True,
+    max_retries=3,
+    default_retry_delay=60,
+)
+def send_expiry_reminders(self, on: str | datetime.date | None = None) -> dict[str, int]:
+    """Daily: remind suppliers and reviewers of certificates expiring in 90/30/7 days and today."""
+    if on is not None and not isinstance(on, datetime.date):
+        on = parse_date(str(on))
+    return expiry_reminders_send(on=on)
+
+
 @shared_task(base=OutboxTask, bind=True, max_retries=5, default_retry_delay=10)
-def notify_tender_opened(self, tender_id):
-    from .notifications import notify_tender_opened as service
-
-    return service(tender_id)
+def notify_tender_opened(self, tender_id: int) -> int:
+    return notify_tender_opened_service(tender_id)
 
 
 @shared_task(base=OutboxTask, bind=True, max_retries=5, default_retry_delay=10)
-def notify_demand_published(self, demand_id):
-    from .notifications import notify_demand_published as service
-
-    return service(demand_id)
+def notify_demand_published(self, demand_id: int) -> int:
+    return notify_demand_published_service(demand_id)
 
 
 @shared_task(base=OutboxTask, bind=True, max_retries=5, default_retry_delay=10)
-def notify_bid_awarded(self, bid_id):
-    from .notifications import notify_bid_awarded as service
-
-    return service(bid_id)
+def notify_bid_awarded(self, bid_id: int) -> int:
+    return notify_bid_awarded_service(bid_id)
 
 
-@shared_task(base=OutboxTask, outbox_atomic=False)
+@shared_task(name=BUILD_REPORT, base=OutboxTask, outbox_atomic=False)
 def build_report(report_id):
     """Build one requested report; a failure is recorded on the report, never raised."""
-    from .reports import report_build
-
     return report_build(report_id=report_id)
 
 
 @shared_task
 def build_yearly_reports(year=None):
     """Beat schedule: last year's report for every active roadmap, requested once."""
-    from .reports import yearly_reports_request
-
     return [report.pk for report in yearly_reports_request(year=year)]
 
 
@@ -109,8 +128,6 @@ def build_yearly_reports(year=None):
 def sweep_jobs():
     """Beat schedule: queue again (or fail) report jobs whose worker died or whose message
     never reached a worker."""
-    from .reports import reports_sweep
-
     return {"reports": reports_sweep()}
 
 
@@ -118,13 +135,13 @@ def sweep_jobs():
 def heartbeat(sent=None):
     """Beat schedule: stamps ``beat`` with the time beat sent it (``sent``, added when it is
     published) and ``worker`` with now, for /healthz."""
-    import datetime
-
-    from django.utils import timezone
-
-    from .health import heartbeat_stamp
-
     heartbeat_stamp("worker", timezone.now())
     if sent:
         heartbeat_stamp("beat", datetime.datetime.fromisoformat(sent))
     return sent
+
+
+subscribe("offer.transitioned", notify_offer_transition, queue=NOTIFICATIONS)
+subscribe("demand.published", notify_demand_published, queue=NOTIFICATIONS)
+subscribe("tender.opened", notify_tender_opened, queue=NOTIFICATIONS)
+subscribe("bid.awarded", notify_bid_awarded, queue=NOTIFICATIONS)

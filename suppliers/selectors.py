@@ -6,7 +6,15 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from roadmap_portal.choices import Role
-from roadmap_portal.scope import Actor, Joined, RuleTable, Scope, reads_internal_records, restrict
+from roadmap_portal.models import Roadmap
+from roadmap_portal.scope import (
+    Actor,
+    Joined,
+    RuleTable,
+    Scope,
+    reads_internal_records,
+    restrict,
+)
 
 from .choices import OfferStatus
 from .models import Offer, OfferAttachment, OfferTransition, Supplier
@@ -19,8 +27,6 @@ def _partner_suppliers(scope: Scope) -> Q:
         q &= Q(region_id=scope.region_id)
     if scope.group_id:
         # A group's slice: suppliers of the regions the group has a roadmap with.
-        from roadmap_portal.models import Roadmap
-
         q &= Q(
             Exists(
                 Roadmap.objects.filter(
@@ -153,22 +159,7 @@ def attachments_visible_to(user):
 
 def roadmaps_for_offers(supplier, *, current=None):
     """Roadmaps a supplier may offer products under: those of its region not yet completed."""
-    from roadmap_portal.models import Roadmap
-
     q = Q(region_id=supplier.region_id) & ~Q(status="completed")
     if current is not None:
         q |= Q(pk=current.pk)
     return Roadmap.objects.filter(q).select_related("corporation").order_by("-start_year", "id")
-
-
-def demands_for_offers(user, supplier):
-    """Demands a supplier's offer may answer: those of groups with a roadmap in its region."""
-    from procurement.selectors import demands_visible_to
-    from roadmap_portal.models import Roadmap
-
-    groups = Roadmap.objects.filter(region_id=supplier.region_id).values("corporation_id")
-    return (
-        demands_visible_to(user)
-        .filter(Q(customer_id__in=groups) | Q(customer__parent_id__in=groups))
-        .order_by("-id")
-    )

@@ -18,10 +18,13 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from roadmap_portal import bulk
 from roadmap_portal.append_only import reserve_id
 from roadmap_portal.choices import RoadmapStatus, Role
+from roadmap_portal.events import announce
 from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
 from roadmap_portal.input_limits import check_free_text, check_json_value
+from roadmap_portal.models import Profile, Region
 from roadmap_portal.scope import forget, may, require, require_role, scope_of
 
 from . import pipeline
@@ -95,8 +98,6 @@ def bulk_transition_request(*, user, action, actions, ids, comment):
     ``actions``, the ids within ``bulk.MAX_IDS``, a clean comment, a role the action names
     (RoleNotAllowed) and the comment the action requires. Answers the ids and the comment
     as every row uses them."""
-    from roadmap_portal import bulk
-
     if action not in actions:
         raise ValidationError(
             {"action": _("Choose one of: %(actions)s.") % {"actions": ", ".join(actions)}}
@@ -121,8 +122,6 @@ def offers_bulk_transition(*, user, action, ids, comment=""):
     comment the action requires must be given, once, and applies to every row. A repeated
     request changes nothing twice: each row already moved reports why it cannot move again.
     """
-    from roadmap_portal import bulk
-
     ids, comment = bulk_transition_request(
         user=user, action=action, actions=pipeline.BULK_ACTIONS, ids=ids, comment=comment
     )
@@ -170,22 +169,15 @@ def _apply(*, offer, step, user, comment, data):
     if updated != 1:  # only possible without row locks (SQLite): someone else won
         raise TransitionNotAllowed(current=offer.status)
     offer.status, offer.status_changed = step.target, now
-    _notify(history.pk)
+    _announce(history.pk)
     return history
 
 
-def _notify(transition_id):
-    """Publish the transition's notifications to the outbox, in the transition's transaction:
-    relayed after it commits, and again by the sweep while the broker is away."""
-    from roadmap_portal.outbox import NOTIFICATIONS, publish
-    from roadmap_portal.tasks import notify_offer_transition
-
-    publish(
-        notify_offer_transition,
-        key=f"notify_offer_transition:{transition_id}",
-        kwargs={"transition_id": transition_id},
-        queue=NOTIFICATIONS,
-    )
+def _announce(transition_id: int) -> None:
+    """Announce the transition in its transaction (``roadmap_portal.events``): the
+    notifications and webhook events run after it commits, once, and again by the outbox's
+    sweep while the broker is away."""
+    announce("offer.transitioned", key=str(transition_id), transition_id=transition_id)
 
 
 def guard_supplier_verified(*, offer, user, data):
@@ -205,8 +197,6 @@ def supplier_register(*, user, **fields):
     role in the portal cannot register another organisation; an administrator registers one
     on someone's behalf without becoming its member.
     """
-    from roadmap_portal.models import Profile
-
     require(
         user,
         "supplier.register",
@@ -353,8 +343,6 @@ def supplier_signup_confirm(*, token: str, password: str):
     """The address is confirmed: the person (sign-in name: the address) and the
     organisation are created together and the person is its member. A ValidationError on
     ``username`` if the address got an account meanwhile (the link works once)."""
-    from roadmap_portal.models import Region
-
     data = supplier_signup_pending(token)
     fields = dict(data["supplier"])
     try:
@@ -424,8 +412,6 @@ def suppliers_bulk_verify(*, user, ids, verified, comment=""):
     so: "already verified"). Only region staff and administrators decide (RoleNotAllowed
     for the whole request); the ids are within ``bulk.MAX_IDS`` and a rejection needs its
     reason (ValidationError, nothing done)."""
-    from roadmap_portal import bulk
-
     ids = bulk.check_ids(ids)
     comment = (comment or "").strip()
     check_free_text(comment, field="comment")

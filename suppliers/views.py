@@ -12,6 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from procurement.selectors import demands_for_offers, demands_visible_to
 from roadmap_portal.choices import Role
 from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
 from roadmap_portal.export_jobs.views import export_response, wants_export
@@ -41,7 +42,6 @@ from .forms import (
 from .models import Supplier
 from .selectors import (
     attachments_visible_to,
-    demands_for_offers,
     history_is_internal_to,
     offer_history_visible_to,
     offers_visible_to,
@@ -343,8 +343,6 @@ def offer_update_view(request, pk):
 
 @login_required
 def offer_detail(request, pk):
-    from procurement.selectors import demands_visible_to
-
     offer = get_object_or_404(offers_visible_to(request.user), pk=pk)
     # The demand it answers, when the reader may see that demand (it may be another group's).
     demand = (

@@ -7,3 +7,6 @@ class ExportJobsConfig(AppConfig):
     label = "export_jobs"
     verbose_name = _("Export jobs")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import tasks  # noqa: F401 - registered before a job is published by name

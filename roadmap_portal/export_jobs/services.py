@@ -24,8 +24,13 @@ from roadmap_portal.exports import (
     export_list_get,
     export_xlsx,
 )
+from roadmap_portal.outbox import EXPORTS, publish
 
 from .models import ExportJob, ExportStatus
+
+# The task that builds a job (``tasks.export_list``), published by name: the tasks module
+# imports this one.
+EXPORT_LIST = "roadmap_portal.export_jobs.tasks.export_list"
 
 logger = logging.getLogger(__name__)
 
@@ -84,12 +89,8 @@ def _lease() -> datetime.timedelta:
 def _publish(job_id: int, lease_until: datetime.datetime) -> None:
     """Hand the job to the outbox: one key per hand-off, so a job queued again after its
     lease ran out is a new message."""
-    from roadmap_portal.outbox import EXPORTS, publish
-
-    from .tasks import export_list
-
     publish(
-        export_list,
+        EXPORT_LIST,
         key=f"export_list:{job_id}:{lease_until.timestamp():.6f}",
         kwargs={"job_id": job_id},
         queue=EXPORTS,

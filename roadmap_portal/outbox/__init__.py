@@ -88,17 +88,24 @@ def publish_many(
     task: Task | str, messages: Iterable[tuple[str, dict[str, Any]]], *, queue: str | None = None
 ) -> list[str]:
     """``publish`` for many (key, kwargs) of one task, in one INSERT. Returns the keys."""
+    return publish_each((task, key, kwargs, queue) for key, kwargs in messages)
+
+
+def publish_each(
+    messages: Iterable[tuple[Task | str, str, dict[str, Any], str | None]],
+) -> list[str]:
+    """``publish`` for many (task, key, kwargs, queue), of any tasks, in one INSERT (the
+    subscribers of a domain event, ``roadmap_portal.events``). Returns the keys."""
     from .models import OutboxMessage
 
-    name = task if isinstance(task, str) else task.name
     rows = [
         OutboxMessage(
             key=key,
-            task=name,
+            task=task if isinstance(task, str) else task.name,
             kwargs=json.loads(json.dumps(kwargs, cls=DjangoJSONEncoder)),
             queue=queue or "",
         )
-        for key, kwargs in messages
+        for task, key, kwargs, queue in messages
     ]
     if not rows:
         return []

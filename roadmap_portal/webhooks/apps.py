@@ -7,3 +7,6 @@ class WebhooksConfig(AppConfig):
     label = "webhooks"
     verbose_name = _("Webhooks")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import tasks  # noqa: F401 - the webhook layer's subscriptions

@@ -6,6 +6,14 @@ for the same occurrence delivers nothing twice.
 
 from django.urls import reverse
 
+from procurement.models import Contract, Tender
+from procurement.selectors import contracts_visible_to, tenders_visible_to
+from roadmap_portal.models import Report
+from roadmap_portal.selectors import reports_visible_to
+from suppliers.choices import OfferStatus
+from suppliers.models import OfferTransition
+from suppliers.selectors import offers_visible_to, public_comment
+
 from .models import WebhookEvent
 from .services import webhook_event
 
@@ -16,10 +24,6 @@ def _company(supplier):
 
 def offer_transition_event(transition_id):
     """``offer.registered`` / ``offer.excluded`` after an offer's transition to that status."""
-    from suppliers.choices import OfferStatus
-    from suppliers.models import OfferTransition
-    from suppliers.selectors import offers_visible_to, public_comment
-
     events = {
         OfferStatus.REGISTERED: WebhookEvent.OFFER_REGISTERED,
         OfferStatus.EXCLUDED: WebhookEvent.OFFER_EXCLUDED,
@@ -66,9 +70,6 @@ def offer_transition_event(transition_id):
 
 def tender_event(tender_id, event):
     """``tender.opened`` or ``tender.awarded`` (with the award: winner, amount, date)."""
-    from procurement.models import Contract, Tender
-    from procurement.selectors import contracts_visible_to, tenders_visible_to
-
     tender = Tender.objects.select_related("customer").filter(pk=tender_id).first()
     if tender is None:
         return 0
@@ -124,9 +125,6 @@ def tender_event(tender_id, event):
 
 def report_ready_event(report_id):
     """``report.ready`` for a finished report, with the API path of its PDF."""
-    from roadmap_portal.models import Report
-    from roadmap_portal.selectors import reports_visible_to
-
     report = Report.objects.select_related("region").filter(pk=report_id, status="done").first()
     if report is None:
         return 0

@@ -1,7 +1,7 @@
 """Webhooks: a partner's endpoint and one delivery row per (endpoint, event)."""
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models, transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -120,12 +120,24 @@ class WebhookDelivery(models.Model):
         """A new delivery without a number takes its endpoint's next one (the service takes
         it explicitly, in the transaction that records the event)."""
         if self.sequence is None and self.pk is None:
-            from django.db import transaction
-
-            from .services import _next_sequence
-
             with transaction.atomic():
-                self.sequence, _active = _next_sequence(self.endpoint_id)
+                self.sequence, _active = next_sequence(self.endpoint_id)
                 super().save(*args, **kwargs)
             return
         super().save(*args, **kwargs)
+
+
+def next_sequence(endpoint_id: int) -> tuple[int, bool]:
+    """Take the endpoint's next sequence number; with it, whether the endpoint is switched
+    on. The row stays locked until the caller's transaction ends, so numbers are taken and
+    committed in order, and a switch-on or switch-off waits for the delivery (or the
+    delivery for it): none is left held on a switched-on endpoint. A rolled-back transaction
+    (or savepoint) gives its number back: no gap."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE webhooks_webhookendpoint SET last_sequence = last_sequence + 1 "
+            "WHERE id = %s RETURNING last_sequence, active",
+            [endpoint_id],
+        )
+        sequence, active = cursor.fetchone()
+    return sequence, active

@@ -28,7 +28,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
@@ -36,16 +36,27 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
+from roadmap_portal.notifications import notify
+from roadmap_portal.outbox import WEBHOOKS, publish_many
 from roadmap_portal.scope import forget, may
 
 from . import destinations
-from .models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from .models import (
+    DeliveryStatus,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+    next_sequence,
+)
 from .selectors import endpoints_of
 
 logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Roadmap-Signature"
 SEQUENCE_HEADER = "X-Roadmap-Sequence"
+# The task that makes one attempt (``tasks.deliver_webhook``), published by name: the tasks
+# module imports this one.
+DELIVER_WEBHOOK = "roadmap_portal.webhooks.tasks.deliver_webhook"
 
 
 class DeliveryFailed(Exception):
@@ -197,8 +208,6 @@ def _owner_name(endpoint):
 
 
 def _notify_disabled(endpoint, *, key):
-    from roadmap_portal.notifications import notify
-
     try:
         admin_url = reverse("admin:webhooks_webhookendpoint_change", args=[endpoint.pk])
     except NoReverseMatch:  # the admin may not be routed in every deployment
@@ -255,22 +264,6 @@ def _acting_user(endpoint):
     return user
 
 
-def _next_sequence(endpoint_id: int) -> tuple[int, bool]:
-    """Take the endpoint's next sequence number; with it, whether the endpoint is switched
-    on. The row stays locked until the caller's transaction ends, so numbers are taken and
-    committed in order, and a switch-on or switch-off waits for the delivery (or the
-    delivery for it): none is left held on a switched-on endpoint. A rolled-back transaction
-    (or savepoint) gives its number back: no gap."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE webhooks_webhookendpoint SET last_sequence = last_sequence + 1 "
-            "WHERE id = %s RETURNING last_sequence, active",
-            [endpoint_id],
-        )
-        sequence, active = cursor.fetchone()
-    return sequence, active
-
-
 def _record(
     endpoint: WebhookEndpoint, *, event: str, key: str, data: dict
 ) -> WebhookDelivery | None:
@@ -280,7 +273,7 @@ def _record(
         return None
     try:
         with transaction.atomic():
-            sequence, active = _next_sequence(endpoint.pk)
+            sequence, active = next_sequence(endpoint.pk)
             return WebhookDelivery.objects.create(
                 endpoint=endpoint,
                 event=event,
@@ -327,13 +320,9 @@ def webhook_event(event, key, payload, scope_filter):
 def _publish_attempts(delivery_ids: list[int], *, round_: str = "") -> None:
     """Publish an attempt at each delivery through the outbox, in the caller's transaction.
     ``round_`` names a later round (a redelivery, a switch-on): the first one has none."""
-    from roadmap_portal.outbox import WEBHOOKS, publish_many
-
-    from .tasks import deliver_webhook
-
     suffix = f":{round_}" if round_ else ""
     publish_many(
-        deliver_webhook,
+        DELIVER_WEBHOOK,
         [(f"webhook:{pk}{suffix}", {"delivery_id": pk}) for pk in delivery_ids],
         queue=WEBHOOKS,
     )

@@ -6,9 +6,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from certification import services, tasks
+from certification import services
 from certification.models import ProductTest, Requirement
+from roadmap_portal import tasks
 from roadmap_portal.models import Notification
+from roadmap_portal.notifications import expiry_reminders_send
 from tests.certification.conftest import make_offer, pdf_file
 from tests.factories import CertificateFactory
 from tests.helpers import assert_scope
@@ -133,20 +135,17 @@ def test_expiry_reminders_once_per_threshold_and_stopped_by_renewal(world):
         body=world.body, supplier=world.supplier, valid_until=TODAY() + datetime.timedelta(days=200)
     )
     assert tasks.send_expiry_reminders.delay().get() == {"sent": 2}
-    assert services.expiry_reminders_send() == {"sent": 0}
+    assert expiry_reminders_send() == {"sent": 0}
     rows = Notification.objects.filter(event="certificate_expiry")
     assert {n.recipient for n in rows} == {world.member, world.gaz_reviewer}
     assert all("expires in 30 days" in n.message for n in rows)
     assert not rows.filter(object_id=far.pk).exists()
     # Later thresholds are new reminders; the day itself too.
     assert (
-        services.expiry_reminders_send(on=certificate.valid_until - datetime.timedelta(days=7))[
-            "sent"
-        ]
-        == 2
+        expiry_reminders_send(on=certificate.valid_until - datetime.timedelta(days=7))["sent"] == 2
     )
-    assert services.expiry_reminders_send(on=certificate.valid_until)["sent"] == 2
-    assert services.expiry_reminders_send(on=certificate.valid_until)["sent"] == 0
+    assert expiry_reminders_send(on=certificate.valid_until)["sent"] == 2
+    assert expiry_reminders_send(on=certificate.valid_until)["sent"] == 0
     assert Notification.objects.filter(event="certificate_expiry").count() == 6
 
     renewed = CertificateFactory(
@@ -158,7 +157,7 @@ def test_expiry_reminders_once_per_threshold_and_stopped_by_renewal(world):
     )
     assert renewed.renews_id == certificate.pk
     Notification.objects.all().delete()
-    assert services.expiry_reminders_send(on=certificate.valid_until)["sent"] == 0
+    assert expiry_reminders_send(on=certificate.valid_until)["sent"] == 0
 
 
 def test_requirements_pages_and_api(world, client, api_as):

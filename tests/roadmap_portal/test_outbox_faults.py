@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from roadmap_portal.celery import app as celery_app
 from roadmap_portal.choices import Role
+from roadmap_portal.events import subscribers
 from roadmap_portal.models import Delivery, Notification, Profile
 from roadmap_portal.notification_delivery import _message_id
 from roadmap_portal.outbox import (
@@ -281,11 +282,14 @@ def test_a_write_while_the_broker_is_unreachable_is_saved_and_sent_once_it_is_ba
     assert (answer["api"], answer["api_status"], answer["html"]) == (200, "submitted", 302)
     assert set(Offer.objects.values_list("status", flat=True)) == {"submitted"}
     pending = OutboxMessage.objects.filter(dispatched_at__isnull=True, done_at__isnull=True)
-    assert pending.count() == 2
+    # One row per subscriber of the announced event (notifications, webhooks) and write.
+    rows = 2 * len(subscribers("offer.transitioned"))
+    assert pending.count() == rows
     refused = f"OperationalError: Error 111 connecting to 127.0.0.1:{port}. Connection refused."
-    # The first hand-off found the broker away; the second write, moments later in the same
-    # process, did not wait on it again: its row was left to the sweep untried.
-    assert sorted(answer["errors"]) == ["", refused]
+    # The first hand-off found the broker away at its first row; the second write, moments
+    # later in the same process, did not wait on it again: its rows were left to the sweep
+    # untried.
+    assert sorted(answer["errors"]) == [""] * (rows - 1) + [refused]
     assert not Notification.objects.exists()
 
     # The broker is back: the sweep hands the rows over and the worker sends everything.

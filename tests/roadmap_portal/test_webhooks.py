@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from roadmap_portal.api.authentication import generate_key
 from roadmap_portal.models import ApiKey, Notification
+from roadmap_portal.webhooks.events import offer_transition_event
 from roadmap_portal.webhooks.models import WebhookDelivery, WebhookEndpoint
 from roadmap_portal.webhooks.services import webhook_event
 
@@ -19,7 +20,6 @@ from roadmap_portal.webhooks.services import webhook_event
 # import from WEBHOOK_TIMEOUT, which some tests below lower for their own attempts.
 from roadmap_portal.webhooks.tasks import deliver_webhook  # noqa: I001
 from suppliers.models import OfferTransition
-from suppliers.notifications import notify_transition
 from tests.factories import (
     CorporationFactory,
     OfferFactory,
@@ -164,7 +164,7 @@ def test_offer_registered_is_delivered_signed_as_documented(
     transition = registered_transition(kaluga)
 
     with django_capture_on_commit_callbacks(execute=True):
-        notify_transition(transition.pk)
+        offer_transition_event(transition.pk)
 
     assert len(receiver.requests) == 1
     request = receiver.requests[0]
@@ -187,7 +187,7 @@ def test_offer_registered_is_delivered_signed_as_documented(
 
     # The same transition reported again (a retried notification task) sends nothing twice.
     with django_capture_on_commit_callbacks(execute=True):
-        notify_transition(transition.pk)
+        offer_transition_event(transition.pk)
     assert len(receiver.requests) == 1
     assert WebhookDelivery.objects.count() == 1
 
@@ -203,7 +203,7 @@ def test_receiver_failing_twice_gets_exactly_one_successful_delivery(
 
     # Celery runs eagerly here: its autoretry runs the retries at once, in order.
     with django_capture_on_commit_callbacks(execute=True):
-        notify_transition(transition.pk)
+        offer_transition_event(transition.pk)
 
     assert [r["status"] for r in receiver.requests] == [500, 500, 200]
     assert len(receiver.succeeded) == 1
@@ -226,7 +226,7 @@ def test_unreachable_receiver_is_retried_and_then_recorded_failed(
     subscribe(key_client(api, key), url, ["offer.registered"])
 
     with django_capture_on_commit_callbacks(execute=True):
-        notify_transition(registered_transition(kaluga).pk)
+        offer_transition_event(registered_transition(kaluga).pk)
 
     delivery = WebhookDelivery.objects.get()
     assert delivery.status == "failed"
@@ -242,7 +242,7 @@ def test_nothing_is_sent_for_a_rolled_back_transaction(api, receiver, kaluga):
 
     transition = registered_transition(kaluga)
     with pytest.raises(RuntimeError), transaction.atomic():
-        notify_transition(transition.pk)
+        offer_transition_event(transition.pk)
         assert WebhookDelivery.objects.count() == 1
         raise RuntimeError("the surrounding change fails")
     assert receiver.requests == []
@@ -250,7 +250,7 @@ def test_nothing_is_sent_for_a_rolled_back_transaction(api, receiver, kaluga):
 
     # The same change committed is sent.
     with transaction.atomic():
-        notify_transition(transition.pk)
+        offer_transition_event(transition.pk)
         assert receiver.requests == [], "nothing leaves before the commit"
     assert len(receiver.succeeded) == 1
     assert WebhookDelivery.objects.get().status == "sent"
@@ -267,7 +267,7 @@ def test_a_burst_of_failures_does_not_switch_the_endpoint_off(
     receiver.statuses = [500] * (settings.WEBHOOK_MAX_RETRIES + 1)
 
     with django_capture_on_commit_callbacks(execute=True):
-        notify_transition(registered_transition(kaluga).pk)
+        offer_transition_event(registered_transition(kaluga).pk)
 
     endpoint = WebhookEndpoint.objects.get(pk=created["id"])
     assert endpoint.active is True, "failures that have not lasted do not switch it off"
@@ -277,7 +277,7 @@ def test_a_burst_of_failures_does_not_switch_the_endpoint_off(
 
     # The receiver is back: the next event goes out and the failures are forgotten.
     with django_capture_on_commit_callbacks(execute=True):
-        notify_transition(registered_transition(kaluga).pk)
+        offer_transition_event(registered_transition(kaluga).pk)
     assert receiver.requests[-1]["status"] == 200
     endpoint.refresh_from_db()
     assert (endpoint.consecutive_failures, endpoint.failing_since) == (0, None)
@@ -304,7 +304,7 @@ def test_lasting_failures_switch_the_endpoint_off_and_its_events_are_kept_and_se
     receiver.statuses = [500] * 20
 
     with django_capture_on_commit_callbacks(execute=True):
-        notify_transition(registered_transition(kaluga).pk)
+        offer_transition_event(registered_transition(kaluga).pk)
 
     assert len(receiver.requests) == 1, "no attempt after the endpoint is switched off"
     endpoint = WebhookEndpoint.objects.get(pk=created["id"])
@@ -318,7 +318,7 @@ def test_lasting_failures_switch_the_endpoint_off_and_its_events_are_kept_and_se
 
     # A switched-off endpoint's events are recorded held, with their numbers; nothing is sent.
     with django_capture_on_commit_callbacks(execute=True):
-        notify_transition(registered_transition(kaluga).pk)
+        offer_transition_event(registered_transition(kaluga).pk)
     assert len(receiver.requests) == 1
     assert list(WebhookDelivery.objects.order_by("sequence").values_list("sequence", "status")) == [
         (1, "held"),
@@ -363,8 +363,8 @@ def test_the_owner_switches_a_switched_off_endpoint_on_and_its_held_events_go_ou
         active=False, disabled_at=timezone.now() - datetime.timedelta(hours=1)
     )
     with django_capture_on_commit_callbacks(execute=True):
-        notify_transition(registered_transition(kaluga).pk)
-        notify_transition(registered_transition(kaluga).pk)
+        offer_transition_event(registered_transition(kaluga).pk)
+        offer_transition_event(registered_transition(kaluga).pk)
     assert receiver.requests == []
     assert list(WebhookDelivery.objects.values_list("status", flat=True)) == ["held", "held"]
 
@@ -393,11 +393,11 @@ def test_events_follow_the_key_scope(
     subscribe(key_client(api, key), receiver.url, ["offer.registered", "offer.excluded"])
 
     with django_capture_on_commit_callbacks(execute=True):
-        notify_transition(registered_transition(tomsk).pk)
+        offer_transition_event(registered_transition(tomsk).pk)
     assert receiver.requests == [], "a Kaluga key hears nothing about a Tomsk offer"
 
     with django_capture_on_commit_callbacks(execute=True):
-        notify_transition(registered_transition(kaluga).pk)
+        offer_transition_event(registered_transition(kaluga).pk)
     assert len(receiver.requests) == 1
 
 
@@ -409,14 +409,14 @@ def test_only_subscribed_events_and_live_keys_are_delivered(
     subscribe(key_client(api, key), receiver.url, ["offer.excluded"])
 
     with django_capture_on_commit_callbacks(execute=True):
-        notify_transition(registered_transition(kaluga).pk)
+        offer_transition_event(registered_transition(kaluga).pk)
     assert receiver.requests == [], "not subscribed to offer.registered"
 
     from django.utils import timezone
 
     ApiKey.objects.filter(pk=api_key.pk).update(revoked=timezone.now())
     with django_capture_on_commit_callbacks(execute=True):
-        notify_transition(registered_transition(kaluga, to_status="excluded").pk)
+        offer_transition_event(registered_transition(kaluga, to_status="excluded").pk)
     assert receiver.requests == [], "a revoked key's endpoints hear nothing"
     assert WebhookDelivery.objects.count() == 0
 
@@ -574,7 +574,7 @@ def test_delivery_log_lists_attempts(api, receiver, kaluga, django_capture_on_co
     created = subscribe(client, receiver.url)
     receiver.statuses = [503]
     with django_capture_on_commit_callbacks(execute=True):
-        notify_transition(registered_transition(kaluga).pk)
+        offer_transition_event(registered_transition(kaluga).pk)
     log = client.get(reverse("webhook-deliveries-list", args=[created["id"]])).json()
     assert log["count"] == 1
     entry = log["results"][0]
@@ -592,7 +592,7 @@ def test_disabled_account_user_gets_nothing(
     partner.is_active = False
     partner.save(update_fields=["is_active"])
     with django_capture_on_commit_callbacks(execute=True):
-        notify_transition(registered_transition(kaluga).pk)
+        offer_transition_event(registered_transition(kaluga).pk)
     assert receiver.requests == []
 
 

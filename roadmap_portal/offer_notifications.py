@@ -1,18 +1,17 @@
-"""Who hears about an offer's transition."""
+"""Who hears about an offer's transition (the notification layer's subscriber of
+``offer.transitioned``: ``roadmap_portal.tasks.notify_offer_transition``)."""
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from roadmap_portal.choices import Role
 from roadmap_portal.notifications import notify, users_with_role
-from roadmap_portal.webhooks.events import offer_transition_event
-
-from .choices import OfferStatus
-from .models import OfferTransition
-from .pipeline import waiting_role
+from suppliers.choices import OfferStatus
+from suppliers.models import OfferTransition
+from suppliers.pipeline import waiting_role
 
 
-def notify_transition(transition_id):
+def notify_transition(transition_id: int) -> int:
     history = (
         OfferTransition.objects.select_related(
             "offer", "offer__supplier", "offer__roadmap", "offer__roadmap__corporation"
@@ -61,5 +60,4 @@ def notify_transition(transition_id):
         url=url,
         obj=offer,
     )
-    offer_transition_event(history.pk)
     return created

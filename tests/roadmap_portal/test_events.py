@@ -1,0 +1,66 @@
+"""Domain events: one outbox row per subscriber, written with the change, run once."""
+
+import pytest
+from django.db import transaction
+
+from roadmap_portal.events import announce, subscribe, subscribers
+from roadmap_portal.outbox.models import OutboxMessage
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_the_layers_above_subscribe_to_what_the_layers_below_announce():
+    assert subscribers("offer.transitioned") == [
+        "roadmap_portal.tasks.notify_offer_transition",
+        "roadmap_portal.webhooks.tasks.webhook_offer_transitioned",
+    ]
+    assert subscribers("demand.published") == ["roadmap_portal.tasks.notify_demand_published"]
+    assert subscribers("tender.opened") == [
+        "roadmap_portal.tasks.notify_tender_opened",
+        "roadmap_portal.webhooks.tasks.webhook_tender_opened",
+    ]
+    assert subscribers("bid.awarded") == [
+        "roadmap_portal.tasks.notify_bid_awarded",
+        "roadmap_portal.webhooks.tasks.webhook_tender_awarded",
+    ]
+
+
+def test_an_announcement_is_one_row_per_subscriber_run_after_commit_and_once():
+    with transaction.atomic():
+        keys = announce("tender.opened", key="999999", tender_id=999_999)
+        assert not OutboxMessage.objects.filter(done_at__isnull=False).exists()
+    assert keys == ["notify_tender_opened:999999", "webhook_tender_opened:999999"]
+    rows = OutboxMessage.objects.order_by("key")
+    assert [(row.key, row.task, row.queue, row.kwargs) for row in rows] == [
+        (
+            "notify_tender_opened:999999",
+            "roadmap_portal.tasks.notify_tender_opened",
+            "notifications",
+            {"tender_id": 999_999},
+        ),
+        (
+            "webhook_tender_opened:999999",
+            "roadmap_portal.webhooks.tasks.webhook_tender_opened",
+            "webhooks",
+            {"tender_id": 999_999},
+        ),
+    ]
+    assert all(row.done_at is not None for row in rows)
+    announce("tender.opened", key="999999", tender_id=999_999)
+    assert OutboxMessage.objects.count() == 2, "announced again: nothing new"
+
+
+def test_nothing_is_announced_for_a_rolled_back_change():
+    with pytest.raises(RuntimeError), transaction.atomic():
+        announce("bid.awarded", key="999999", bid_id=999_999)
+        raise RuntimeError("rolled back")
+    assert not OutboxMessage.objects.exists()
+
+
+def test_unknown_events_and_clashing_subscribers_are_refused():
+    with pytest.raises(ValueError, match="Unknown domain event"):
+        announce("offer.teleported", key="1")
+    with pytest.raises(ValueError, match="Unknown domain event"):
+        subscribe("offer.teleported", "roadmap_portal.tasks.notify_offer_transition")
+    with pytest.raises(ValueError, match="share the short name"):
+        subscribe("tender.opened", "elsewhere.tasks.notify_tender_opened")
