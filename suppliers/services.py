@@ -15,12 +15,12 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from roadmap_portal.append_only import reserve_id
 from roadmap_portal.choices import RoadmapStatus, Role
 from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
+from roadmap_portal.fsm import Transition
 from roadmap_portal.input_limits import check_free_text, check_json_value
 from roadmap_portal.scope import scope_of
 
@@ -41,7 +41,14 @@ def allowed_transitions(*, offer, user):
     ]
 
 
-def offer_transition(*, offer_id, user, action, comment="", data=None):
+def offer_transition(
+    *,
+    offer_id: int,
+    user: Any,
+    action: str,
+    comment: str = "",
+    data: dict[str, Any] | None = None,
+) -> tuple[Offer, OfferTransition]:
     """Move an offer one step along the pipeline.
 
     The offer must be in the user's scope (else ``Offer.DoesNotExist``: 404), the
@@ -74,8 +81,9 @@ def offer_transition(*, offer_id, user, action, comment="", data=None):
         if step.comment_required and not comment:
             raise ValidationError({"comment": _("A comment is required for this action.")})
         if step.guard:
-            import_string(step.guard)(offer=offer, user=user, data=data)
-        history = _apply(offer=offer, step=step, user=user, comment=comment, data=data)
+            step.guard(offer=offer, user=user, data=data)
+        values = stage_input(step, offer=offer, user=user, data=data)
+        history = _apply(offer=offer, step=step, user=user, comment=comment, data=values)
     return offer, history
 
 
@@ -148,7 +156,41 @@ def offers_bulk_transition(*, user, action, ids, comment=""):
     return bulk.run_each(ids, act, names=names)
 
 
-def _apply(*, offer, step, user, comment, data):
+def stage_input(
+    step: Transition, *, offer: Offer, user: Any, data: dict[str, Any]
+) -> dict[str, Any]:
+    """The stage record's cleaned values: ``data`` validated by the transition's input
+    serializer (the same for the API and the pages). Its problems are one ValidationError
+    on ``data``, each message naming the field it is about; a step without input takes none."""
+    if step.input is None:
+        return {}
+    body = step.input(data=data, context={"offer": offer, "user": user})
+    if body.is_valid():
+        return dict(body.validated_data)
+    raise ValidationError({"data": list(_messages(body.errors))})
+
+
+def _messages(errors: Any, path: str = "") -> Any:
+    """Flat messages of a serializer's nested errors; a field's messages start with its path
+    (``test.started_on: ...``), the serializer's own (``non_field_errors``) do not."""
+    if isinstance(errors, dict):
+        for name, inner in errors.items():
+            inner_path = path if name == "non_field_errors" else f"{path}.{name}".lstrip(".")
+            yield from _messages(inner, inner_path)
+    elif isinstance(errors, list):
+        for index, inner in enumerate(errors):
+            if isinstance(inner, dict | list):
+                yield from _messages(inner, f"{path}[{index}]")
+            else:
+                yield from _messages(inner, path)
+    else:
+        text = f"{path}: {errors}" if path else str(errors)
+        yield ValidationError(text, code=getattr(errors, "code", None))
+
+
+def _apply(
+    *, offer: Offer, step: Transition, user: Any, comment: str, data: dict[str, Any]
+) -> OfferTransition:
     """Write the stage record and the history row, move the locked offer, notify after commit.
 
     The history row is append-only (written once): its id is reserved, the stage record's
@@ -163,9 +205,7 @@ def _apply(*, offer, step, user, comment, data):
         comment=comment,
     )
     if step.record:
-        kept = import_string(step.record)(
-            offer=offer, user=user, data=data, transition=history, comment=comment
-        )
+        kept = step.record(offer=offer, user=user, data=data, transition=history, comment=comment)
         if kept:
             history.data = kept
     history.save(force_insert=True)
@@ -192,16 +232,6 @@ def _notify(transition_id):
         kwargs={"transition_id": transition_id},
         queue=NOTIFICATIONS,
     )
-
-
-def guard_supplier_verified(*, offer, user, data):
-    """An offer is forwarded to the corporation only for a verified supplier."""
-    supplier = offer.supplier
-    if supplier.verification_status != VerificationStatus.VERIFIED:
-        raise TransitionNotAllowed(
-            _("%(supplier)s is not verified yet: verify the supplier before forwarding.")
-            % {"supplier": supplier.name}
-        )
 
 
 def supplier_register(*, user, **fields):
@@ -535,7 +565,9 @@ def offer_update(*, offer, **fields):
     return offer
 
 
-def offer_transition_system(*, offer_id, action, comment=""):
+def offer_transition_system(
+    *, offer_id: int, action: str, comment: str = ""
+) -> OfferTransition | None:
     """A transition the portal makes by itself (e.g. exclusion when a certificate lapses)."""
     with transaction.atomic():
         offer = Offer.objects.select_for_update().get(pk=offer_id)
