@@ -23,6 +23,7 @@ from roadmap_portal.scope import has_role, scope_of
 from suppliers.models import Offer, OfferTransition
 from suppliers.validators import validate_pdf_upload
 
+from . import lifecycle
 from .choices import (
     CertificateEventKind,
     CertificateStatus,
@@ -436,8 +437,11 @@ def register_entries_bulk_transition(*, user, action, ids, comment=""):
     return bulk.run_each(ids, act, names=names)
 
 
-def certificate_set_status(*, certificate_id, user, status, reason):
-    """Suspend or revoke a certificate; its registered offers leave the register at once."""
+def certificate_set_status(
+    *, certificate_id: int, user: Any, status: str, reason: str
+) -> Certificate:
+    """Suspend, revoke or reinstate a certificate along ``lifecycle.CERTIFICATES``; its
+    registered offers leave the register at once."""
     from .selectors import certificates_visible_to
 
     certificate = (
@@ -445,20 +449,17 @@ def certificate_set_status(*, certificate_id, user, status, reason):
     )
     if not has_role(user, Role.OFFICER):
         raise RoleNotAllowed(_("Only the certification body's officers change a certificate."))
-    if status not in (
-        CertificateStatus.SUSPENDED,
-        CertificateStatus.REVOKED,
-        CertificateStatus.VALID,
-    ):
+    step = lifecycle.officer_step(status)
+    if step is None:
         raise ValidationError({"status": _("Unknown status.")})
-    if not (reason or "").strip() and status != CertificateStatus.VALID:
+    if not (reason or "").strip() and step.comment_required:
         raise ValidationError({"reason": _("Give the reason.")})
-    if certificate.status in (CertificateStatus.REVOKED, CertificateStatus.EXPIRED):
+    if lifecycle.CERTIFICATES.find(step.action, certificate.status) is None:
         raise TransitionNotAllowed(
             _("Certificate %(number)s is %(status)s and cannot change.")
             % {"number": certificate.number, "status": certificate.get_status_display()}
         )
-    certificate.status = status
+    certificate.status = step.target
     certificate.status_reason = reason or ""
     certificate.save(update_fields=["status", "status_reason"])
     kind = {
