@@ -154,6 +154,8 @@ class PassedTestsInput(serializers.Serializer):
 
 
 class FailedTestsInput(PassedTestsInput):
+    """The failed test, given with the decision (a failed test recorded before counts too)."""
+
     expected = TestResult.FAILED
 
 
