@@ -15,10 +15,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 
 from roadmap_portal.input_limits import FreeTextField
 
 from .choices import Outcome, TestKind, TestResult
+from .models import Requirement
 
 
 @extend_schema_field({"type": "string", "enum": list(Outcome.values)})
@@ -42,6 +44,16 @@ class RequirementsCheckInput(serializers.Serializer):
 
     complete = True
     requirements = OutcomeRow(many=True, required=False, allow_null=True)
+
+    @staticmethod
+    def unsettled(
+        applicable: list[Requirement], outcomes: dict[int, str | None]
+    ) -> tuple[list[Requirement], list[Requirement]]:
+        """The rule of accepting, which the review page's checklist applies too: the
+        requirements without an outcome, and those not met (accepting leaves neither)."""
+        missing = [r for r in applicable if not outcomes.get(r.pk)]
+        not_met = [r for r in applicable if outcomes.get(r.pk) == Outcome.NOT_MET]
+        return missing, not_met
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         from .services import applicable_requirements
@@ -77,16 +89,18 @@ class RequirementsCheckInput(serializers.Serializer):
                     % {"code": requirement.code, "values": ", ".join(Outcome.values)}
                 )
             outcomes[requirement.pk] = (row["outcome"], row["remarks"] or "")
-        missing = [r.code for pk, r in applicable.items() if pk not in outcomes]
+        missing, not_met = self.unsettled(
+            list(applicable.values()), {pk: outcome for pk, (outcome, _r) in outcomes.items()}
+        )
         if self.complete and missing:
             raise serializers.ValidationError(
-                _("Outcomes are missing for %(codes)s.") % {"codes": ", ".join(missing)}
+                _("Outcomes are missing for %(codes)s.")
+                % {"codes": ", ".join(r.code for r in missing)}
             )
-        not_met = [applicable[pk].code for pk, (o, _r) in outcomes.items() if o == Outcome.NOT_MET]
         if self.complete and not_met:
             raise serializers.ValidationError(
                 _("Requirements not met: %(codes)s. Reject the offer instead.")
-                % {"codes": ", ".join(not_met)}
+                % {"codes": ", ".join(r.code for r in not_met)}
             )
         return {
             "outcomes": [
@@ -110,12 +124,24 @@ class ReadinessInput(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs["findings"] = (attrs["findings"] or "").strip()
+        problems = []
         if not attrs["findings"]:
-            raise serializers.ValidationError(_("The readiness findings are missing (“findings”)."))
-        if attrs["capacity_confirmed"] is not True:
-            raise serializers.ValidationError(
-                _("Production capacity must be confirmed (“capacity_confirmed”: true).")
+            problems.append(
+                ErrorDetail(
+                    _("The readiness findings are missing (“findings”)."), code="findings_missing"
+                )
             )
+        if attrs["capacity_confirmed"] is not True:
+            problems.append(
+                ErrorDetail(
+                    _("Production capacity must be confirmed (“capacity_confirmed”: true)."),
+                    code="capacity_unconfirmed",
+                )
+            )
+        if problems:
+            # Both at once, each with its code: the review page puts them on its fields
+            # (``forms.ReadinessForm.service_errors``).
+            raise serializers.ValidationError(problems)
         return attrs
 
 
