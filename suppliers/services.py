@@ -1,6 +1,7 @@
 """Writes for suppliers and offers. Each service states the rule it enforces."""
 
 import hashlib
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -54,7 +55,8 @@ def offer_transition(
     The offer must be in the user's scope (else ``Offer.DoesNotExist``: 404), the
     action must exist from the offer's current state (else TransitionNotAllowed: 409),
     the user's role must be one the transition names (else RoleNotAllowed: 403) and
-    the stage's record must be complete (else ValidationError: 400). The row is
+    the stage's ``data`` must pass the transition's input serializer and make its record
+    complete (else ValidationError: 400). The row is
     locked, so of two concurrent calls exactly one wins; the other sees the new state.
     The comment and the record follow the input limits (no NUL, free text within
     ``INPUT_TEXT_MAX_LENGTH``), whichever door they came through.
@@ -170,7 +172,7 @@ def stage_input(
     raise ValidationError({"data": list(_messages(body.errors))})
 
 
-def _messages(errors: Any, path: str = "") -> Any:
+def _messages(errors: Any, path: str = "") -> Iterator[ValidationError]:
     """Flat messages of a serializer's nested errors; a field's messages start with its path
     (``test.started_on: ...``), the serializer's own (``non_field_errors``) do not."""
     if isinstance(errors, dict):
