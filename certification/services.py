@@ -437,6 +437,7 @@ def register_entries_bulk_transition(*, user, action, ids, comment=""):
     return bulk.run_each(ids, act, names=names)
 
 
+@transaction.atomic
 def certificate_set_status(
     *, certificate_id: int, user: Any, status: str, reason: str
 ) -> Certificate:
