@@ -14,6 +14,7 @@ from roadmap_portal.web import BootstrapFormMixin
 from suppliers.selectors import offers_visible_to, suppliers_visible_to
 
 from .choices import Outcome, TestKind, TestResult
+from .inputs import RequirementsCheckInput
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 REASON_REQUIRED = _("Fill in “%(label)s”: the supplier reads it as the reason.")
@@ -72,20 +73,23 @@ class RequirementsCheckForm(BootstrapFormMixin, forms.Form):
         Rejecting needs the comment the supplier reads."""
         cleaned = super().clean()
         if cleaned.get("decision") == "accept":
-            for req in self.requirements:
-                outcome = cleaned.get(f"outcome_{req.pk}")
-                if not outcome:
-                    self.add_error(
-                        f"outcome_{req.pk}",
-                        _("Choose the outcome of %(code)s: met, not met or not applicable.")
-                        % {"code": req.code},
-                    )
-                elif outcome == Outcome.NOT_MET:
-                    self.add_error(
-                        f"outcome_{req.pk}",
-                        _("%(code)s is not met: reject the offer instead of accepting it.")
-                        % {"code": req.code},
-                    )
+            # The rule is the stage input's (as for the API); here it names each field.
+            missing, not_met = RequirementsCheckInput.unsettled(
+                self.requirements,
+                {req.pk: cleaned.get(f"outcome_{req.pk}") for req in self.requirements},
+            )
+            for req in missing:
+                self.add_error(
+                    f"outcome_{req.pk}",
+                    _("Choose the outcome of %(code)s: met, not met or not applicable.")
+                    % {"code": req.code},
+                )
+            for req in not_met:
+                self.add_error(
+                    f"outcome_{req.pk}",
+                    _("%(code)s is not met: reject the offer instead of accepting it.")
+                    % {"code": req.code},
+                )
         elif cleaned.get("decision") == "reject" and not cleaned.get("comment"):
             self.require_for("comment", REASON_REQUIRED)
         return cleaned
@@ -140,16 +144,20 @@ class ReadinessForm(BootstrapFormMixin, forms.Form):
         help_text=_("Required when rejecting."),
     )
 
+    # Confirming readiness needs the findings and the confirmed capacity: the stage's input
+    # decides (``inputs.ReadinessInput``, as for the API), its problems land on the fields.
+    service_errors = {
+        "findings_missing": ("findings", _("Fill in “%(label)s” to confirm readiness.")),
+        "capacity_unconfirmed": (
+            "capacity_confirmed",
+            _("Tick “%(label)s” to confirm readiness."),
+        ),
+    }
+
     def clean(self) -> dict:
-        """Confirming readiness needs the findings and the confirmed capacity; rejecting
-        needs the comment the supplier reads."""
+        """Rejecting needs the comment the supplier reads."""
         cleaned = super().clean()
-        if cleaned.get("decision") == "confirm_readiness":
-            if not (cleaned.get("findings") or "").strip():
-                self.require_for("findings", _("Fill in “%(label)s” to confirm readiness."))
-            if not cleaned.get("capacity_confirmed"):
-                self.require_for("capacity_confirmed", _("Tick “%(label)s” to confirm readiness."))
-        elif cleaned.get("decision") == "reject" and not cleaned.get("comment"):
+        if cleaned.get("decision") == "reject" and not cleaned.get("comment"):
             self.require_for("comment", REASON_REQUIRED)
         return cleaned
 

@@ -1,38 +1,38 @@
 """Writes of the corporate review, certification and the register.
 
 The ``record_*`` and ``guard_*`` functions are the stage records and guards that
-``suppliers.pipeline`` names; they run inside the offer transition's transaction.
+``certification.pipeline`` attaches to ``suppliers.pipeline``; they run inside the offer
+transition's transaction and receive the stage's ``data`` cleaned by its input
+(``certification.inputs``).
 """
 
 import datetime
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from roadmap_portal import bulk
 from roadmap_portal.api.exceptions import django_validation_detail
 from roadmap_portal.choices import Role
 from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
-from roadmap_portal.fields import resolve_scoped
 from roadmap_portal.models import Corporation
 from roadmap_portal.scope import has_role, require, scope_of
 from suppliers import pipeline
 from suppliers.choices import OfferStatus
+from suppliers.models import Offer, OfferTransition
 from suppliers.selectors import offers_visible_to
 from suppliers.services import bulk_transition_request, offer_transition, offer_transition_system
 from suppliers.validators import validate_okpd2, validate_pdf_upload
 
-from . import rules
+from . import lifecycle, rules
 from .choices import (
     CertificateEventKind,
     CertificateStatus,
-    Outcome,
     RegisterEventKind,
     TestKind,
     TestResult,
@@ -49,9 +49,6 @@ from .models import (
     RequirementCheck,
 )
 from .selectors import certificates_visible_to, register_visible_to, requirements_visible_to
-
-if TYPE_CHECKING:
-    from suppliers.models import Offer
 
 
 def _group_of(offer):
@@ -106,55 +103,9 @@ def applicable_requirements(offer):
     return [r for r in reqs if r.applies_to(offer.okpd2)]
 
 
-def _parse_outcomes(offer, data, *, required, user=None):
-    rows = data.get("requirements")
-    applicable = {r.pk: r for r in applicable_requirements(offer)}
-    if user is not None:
-        # Ids are resolved through the reviewer's requirements, like every id a request names.
-        visible = set(
-            requirements_visible_to(user).filter(pk__in=applicable).values_list("pk", flat=True)
-        )
-        applicable = {pk: r for pk, r in applicable.items() if pk in visible}
-    if rows is None:
-        if required and applicable:
-            raise ValidationError(
-                {
-                    "data": _("The requirements check is missing: give an outcome for %(codes)s.")
-                    % {"codes": ", ".join(r.code for r in applicable.values())}
-                }
-            )
-        return []
-    if not isinstance(rows, list):
-        raise ValidationError({"data": _("“requirements” must be a list of outcomes.")})
-    outcomes = {}
-    for index, row in enumerate(rows, start=1):
-        if not isinstance(row, dict):
-            raise ValidationError({"data": _("Outcome %(n)d is not an object.") % {"n": index}})
-        try:
-            req_id = int(row.get("requirement"))
-        except (TypeError, ValueError):
-            req_id = None
-        if req_id not in applicable:
-            raise ValidationError(
-                {"data": _("Outcome %(n)d names no applicable requirement.") % {"n": index}}
-            )
-        if row.get("outcome") not in Outcome.values:
-            raise ValidationError(
-                {
-                    "data": _("The outcome of %(code)s must be one of %(values)s.")
-                    % {"code": applicable[req_id].code, "values": ", ".join(Outcome.values)}
-                }
-            )
-        outcomes[req_id] = (row["outcome"], str(row.get("remarks") or ""))
-    missing = [r.code for pk, r in applicable.items() if pk not in outcomes]
-    if required and missing:
-        raise ValidationError(
-            {"data": _("Outcomes are missing for %(codes)s.") % {"codes": ", ".join(missing)}}
-        )
-    return [(applicable[pk], outcome, remarks) for pk, (outcome, remarks) in outcomes.items()]
-
-
-def _save_outcomes(offer, user, transition, parsed):
+def _save_outcomes(
+    offer: Offer, user: Any, transition: OfferTransition, parsed: list[tuple[Requirement, str, str]]
+) -> dict[str, Any]:
     RequirementCheck.objects.bulk_create(
         RequirementCheck(
             offer=offer,
@@ -174,107 +125,61 @@ def _save_outcomes(offer, user, transition, parsed):
     }
 
 
-def record_requirements_check(*, offer, user, data, transition, comment):
-    """Accepting needs an outcome for every applicable requirement, none of them “not met”."""
-    parsed = _parse_outcomes(offer, data, required=True, user=user)
-    not_met = [req.code for req, outcome, _r in parsed if outcome == Outcome.NOT_MET]
-    if not_met:
-        raise ValidationError(
-            {
-                "data": _("Requirements not met: %(codes)s. Reject the offer instead.")
-                % {"codes": ", ".join(not_met)}
-            }
-        )
-    return _save_outcomes(offer, user, transition, parsed)
+def record_requirements_check(
+    *, offer: Offer, user: Any, data: dict[str, Any], transition: OfferTransition, comment: str
+) -> dict[str, Any]:
+    """Accepting stores an outcome for every applicable requirement, none of them “not met”
+    (``inputs.RequirementsCheckInput``)."""
+    return _save_outcomes(offer, user, transition, data["outcomes"])
 
 
-def record_requirements_check_optional(*, offer, user, data, transition, comment):
+def record_requirements_check_optional(
+    *, offer: Offer, user: Any, data: dict[str, Any], transition: OfferTransition, comment: str
+) -> dict[str, Any]:
     """A rejection may carry the outcomes that led to it."""
-    return _save_outcomes(
-        offer, user, transition, _parse_outcomes(offer, data, required=False, user=user)
-    )
+    return _save_outcomes(offer, user, transition, data["outcomes"])
 
 
-def _date(data, name, *, required):
-    raw = data.get(name)
-    if raw in (None, ""):
-        if required:
-            raise ValidationError({"data": _("“%(field)s” is missing.") % {"field": name}})
-        return None
-    if isinstance(raw, datetime.date):
-        return raw
-    value = parse_date(str(raw)) if isinstance(raw, str) else None
-    if value is None:
-        raise ValidationError(
-            {"data": _("“%(field)s” must be a date as YYYY-MM-DD.") % {"field": name}}
-        )
-    return value
-
-
-def record_readiness(*, offer, user, data, transition, comment):
-    """Readiness for mass production needs findings and confirmed production capacity."""
-    findings = str(data.get("findings") or "").strip()
-    if not findings:
-        raise ValidationError({"data": _("The readiness findings are missing (“findings”).")})
-    if data.get("capacity_confirmed") is not True:
-        raise ValidationError(
-            {"data": _("Production capacity must be confirmed (“capacity_confirmed”: true).")}
-        )
-    visit = _date(data, "site_visit_on", required=False)
+def record_readiness(
+    *, offer: Offer, user: Any, data: dict[str, Any], transition: OfferTransition, comment: str
+) -> dict[str, Any]:
+    """Readiness for mass production needs findings and confirmed production capacity
+    (``inputs.ReadinessInput``)."""
+    visit = data["site_visit_on"]
     ReadinessEvaluation.objects.create(
         offer=offer,
         transition=transition,
         capacity_confirmed=True,
         site_visit_on=visit,
-        findings=findings,
+        findings=data["findings"],
         evaluated_by=user,
     )
     return {
         "capacity_confirmed": True,
         "site_visit_on": visit.isoformat() if visit else None,
-        "findings": findings,
+        "findings": data["findings"],
     }
 
 
-def _record_test_from_data(offer, user, transition, data, expected):
-    test = data.get("test")
+def _record_test(
+    offer: Offer, user: Any, transition: OfferTransition, test: dict[str, Any] | None
+) -> ProductTest | None:
+    """The test given with the decision (``inputs.ProductTestInput``), where one is."""
     if test is None:
         return None
-    if not isinstance(test, dict):
-        raise ValidationError({"data": _("“test” must be an object.")})
-    kind = test.get("kind")
-    if kind not in TestKind.values:
-        raise ValidationError(
-            {
-                "data": _("Test type must be one of %(values)s.")
-                % {"values": ", ".join(TestKind.values)}
-            }
-        )
-    result = test.get("result", expected)
-    if result != expected:
-        raise ValidationError(
-            {
-                "data": _("The test result must be “%(result)s” for this action.")
-                % {"result": expected}
-            }
-        )
-    started = _date(test, "started_on", required=True)
-    finished = _date(test, "finished_on", required=False)
-    if finished and finished < started:
-        raise ValidationError({"data": _("A test cannot finish before it starts.")})
     return ProductTest.objects.create(
         offer=offer,
         transition=transition,
-        kind=kind,
-        started_on=started,
-        finished_on=finished,
-        result=result,
-        remarks=str(test.get("remarks") or ""),
+        kind=test["kind"],
+        started_on=test["started_on"],
+        finished_on=test["finished_on"],
+        result=test["result"],
+        remarks=test["remarks"],
         recorded_by=user,
     )
 
 
-def _tests_summary(offer):
+def _tests_summary(offer: Offer) -> dict[str, Any]:
     return {
         "tests": [
             {
@@ -289,10 +194,12 @@ def _tests_summary(offer):
     }
 
 
-def record_tests_passed(*, offer, user, data, transition, comment):
+def record_tests_passed(
+    *, offer: Offer, user: Any, data: dict[str, Any], transition: OfferTransition, comment: str
+) -> dict[str, Any]:
     """Tests pass when a passed test is recorded and the latest test of each type passed
     (a failed test counts until a repeated test of the same type passes)."""
-    _record_test_from_data(offer, user, transition, data, TestResult.PASSED)
+    _record_test(offer, user, transition, data["test"])
     latest = {}
     for test in ProductTest.objects.filter(offer=offer).order_by("started_on", "id"):
         latest[test.kind] = test
@@ -321,9 +228,11 @@ def record_tests_passed(*, offer, user, data, transition, comment):
     return _tests_summary(offer)
 
 
-def record_tests_failed(*, offer, user, data, transition, comment):
+def record_tests_failed(
+    *, offer: Offer, user: Any, data: dict[str, Any], transition: OfferTransition, comment: str
+) -> dict[str, Any]:
     """Failing needs a failed test on record (given now or recorded before)."""
-    _record_test_from_data(offer, user, transition, data, TestResult.FAILED)
+    _record_test(offer, user, transition, data["test"])
     if not ProductTest.objects.filter(offer=offer, result=TestResult.FAILED).exists():
         raise ValidationError(
             {
@@ -336,7 +245,7 @@ def record_tests_failed(*, offer, user, data, transition, comment):
     return _tests_summary(offer)
 
 
-def guard_certification_required(*, offer, user, data):
+def guard_certification_required(*, offer: Offer, user: Any, data: dict[str, Any]) -> None:
     corporation = Corporation.objects.get(pk=_group_of(offer).pk)
     if corporation.required_body_id is None:
         raise TransitionNotAllowed(
@@ -345,7 +254,7 @@ def guard_certification_required(*, offer, user, data):
         )
 
 
-def guard_no_certification_required(*, offer, user, data):
+def guard_no_certification_required(*, offer: Offer, user: Any, data: dict[str, Any]) -> None:
     corporation = Corporation.objects.get(pk=_group_of(offer).pk)
     if corporation.required_body_id is not None:
         raise TransitionNotAllowed(
@@ -369,17 +278,12 @@ def certificate_problem(
     return rules.problem_message(problem, certificate) if problem else None
 
 
-def record_certification(*, offer, user, data, transition, comment):
-    """Certify needs a valid certificate of the required body covering the offer."""
-    raw = data.get("certificate")
-    if raw in (None, ""):
-        raise ValidationError(
-            {"data": _("The certificate is missing: give “certificate” (its id).")}
-        )
-    # Through the officer's own certificates: another body's answers as a missing one.
-    certificate = resolve_scoped(certificates_visible_to, user, raw)
-    if certificate is None:
-        raise ValidationError({"data": _("Certificate %(id)s does not exist.") % {"id": raw}})
+def record_certification(
+    *, offer: Offer, user: Any, data: dict[str, Any], transition: OfferTransition, comment: str
+) -> dict[str, Any]:
+    """Certify needs a valid certificate of the required body covering the offer (the
+    officer's own, ``inputs.CertificationInput``)."""
+    certificate = data["certificate"]
     problem = certificate_problem(certificate, offer)
     if problem:
         raise ValidationError({"data": problem})
@@ -400,7 +304,9 @@ def current_certificate(offer: "Offer", *, on: datetime.date | None = None) -> C
     return found[0] if found else None
 
 
-def record_register_inclusion(*, offer, user, data, transition, comment):
+def record_register_inclusion(
+    *, offer: Offer, user: Any, data: dict[str, Any], transition: OfferTransition, comment: str
+) -> dict[str, Any]:
     """Inclusion (or reinstatement) takes the next entry number of the corporation's register;
     where the corporation requires certification, a valid certificate must cover the offer."""
     corporation = Corporation.objects.select_for_update().get(pk=_group_of(offer).pk)
@@ -434,7 +340,9 @@ def record_register_inclusion(*, offer, user, data, transition, comment):
     return {"register_entry": entry.pk, "number": entry.number}
 
 
-def record_register_exclusion(*, offer, user, data, transition, comment):
+def record_register_exclusion(
+    *, offer: Offer, user: Any, data: dict[str, Any], transition: OfferTransition, comment: str
+) -> dict[str, Any]:
     """The offer's entries in force are excluded (once: an excluded entry is final)."""
     entries = list(
         RegisterEntry.objects.filter(offer=offer, excluded_on__isnull=True)
@@ -505,27 +413,28 @@ def register_entries_bulk_transition(*, user, action, ids, comment=""):
     return bulk.run_each(ids, act, names=names)
 
 
-def certificate_set_status(*, certificate_id, user, status, reason):
-    """Suspend or revoke a certificate; its registered offers leave the register at once."""
+@transaction.atomic
+def certificate_set_status(
+    *, certificate_id: int, user: Any, status: str, reason: str
+) -> Certificate:
+    """Suspend, revoke or reinstate a certificate along ``lifecycle.CERTIFICATES``; its
+    registered offers leave the register at once."""
     certificate = (
         certificates_visible_to(user).select_for_update(of=("self",)).get(pk=certificate_id)
     )
     if not has_role(user, Role.OFFICER):
         raise RoleNotAllowed(_("Only the certification body's officers change a certificate."))
-    if status not in (
-        CertificateStatus.SUSPENDED,
-        CertificateStatus.REVOKED,
-        CertificateStatus.VALID,
-    ):
+    step = lifecycle.officer_step(status)
+    if step is None:
         raise ValidationError({"status": _("Unknown status.")})
-    if not (reason or "").strip() and status != CertificateStatus.VALID:
+    if not (reason or "").strip() and step.comment_required:
         raise ValidationError({"reason": _("Give the reason.")})
-    if certificate.status in (CertificateStatus.REVOKED, CertificateStatus.EXPIRED):
+    if lifecycle.CERTIFICATES.find(step.action, certificate.status) is None:
         raise TransitionNotAllowed(
             _("Certificate %(number)s is %(status)s and cannot change.")
             % {"number": certificate.number, "status": certificate.get_status_display()}
         )
-    certificate.status = status
+    certificate.status = step.target
     certificate.status_reason = reason or ""
     certificate.save(update_fields=["status", "status_reason"])
     kind = {

@@ -422,6 +422,7 @@ SPECTACULAR_SETTINGS = {
         "SupplierKindEnum": "suppliers.choices.SupplierKind",
         "WebhookEventEnum": "roadmap_portal.webhooks.models.WebhookEvent",
         "WebhookDeliveryStatusEnum": "roadmap_portal.webhooks.models.DeliveryStatus",
+        "ProductTestKindEnum": "certification.choices.TestKind",
     },
 }
 

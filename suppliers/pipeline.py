@@ -2,189 +2,214 @@
 
 UI buttons, the API's transition endpoint, history and notifications all read
 ``TRANSITIONS``. ``suppliers.services.offer_transition`` performs one.
+
+The review's stages belong to ``certification``, an app above this one: their rows await
+a guard, a record or an input (``awaits``) that ``certification.pipeline`` attaches when
+the app is ready; ``suppliers.checks`` refuses to start while one is missing.
 """
 
-from dataclasses import dataclass, field
+from __future__ import annotations
+
+from typing import Any
 
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from roadmap_portal.choices import Role
+from roadmap_portal.exceptions import TransitionNotAllowed
+from roadmap_portal.fsm import Machine, Transition
 
 from .choices import OfferStatus as S
+from .choices import VerificationStatus
 
 SUPPLIER = (Role.SUPPLIER,)
 REGION = (Role.REGION_STAFF,)
 REVIEWER = (Role.REVIEWER,)
 OFFICER = (Role.OFFICER,)
 
-
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    source: str
-    target: str
-    roles: tuple
-    label: str
-    comment_required: bool = False
-    # Dotted paths of callables (offer, user, data) run inside the transition's transaction:
-    # the guard raises TransitionNotAllowed, the record validates ``data`` (ValidationError)
-    # and writes the stage's record, returning what the history row keeps of it.
-    guard: str | None = None
-    record: str | None = None
-    style: str = "primary"
-    data_fields: tuple = field(default_factory=tuple)
+GUARD = ("guard",)
+RECORD = ("record",)
+RECORD_INPUT = ("record", "input")
 
 
-TRANSITIONS = (
-    Transition("submit", S.DRAFT, S.SUBMITTED, SUPPLIER, _("Submit")),
-    Transition("withdraw", S.SUBMITTED, S.WITHDRAWN, SUPPLIER, _("Withdraw"), style="secondary"),
-    Transition(
-        "return",
-        S.SUBMITTED,
-        S.DRAFT,
-        REGION,
-        _("Return for changes"),
-        comment_required=True,
-        style="warning",
-    ),
-    Transition(
-        "forward",
-        S.SUBMITTED,
-        S.FORWARDED,
-        REGION,
-        _("Forward to the corporation"),
-        guard="suppliers.services.guard_supplier_verified",
-    ),
-    Transition(
-        "accept",
-        S.FORWARDED,
-        S.REQUIREMENTS_MET,
-        REVIEWER,
-        _("Requirements met"),
-        record="certification.services.record_requirements_check",
-        data_fields=("requirements",),
-    ),
-    Transition(
-        "reject",
-        S.FORWARDED,
-        S.REJECTED,
-        REVIEWER,
-        _("Reject"),
-        comment_required=True,
-        style="danger",
-        record="certification.services.record_requirements_check_optional",
-    ),
-    Transition(
-        "confirm_readiness",
-        S.REQUIREMENTS_MET,
-        S.READINESS_CONFIRMED,
-        REVIEWER,
-        _("Confirm readiness for mass production"),
-        record="certification.services.record_readiness",
-        data_fields=("capacity_confirmed", "site_visit_on", "findings"),
-    ),
-    Transition(
-        "reject",
-        S.REQUIREMENTS_MET,
-        S.REJECTED,
-        REVIEWER,
-        _("Reject"),
-        comment_required=True,
-        style="danger",
-    ),
-    Transition(
-        "pass_tests",
-        S.READINESS_CONFIRMED,
-        S.TESTED,
-        REVIEWER,
-        _("Tests passed"),
-        record="certification.services.record_tests_passed",
-        data_fields=("test",),
-    ),
-    Transition(
-        "fail_tests",
-        S.READINESS_CONFIRMED,
-        S.REJECTED,
-        REVIEWER,
-        _("Tests failed"),
-        comment_required=True,
-        style="danger",
-        record="certification.services.record_tests_failed",
-        data_fields=("test",),
-    ),
-    Transition(
-        "certify",
-        S.TESTED,
-        S.CERTIFIED,
-        OFFICER,
-        _("Certify"),
-        guard="certification.services.guard_certification_required",
-        record="certification.services.record_certification",
-        data_fields=("certificate",),
-    ),
-    Transition(
-        "register",
-        S.TESTED,
-        S.REGISTERED,
-        REVIEWER,
-        _("Include in the register"),
-        guard="certification.services.guard_no_certification_required",
-        record="certification.services.record_register_inclusion",
-    ),
-    Transition(
-        "register",
-        S.CERTIFIED,
-        S.REGISTERED,
-        REVIEWER,
-        _("Include in the register"),
-        record="certification.services.record_register_inclusion",
-    ),
-    Transition(
-        "exclude",
-        S.REGISTERED,
-        S.EXCLUDED,
-        REVIEWER,
-        _("Exclude from the register"),
-        comment_required=True,
-        style="danger",
-        record="certification.services.record_register_exclusion",
-    ),
-    Transition(
-        "reinstate",
-        S.EXCLUDED,
-        S.REGISTERED,
-        REVIEWER,
-        _("Reinstate in the register"),
-        record="certification.services.record_register_inclusion",
+def guard_supplier_verified(*, offer: Any, user: Any, data: dict[str, Any]) -> None:
+    """An offer is forwarded to the corporation only for a verified supplier."""
+    supplier = offer.supplier
+    if supplier.verification_status != VerificationStatus.VERIFIED:
+        raise TransitionNotAllowed(
+            _("%(supplier)s is not verified yet: verify the supplier before forwarding.")
+            % {"supplier": supplier.name}
+        )
+
+
+def _step(
+    action: str, source: str, target: str, roles: tuple[str, ...], label: Any, **kw: Any
+) -> Transition:
+    return Transition(action, (source,), target, label, roles, **kw)
+
+
+OFFERS = Machine(
+    "offer",
+    (
+        _step("submit", S.DRAFT, S.SUBMITTED, SUPPLIER, _("Submit")),
+        _step(
+            "withdraw",
+            S.SUBMITTED,
+            S.WITHDRAWN,
+            SUPPLIER,
+            _("Withdraw"),
+            style="secondary",
+        ),
+        _step(
+            "return",
+            S.SUBMITTED,
+            S.DRAFT,
+            REGION,
+            _("Return for changes"),
+            comment_required=True,
+            style="warning",
+        ),
+        _step(
+            "forward",
+            S.SUBMITTED,
+            S.FORWARDED,
+            REGION,
+            _("Forward to the corporation"),
+            guard=guard_supplier_verified,
+        ),
+        _step(
+            "accept",
+            S.FORWARDED,
+            S.REQUIREMENTS_MET,
+            REVIEWER,
+            _("Requirements met"),
+            awaits=RECORD_INPUT,
+        ),
+        _step(
+            "reject",
+            S.FORWARDED,
+            S.REJECTED,
+            REVIEWER,
+            _("Reject"),
+            comment_required=True,
+            style="danger",
+            awaits=RECORD_INPUT,
+        ),
+        _step(
+            "confirm_readiness",
+            S.REQUIREMENTS_MET,
+            S.READINESS_CONFIRMED,
+            REVIEWER,
+            _("Confirm readiness for mass production"),
+            awaits=RECORD_INPUT,
+        ),
+        _step(
+            "reject",
+            S.REQUIREMENTS_MET,
+            S.REJECTED,
+            REVIEWER,
+            _("Reject"),
+            comment_required=True,
+            style="danger",
+        ),
+        _step(
+            "pass_tests",
+            S.READINESS_CONFIRMED,
+            S.TESTED,
+            REVIEWER,
+            _("Tests passed"),
+            awaits=RECORD_INPUT,
+        ),
+        _step(
+            "fail_tests",
+            S.READINESS_CONFIRMED,
+            S.REJECTED,
+            REVIEWER,
+            _("Tests failed"),
+            comment_required=True,
+            style="danger",
+            awaits=RECORD_INPUT,
+        ),
+        _step(
+            "certify",
+            S.TESTED,
+            S.CERTIFIED,
+            OFFICER,
+            _("Certify"),
+            awaits=(*GUARD, *RECORD_INPUT),
+        ),
+        _step(
+            "register",
+            S.TESTED,
+            S.REGISTERED,
+            REVIEWER,
+            _("Include in the register"),
+            awaits=(*GUARD, *RECORD),
+        ),
+        _step(
+            "register",
+            S.CERTIFIED,
+            S.REGISTERED,
+            REVIEWER,
+            _("Include in the register"),
+            awaits=RECORD,
+        ),
+        _step(
+            "exclude",
+            S.REGISTERED,
+            S.EXCLUDED,
+            REVIEWER,
+            _("Exclude from the register"),
+            comment_required=True,
+            style="danger",
+            awaits=RECORD,
+        ),
+        _step(
+            "reinstate",
+            S.EXCLUDED,
+            S.REGISTERED,
+            REVIEWER,
+            _("Reinstate in the register"),
+            awaits=RECORD,
+        ),
     ),
 )
+# The table, iterated in declaration order (with what the apps above attached).
+TRANSITIONS = OFFERS
+ACTIONS = OFFERS.actions
 
-ACTIONS = sorted({t.action for t in TRANSITIONS})
-_BY_KEY = {(t.action, t.source): t for t in TRANSITIONS}
+
+def attach(action: str, source: str | None = None, **slots: Any) -> None:
+    """An app above attaches the guard, record or input a row awaits (``Machine.attach``)."""
+    OFFERS.attach(action, source, **slots)
 
 
-def find(action, source):
+def find(action: str, source: str) -> Transition | None:
     """The transition for ``action`` from ``source``, or None when not allowed from there."""
-    return _BY_KEY.get((action, source))
+    return OFFERS.find(action, source)
 
 
-def transitions_from(status):
-    return [t for t in TRANSITIONS if t.source == status]
+def transitions_from(status: str) -> list[Transition]:
+    return OFFERS.from_state(status)
 
 
-def roles_of(action):
-    return {role for t in TRANSITIONS if t.action == action for role in t.roles}
+def roles_of(action: str) -> set[str]:
+    return {role for t in OFFERS.of_action(action) for role in t.roles}
 
 
-def sources_of(action):
-    return [t.source for t in TRANSITIONS if t.action == action]
+def sources_of(action: str) -> list[str]:
+    return [t.source for t in OFFERS.of_action(action)]
 
 
-def comment_required(action):
+def comment_required(action: str) -> bool:
     """Whether ``action`` needs a comment from every state it is taken from."""
-    steps = [t for t in TRANSITIONS if t.action == action]
+    steps = OFFERS.of_action(action)
     return bool(steps) and all(t.comment_required for t in steps)
+
+
+def input_fields(action: str) -> set[str]:
+    """The names of the stage record's fields ``action`` takes from any state."""
+    return {name for t in OFFERS.of_action(action) if t.input for name in t.input().fields}
 
 
 # Actions taken on many offers at once from a list: they need no stage record of each offer
@@ -194,12 +219,12 @@ BULK_ACTIONS = ("submit", "withdraw", "forward", "return")
 REGISTER_BULK_ACTIONS = ("exclude", "reinstate")
 
 
-def declared(action):
+def declared(action: str) -> Transition:
     """The first transition that declares ``action``: its label and style are the action's."""
-    return next(t for t in TRANSITIONS if t.action == action)
+    return OFFERS.of_action(action)[0]
 
 
-def label_of(action):
+def label_of(action: str) -> Any:
     """The button label of ``action``."""
     return declared(action).label
 

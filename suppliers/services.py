@@ -1,6 +1,7 @@
 """Writes for suppliers and offers. Each service states the rule it enforces."""
 
 import hashlib
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -15,7 +16,6 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from roadmap_portal import bulk
@@ -23,6 +23,7 @@ from roadmap_portal.append_only import reserve_id
 from roadmap_portal.choices import RoadmapStatus, Role
 from roadmap_portal.events import announce
 from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
+from roadmap_portal.fsm import Transition
 from roadmap_portal.input_limits import check_free_text, check_json_value
 from roadmap_portal.models import Profile, Region
 from roadmap_portal.scope import forget, may, require, require_role, scope_of
@@ -40,13 +41,21 @@ def allowed_transitions(*, offer, user):
     return [t for t in pipeline.transitions_from(offer.status) if scope.has_role(*t.roles)]
 
 
-def offer_transition(*, offer_id, user, action, comment="", data=None):
+def offer_transition(
+    *,
+    offer_id: int,
+    user: Any,
+    action: str,
+    comment: str = "",
+    data: dict[str, Any] | None = None,
+) -> tuple[Offer, OfferTransition]:
     """Move an offer one step along the pipeline.
 
     The offer must be in the user's scope (else ``Offer.DoesNotExist``: 404), the
     action must exist from the offer's current state (else TransitionNotAllowed: 409),
     the user's role must be one the transition names (else RoleNotAllowed: 403) and
-    the stage's record must be complete (else ValidationError: 400). The row is
+    the stage's ``data`` must pass the transition's input serializer and make its record
+    complete (else ValidationError: 400). The row is
     locked, so of two concurrent calls exactly one wins; the other sees the new state.
     The comment and the record follow the input limits (no NUL, free text within
     ``INPUT_TEXT_MAX_LENGTH``), whichever door they came through.
@@ -73,8 +82,9 @@ def offer_transition(*, offer_id, user, action, comment="", data=None):
         if step.comment_required and not comment:
             raise ValidationError({"comment": _("A comment is required for this action.")})
         if step.guard:
-            import_string(step.guard)(offer=offer, user=user, data=data)
-        history = _apply(offer=offer, step=step, user=user, comment=comment, data=data)
+            step.guard(offer=offer, user=user, data=data)
+        values = stage_input(step, offer=offer, user=user, data=data)
+        history = _apply(offer=offer, step=step, user=user, comment=comment, data=values)
     return offer, history
 
 
@@ -141,7 +151,41 @@ def offers_bulk_transition(*, user, action, ids, comment=""):
     return bulk.run_each(ids, act, names=names)
 
 
-def _apply(*, offer, step, user, comment, data):
+def stage_input(
+    step: Transition, *, offer: Offer, user: Any, data: dict[str, Any]
+) -> dict[str, Any]:
+    """The stage record's cleaned values: ``data`` validated by the transition's input
+    serializer (the same for the API and the pages). Its problems are one ValidationError
+    on ``data``, each message naming the field it is about; a step without input takes none."""
+    if step.input is None:
+        return {}
+    body = step.input(data=data, context={"offer": offer, "user": user})
+    if body.is_valid():
+        return dict(body.validated_data)
+    raise ValidationError({"data": list(_messages(body.errors))})
+
+
+def _messages(errors: Any, path: str = "") -> Iterator[ValidationError]:
+    """Flat messages of a serializer's nested errors; a field's messages start with its path
+    (``test.started_on: ...``), the serializer's own (``non_field_errors``) do not."""
+    if isinstance(errors, dict):
+        for name, inner in errors.items():
+            inner_path = path if name == "non_field_errors" else f"{path}.{name}".lstrip(".")
+            yield from _messages(inner, inner_path)
+    elif isinstance(errors, list):
+        for index, inner in enumerate(errors):
+            if isinstance(inner, dict | list):
+                yield from _messages(inner, f"{path}[{index}]")
+            else:
+                yield from _messages(inner, path)
+    else:
+        text = f"{path}: {errors}" if path else str(errors)
+        yield ValidationError(text, code=getattr(errors, "code", None))
+
+
+def _apply(
+    *, offer: Offer, step: Transition, user: Any, comment: str, data: dict[str, Any]
+) -> OfferTransition:
     """Write the stage record and the history row, move the locked offer, notify after commit.
 
     The history row is append-only (written once): its id is reserved, the stage record's
@@ -156,9 +200,7 @@ def _apply(*, offer, step, user, comment, data):
         comment=comment,
     )
     if step.record:
-        kept = import_string(step.record)(
-            offer=offer, user=user, data=data, transition=history, comment=comment
-        )
+        kept = step.record(offer=offer, user=user, data=data, transition=history, comment=comment)
         if kept:
             history.data = kept
     history.save(force_insert=True)
@@ -178,16 +220,6 @@ def _announce(transition_id: int) -> None:
     notifications and webhook events run after it commits, once, and again by the outbox's
     sweep while the broker is away."""
     announce("offer.transitioned", key=str(transition_id), transition_id=transition_id)
-
-
-def guard_supplier_verified(*, offer, user, data):
-    """An offer is forwarded to the corporation only for a verified supplier."""
-    supplier = offer.supplier
-    if supplier.verification_status != VerificationStatus.VERIFIED:
-        raise TransitionNotAllowed(
-            _("%(supplier)s is not verified yet: verify the supplier before forwarding.")
-            % {"supplier": supplier.name}
-        )
 
 
 def supplier_register(*, user, **fields):
@@ -529,7 +561,9 @@ def offer_update(*, offer: Offer, user, **fields) -> Offer:
     return offer
 
 
-def offer_transition_system(*, offer_id, action, comment=""):
+def offer_transition_system(
+    *, offer_id: int, action: str, comment: str = ""
+) -> OfferTransition | None:
     """A transition the portal makes by itself (e.g. exclusion when a certificate lapses)."""
     with transaction.atomic():
         offer = Offer.objects.select_for_update().get(pk=offer_id)

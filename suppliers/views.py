@@ -410,7 +410,8 @@ def offer_transition_view(request, pk):
 
 
 def _transition_data(request, action):
-    """The stage record from the form: a JSON ``data`` field, or the stage's named fields."""
+    """The stage record from the form: a JSON ``data`` field, or the fields of the stage's
+    input (validated by the service with that input, as the API's ``data`` is)."""
     import json
 
     raw = request.POST.get("data", "").strip()
@@ -421,7 +422,7 @@ def _transition_data(request, action):
             parsed = None
         if isinstance(parsed, dict):
             return parsed
-    names = {name for t in pipeline.TRANSITIONS if t.action == action for name in t.data_fields}
+    names = pipeline.input_fields(action)
     return {name: request.POST[name] for name in names if request.POST.get(name, "") != ""}
 
 

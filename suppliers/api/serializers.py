@@ -13,6 +13,7 @@ from roadmap_portal.selectors import regions_visible_to, roadmaps_visible_to
 from .. import pipeline
 from ..models import Offer, OfferAttachment, OfferTransition, Supplier
 from ..selectors import suppliers_visible_to
+from . import schema  # noqa: F401  (documents TransitionDataField)
 
 
 def _demands_visible_to(user):
@@ -156,17 +157,16 @@ class OfferTransitionSerializer(serializers.ModelSerializer):
         return data
 
 
+class TransitionDataField(LimitedDictField):
+    """A transition's ``data``: within the request limits here; the service validates it with
+    the input serializer the transition declares (``suppliers.pipeline``), which the schema
+    documents (``schema.TransitionDataFieldExtension``)."""
+
+
 class TransitionRequestSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=pipeline.ACTIONS)
     comment = FreeTextField(required=False, allow_blank=True, default="")
-    data = LimitedDictField(
-        required=False,
-        default=dict,
-        help_text=_(
-            "The stage's record where it has one: requirement outcomes, readiness findings, "
-            "test result or certificate id."
-        ),
-    )
+    data = TransitionDataField(required=False, default=dict)
 
 
 class TransitionResultSerializer(serializers.Serializer):
