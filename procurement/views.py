@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from roadmap_portal.choices import Role
 from roadmap_portal.export_jobs.views import export_response, wants_export
 from roadmap_portal.scope import scope_of
+from roadmap_portal.selectors import demands_visible_to
 from roadmap_portal.web import apply_service_errors, back_to, paginate, role_required
 from suppliers.models import Offer, Supplier
 from suppliers.selectors import (
@@ -25,7 +26,6 @@ from .selectors import (
     bids_visible_to,
     contracts_visible_to,
     demand_coverage,
-    demands_visible_to,
     tenders_visible_to,
 )
 

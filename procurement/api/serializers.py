@@ -1,10 +1,11 @@
 from rest_framework import serializers
 
 from roadmap_portal.fields import ScopedPrimaryKeyRelatedField
+from roadmap_portal.models import Demand
 from roadmap_portal.selectors import corporations_visible_to
 from suppliers.selectors import offers_visible_to, suppliers_visible_to
 
-from ..models import Bid, Contract, Demand, Tender
+from ..models import Bid, Contract, Tender
 from ..selectors import bids_visible_to, tenders_visible_to
 from ..workflow import ACTIONS
 

@@ -24,6 +24,7 @@ from roadmap_portal.db_routers import ReplicaReadsMixin
 from roadmap_portal.export_jobs.api.views import ExportMixin
 from roadmap_portal.filtersets import SinceField
 from roadmap_portal.scope import scope_of
+from roadmap_portal.selectors import demands_visible_to
 from suppliers.selectors import offers_brief_visible_to, offers_visible_to, suppliers_visible_to
 
 from .. import services, tables
@@ -42,7 +43,6 @@ from ..selectors import (
     bids_visible_to,
     contracts_visible_to,
     demands_matching_supplier,
-    demands_visible_to,
     published_bids_visible_to,
     tenders_visible_to,
 )
