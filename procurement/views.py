@@ -333,20 +333,9 @@ def demand_list(request):
 @login_required
 def demand_detail(request, pk):
     """A demand, with the offers and suppliers in the reader's scope that could replace the
-    imported item (by OKPD2 class and by text)."""
-    from roadmap_portal.search import substitutes_for, supplier_suggestions
-
+    imported item (by OKPD2 class and by text: the template's ``demand_substitutes``)."""
     demand = get_object_or_404(demands_visible_to(request.user), pk=pk)
-    substitutes = substitutes_for(demand, request.user)
-    return render(
-        request,
-        "procurement/demand_detail.html",
-        {
-            "demand": demand,
-            "substitutes": substitutes,
-            "suppliers": supplier_suggestions(substitutes),
-        },
-    )
+    return render(request, "procurement/demand_detail.html", {"demand": demand})
 
 
 @role_required(Role.REVIEWER)

@@ -50,7 +50,6 @@ from .serializers import (
     BidSerializer,
     ContractSerializer,
     DemandSerializer,
-    DemandSubstitutesSerializer,
     EligibilitySerializer,
     TenderAwardSerializer,
     TenderSerializer,
@@ -89,22 +88,6 @@ class DemandViewSet(ExportMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModel
         serializer.instance = services.demand_create(
             user=self.request.user, **serializer.validated_data
         )
-
-    @extend_schema(
-        responses={200: DemandSubstitutesSerializer},
-        filters=False,
-        parameters=[OpenApiParameter("matching", exclude=True)],
-    )
-    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
-    def substitutes(self, request, pk=None):
-        """The offers and suppliers in the caller's scope that could replace the demand's
-        imported item: of its OKPD2 class or similar by text, ranked (best first)."""
-        from roadmap_portal.search import substitutes_for, supplier_suggestions
-
-        demand = self.get_object()
-        items = substitutes_for(demand, request.user)
-        data = {"demand": demand.pk, "offers": items, "suppliers": supplier_suggestions(items)}
-        return Response(DemandSubstitutesSerializer(data).data)
 
 
 class TenderViewSet(
