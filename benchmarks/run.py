@@ -645,7 +645,7 @@ class Bench:
             (
                 f"SELECT d.id, d.title, d.category, c.name, {head.format(col='d.title')}, "
                 "word_similarity(%s, d.title) AS r, "
-                "count(*) OVER () FROM procurement_demand d "
+                "count(*) OVER () FROM roadmap_portal_demand d "
                 "JOIN roadmap_portal_corporation c ON c.id = d.customer_id "
                 f"WHERE d.title %%> %s OR {doc['d']} @@ {tsq} ORDER BY r DESC, d.id DESC LIMIT 5",
                 [prefix, word, word, prefix],

@@ -19,8 +19,8 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
+from roadmap_portal import okpd2
 from roadmap_portal import okpd2 as okpd2_rule
-from suppliers.validators import validate_okpd2
 
 from . import rules
 from .choices import (
@@ -268,7 +268,7 @@ class RegisterEntry(models.Model):
     supplier = models.ForeignKey(
         "suppliers.Supplier", verbose_name=_("supplier"), on_delete=models.PROTECT, related_name="+"
     )
-    okpd2 = models.CharField(_("OKPD2 code"), max_length=12, validators=[validate_okpd2])
+    okpd2 = models.CharField(_("OKPD2 code"), max_length=12, validators=[okpd2.validate])
     certificate = models.ForeignKey(
         Certificate,
         verbose_name=_("certificate"),

@@ -16,7 +16,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from roadmap_portal import bulk
+from roadmap_portal import bulk, okpd2
 from roadmap_portal.api.exceptions import django_validation_detail
 from roadmap_portal.choices import Role
 from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
@@ -27,7 +27,7 @@ from suppliers.choices import OfferStatus
 from suppliers.models import Offer, OfferTransition
 from suppliers.selectors import offers_visible_to
 from suppliers.services import bulk_transition_request, offer_transition, offer_transition_system
-from suppliers.validators import validate_okpd2, validate_pdf_upload
+from suppliers.validators import validate_pdf_upload
 
 from . import lifecycle, rules
 from .choices import (
@@ -540,7 +540,7 @@ def parse_categories(raw):
         if not item:
             continue
         try:
-            validate_okpd2(item)
+            okpd2.validate(item)
         except ValidationError as exc:
             raise ValidationError({"categories": exc.messages}) from exc
         if item not in categories:

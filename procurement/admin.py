@@ -1,6 +1,8 @@
 from django.contrib import admin
 
-from .models import Bid, Contract, Demand, Tender
+from roadmap_portal.models import Demand
+
+from .models import Bid, Contract, Tender
 
 
 @admin.register(Demand)

@@ -9,12 +9,12 @@ from drf_spectacular.utils import extend_schema_field
 from roadmap_portal import okpd2
 from roadmap_portal.fields import scoped_queryset
 from roadmap_portal.filtersets import SinceFilter, group_heads_visible_to
-from roadmap_portal.models import Corporation
+from roadmap_portal.models import Corporation, Demand
 from roadmap_portal.selectors import corporations_visible_to
 
 from .categories import HasCategoryIn, HasCategoryUnder
 from .choices import BidStatus, TenderStatus
-from .models import Bid, Contract, Demand, Tender
+from .models import Bid, Contract, Tender
 
 
 @extend_schema_field(OpenApiTypes.INT)

@@ -10,53 +10,9 @@ from django.db import models
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
-from suppliers.validators import validate_okpd2
-
 from .choices import BidStatus, TenderStatus
 
 money = {"max_digits": 18, "decimal_places": 2, "validators": [MinValueValidator(Decimal(0))]}
-
-
-class Demand(models.Model):
-    """A need published by a corporation or subsidiary, typically an imported item to replace."""
-
-    customer = models.ForeignKey(
-        "roadmap_portal.Corporation",
-        verbose_name=_("customer"),
-        on_delete=models.PROTECT,
-        related_name="demands",
-    )
-    title = models.CharField(_("title"), max_length=300)
-    description = models.TextField(_("description"), blank=True)
-    category = models.CharField(_("OKPD2 category"), max_length=12, validators=[validate_okpd2])
-    quantity = models.DecimalField(
-        _("quantity per year"), max_digits=14, decimal_places=2, null=True, blank=True
-    )
-    unit = models.CharField(_("unit"), max_length=30, blank=True)
-    replaces = models.CharField(_("imported analog"), max_length=300, blank=True)
-    deadline = models.DateField(_("deadline"), null=True, blank=True)
-    created = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-id"]
-        verbose_name = _("demand")
-        verbose_name_plural = _("demands")
-        indexes = [
-            # Search and import substitution (roadmap_portal/search.py; PostgreSQL only).
-            GinIndex(
-                SearchVector("title", "description", "replaces", config="russian"),
-                name="demand_search_document",
-            ),
-            GinIndex(fields=["title"], opclasses=["gin_trgm_ops"], name="demand_title_trgm"),
-            models.Index(
-                fields=["category"],
-                opclasses=["varchar_pattern_ops"],
-                name="demand_category_prefix",
-            ),
-        ]
-
-    def __str__(self):
-        return self.title
 
 
 class Tender(models.Model):

@@ -1,4 +1,5 @@
-"""Reads of demands, tenders, bids and contracts, each restricted to the user's scope."""
+"""Reads of tenders, bids and contracts, each restricted to the user's scope, and of the
+demands' coverage by the region's offers (demands themselves are the core's)."""
 
 from __future__ import annotations
 
@@ -10,51 +11,29 @@ from django.utils import timezone
 
 from roadmap_portal import okpd2
 from roadmap_portal.choices import Role
-from roadmap_portal.models import Corporation, Roadmap
-from roadmap_portal.scope import Actor, Joined, RuleTable, Scope, everything, restrict
+from roadmap_portal.models import Corporation
+from roadmap_portal.scope import Actor, Joined, RuleTable, Scope, restrict
+from roadmap_portal.selectors import (
+    customer_in_region_groups,
+    partner_customers,
+)
 from suppliers.models import Offer, Supplier
 from suppliers.pipeline import IN_PIPELINE
 from suppliers.selectors import suppliers_visible_to
 
 from .choices import TenderStatus
-from .models import Bid, Contract, Demand, Tender
-
-
-def _groups_with_roadmaps_in(region_id):
-    return Corporation.objects.filter(roadmaps__region_id=region_id).values("pk")
-
-
-def _customer_in_groups(groups, prefix="customer__"):
-    return Q(**{f"{prefix}id__in": groups}) | Q(**{f"{prefix}parent_id__in": groups})
-
-
-def customer_in_region_groups(region_id) -> Q:
-    """Rows (demands, tenders) whose customer belongs to a group with a roadmap in the region
-    (``region_id`` may be a subquery): what a region's people see of the groups' needs."""
-    return _customer_in_groups(_groups_with_roadmaps_in(region_id))
+from .models import Bid, Contract, Tender
 
 
 def _supplier_region(scope: Scope):
-    from suppliers.models import Supplier
-
     return Supplier.objects.filter(pk=scope.supplier_id).values("region_id")[:1]
-
-
-def _partner_customers(scope: Scope, prefix: str = "customer__") -> Q:
-    q = Q()
-    if scope.group_id:
-        q &= Corporation.in_group(scope.group_id, prefix)
-    if scope.region_id:
-        # A region's slice: the groups with a roadmap in the region.
-        q &= _customer_in_groups(_groups_with_roadmaps_in(scope.region_id), prefix)
-    return q
 
 
 TENDER_RULES: RuleTable = {
     Role.REVIEWER: lambda scope: Corporation.in_group(scope.group_id, "customer__"),
     Role.REGION_STAFF: Joined(lambda scope: customer_in_region_groups(scope.region_id)),
     Role.SUPPLIER: Joined(lambda scope: customer_in_region_groups(_supplier_region(scope))),
-    Role.PARTNER: _partner_customers,
+    Role.PARTNER: partner_customers,
 }
 
 
@@ -63,20 +42,6 @@ def tenders_visible_to(user: Actor) -> QuerySet[Tender]:
     return restrict(
         user, Tender.objects.select_related("customer", "customer__parent"), TENDER_RULES
     )
-
-
-DEMAND_RULES: RuleTable = {
-    Role.REVIEWER: lambda scope: Corporation.in_group(scope.group_id, "customer__"),
-    Role.REGION_STAFF: everything,
-    Role.SUPPLIER: everything,
-    Role.OFFICER: everything,
-    Role.PARTNER: _partner_customers,
-}
-
-
-def demands_visible_to(user: Actor) -> QuerySet[Demand]:
-    """Reviewers see their group's demands, a partner its key's slice, every other role all."""
-    return restrict(user, Demand.objects.select_related("customer"), DEMAND_RULES)
 
 
 BID_RULES: RuleTable = {
@@ -138,16 +103,6 @@ CONTRACT_RULES: RuleTable = {
 def contracts_visible_to(user: Actor) -> QuerySet[Contract]:
     qs = Contract.objects.select_related("supplier", "supplier__region", "customer", "tender")
     return restrict(user, qs, CONTRACT_RULES)
-
-
-def demands_for_offers(user, supplier: Supplier) -> QuerySet[Demand]:
-    """Demands a supplier's offer may answer: those of groups with a roadmap in its region."""
-    groups = Roadmap.objects.filter(region_id=supplier.region_id).values("corporation_id")
-    return (
-        demands_visible_to(user)
-        .filter(Q(customer_id__in=groups) | Q(customer__parent_id__in=groups))
-        .order_by("-id")
-    )
 
 
 def demands_matching_supplier(queryset, supplier_id):

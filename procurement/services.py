@@ -7,20 +7,22 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from roadmap_portal import okpd2
 from roadmap_portal.choices import Role
 from roadmap_portal.events import announce
 from roadmap_portal.exceptions import TransitionNotAllowed
+from roadmap_portal.models import Demand
 from roadmap_portal.scope import require_role, scope_of
+from roadmap_portal.selectors import demands_visible_to
 from suppliers.choices import OfferStatus
 from suppliers.models import Offer
 from suppliers.selectors import offers_visible_to, suppliers_visible_to
-from suppliers.validators import validate_okpd2
 
 from . import workflow
 from .choices import BidStatus, TenderStatus
 from .eligibility import evaluate
-from .models import Bid, Contract, Demand, Tender
-from .selectors import bids_visible_to, demands_visible_to, tenders_visible_to
+from .models import Bid, Contract, Tender
+from .selectors import bids_visible_to, tenders_visible_to
 
 
 class NotEligible(ValidationError):
@@ -123,7 +125,7 @@ def _clean_categories(categories):
     errors = []
     for code in categories:
         try:
-            validate_okpd2(code)
+            okpd2.validate(code)
         except ValidationError as exc:
             errors.append(f"{code}: {' '.join(exc.messages)}")
     if errors:

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from roadmap_portal.exports import Column, ExportList, choice_label, export_list_register
 from roadmap_portal.scope import is_supplier, scope_of
+from roadmap_portal.selectors import demands_visible_to
 from suppliers.selectors import offers_brief_visible_to
 
 from .choices import BidStatus, TenderStatus
@@ -14,7 +15,6 @@ from .selectors import (
     bids_visible_to,
     contracts_visible_to,
     demands_matching_supplier,
-    demands_visible_to,
     tenders_visible_to,
 )
 

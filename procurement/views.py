@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from roadmap_portal.choices import Role
 from roadmap_portal.export_jobs.views import export_response, wants_export
 from roadmap_portal.scope import scope_of
+from roadmap_portal.selectors import demands_visible_to
 from roadmap_portal.web import apply_service_errors, back_to, paginate, role_required
 from suppliers.models import Offer, Supplier
 from suppliers.selectors import (
@@ -25,7 +26,6 @@ from .selectors import (
     bids_visible_to,
     contracts_visible_to,
     demand_coverage,
-    demands_visible_to,
     tenders_visible_to,
 )
 
@@ -333,20 +333,9 @@ def demand_list(request):
 @login_required
 def demand_detail(request, pk):
     """A demand, with the offers and suppliers in the reader's scope that could replace the
-    imported item (by OKPD2 class and by text)."""
-    from roadmap_portal.search import substitutes_for, supplier_suggestions
-
+    imported item (by OKPD2 class and by text: the template's ``demand_substitutes``)."""
     demand = get_object_or_404(demands_visible_to(request.user), pk=pk)
-    substitutes = substitutes_for(demand, request.user)
-    return render(
-        request,
-        "procurement/demand_detail.html",
-        {
-            "demand": demand,
-            "substitutes": substitutes,
-            "suppliers": supplier_suggestions(substitutes),
-        },
-    )
+    return render(request, "procurement/demand_detail.html", {"demand": demand})
 
 
 @role_required(Role.REVIEWER)

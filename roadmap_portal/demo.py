@@ -14,14 +14,14 @@ from django.utils import timezone
 
 from certification.choices import CertificateEventKind
 from certification.models import Certificate, CertificateEvent, CertificationBody, Requirement
-from procurement.models import Bid, Contract, Demand, Tender
+from procurement.models import Bid, Contract, Tender
 from roadmap_portal.conversations.services import message_post
 from suppliers.choices import OfferStatus
 from suppliers.models import Offer, Supplier
 from suppliers.services import offer_create, offer_transition, supplier_verify
 from suppliers.validators import inn_with_checksum, ogrn_with_checksum
 
-from .models import Corporation, Profile, Region, ReportedVolume, Roadmap, RoadmapTarget
+from .models import Corporation, Demand, Profile, Region, ReportedVolume, Roadmap, RoadmapTarget
 
 User = get_user_model()
 M = Decimal(1_000_000)

@@ -3,6 +3,8 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -10,6 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from . import okpd2
 from .choices import API_WRITE_RESOURCES, ReportStatus, RoadmapStatus, Role
 
 # Roadmaps, targets and volumes are about years of the portal's era.
@@ -158,6 +161,49 @@ class RoadmapTarget(models.Model):
 
     def __str__(self):
         return f"{self.year}: {self.amount}"
+
+
+class Demand(models.Model):
+    """A need published by a corporation or subsidiary, typically an imported item to replace:
+    suppliers' offers answer it, procurement turns it into tenders."""
+
+    customer = models.ForeignKey(
+        "roadmap_portal.Corporation",
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="demands",
+    )
+    title = models.CharField(_("title"), max_length=300)
+    description = models.TextField(_("description"), blank=True)
+    category = models.CharField(_("OKPD2 category"), max_length=12, validators=[okpd2.validate])
+    quantity = models.DecimalField(
+        _("quantity per year"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    unit = models.CharField(_("unit"), max_length=30, blank=True)
+    replaces = models.CharField(_("imported analog"), max_length=300, blank=True)
+    deadline = models.DateField(_("deadline"), null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("demand")
+        verbose_name_plural = _("demands")
+        indexes = [
+            # Search and import substitution (roadmap_portal/search.py; PostgreSQL only).
+            GinIndex(
+                SearchVector("title", "description", "replaces", config="russian"),
+                name="demand_search_document",
+            ),
+            GinIndex(fields=["title"], opclasses=["gin_trgm_ops"], name="demand_title_trgm"),
+            models.Index(
+                fields=["category"],
+                opclasses=["varchar_pattern_ops"],
+                name="demand_category_prefix",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
 
 
 class ReportedVolume(models.Model):

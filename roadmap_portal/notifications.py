@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from certification.services import expiry_reminders_due
 from procurement.choices import TenderStatus
-from procurement.models import Bid, Demand, Tender
+from procurement.models import Bid, Tender
 from suppliers.choices import OfferStatus, VerificationStatus
 from suppliers.models import Offer, Supplier
 from suppliers.pipeline import ALIVE
@@ -28,6 +28,7 @@ from . import okpd2
 from .choices import RoadmapStatus, Role
 from .models import (
     Corporation,
+    Demand,
     EmailMode,
     Notification,
     NotificationEvent,

@@ -6,17 +6,23 @@ Two codes are related when either is a prefix of the other: a demand for ``28.14
 offer of ``28.14.13.131`` answer each other, and so do a demand for ``28.14.13.131`` and an
 offer of ``28.14``. Every check of this rule, in Python or in SQL, is written here.
 
-The format is NN, NN.NN, NN.NN.N(N) or NN.NN.NN.NNN; whether the two-digit class exists
-is the classifier's business (``suppliers.validators.validate_okpd2``).
+The format is NN, NN.NN, NN.NN.N(N) or NN.NN.NN.NNN, and the two-digit class must exist in
+the classifier (OK 034-2014, ``data/okpd2_classes.json``): ``validate`` checks both, for
+offers, demands, requirements and tender categories alike.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.db.models import F, Q
 from django.db.models.lookups import StartsWith
+from django.utils.translation import gettext as _
 
 FORMAT = re.compile(r"^\d{2}(\.\d{2}(\.\d{1,2}(\.\d{3})?)?)?$")
 
@@ -29,6 +35,30 @@ def normalise(code: object) -> str:
 def well_formed(code: str) -> bool:
     """Whether ``code`` (normalised) has the form of an OKPD2 code or category."""
     return bool(FORMAT.match(normalise(code)))
+
+
+@cache
+def classes() -> dict[str, str]:
+    """The two-digit OKPD2 classes (OK 034-2014) with their Russian names."""
+    path = Path(__file__).parent / "data" / "okpd2_classes.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def validate(value: object) -> None:
+    """A model and form validator: ``value`` is a well-formed code of an existing class."""
+    code = normalise(value)
+    if not well_formed(code):
+        raise ValidationError(
+            _(
+                "OKPD2 code %(code)s is not in the form NN, NN.NN, NN.NN.N, NN.NN.NN or NN.NN.NN.NNN."
+            )
+            % {"code": code},
+            code="okpd2_format",
+        )
+    if code[:2] not in classes():
+        raise ValidationError(
+            _("OKPD2 class %(cls)s does not exist.") % {"cls": code[:2]}, code="okpd2_class"
+        )
 
 
 def prefixes(code: str) -> list[str]:

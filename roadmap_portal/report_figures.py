@@ -29,7 +29,6 @@ from django.utils.translation import gettext as _
 
 from certification.choices import CertificateStatus
 from certification.models import Certificate, CertificateEvent
-from procurement.models import Demand
 from suppliers.choices import OfferStatus
 from suppliers.models import Offer, OfferTransition, Supplier
 
@@ -45,7 +44,7 @@ from .dashboard import (
     with_charts,
     with_texts,
 )
-from .models import Roadmap
+from .models import Demand, Roadmap
 
 # A certificate in one of these states on a date was not valid on it, whatever its dates.
 NOT_VALID = (CertificateStatus.SUSPENDED, CertificateStatus.REVOKED)

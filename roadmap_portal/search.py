@@ -47,6 +47,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from . import okpd2
+from .selectors import demands_visible_to
 
 QUERY_MIN_LENGTH = 2
 QUERY_MAX_LENGTH = 100
@@ -182,8 +183,6 @@ def _tenders(user):
 
 
 def _demands(user):
-    from procurement.selectors import demands_visible_to
-
     return demands_visible_to(user)
 
 

@@ -1,12 +1,13 @@
-"""Reads of the core domain, each restricted to the user's scope."""
+"""Reads of the core domain (regions, corporations, roadmaps, demands, reports), each
+restricted to the user's scope."""
 
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
 from .choices import Role
-from .models import Corporation, Notification, Region, Report, Roadmap
-from .scope import Actor, RuleTable, Scope, restrict
+from .models import Corporation, Demand, Notification, Region, Report, Roadmap
+from .scope import Actor, RuleTable, Scope, everything, restrict
 
 
 def regions_visible_to(user):
@@ -123,4 +124,57 @@ def notifications_of(user):
         Notification.objects.filter(recipient=user)
         if user.is_authenticated
         else Notification.objects.none()
+    )
+
+
+# --- demands ------------------------------------------------------------------------------
+
+
+def _groups_with_roadmaps_in(region_id):
+    return Corporation.objects.filter(roadmaps__region_id=region_id).values("pk")
+
+
+def _customer_in_groups(groups, prefix="customer__"):
+    return Q(**{f"{prefix}id__in": groups}) | Q(**{f"{prefix}parent_id__in": groups})
+
+
+def customer_in_region_groups(region_id) -> Q:
+    """Rows (demands, tenders) whose customer belongs to a group with a roadmap in the region
+    (``region_id`` may be a subquery): what a region's people see of the groups' needs."""
+    return _customer_in_groups(_groups_with_roadmaps_in(region_id))
+
+
+def partner_customers(scope: Scope, prefix: str = "customer__") -> Q:
+    """A partner key's slice of rows with a customer: its group, and the groups with a
+    roadmap in its region."""
+    q = Q()
+    if scope.group_id:
+        q &= Corporation.in_group(scope.group_id, prefix)
+    if scope.region_id:
+        # A region's slice: the groups with a roadmap in the region.
+        q &= _customer_in_groups(_groups_with_roadmaps_in(scope.region_id), prefix)
+    return q
+
+
+DEMAND_RULES: RuleTable = {
+    Role.REVIEWER: lambda scope: Corporation.in_group(scope.group_id, "customer__"),
+    Role.REGION_STAFF: everything,
+    Role.SUPPLIER: everything,
+    Role.OFFICER: everything,
+    Role.PARTNER: partner_customers,
+}
+
+
+def demands_visible_to(user: Actor) -> QuerySet[Demand]:
+    """Reviewers see their group's demands, a partner its key's slice, every other role all."""
+    return restrict(user, Demand.objects.select_related("customer"), DEMAND_RULES)
+
+
+def demands_for_region(user: Actor, region_id: int) -> QuerySet[Demand]:
+    """Demands an offer from ``region_id`` may answer: those of groups with a roadmap there."""
+    groups = Roadmap.objects.filter(region_id=region_id).values("corporation_id")
+    return (
+        demands_visible_to(user)
+        .filter(Q(customer_id__in=groups) | Q(customer__parent_id__in=groups))
+        .order_by("-id")
     )

@@ -6,12 +6,19 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import account_views, views
+from .api import search as api_search
 
 api_v1 = [
     path("", include("roadmap_portal.api.urls")),
     path("", include("suppliers.api.urls")),
     path("", include("certification.api.urls")),
     path("", include("procurement.api.urls")),
+    # Import substitution for a demand: the search layer's answer about procurement's demand.
+    re_path(
+        r"^demands/(?P<pk>[0-9]+)/substitutes/$",
+        api_search.DemandSubstitutesView.as_view(),
+        name="demands-substitutes",
+    ),
     path("", include("roadmap_portal.webhooks.api.urls")),
     path("", include("roadmap_portal.export_jobs.api.urls")),
     path("", include("roadmap_portal.conversations.api.urls")),

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from roadmap_portal.fields import ScopedFormMixin, ScopedModelChoiceField
 from roadmap_portal.input_limits import FreeTextLimitMixin
 from roadmap_portal.models import Region
-from roadmap_portal.selectors import roadmaps_visible_to
+from roadmap_portal.selectors import demands_visible_to, roadmaps_visible_to
 from roadmap_portal.web import BootstrapFormMixin
 
 from .choices import SupplierKind
@@ -139,12 +139,6 @@ class SupplierVerifyForm(BootstrapFormMixin, forms.Form):
     )
 
 
-def _demands_visible_to(user):
-    from procurement.selectors import demands_visible_to
-
-    return demands_visible_to(user)
-
-
 class OfferForm(ScopedFormMixin, BootstrapFormMixin, forms.ModelForm):
     """A draft offer; the roadmap must be one of the supplier's region."""
 
@@ -152,7 +146,7 @@ class OfferForm(ScopedFormMixin, BootstrapFormMixin, forms.ModelForm):
         selector=roadmaps_visible_to, label=_("Roadmap"), empty_label=None
     )
     demand = ScopedModelChoiceField(
-        selector=_demands_visible_to,
+        selector=demands_visible_to,
         label=_("Demand"),
         required=False,
         help_text=_("Link the offer to a published demand it answers, if any."),

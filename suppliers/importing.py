@@ -40,6 +40,7 @@ from openpyxl.utils.datetime import from_excel, from_ISO8601
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from roadmap_portal.exports import csv_line, xlsx_cell, xlsx_row
+from roadmap_portal.okpd2 import classes as okpd2_classes
 from roadmap_portal.scope import require, scope_of
 from roadmap_portal.selectors import roadmaps_visible_to
 
@@ -48,7 +49,6 @@ from .choices import OfferStatus
 from .import_limits import UploadRefused
 from .models import Offer, Supplier
 from .services import offer_supplier, roadmap_takes_offers
-from .validators import okpd2_classes
 
 logger = logging.getLogger(__name__)
 

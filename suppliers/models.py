@@ -10,8 +10,10 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from roadmap_portal import okpd2
+
 from .choices import OfferStatus, SupplierKind, VerificationStatus
-from .validators import validate_inn, validate_ogrn, validate_okpd2
+from .validators import validate_inn, validate_ogrn
 
 
 class Supplier(models.Model):
@@ -94,7 +96,7 @@ class Offer(models.Model):
         related_name="offers",
     )
     demand = models.ForeignKey(
-        "procurement.Demand",
+        "roadmap_portal.Demand",
         verbose_name=_("answers demand"),
         null=True,
         blank=True,
@@ -103,7 +105,7 @@ class Offer(models.Model):
     )
     name = models.CharField(_("name"), max_length=300)
     description = models.TextField(_("description"), blank=True)
-    okpd2 = models.CharField(_("OKPD2 code"), max_length=12, validators=[validate_okpd2])
+    okpd2 = models.CharField(_("OKPD2 code"), max_length=12, validators=[okpd2.validate])
     import_substitution = models.BooleanField(_("import substitution"), default=False)
     replaces = models.CharField(_("replaces imported analog"), max_length=300, blank=True)
     gisp_number = models.CharField(_("GISP register number"), max_length=50, blank=True)

@@ -2,10 +2,8 @@
 
 import contextlib
 import io
-import json
 import logging
 import re
-from functools import cache
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -20,13 +18,6 @@ from roadmap_portal import okpd2
 
 # pypdf reports every oddity of a damaged file as a warning; the checks below decide.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
-
-
-@cache
-def okpd2_classes():
-    """The two-digit OKPD2 classes (OK 034-2014) with their Russian names."""
-    path = Path(__file__).parent / "data" / "okpd2_classes.json"
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def validate_inn(value):
@@ -69,20 +60,8 @@ def validate_ogrn(value):
         raise ValidationError(_("OGRN is not valid."), code="ogrn_invalid") from exc
 
 
-def validate_okpd2(value):
-    value = okpd2.normalise(value)
-    if not okpd2.well_formed(value):
-        raise ValidationError(
-            _(
-                "OKPD2 code %(code)s is not in the form NN, NN.NN, NN.NN.N, NN.NN.NN or NN.NN.NN.NNN."
-            )
-            % {"code": value},
-            code="okpd2_format",
-        )
-    if value[:2] not in okpd2_classes():
-        raise ValidationError(
-            _("OKPD2 class %(cls)s does not exist.") % {"cls": value[:2]}, code="okpd2_class"
-        )
+# Migrations name the OKPD2 validator by this path.
+validate_okpd2 = okpd2.validate
 
 
 INN_WEIGHTS = (2, 4, 10, 3, 5, 9, 4, 6, 8)

@@ -12,7 +12,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from procurement.selectors import demands_for_offers, demands_visible_to
 from roadmap_portal.choices import Role
 from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
 from roadmap_portal.export_jobs.views import export_response, wants_export
@@ -25,7 +24,7 @@ from roadmap_portal.scope import (
     reads_internal_records,
     scope_of,
 )
-from roadmap_portal.selectors import roadmaps_visible_to
+from roadmap_portal.selectors import demands_for_region, demands_visible_to, roadmaps_visible_to
 from roadmap_portal.storage import stored_file_response
 from roadmap_portal.web import apply_service_errors, back_to, paginate
 
@@ -273,7 +272,7 @@ def _offer_form(request, supplier, offer=None):
         instance=offer,
         user=request.user,
         roadmaps=roadmaps_for_offers(supplier, current=offer.roadmap if offer else None),
-        demands=demands_for_offers(request.user, supplier),
+        demands=demands_for_region(request.user, supplier.region_id),
     )
 
 

@@ -9,8 +9,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from certification.models import Certificate, CertificationBody, Requirement
-from procurement.models import Contract, Demand, Tender
-from roadmap_portal.models import Corporation, Profile, Region, Roadmap, RoadmapTarget
+from procurement.models import Contract, Tender
+from roadmap_portal.models import Corporation, Demand, Profile, Region, Roadmap, RoadmapTarget
 from suppliers.models import Offer, Supplier
 from suppliers.validators import inn_with_checksum, ogrn_with_checksum
 

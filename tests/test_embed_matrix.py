@@ -518,6 +518,10 @@ def model_kind(pattern):
     }.get(getattr(model, "__name__", ""))
 
 
+# Routes of views without a model serializer, and the kind of object their pk names.
+ROUTE_KINDS = {"demands-substitutes": "demand"}
+
+
 def api_requests(world):
     """(route name, URL) of every request of one reader; routes that need an object the
     world lacks are returned apart."""
@@ -535,7 +539,7 @@ def api_requests(world):
                 (name, reverse(name, kwargs={"offer_pk": obj.pk})) for obj in world.of_kind("offer")
             ]
             continue
-        kind = model_kind(pattern)
+        kind = model_kind(pattern) or ROUTE_KINDS.get(name)
         if params != {"pk"} or kind is None:
             skipped.append(name)
             continue

@@ -47,19 +47,19 @@ from certification.selectors import (
     certification_bodies_visible_to,
     requirements_visible_to,
 )
-from procurement.models import Bid, Contract, Demand, Tender
+from procurement.models import Bid, Contract, Tender
 from procurement.selectors import (
     bids_visible_to,
     contracts_visible_to,
-    demands_visible_to,
     tenders_visible_to,
 )
 from roadmap_portal.api.authentication import generate_key
 from roadmap_portal.choices import API_WRITE_RESOURCES
 from roadmap_portal.fields import ScopedFormFieldMixin, is_scoped_relation
-from roadmap_portal.models import ApiKey, Corporation, Region, Roadmap
+from roadmap_portal.models import ApiKey, Corporation, Demand, Region, Roadmap
 from roadmap_portal.selectors import (
     corporations_visible_to,
+    demands_visible_to,
     regions_visible_to,
     roadmaps_visible_to,
 )

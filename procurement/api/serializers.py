@@ -1,10 +1,11 @@
 from rest_framework import serializers
 
 from roadmap_portal.fields import ScopedPrimaryKeyRelatedField
+from roadmap_portal.models import Demand
 from roadmap_portal.selectors import corporations_visible_to
 from suppliers.selectors import offers_visible_to, suppliers_visible_to
 
-from ..models import Bid, Contract, Demand, Tender
+from ..models import Bid, Contract, Tender
 from ..selectors import bids_visible_to, tenders_visible_to
 from ..workflow import ACTIONS
 
@@ -125,35 +126,3 @@ class ContractSerializer(serializers.ModelSerializer):
             "updated",
         ]
         read_only_fields = ["id", "updated"]
-
-
-class SubstituteOfferSerializer(serializers.Serializer):
-    id = serializers.IntegerField(source="offer.pk")
-    name = serializers.CharField(source="offer.name")
-    okpd2 = serializers.CharField(source="offer.okpd2")
-    status = serializers.CharField(source="offer.status")
-    supplier = serializers.IntegerField(source="offer.supplier_id")
-    supplier_name = serializers.CharField(source="offer.supplier.name")
-    score = serializers.FloatField(help_text="OKPD2 class closeness + text rank, higher first.")
-    same_class = serializers.BooleanField(help_text="The offer is of the demand's OKPD2 class.")
-    text_match = serializers.BooleanField(help_text="The offer's text is similar to the demand's.")
-
-
-class SubstituteSupplierSerializer(serializers.Serializer):
-    id = serializers.IntegerField(source="supplier.pk")
-    name = serializers.CharField(source="supplier.name")
-    inn = serializers.CharField(source="supplier.inn")
-    region = serializers.CharField(source="supplier.region.name")
-    score = serializers.FloatField(help_text="The score of the supplier's best offer.")
-    offers = serializers.SerializerMethodField()
-
-    def get_offers(self, obj) -> list[int]:
-        return [offer.pk for offer in obj.offers]
-
-
-class DemandSubstitutesSerializer(serializers.Serializer):
-    """What could replace a demand's imported item, in the caller's scope."""
-
-    demand = serializers.IntegerField()
-    offers = SubstituteOfferSerializer(many=True)
-    suppliers = SubstituteSupplierSerializer(many=True)

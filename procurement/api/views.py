@@ -24,6 +24,7 @@ from roadmap_portal.db_routers import ReplicaReadsMixin
 from roadmap_portal.export_jobs.api.views import ExportMixin
 from roadmap_portal.filtersets import SinceField
 from roadmap_portal.scope import scope_of
+from roadmap_portal.selectors import demands_visible_to
 from suppliers.selectors import offers_brief_visible_to, offers_visible_to, suppliers_visible_to
 
 from .. import services, tables
@@ -42,7 +43,6 @@ from ..selectors import (
     bids_visible_to,
     contracts_visible_to,
     demands_matching_supplier,
-    demands_visible_to,
     published_bids_visible_to,
     tenders_visible_to,
 )
@@ -50,7 +50,6 @@ from .serializers import (
     BidSerializer,
     ContractSerializer,
     DemandSerializer,
-    DemandSubstitutesSerializer,
     EligibilitySerializer,
     TenderAwardSerializer,
     TenderSerializer,
@@ -89,22 +88,6 @@ class DemandViewSet(ExportMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModel
         serializer.instance = services.demand_create(
             user=self.request.user, **serializer.validated_data
         )
-
-    @extend_schema(
-        responses={200: DemandSubstitutesSerializer},
-        filters=False,
-        parameters=[OpenApiParameter("matching", exclude=True)],
-    )
-    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
-    def substitutes(self, request, pk=None):
-        """The offers and suppliers in the caller's scope that could replace the demand's
-        imported item: of its OKPD2 class or similar by text, ranked (best first)."""
-        from roadmap_portal.search import substitutes_for, supplier_suggestions
-
-        demand = self.get_object()
-        items = substitutes_for(demand, request.user)
-        data = {"demand": demand.pk, "offers": items, "suppliers": supplier_suggestions(items)}
-        return Response(DemandSubstitutesSerializer(data).data)
 
 
 class TenderViewSet(

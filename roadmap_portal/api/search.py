@@ -1,10 +1,14 @@
-"""``GET /api/v1/search/``: the search box's engine (roadmap_portal/search.py) as an API."""
+"""The search engine (roadmap_portal/search.py) as an API: ``GET /api/v1/search/`` (the search
+box) and ``GET /api/v1/demands/{id}/substitutes/`` (import substitution for a demand)."""
 
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from roadmap_portal.selectors import demands_visible_to
 
 from ..search import (
     KINDS_BY_KEY,
@@ -13,6 +17,8 @@ from ..search import (
     clean_query,
     kind_choices,
     search_visible_to,
+    substitutes_for,
+    supplier_suggestions,
 )
 
 
@@ -92,3 +98,47 @@ class SearchView(APIView):
         query = params.validated_data["q"]
         groups = search_visible_to(request.user, query, kind=params.validated_data.get("kind"))
         return Response(SearchResultSerializer({"query": query, "groups": groups}).data)
+
+
+class SubstituteOfferSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="offer.pk")
+    name = serializers.CharField(source="offer.name")
+    okpd2 = serializers.CharField(source="offer.okpd2")
+    status = serializers.CharField(source="offer.status")
+    supplier = serializers.IntegerField(source="offer.supplier_id")
+    supplier_name = serializers.CharField(source="offer.supplier.name")
+    score = serializers.FloatField(help_text="OKPD2 class closeness + text rank, higher first.")
+    same_class = serializers.BooleanField(help_text="The offer is of the demand's OKPD2 class.")
+    text_match = serializers.BooleanField(help_text="The offer's text is similar to the demand's.")
+
+
+class SubstituteSupplierSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="supplier.pk")
+    name = serializers.CharField(source="supplier.name")
+    inn = serializers.CharField(source="supplier.inn")
+    region = serializers.CharField(source="supplier.region.name")
+    score = serializers.FloatField(help_text="The score of the supplier's best offer.")
+    offers = serializers.SerializerMethodField()
+
+    def get_offers(self, obj) -> list[int]:
+        return [offer.pk for offer in obj.offers]
+
+
+class DemandSubstitutesSerializer(serializers.Serializer):
+    """What could replace a demand's imported item, in the caller's scope."""
+
+    demand = serializers.IntegerField()
+    offers = SubstituteOfferSerializer(many=True)
+    suppliers = SubstituteSupplierSerializer(many=True)
+
+
+class DemandSubstitutesView(APIView):
+    """The offers and suppliers in the caller's scope that could replace the demand's
+    imported item: of its OKPD2 class or similar by text, ranked (best first)."""
+
+    @extend_schema(responses={200: DemandSubstitutesSerializer})
+    def get(self, request, pk):
+        demand = get_object_or_404(demands_visible_to(request.user), pk=pk)
+        items = substitutes_for(demand, request.user)
+        data = {"demand": demand.pk, "offers": items, "suppliers": supplier_suggestions(items)}
+        return Response(DemandSubstitutesSerializer(data).data)

@@ -8,18 +8,12 @@ from roadmap_portal.api import bulk as bulk_api
 from roadmap_portal.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
 from roadmap_portal.input_limits import FreeTextField, LimitedDictField
 from roadmap_portal.scope import reads_internal_records
-from roadmap_portal.selectors import regions_visible_to, roadmaps_visible_to
+from roadmap_portal.selectors import demands_visible_to, regions_visible_to, roadmaps_visible_to
 
 from .. import pipeline
 from ..models import Offer, OfferAttachment, OfferTransition, Supplier
 from ..selectors import suppliers_visible_to
 from . import schema  # noqa: F401  (documents TransitionDataField)
-
-
-def _demands_visible_to(user):
-    from procurement.selectors import demands_visible_to
-
-    return demands_visible_to(user)
 
 
 class SupplierSerializer(serializers.ModelSerializer):
@@ -92,7 +86,7 @@ class OfferSerializer(serializers.ModelSerializer):
     supplier_name = serializers.CharField(source="supplier.name", read_only=True)
     roadmap = ScopedPrimaryKeyRelatedField(selector=roadmaps_visible_to)
     demand = ScopedPrimaryKeyRelatedField(
-        selector=_demands_visible_to, required=False, allow_null=True
+        selector=demands_visible_to, required=False, allow_null=True
     )
     attachments = OfferAttachmentSerializer(many=True, read_only=True)
 

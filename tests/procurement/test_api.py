@@ -4,8 +4,9 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
-from procurement.models import Bid, Contract, Demand, Tender
+from procurement.models import Bid, Contract, Tender
 from procurement.services import bid_create
+from roadmap_portal.models import Demand
 from tests.factories import ContractFactory, DemandFactory, TenderFactory
 from tests.helpers import assert_constant_queries, assert_scope
 

@@ -4,8 +4,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from procurement.models import Bid, Contract, Demand, Tender
+from procurement.models import Bid, Contract, Tender
 from procurement.services import bid_create
+from roadmap_portal.models import Demand
 from tests.factories import ContractFactory, DemandFactory, OfferFactory, TenderFactory
 from tests.helpers import assert_constant_queries
 

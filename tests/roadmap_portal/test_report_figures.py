@@ -25,9 +25,9 @@ from django.utils import timezone
 
 from certification.models import Certificate, CertificateEvent, CertificationBody
 from certification.services import applicable_requirements
-from procurement.models import Contract, Demand
+from procurement.models import Contract
 from roadmap_portal.choices import ReportStatus
-from roadmap_portal.models import Corporation, Region, Report, Roadmap
+from roadmap_portal.models import Corporation, Demand, Region, Report, Roadmap
 from roadmap_portal.reports import report_build
 from suppliers.models import Offer
 from suppliers.services import offer_transition
@@ -336,7 +336,7 @@ def expected_figures(series: list[int], year: int, language: str) -> dict[str, s
     # Demands of the group: published in the year; open on 31 December and not covered by
     # an offer of the region registered by then.
     demands = rows(
-        "SELECT id, title, deadline, created FROM procurement_demand WHERE customer_id = ANY(%s) "
+        "SELECT id, title, deadline, created FROM roadmap_portal_demand WHERE customer_id = ANY(%s) "
         "ORDER BY deadline NULLS LAST, id",
         [group],
     )

@@ -15,12 +15,13 @@ from django.utils import timezone
 from certification.models import Certificate, CertificationBody, RegisterEntry
 from certification.services import certificate_problem
 from procurement.eligibility import evaluate_many
-from procurement.models import Contract, Demand, Tender
+from procurement.models import Contract, Tender
+from roadmap_portal import okpd2
 from roadmap_portal.management.commands.seed_scale import SCALES
-from roadmap_portal.models import Corporation, Region, Roadmap
+from roadmap_portal.models import Corporation, Demand, Region, Roadmap
 from suppliers import pipeline
 from suppliers.models import Offer, OfferTransition, Supplier
-from suppliers.validators import validate_inn, validate_ogrn, validate_okpd2
+from suppliers.validators import validate_inn, validate_ogrn
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.django_db
@@ -118,11 +119,11 @@ def test_identifiers_are_valid_and_unique(seeded):
     for ogrn in Supplier.objects.values_list("ogrn", flat=True):
         validate_ogrn(ogrn)
     for code in Offer.objects.values_list("okpd2", flat=True):
-        validate_okpd2(code)
+        okpd2.validate(code)
     for categories in Tender.objects.values_list("categories", flat=True):
         assert categories
         for code in categories:
-            validate_okpd2(code)
+            okpd2.validate(code)
 
 
 def test_offers_and_contracts_stay_inside_roadmaps(seeded):

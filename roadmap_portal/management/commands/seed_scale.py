@@ -40,9 +40,11 @@ from certification.models import (
     Requirement,
     RequirementCheck,
 )
-from procurement.models import Bid, Contract, Demand, Tender
+from procurement.models import Bid, Contract, Tender
+from roadmap_portal import okpd2
 from roadmap_portal.models import (
     Corporation,
+    Demand,
     Profile,
     Region,
     Report,
@@ -53,7 +55,7 @@ from roadmap_portal.models import (
 from suppliers import pipeline
 from suppliers.choices import OfferStatus as S
 from suppliers.models import Offer, OfferAttachment, OfferTransition, Supplier
-from suppliers.validators import inn_with_checksum, ogrn_with_checksum, okpd2_classes
+from suppliers.validators import inn_with_checksum, ogrn_with_checksum
 
 USER_PREFIX = "scale-"
 
@@ -506,7 +508,7 @@ class Generator:
             raise CommandError("Each region needs 2..groups roadmaps.")
         if scale.suppliers < scale.regions:
             raise CommandError("Every region needs a supplier.")
-        classes = okpd2_classes()
+        classes = okpd2.classes()
         for prefix, *_rest in PRODUCTS:
             if prefix[:2] not in classes:
                 raise CommandError(f"OKPD2 class {prefix[:2]} does not exist.")
@@ -1138,7 +1140,7 @@ class Generator:
         )
         self.sql(
             f"""
-            INSERT INTO procurement_demand (
+            INSERT INTO roadmap_portal_demand (
                 customer_id, title, description, category, quantity, unit, replaces, deadline,
                 created)
             SELECT 1 + (i * 37) % {corporations},
