@@ -73,6 +73,8 @@ lint: install-dev
 	$(BIN)/ruff format --check .
 	$(MANAGE) check
 	$(MANAGE) makemigrations --check --dry-run
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 # PostgreSQL and Redis from DATABASE_URL / CELERY_BROKER_URL, or the local ones (started
 # when down, with a role and database of their own): see tests/services.sh.

@@ -441,7 +441,7 @@ def certificate_set_status(
         CertificateStatus.SUSPENDED: CertificateEventKind.SUSPENDED,
         CertificateStatus.REVOKED: CertificateEventKind.REVOKED,
         CertificateStatus.VALID: CertificateEventKind.REINSTATED,
-    }[status]
+    }[CertificateStatus(step.target)]
     _certificate_event(certificate, kind, actor=user, reason=reason or "")
     if status != CertificateStatus.VALID:
         exclude_offers_of_certificate(certificate=certificate, reason=reason, actor=user)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from types import SimpleNamespace
+from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
@@ -105,7 +106,7 @@ class OfferFacts:
     status: str
     supplier_id: int
     group_id: int
-    entry: object = None
+    entry: Any = None
     covering: list = field(default_factory=list)
     certificate: object = None
 

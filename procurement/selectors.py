@@ -26,7 +26,7 @@ from .models import Bid, Contract, Tender
 
 
 def _supplier_region(scope: Scope):
-    return Supplier.objects.filter(pk=scope.supplier_id).values("region_id")[:1]
+    return Supplier.objects.filter(Q(pk=scope.supplier_id)).values("region_id")[:1]
 
 
 TENDER_RULES: RuleTable = {

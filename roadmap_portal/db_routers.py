@@ -175,7 +175,7 @@ class ReplicaReadsMixin:
         if request.method in SAFE_METHODS and (
             self.replica_actions is None or action in self.replica_actions
         ):
-            self._replica_block = use_replica(user=request.user)
+            self._replica_block: Any = use_replica(user=request.user)
             self._replica_block.__enter__()
 
     def finalize_response(self, request: Any, response: Any, *args: Any, **kwargs: Any) -> Any:

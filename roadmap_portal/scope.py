@@ -150,7 +150,7 @@ def scope_of(user: Actor) -> Scope:
     if key is not None:
         # A key's scope is the key's own: the person's profile is not read.
         scope = Scope(role=Role.PARTNER, region_id=key.region_id, group_id=key.corporation_id)
-    elif user.is_superuser:
+    elif getattr(user, "is_superuser", False):
         scope = Scope(role=Role.ADMINISTRATOR)
     else:
         profile = getattr(user, "profile", None) if hasattr(user, "profile") else None

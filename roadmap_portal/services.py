@@ -172,7 +172,7 @@ def roadmap_links_check(
             errors["previous"] = _("A roadmap follows a roadmap of its own region.")
         elif (
             Roadmap.objects.filter(previous=previous)
-            .exclude(pk=roadmap.pk if roadmap is not None else None)
+            .exclude(Q(pk=roadmap.pk if roadmap is not None else None))
             .exists()
         ):
             errors["previous"] = _("Another roadmap already follows “%(title)s”.") % {
@@ -197,7 +197,7 @@ def _precedes(roadmap: "Roadmap", other: "Roadmap", *, depth: int = 50) -> bool:
     """Whether ``roadmap`` is ``other`` or one of the roadmaps it follows (bounded walk)."""
     from .models import Roadmap
 
-    current = other.pk
+    current: int | None = other.pk
     for _step in range(depth):
         if current is None:
             return False

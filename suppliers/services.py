@@ -508,7 +508,7 @@ def offer_supplier(*, user, supplier_id: int | None = None) -> Supplier:
         return Supplier.objects.select_related("region").get(pk=supplier_id)
     if supplier_id is not None and supplier_id != scope.supplier_id:
         raise ValidationError({"supplier": _("You add offers for your own organisation.")})
-    return Supplier.objects.select_related("region").get(pk=scope.supplier_id)
+    return Supplier.objects.select_related("region").get(Q(pk=scope.supplier_id))
 
 
 def offer_create(*, user, roadmap, supplier_id: int | None = None, **fields) -> Offer:
