@@ -50,8 +50,9 @@ PLANS = {
 }
 
 # Each run on whichever test worker is free: a worker starts the server (and the demo) for
-# the runs it takes.
-pytestmark = [pytest.mark.live]
+# the runs it takes. The django_db mark makes pytest-django create the test database even
+# when these runs are the only tests selected (the server shares it).
+pytestmark = [pytest.mark.live, pytest.mark.django_db]
 
 
 def max_examples():
