@@ -8,7 +8,9 @@ from django.utils.translation import pgettext_lazy
 from roadmap_portal.fields import scoped_queryset
 from roadmap_portal.filtersets import SinceFilter, group_heads_visible_to, regions_by_code
 from roadmap_portal.selectors import corporations_visible_to
+from suppliers.choices import OfferStatus
 from suppliers.models import Offer
+from suppliers.pipeline import REVIEW_STAGES
 
 from .choices import CertificateStatus
 from .models import Certificate, ProductTest, RegisterEntry, Requirement
@@ -25,9 +27,6 @@ def _search(queryset, fields, value):
 
 
 def _review_stage_choices():
-    from suppliers.choices import OfferStatus
-    from suppliers.pipeline import REVIEW_STAGES
-
     return [(s, OfferStatus(s).label) for s in REVIEW_STAGES]
 
 

@@ -17,10 +17,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
+from roadmap_portal.fields import resolve_scoped
 from roadmap_portal.input_limits import FreeTextField
 
 from .choices import Outcome, TestKind, TestResult
 from .models import Requirement
+from .selectors import certificates_visible_to, requirements_visible_to
+from .services import applicable_requirements
 
 
 @extend_schema_field({"type": "string", "enum": list(Outcome.values)})
@@ -56,13 +59,9 @@ class RequirementsCheckInput(serializers.Serializer):
         return missing, not_met
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        from .services import applicable_requirements
-
         offer, user = self.context["offer"], self.context["user"]
         applicable = {r.pk: r for r in applicable_requirements(offer)}
         if user is not None:
-            from .selectors import requirements_visible_to
-
             # Ids are resolved through the reviewer's requirements, like every id a request names.
             visible = set(
                 requirements_visible_to(user).filter(pk__in=applicable).values_list("pk", flat=True)
@@ -191,10 +190,6 @@ class CertificationInput(serializers.Serializer):
     certificate = serializers.IntegerField(required=False, allow_null=True)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        from roadmap_portal.fields import resolve_scoped
-
-        from .selectors import certificates_visible_to
-
         raw = attrs.get("certificate")
         if raw is None:
             raise serializers.ValidationError(

@@ -26,6 +26,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from knox.models import AuthToken
 
+from certification.models import CertificationBody
+from suppliers.models import Supplier
+
+from .api.tokens import live_tokens_of, revoke_token_of
 from .choices import Role
 from .models import Corporation, Invitation, Profile, Region
 from .scope import NOTHING, Actor, RuleTable, forget, restrict, scope_of
@@ -106,15 +110,11 @@ def profile_update(
 
 def tokens_of(user: Any) -> QuerySet[AuthToken]:
     """The person's live API tokens, newest first (as ``GET /api/v1/auth/tokens/``)."""
-    from .api.tokens import live_tokens_of
-
     return live_tokens_of(user).order_by("-created", "token_key")
 
 
 def token_revoke(*, user: Any, token_key: str) -> bool:
     """Revoke one of the person's own live tokens (as ``DELETE /api/v1/auth/tokens/{id}/``)."""
-    from .api.tokens import revoke_token_of
-
     return revoke_token_of(user, token_key)
 
 
@@ -147,9 +147,6 @@ INVITATION_STATUS_LABELS = {
 def invite_scopes(user: Any, field: str) -> QuerySet:
     """The scopes of kind ``field`` the person may invite into: any for an administrator,
     their own organisation for a supplier member, none for anyone else."""
-    from certification.models import CertificationBody
-    from suppliers.models import Supplier
-
     models = {
         "region": Region.objects.order_by("name"),
         "corporation": Corporation.objects.filter(parent__isnull=True).order_by("short_name"),

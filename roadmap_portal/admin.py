@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from .api.authentication import generate_key
 from .models import (
@@ -18,6 +19,7 @@ from .models import (
     Roadmap,
     RoadmapTarget,
 )
+from .notification_delivery import delivery_retry
 
 User = get_user_model()
 
@@ -134,8 +136,6 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke selected keys")
     def revoke(self, request, queryset):
-        from django.utils import timezone
-
         queryset.filter(revoked__isnull=True).update(revoked=timezone.now())
 
 
@@ -213,7 +213,5 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     @admin.action(description="Send the selected failed e-mails again")
     def send_again(self, request, queryset):
-        from .notification_delivery import delivery_retry
-
         count = delivery_retry(delivery_ids=list(queryset.values_list("pk", flat=True)))
         messages.info(request, f"{count} failed e-mails queued again.")

@@ -40,6 +40,7 @@ from .volume import (
     contracts_between,
     format_millions,
     format_money,
+    format_ratio,
     roadmap_volume,
     volumes_for,
 )
@@ -369,8 +370,6 @@ def with_charts(overview):
 
 def series_texts(series, language=None):
     """Add money and ratio texts to a volume series, formatted for ``language``."""
-    from .volume import format_ratio
-
     language = language or _language()
     series.growth_text = format_ratio(series.growth_factor, language)
     series.total_text = format_money(series.total, language)
@@ -388,8 +387,6 @@ def series_texts(series, language=None):
 
 def with_texts(overview, language=None):
     """Add money and ratio texts formatted for ``language`` (``1 347 000 000`` in Russian)."""
-    from .volume import format_ratio
-
     language = language or _language()
     for series in overview["volumes"]:
         series_texts(series, language)

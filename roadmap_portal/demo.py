@@ -14,6 +14,8 @@ from django.utils import timezone
 
 from certification.choices import CertificateEventKind
 from certification.models import Certificate, CertificateEvent, CertificationBody, Requirement
+from certification.services import applicable_requirements, lapse_certificates
+from procurement.eligibility import evaluate
 from procurement.models import Bid, Contract, Tender
 from roadmap_portal.conversations.services import message_post
 from suppliers.choices import OfferStatus
@@ -482,7 +484,6 @@ def load_demo():
         issued_on=today - datetime.timedelta(days=1100),
         valid_until=today - datetime.timedelta(days=5),
     )
-    from certification.services import lapse_certificates
 
     lapse_certificates(on=today)
     # A near miss for the open Gazprom tender: registered, but its certificate lapses
@@ -526,7 +527,6 @@ def load_demo():
         estimated_value=Decimal("90000000.00"),
         status="awarded",
     )
-    from procurement.eligibility import evaluate
 
     awarded_bid = Bid.objects.create(
         tender=tender_awarded,
@@ -633,8 +633,6 @@ class _PipelineRunner:
         )
 
     def _data(self, offer, action):
-        from certification.services import applicable_requirements
-
         today = timezone.localdate()
         if action == "accept":
             return {

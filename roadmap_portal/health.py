@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.db.models import Count, Min, Q
 from django.utils import timezone
+
+from .celery import app
+from .choices import ReportStatus
+from .models import Heartbeat, Report
+from .outbox.models import OutboxMessage
 
 OK, DEGRADED, DOWN, SKIPPED = "ok", "degraded", "down", "skipped"
 
@@ -61,14 +67,10 @@ def _cache(check: Check) -> None:
 
 
 def broker_configured() -> bool:
-    from .celery import app
-
     return bool(settings.CELERY_BROKER_URL) and not app.conf.task_always_eager
 
 
 def _broker(check: Check) -> None:
-    from .celery import app
-
     if not broker_configured():
         check.status = SKIPPED
         return
@@ -85,15 +87,11 @@ def _broker(check: Check) -> None:
 
 
 def heartbeat_stamp(name: str, at: datetime.datetime) -> None:
-    from .models import Heartbeat
-
     Heartbeat.objects.update_or_create(name=name, defaults={"at": at})
 
 
 def _heartbeat(name: str) -> Callable[[Check], None]:
     def probe(check: Check) -> None:
-        from .models import Heartbeat
-
         if not broker_configured():
             check.status = SKIPPED
             return
@@ -111,11 +109,6 @@ def _heartbeat(name: str) -> Callable[[Check], None]:
 
 
 def _report_jobs(check: Check) -> None:
-    from django.db.models import Count, Min, Q
-
-    from .choices import ReportStatus
-    from .models import Report
-
     now = timezone.now()
     row = Report.objects.filter(status__in=[ReportStatus.PENDING, ReportStatus.RUNNING]).aggregate(
         count=Count("id"),
@@ -133,10 +126,6 @@ def _report_jobs(check: Check) -> None:
 
 
 def _outbox(check: Check) -> None:
-    from django.db.models import Count, Min
-
-    from .outbox.models import OutboxMessage
-
     now = timezone.now()
     row = OutboxMessage.objects.filter(done_at__isnull=True).aggregate(
         count=Count("id"), oldest=Min("created")

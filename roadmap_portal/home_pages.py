@@ -21,6 +21,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import ApiKey, Delivery, DeliveryStatus, Heartbeat
+from .outbox import DEFAULT, kind_of, queue_name
+from .outbox.models import OutboxMessage
+from .webhooks.models import DeliveryStatus as WebhookStatus
+from .webhooks.models import WebhookDelivery, WebhookEndpoint
 
 RECENT_DAYS = 7
 
@@ -33,8 +37,6 @@ class QueueLength:
 
 
 def queue_kinds() -> list[str]:
-    from .outbox import DEFAULT
-
     kinds = [DEFAULT, *dict.fromkeys(settings.TASK_QUEUES_BY_NAME.values())]
     return list(dict.fromkeys(kinds))
 
@@ -43,8 +45,6 @@ def broker_queue_lengths(kinds: list[str]) -> tuple[dict[str, int] | None, str]:
     """The number of messages waiting in each kind's broker queue (a Redis list), or None
     with the reason when the broker is not Redis or does not answer in time."""
     import redis
-
-    from .outbox import queue_name
 
     url = settings.CELERY_BROKER_URL or ""
     if not url.startswith(("redis://", "rediss://")):
@@ -69,9 +69,6 @@ def broker_queue_lengths(kinds: list[str]) -> tuple[dict[str, int] | None, str]:
 
 def outbox_backlog() -> dict[str, Any]:
     """Outbox rows not yet done, by queue kind, with the oldest one's time."""
-    from .outbox import kind_of
-    from .outbox.models import OutboxMessage
-
     rows = (
         OutboxMessage.objects.filter(done_at__isnull=True)
         .values("queue", "task")
@@ -125,9 +122,6 @@ def admin_lists() -> list[dict[str, Any]]:
 
 def admin_health(now: datetime.datetime | None = None) -> dict[str, Any]:
     """Everything the administrator's home shows about the system."""
-    from .webhooks.models import DeliveryStatus as WebhookStatus
-    from .webhooks.models import WebhookDelivery
-
     now = now or timezone.now()
     since = now - datetime.timedelta(days=RECENT_DAYS)
     kinds = queue_kinds()
@@ -183,9 +177,6 @@ def key_state(key: ApiKey, now: datetime.datetime) -> str:
 def partner_endpoints(user: Any, since: datetime.datetime) -> QuerySet:
     """The user's webhook endpoints (their own and their keys'), with the last delivery's
     status, code and time and the failures since ``since``."""
-    from .webhooks.models import DeliveryStatus as WebhookStatus
-    from .webhooks.models import WebhookDelivery, WebhookEndpoint
-
     last = WebhookDelivery.objects.filter(endpoint_id=OuterRef("pk")).order_by("-created", "-id")
     return (
         WebhookEndpoint.objects.filter(Q(user=user) | Q(api_key__user=user))

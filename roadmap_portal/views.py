@@ -6,6 +6,9 @@ from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 
+from .health import readiness
+from .home_pages import admin_health, partner_overview
+from .scope import scope_of
 from .selectors import roadmaps_visible_to
 from .services import home_agenda
 
@@ -14,9 +17,6 @@ from .services import home_agenda
 def home(request):
     """The user's waiting work; the system's health for an administrator, their keys and
     webhook endpoints for a partner (``home_pages``)."""
-    from .home_pages import admin_health, partner_overview
-    from .scope import scope_of
-
     context = {"agenda": home_agenda(request.user)}
     scope = scope_of(request.user)
     if scope.is_admin:
@@ -34,8 +34,6 @@ def healthz_live(request):
 def healthz(request):
     """Readiness: each dependency with its status and latency; 503 when a required one
     (the database, the broker) is down, 200 with ``degraded`` when an optional one is."""
-    from .health import readiness
-
     code, body = readiness()
     response = JsonResponse(body, status=code)
     response["Cache-Control"] = "no-store"

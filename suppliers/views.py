@@ -1,5 +1,7 @@
 """Pages of suppliers and their product offers. Thin: selectors read, services write."""
 
+import json
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -369,8 +371,6 @@ def offer_detail(request, pk):
 
 
 def _max_upload_mb():
-    from django.conf import settings
-
     return round(settings.MAX_UPLOAD_BYTES / 1_048_576, 1)
 
 
@@ -411,8 +411,6 @@ def offer_transition_view(request, pk):
 def _transition_data(request, action):
     """The stage record from the form: a JSON ``data`` field, or the fields of the stage's
     input (validated by the service with that input, as the API's ``data`` is)."""
-    import json
-
     raw = request.POST.get("data", "").strip()
     if raw:
         try:

@@ -13,11 +13,13 @@ from roadmap_portal.models import (
     Roadmap,
     RoadmapTarget,
 )
+from roadmap_portal.reports import report_subjects_for
 from roadmap_portal.selectors import (
     corporations_visible_to,
     regions_visible_to,
     roadmaps_visible_to,
 )
+from roadmap_portal.services import roadmap_links_check
 
 
 class RegionSerializer(serializers.ModelSerializer):
@@ -83,7 +85,6 @@ class RoadmapSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(
                 {"corporation": "A roadmap is signed with the group's head corporation."}
             )
-        from roadmap_portal.services import roadmap_links_check
 
         roadmap_links_check(
             roadmap=self.instance,
@@ -207,20 +208,14 @@ class ReportSerializer(serializers.ModelSerializer):
 
 
 def _report_roadmaps(user):
-    from roadmap_portal.reports import report_subjects_for
-
     return report_subjects_for(user)[0]
 
 
 def _report_regions(user):
-    from roadmap_portal.reports import report_subjects_for
-
     return report_subjects_for(user)[1]
 
 
 def _report_groups(user):
-    from roadmap_portal.reports import report_subjects_for
-
     return report_subjects_for(user)[2]
 
 

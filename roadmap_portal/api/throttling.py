@@ -1,6 +1,7 @@
 import logging
 import time
 
+from django.conf import settings
 from django.core.cache.backends.locmem import LocMemCache
 from redis.exceptions import RedisError
 from rest_framework.throttling import SimpleRateThrottle
@@ -25,8 +26,6 @@ class _SharedBudget:
         return self.local if time.monotonic() < self.down_until else shared
 
     def failed(self, error: Exception) -> LocMemCache:
-        from django.conf import settings
-
         if time.monotonic() >= self.down_until:
             logger.warning(
                 "Throttling counts per process: the shared cache failed (%s)",
@@ -51,8 +50,6 @@ class ClientRateThrottle(SimpleRateThrottle):
         return None  # chosen per request in allow_request
 
     def allow_request(self, request, view):
-        from django.conf import settings
-
         user = request.user
         api_key = getattr(user, "_api_key", None)
         if api_key is not None:

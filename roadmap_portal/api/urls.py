@@ -1,5 +1,9 @@
 from django.urls import path
 
+from certification.api.urls import router as certification
+from procurement.api.urls import router as procurement
+from suppliers.api.urls import router as suppliers
+
 from . import notification_views, search, tokens, views
 from .routers import IdDefaultRouter
 
@@ -14,10 +18,6 @@ router.register("auth/tokens", tokens.TokenViewSet, basename="api-tokens")
 
 def _api_root():
     """``/api/v1/``: every resource of every app's router, and the OCDS feed."""
-    from certification.api.urls import router as certification
-    from procurement.api.urls import router as procurement
-    from suppliers.api.urls import router as suppliers
-
     resources = {}
     for each in (router, suppliers, certification, procurement):
         for prefix, _viewset, basename in each.registry:

@@ -5,8 +5,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, renderers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from procurement.models import Contract
 from roadmap_portal.api.conditional import PRIVATE, Stamp, conditional
 from roadmap_portal.api.examples import (
     REPORT_EXAMPLES,
@@ -18,6 +20,7 @@ from roadmap_portal.choices import Role
 from roadmap_portal.db_routers import ReplicaReadsMixin
 from roadmap_portal.filtersets import RoadmapFilterSet
 from roadmap_portal.models import ReportedVolume, Roadmap, RoadmapTarget
+from roadmap_portal.reports import report_request, report_revive, subject_from
 from roadmap_portal.scope import has_role, may, scope_of
 from roadmap_portal.selectors import (
     corporations_visible_to,
@@ -26,6 +29,7 @@ from roadmap_portal.selectors import (
     roadmaps_visible_to,
 )
 from roadmap_portal.storage import stored_file_response
+from roadmap_portal.volume import reported_volume_upsert, roadmap_volume
 
 from .permissions import RoleWritePermission
 from .serializers import (
@@ -130,9 +134,6 @@ class RoadmapViewSet(
     )
     @action(detail=True, methods=["get"], permission_classes=[VolumeReaders])
     def volume(self, request, pk=None):
-        from procurement.models import Contract
-        from roadmap_portal.volume import roadmap_volume
-
         # The roadmap alone (its targets are read with the series, and only for a 200).
         roadmap = get_object_or_404(
             self.filter_queryset(self.get_queryset()).prefetch_related(None), pk=pk
@@ -182,8 +183,6 @@ class RoadmapViewSet(
     )
     @action(detail=True, methods=["post"], url_path="reported-volumes")
     def reported_volumes(self, request, pk=None):
-        from roadmap_portal.volume import reported_volume_upsert
-
         roadmap = self.get_object()
         data = ReportedVolumeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -196,8 +195,6 @@ class RoadmapViewSet(
         )
 
     def _check_region(self, region):
-        from rest_framework.exceptions import ValidationError
-
         scope = scope_of(self.request.user)
         if region is not None and scope.is_region_staff and region.pk != scope.region_id:
             raise ValidationError({"region": "Region staff keep the roadmaps of their own region."})
@@ -221,8 +218,6 @@ class ReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return reports_visible_to(self.request.user).order_by("-created", "-id")
 
     def get_object(self):
-        from roadmap_portal.reports import report_revive
-
         return report_revive(super().get_object())  # a dead job is queued again first
 
     @extend_schema(
@@ -232,8 +227,6 @@ class ReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         examples=REPORT_EXAMPLES,
     )
     def create(self, request, *args, **kwargs):
-        from roadmap_portal.reports import report_request, subject_from
-
         data = ReportRequestSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         values = data.validated_data

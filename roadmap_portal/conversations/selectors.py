@@ -12,7 +12,9 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from roadmap_portal.choices import Role
 from roadmap_portal.scope import reads_internal_records, scope_of
+from suppliers.choices import OfferStatus
 from suppliers.models import Offer
+from suppliers.pipeline import CERTIFICATION, CORPORATE
 from suppliers.selectors import offers_visible_to
 
 from .choices import NOTE_AUDIENCE_OF_ROLE, Audience
@@ -77,9 +79,6 @@ def staff_recipients_q(offer: Offer) -> Q:
     """Profiles of the staff whose scope holds ``offer`` now, by the same status groups as
     ``offers_visible_to``: the region's staff once it is submitted, the corporation's
     reviewers from forwarding, the certification body's officers from testing."""
-    from suppliers.choices import OfferStatus
-    from suppliers.pipeline import CERTIFICATION, CORPORATE
-
     q = Q(pk__in=[])
     if offer.status != OfferStatus.DRAFT:
         q |= Q(profile__role=Role.REGION_STAFF, profile__region_id=offer.supplier.region_id)

@@ -12,12 +12,14 @@ from django.utils.translation import ngettext
 
 from roadmap_portal.exceptions import RoleNotAllowed
 from roadmap_portal.input_limits import check_free_text
+from roadmap_portal.outbox import NOTIFICATIONS, publish
 from roadmap_portal.scope import scope_of
 from suppliers.validators import pdf_stored_name, validate_pdf_upload
 
 from .choices import Audience
 from .models import Message, MessageAttachment
 from .selectors import conversation_offers_for, note_audience_of
+from .tasks import notify_offer_message
 
 # Files one message may carry, each a PDF within MAX_UPLOAD_BYTES.
 MAX_ATTACHMENTS = 5
@@ -113,10 +115,6 @@ def message_post(
 
 def _notify(message_id: int) -> None:
     """Publish the message's notifications to the outbox, in the message's transaction."""
-    from roadmap_portal.outbox import NOTIFICATIONS, publish
-
-    from .tasks import notify_offer_message
-
     publish(
         notify_offer_message,
         key=f"notify_offer_message:{message_id}",

@@ -3,16 +3,15 @@ that may see volumes (region staff, reviewers, partners, administrators)."""
 
 from django import template
 
+from roadmap_portal.dashboard import series_texts, volume_chart
 from roadmap_portal.scope import may
+from roadmap_portal.volume import roadmap_volume as series_volume
 
 register = template.Library()
 
 
 @register.inclusion_tag("roadmap_portal/dashboard_roadmap_volume.html", takes_context=True)
 def roadmap_volume(context, roadmap):
-    from roadmap_portal.dashboard import series_texts, volume_chart
-    from roadmap_portal.volume import roadmap_volume as series_volume
-
     request = context.get("request")
     if not may(getattr(request, "user", None), "volume.read"):
         return {"series": None}

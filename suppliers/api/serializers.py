@@ -12,7 +12,7 @@ from roadmap_portal.selectors import demands_visible_to, regions_visible_to, roa
 
 from .. import pipeline
 from ..models import Offer, OfferAttachment, OfferTransition, Supplier
-from ..selectors import suppliers_visible_to
+from ..selectors import public_comment, suppliers_visible_to
 from . import schema  # noqa: F401  (documents TransitionDataField)
 
 
@@ -144,8 +144,6 @@ class OfferTransitionSerializer(serializers.ModelSerializer):
     def to_representation(self, instance):
         data = super().to_representation(instance)
         if self.context.get("public_history"):
-            from ..selectors import public_comment
-
             # Who moved the offer and why stays inside the portal (history_is_internal_to).
             data.update(actor=None, actor_name="", comment=public_comment(instance), data={})
         return data
