@@ -30,7 +30,6 @@ from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
-    Count,
     ExpressionWrapper,
     F,
     FloatField,
@@ -39,7 +38,6 @@ from django.db.models import (
     QuerySet,
     Value,
     When,
-    Window,
 )
 from django.urls import reverse
 from django.utils.html import escape
@@ -384,7 +382,7 @@ def _matching(kind: Kind, user, query: str) -> QuerySet | None:
                     q |= Q(**{f"{name}__contains": variant})
         if not q:
             return None
-        return _candidates(qs.filter(q)).annotate(_rank=Value(0.0, output_field=FloatField()))
+        return qs.filter(q).annotate(_rank=Value(0.0, output_field=FloatField()))
     text = None if _is_code(query) else _text_match(kind, query)
     if text is None and code is None:
         return None
@@ -402,15 +400,64 @@ def _matching(kind: Kind, user, query: str) -> QuerySet | None:
         rank = rank + Case(
             When(code, then=Value(1.0)), default=Value(0.0), output_field=FloatField()
         )
-    return _candidates(qs.filter(condition)).annotate(_rank=rank)
+    return qs.filter(condition).annotate(_rank=rank)
 
 
-def _candidates(matching: QuerySet) -> QuerySet:
-    """The first ``CANDIDATES`` of the matching rows, in the order the indexes give them:
-    a common word matches thousands of rows, and ranking or counting them all would cost
-    in proportion; the group then counts "1000+"."""
-    ids = matching.order_by().values("pk")[:CANDIDATES]
-    return matching.model.objects.filter(pk__in=ids)
+def _ranked_sql(matching: QuerySet, position: int, size: int) -> tuple[str, list]:
+    """The SQL of a kind's first ``size`` rows, ranked, each with the count of the matching
+    rows: ``(position, id, rank, total)``.
+
+    The first ``CANDIDATES`` matching rows are taken in the order the indexes give them (a
+    common word matches thousands of rows, and ranking or counting them all would cost in
+    proportion; the group then counts "1000+"); each is ranked as it is read, by its id
+    and title only, and counted by a window over these narrow rows. The rows shown are
+    read afterwards (:func:`_shown`): a join to their supplier, customer or product costs
+    for ``size`` rows, not for a thousand."""
+    candidates = matching.order_by().annotate(_id=F("pk")).values_list("_id", "_rank")[:CANDIDATES]
+    sql, params = candidates.query.sql_with_params()
+    # The ORM's own SQL, with its parameters apart; only integers are formatted in.
+    ranked = (
+        f'SELECT {int(position)} AS "_kind", c."_id", c."_rank", count(*) OVER () AS "_total" '  # noqa: S608
+        f'FROM ({sql}) c ORDER BY c."_rank" DESC, c."_id" DESC LIMIT {int(size)}'
+    )
+    return f"SELECT * FROM ({ranked}) k{int(position)}", list(params)  # noqa: S608
+
+
+def _ranked(kinds: list[tuple[Kind, QuerySet]], size: int) -> dict[str, list[tuple]]:
+    """Each kind's first ``size`` rows as ``(id, rank, total)``, ranked: all the kinds in one
+    query (one round trip; the kinds' SQL one after another in a ``UNION ALL``)."""
+    parts = [_ranked_sql(matching, i, size) for i, (_kind, matching) in enumerate(kinds)]
+    found: dict[str, list[tuple]] = {kind.key: [] for kind, _matching in kinds}
+    if not parts:
+        return found
+    sql = " UNION ALL ".join(part for part, _params in parts)
+    params = [p for _part, part_params in parts for p in part_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    for position, pk, rank, total in rows:
+        found[kinds[position][0].key].append((pk, float(rank), total))
+    for hits in found.values():
+        hits.sort(key=lambda hit: (-hit[1], -hit[0]))
+    return found
+
+
+def _shown(kind: Kind, model: type[Model], ids: list[int], query: str) -> dict[int, Model]:
+    """The rows shown, by id, with what their title and subtitle read (one query)."""
+    qs = model._default_manager.filter(pk__in=ids).select_related(*kind.related).order_by()
+    tsquery = None if _is_code(query) or not _is_postgresql() else _prefix_tsquery(query)
+    if tsquery is not None and (kind.document or kind.key == "register"):
+        qs = qs.annotate(
+            _headline=SearchHeadline(
+                kind.title_field,
+                tsquery,
+                config="russian",
+                start_sel=_START,
+                stop_sel=_STOP,
+                highlight_all=True,
+            )
+        )
+    return {row.pk: row for row in qs}
 
 
 def _title(kind: Kind, row, query: str) -> SafeString:
@@ -435,44 +482,42 @@ def _more_url(kind: Kind, query: str) -> str:
     return reverse(kind.list_url_name) + "?" + urlencode({kind.list_parameter: query})
 
 
-def _group(kind: Kind, user, query: str, size: int) -> Group:
-    qs = _matching(kind, user, query)
-    if qs is None:
-        return Group(kind.key, kind.label, 0, [], "")
-    qs = qs.annotate(_total=Window(Count("pk"))).select_related(*kind.related)
-    tsquery = None if _is_code(query) or not _is_postgresql() else _prefix_tsquery(query)
-    if tsquery is not None and (kind.document or kind.key == "register"):
-        qs = qs.annotate(
-            _headline=SearchHeadline(
-                kind.title_field,
-                tsquery,
-                config="russian",
-                start_sel=_START,
-                stop_sel=_STOP,
-                highlight_all=True,
+def _groups(kinds: tuple[Kind, ...], user, query: str, size: int) -> list[Group]:
+    """The kinds' groups: one query ranks and counts them all, one more per kind with rows
+    reads the rows shown."""
+    matching = {kind.key: _matching(kind, user, query) for kind in kinds}
+    ranked = _ranked([(k, matching[k.key]) for k in kinds if matching[k.key] is not None], size)
+    groups = []
+    for kind in kinds:
+        found = ranked.get(kind.key, [])
+        if not found:
+            groups.append(Group(kind.key, kind.label, 0, [], ""))
+            continue
+        rows = _shown(kind, matching[kind.key].model, [pk for pk, _r, _t in found], query)
+        hits = [
+            Hit(
+                kind=kind.key,
+                id=pk,
+                title=_title(kind, rows[pk], query),
+                subtitle=_subtitle(kind, rows[pk], query),
+                url=_url(kind, rows[pk]),
+                rank=round(rank, 4),
+            )
+            for pk, rank, _total in found
+            if pk in rows
+        ]
+        total = found[0][2]
+        groups.append(
+            Group(
+                kind.key,
+                kind.label,
+                total,
+                hits,
+                _more_url(kind, query),
+                capped=total >= CANDIDATES,
             )
         )
-    rows = list(qs.order_by(F("_rank").desc(), "-pk")[:size])
-    hits = [
-        Hit(
-            kind=kind.key,
-            id=row.pk,
-            title=_title(kind, row, query),
-            subtitle=_subtitle(kind, row, query),
-            url=_url(kind, row),
-            rank=round(float(row._rank), 4),
-        )
-        for row in rows
-    ]
-    total = rows[0]._total if rows else 0
-    return Group(
-        kind.key,
-        kind.label,
-        total,
-        hits,
-        _more_url(kind, query) if total else "",
-        capped=total >= CANDIDATES,
-    )
+    return groups
 
 
 def _subtitle(kind: Kind, row, query: str) -> SafeString:
@@ -490,8 +535,8 @@ def search_visible_to(user, raw_query: str | None, *, kind: str | None = None) -
     does not exist."""
     query = clean_query(raw_query)
     if kind is not None:
-        return [_group(KINDS_BY_KEY[kind], user, query, KIND_SIZE)]
-    return [_group(k, user, query, GROUP_SIZE) for k in KINDS]
+        return _groups((KINDS_BY_KEY[kind],), user, query, KIND_SIZE)
+    return _groups(KINDS, user, query, GROUP_SIZE)
 
 
 # --- import substitution ---------------------------------------------------------------------
