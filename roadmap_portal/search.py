@@ -314,35 +314,24 @@ def _scoped(kind: Kind, user) -> QuerySet:
     return visible.select_related(None)
 
 
-def _text_match(kind: Kind, query: str) -> tuple[Q, object, object] | None:
-    """(filter, rank expression) for the words of ``query`` in the kind's document."""
+def _text_match(kind: Kind, query: str) -> tuple[Q, Q, object, object] | None:
+    """(words, typos, rank, document) for ``query`` in the kind's document: ``words`` finds
+    the stemmed words as prefixes (full text), ``typos`` the title by trigram similarity."""
     if kind.key == "register":
-        return _register_text_match(query)
-    if not kind.document:
+        # A register entry is named by its product: the offers' document and title (and
+        # their indexes, through the join) find them, whichever offers the reader may see
+        # otherwise (the register is public).
+        document_fields = ("offer__name", "offer__description", "offer__replaces")
+    elif kind.document:
+        document_fields = kind.document
+    else:
         return None
     tsquery = _prefix_tsquery(query)
     if tsquery is None:
         return None
-    document = SearchVector(*kind.document, config="russian")
-    # The cheap trigram test first: a row it passes is not stemmed again on the heap.
+    document = SearchVector(*document_fields, config="russian")
     similar = Q(**{f"{kind.title_field}__trigram_word_similar": query})
-    return similar | Q(_document=tsquery), _title_rank(query, kind.title_field), document
-
-
-def _register_text_match(query: str):
-    # A register entry is named by its product: the offers' document (and its index) finds
-    # them, whichever offers the reader may see otherwise (the register is public).
-    from suppliers.models import Offer
-
-    tsquery = _prefix_tsquery(query)
-    if tsquery is None:
-        return None
-    document = SearchVector("name", "description", "replaces", config="russian")
-    offers = Offer.objects.alias(_document=document).filter(
-        Q(name__trigram_word_similar=query) | Q(_document=tsquery)
-    )
-    rank = _title_rank(query, "offer__name")
-    return Q(offer_id__in=offers.values("pk")), rank, None
+    return Q(_document=tsquery), similar, _title_rank(query, kind.title_field), document
 
 
 def _title_rank(query: str, title_field: str):
@@ -368,6 +357,33 @@ def _code_match(kind: Kind, query: str) -> Q | None:
 def _matching(kind: Kind, user, query: str) -> QuerySet | None:
     """The kind's rows in scope matching ``query``, annotated ``_rank``; None when the kind
     has nothing to match this query with."""
+    conditions = _conditions(kind, user, query)
+    if conditions is None:
+        return None
+    qs, words, typos, rank = conditions
+    return qs.filter(words if typos is None else words | typos).annotate(_rank=rank)
+
+
+def _matching_parts(kind: Kind, user, query: str) -> tuple[QuerySet, QuerySet | None] | None:
+    """The kind's rows in scope matching ``query`` by its words or codes, and those matching
+    it by words, codes or as a typo of their title (None where typos are not looked for),
+    both annotated ``_rank``; None when the kind has nothing to match this query with."""
+    conditions = _conditions(kind, user, query)
+    if conditions is None:
+        return None
+    qs, words, typos, rank = conditions
+    # The typos' side is the whole condition: with the words beside it the planner reads
+    # both indexes (a trigram condition alone, on a small table, it would rather test on
+    # every row).
+    return (
+        qs.filter(words).annotate(_rank=rank),
+        None if typos is None else qs.filter(words | typos).annotate(_rank=rank),
+    )
+
+
+def _conditions(kind: Kind, user, query: str) -> tuple[QuerySet, Q, Q | None, object] | None:
+    """(the kind's rows in scope, the words' and codes' condition, the typos' condition or
+    None, the rank expression); None when the kind has nothing to match ``query`` with."""
     qs = _scoped(kind, user)
     code = _code_match(kind, query)
     if not _is_postgresql():
@@ -382,28 +398,36 @@ def _matching(kind: Kind, user, query: str) -> QuerySet | None:
                     q |= Q(**{f"{name}__contains": variant})
         if not q:
             return None
-        return qs.filter(q).annotate(_rank=Value(0.0, output_field=FloatField()))
+        return qs, q, None, Value(0.0, output_field=FloatField())
     text = None if _is_code(query) else _text_match(kind, query)
     if text is None and code is None:
         return None
-    condition = Q()
+    words = Q()
+    typos = None
     rank = Value(0.0, output_field=FloatField())
     if text is not None:
-        text_q, text_rank, document = text
-        if document is not None:
-            qs = qs.alias(_document=document)
-        condition |= text_q
-        rank = text_rank
+        words, typos, rank, document = text
+        qs = qs.alias(_document=document)
     if code is not None:
-        condition |= code
+        words |= code
         # A code's prefix or part outranks any text match.
         rank = rank + Case(
             When(code, then=Value(1.0)), default=Value(0.0), output_field=FloatField()
         )
-    return qs.filter(condition).annotate(_rank=rank)
+    return qs, words, typos, rank
 
 
-def _ranked_sql(matching: QuerySet, position: int, size: int) -> tuple[str, list]:
+def _ids_and_ranks(qs: QuerySet) -> tuple[str, list]:
+    """The SQL of the first ``CANDIDATES`` rows of ``qs`` as ``("_id", "_rank")``, in the
+    order the indexes give them."""
+    candidates = qs.order_by().annotate(_id=F("pk")).values_list("_id", "_rank")[:CANDIDATES]
+    sql, params = candidates.query.sql_with_params()
+    return sql, list(params)
+
+
+def _ranked_sql(
+    parts: tuple[QuerySet, QuerySet | None], position: int, size: int
+) -> tuple[str, list]:
     """The SQL of a kind's first ``size`` rows, ranked, each with the count of the matching
     rows: ``(position, id, rank, total)``.
 
@@ -412,22 +436,39 @@ def _ranked_sql(matching: QuerySet, position: int, size: int) -> tuple[str, list
     proportion; the group then counts "1000+"); each is ranked as it is read, by its id
     and title only, and counted by a window over these narrow rows. The rows shown are
     read afterwards (:func:`_shown`): a join to their supplier, customer or product costs
-    for ``size`` rows, not for a thousand."""
-    candidates = matching.order_by().annotate(_id=F("pk")).values_list("_id", "_rank")[:CANDIDATES]
-    sql, params = candidates.query.sql_with_params()
-    # The ORM's own SQL, with its parameters apart; only integers are formatted in.
+    for ``size`` rows, not for a thousand.
+
+    The words (and codes) are looked for first; typos only when the words find fewer than
+    ``CANDIDATES`` rows. A trigram match is checked again on every row it reaches (the
+    trigram index is lossy), and a common word's trigrams reach tens of thousands: the
+    typo side would cost more than the rest of the search, to add rows to a group that is
+    full already. Up to ``CANDIDATES`` matches in all, the rows are those of words or
+    typos, as one condition would find them."""
+    words, typos = parts
+    sql, params = _ids_and_ranks(words)
+    if typos is not None:
+        typo_sql, typo_params = _ids_and_ranks(typos)
+        # The ORM's own SQL, with its parameters apart; only integers are formatted in.
+        sql = (
+            f"(WITH w AS MATERIALIZED ({sql}) SELECT * FROM w UNION ALL SELECT * FROM ({typo_sql}) t "  # noqa: S608
+            f'WHERE (SELECT count(*) FROM w) < {int(CANDIDATES)} AND t."_id" NOT IN (SELECT "_id" FROM w) '
+            f"LIMIT {int(CANDIDATES)})"
+        )
+        params += typo_params
     ranked = (
         f'SELECT {int(position)} AS "_kind", c."_id", c."_rank", count(*) OVER () AS "_total" '  # noqa: S608
         f'FROM ({sql}) c ORDER BY c."_rank" DESC, c."_id" DESC LIMIT {int(size)}'
     )
-    return f"SELECT * FROM ({ranked}) k{int(position)}", list(params)  # noqa: S608
+    return f"SELECT * FROM ({ranked}) k{int(position)}", params  # noqa: S608
 
 
-def _ranked(kinds: list[tuple[Kind, QuerySet]], size: int) -> dict[str, list[tuple]]:
+def _ranked(
+    kinds: list[tuple[Kind, tuple[QuerySet, QuerySet | None]]], size: int
+) -> dict[str, list[tuple]]:
     """Each kind's first ``size`` rows as ``(id, rank, total)``, ranked: all the kinds in one
     query (one round trip; the kinds' SQL one after another in a ``UNION ALL``)."""
     parts = [_ranked_sql(matching, i, size) for i, (_kind, matching) in enumerate(kinds)]
-    found: dict[str, list[tuple]] = {kind.key: [] for kind, _matching in kinds}
+    found: dict[str, list[tuple]] = {kind.key: [] for kind, _parts in kinds}
     if not parts:
         return found
     sql = " UNION ALL ".join(part for part, _params in parts)
@@ -485,7 +526,7 @@ def _more_url(kind: Kind, query: str) -> str:
 def _groups(kinds: tuple[Kind, ...], user, query: str, size: int) -> list[Group]:
     """The kinds' groups: one query ranks and counts them all, one more per kind with rows
     reads the rows shown."""
-    matching = {kind.key: _matching(kind, user, query) for kind in kinds}
+    matching = {kind.key: _matching_parts(kind, user, query) for kind in kinds}
     ranked = _ranked([(k, matching[k.key]) for k in kinds if matching[k.key] is not None], size)
     groups = []
     for kind in kinds:
@@ -493,7 +534,8 @@ def _groups(kinds: tuple[Kind, ...], user, query: str, size: int) -> list[Group]
         if not found:
             groups.append(Group(kind.key, kind.label, 0, [], ""))
             continue
-        rows = _shown(kind, matching[kind.key].model, [pk for pk, _r, _t in found], query)
+        model = matching[kind.key][0].model
+        rows = _shown(kind, model, [pk for pk, _r, _t in found], query)
         hits = [
             Hit(
                 kind=kind.key,
