@@ -317,11 +317,18 @@ def _scoped(kind: Kind, user) -> QuerySet:
 def _text_match(kind: Kind, query: str) -> tuple[Q, Q, object, object] | None:
     """(words, typos, rank, document) for ``query`` in the kind's document: ``words`` finds
     the stemmed words as prefixes (full text), ``typos`` the title by trigram similarity."""
+    within = Q()
     if kind.key == "register":
+        from suppliers.pipeline import PUBLIC
+
         # A register entry is named by its product: the offers' document and title (and
         # their indexes, through the join) find them, whichever offers the reader may see
-        # otherwise (the register is public).
+        # otherwise (the register is public). Its product is in the register or excluded
+        # from it (an entry is made by "register" and "reinstate" only, and such an offer
+        # only moves between the two): the index of these offers' documents alone is read,
+        # not every offer that holds the words.
         document_fields = ("offer__name", "offer__description", "offer__replaces")
+        within = Q(offer__status__in=PUBLIC)
     elif kind.document:
         document_fields = kind.document
     else:
@@ -330,8 +337,9 @@ def _text_match(kind: Kind, query: str) -> tuple[Q, Q, object, object] | None:
     if tsquery is None:
         return None
     document = SearchVector(*document_fields, config="russian")
-    similar = Q(**{f"{kind.title_field}__trigram_word_similar": query})
-    return Q(_document=tsquery), similar, _title_rank(query, kind.title_field), document
+    similar = Q(**{f"{kind.title_field}__trigram_word_similar": query}) & within
+    words = Q(_document=tsquery) & within
+    return words, similar, _title_rank(query, kind.title_field), document
 
 
 def _title_rank(query: str, title_field: str):
