@@ -8,9 +8,12 @@ of the models' ``Meta.indexes`` (GIN over the same ``SearchVector`` expression, 
 ``gin_trgm_ops``, ``varchar_pattern_ops``). Ranked by text rank + name similarity + a code
 match. On SQLite (the local demo) it falls back to ``icontains``/``startswith``.
 
-Each kind is read in one query (the first rows, ranked, with the count of the matches as a
-window), so a search costs one query per kind whatever the number of matches; a kind
-ranks and counts at most its first ``CANDIDATES`` matching rows.
+One query ranks and counts every kind (each kind's first ``CANDIDATES`` matching rows, by
+id and title only, in one ``UNION ALL``), then one query per kind with rows reads the rows
+shown: a search costs at most one query more than it has kinds, whatever the number of
+matches. The words and codes are looked for first, typos only when they find fewer than
+``CANDIDATES`` rows; the register reaches its entries through the index of the offers in
+the register (see :func:`_ranked_sql`, docs/search.md).
 """
 
 from __future__ import annotations
