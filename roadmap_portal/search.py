@@ -29,6 +29,7 @@ from django.contrib.postgres.search import (
     SearchVector,
     TrigramWordSimilarity,
 )
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -377,12 +378,18 @@ def _matching(kind: Kind, user, query: str) -> QuerySet | None:
 
 def _matching_parts(kind: Kind, user, query: str) -> tuple[QuerySet, QuerySet | None] | None:
     """The kind's rows in scope matching ``query`` by its words or codes, and those matching
-    it by words, codes or as a typo of their title (None where typos are not looked for),
-    both annotated ``_rank``; None when the kind has nothing to match this query with."""
+    it by words, codes or as a typo of their title (None where typos are not looked for
+    apart: a reader who sees part of the kind has one condition), both annotated
+    ``_rank``; None when the kind has nothing to match this query with."""
     conditions = _conditions(kind, user, query)
     if conditions is None:
         return None
     qs, words, typos, rank = conditions
+    if typos is not None and qs.query.where:
+        # A reader's scope (a join to the roadmaps, a status) narrows the rows the words
+        # reach, and the planner reads the text index once per roadmap of the scope: the
+        # words read twice would cost more than the typos' side saves. One condition.
+        return qs.filter(words | typos).annotate(_rank=rank), None
     # The typos' side is the whole condition: with the words beside it the planner reads
     # both indexes (a trigram condition alone, on a small table, it would rather test on
     # every row).
@@ -430,7 +437,8 @@ def _conditions(kind: Kind, user, query: str) -> tuple[QuerySet, Q, Q | None, ob
 
 def _ids_and_ranks(qs: QuerySet) -> tuple[str, list]:
     """The SQL of the first ``CANDIDATES`` rows of ``qs`` as ``("_id", "_rank")``, in the
-    order the indexes give them."""
+    order the indexes give them; ``EmptyResultSet`` for a queryset that cannot hold a row
+    (a reader who may see none of the kind)."""
     candidates = qs.order_by().annotate(_id=F("pk")).values_list("_id", "_rank")[:CANDIDATES]
     sql, params = candidates.query.sql_with_params()
     return sql, list(params)
@@ -478,8 +486,13 @@ def _ranked(
 ) -> dict[str, list[tuple]]:
     """Each kind's first ``size`` rows as ``(id, rank, total)``, ranked: all the kinds in one
     query (one round trip; the kinds' SQL one after another in a ``UNION ALL``)."""
-    parts = [_ranked_sql(matching, i, size) for i, (_kind, matching) in enumerate(kinds)]
     found: dict[str, list[tuple]] = {kind.key: [] for kind, _parts in kinds}
+    parts = []
+    for i, (_kind, matching) in enumerate(kinds):
+        try:
+            parts.append(_ranked_sql(matching, i, size))
+        except EmptyResultSet:
+            continue
     if not parts:
         return found
     sql = " UNION ALL ".join(part for part, _params in parts)
