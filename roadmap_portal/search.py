@@ -385,10 +385,11 @@ def _matching_parts(kind: Kind, user, query: str) -> tuple[QuerySet, QuerySet | 
     if conditions is None:
         return None
     qs, words, typos, rank = conditions
-    if typos is not None and qs.query.where:
-        # A reader's scope (a join to the roadmaps, a status) narrows the rows the words
-        # reach, and the planner reads the text index once per roadmap of the scope: the
-        # words read twice would cost more than the typos' side saves. One condition.
+    if typos is not None and _scope_joins(kind, user):
+        # A reader's scope through another table (the roadmaps' group, the suppliers'
+        # region) narrows the rows the words reach, and the planner reads the text index
+        # once per row of that table: the words read twice would cost more than the
+        # typos' side saves. One condition.
         return qs.filter(words | typos).annotate(_rank=rank), None
     # The typos' side is the whole condition: with the words beside it the planner reads
     # both indexes (a trigram condition alone, on a small table, it would rather test on
@@ -397,6 +398,12 @@ def _matching_parts(kind: Kind, user, query: str) -> tuple[QuerySet, QuerySet | 
         qs.filter(words).annotate(_rank=rank),
         None if typos is None else qs.filter(words | typos).annotate(_rank=rank),
     )
+
+
+def _scope_joins(kind: Kind, user) -> bool:
+    """Whether the reader's scope of the kind reads another table (a join or a subquery)."""
+    visible = kind.visible(user)
+    return bool(visible.query.distinct) or len(_scoped(kind, user).query.alias_map) > 1
 
 
 def _conditions(kind: Kind, user, query: str) -> tuple[QuerySet, Q, Q | None, object] | None:
