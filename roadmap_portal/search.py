@@ -8,9 +8,12 @@ of the models' ``Meta.indexes`` (GIN over the same ``SearchVector`` expression, 
 ``gin_trgm_ops``, ``varchar_pattern_ops``). Ranked by text rank + name similarity + a code
 match. On SQLite (the local demo) it falls back to ``icontains``/``startswith``.
 
-Each kind is read in one query (the first rows, ranked, with the count of the matches as a
-window), so a search costs one query per kind whatever the number of matches; a kind
-ranks and counts at most its first ``CANDIDATES`` matching rows.
+One query ranks and counts every kind (each kind's first ``CANDIDATES`` matching rows, by
+id and title only, in one ``UNION ALL``), then one query per kind with rows reads the rows
+shown: a search costs at most one query more than it has kinds, whatever the number of
+matches. The words and codes are looked for first, typos only when they find fewer than
+``CANDIDATES`` rows; the register reaches its entries through the index of the offers in
+the register (see :func:`_ranked_sql`, docs/search.md).
 """
 
 from __future__ import annotations
@@ -26,11 +29,11 @@ from django.contrib.postgres.search import (
     SearchVector,
     TrigramWordSimilarity,
 )
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
-    Count,
     ExpressionWrapper,
     F,
     FloatField,
@@ -39,7 +42,6 @@ from django.db.models import (
     QuerySet,
     Value,
     When,
-    Window,
 )
 from django.urls import reverse
 from django.utils.html import escape
@@ -315,35 +317,32 @@ def _scoped(kind: Kind, user) -> QuerySet:
     return visible.select_related(None)
 
 
-def _text_match(kind: Kind, query: str) -> tuple[Q, object, object] | None:
-    """(filter, rank expression) for the words of ``query`` in the kind's document."""
+def _text_match(kind: Kind, query: str) -> tuple[Q, Q, object, object] | None:
+    """(words, typos, rank, document) for ``query`` in the kind's document: ``words`` finds
+    the stemmed words as prefixes (full text), ``typos`` the title by trigram similarity."""
+    within = Q()
     if kind.key == "register":
-        return _register_text_match(query)
-    if not kind.document:
+        from suppliers.pipeline import PUBLIC
+
+        # A register entry is named by its product: the offers' document and title (and
+        # their indexes, through the join) find them, whichever offers the reader may see
+        # otherwise (the register is public). Its product is in the register or excluded
+        # from it (an entry is made by "register" and "reinstate" only, and such an offer
+        # only moves between the two): the index of these offers' documents alone is read,
+        # not every offer that holds the words.
+        document_fields = ("offer__name", "offer__description", "offer__replaces")
+        within = Q(offer__status__in=PUBLIC)
+    elif kind.document:
+        document_fields = kind.document
+    else:
         return None
     tsquery = _prefix_tsquery(query)
     if tsquery is None:
         return None
-    document = SearchVector(*kind.document, config="russian")
-    # The cheap trigram test first: a row it passes is not stemmed again on the heap.
-    similar = Q(**{f"{kind.title_field}__trigram_word_similar": query})
-    return similar | Q(_document=tsquery), _title_rank(query, kind.title_field), document
-
-
-def _register_text_match(query: str):
-    # A register entry is named by its product: the offers' document (and its index) finds
-    # them, whichever offers the reader may see otherwise (the register is public).
-    from suppliers.models import Offer
-
-    tsquery = _prefix_tsquery(query)
-    if tsquery is None:
-        return None
-    document = SearchVector("name", "description", "replaces", config="russian")
-    offers = Offer.objects.alias(_document=document).filter(
-        Q(name__trigram_word_similar=query) | Q(_document=tsquery)
-    )
-    rank = _title_rank(query, "offer__name")
-    return Q(offer_id__in=offers.values("pk")), rank, None
+    document = SearchVector(*document_fields, config="russian")
+    similar = Q(**{f"{kind.title_field}__trigram_word_similar": query}) & within
+    words = Q(_document=tsquery) & within
+    return words, similar, _title_rank(query, kind.title_field), document
 
 
 def _title_rank(query: str, title_field: str):
@@ -369,6 +368,46 @@ def _code_match(kind: Kind, query: str) -> Q | None:
 def _matching(kind: Kind, user, query: str) -> QuerySet | None:
     """The kind's rows in scope matching ``query``, annotated ``_rank``; None when the kind
     has nothing to match this query with."""
+    conditions = _conditions(kind, user, query)
+    if conditions is None:
+        return None
+    qs, words, typos, rank = conditions
+    return qs.filter(words if typos is None else words | typos).annotate(_rank=rank)
+
+
+def _matching_parts(kind: Kind, user, query: str) -> tuple[QuerySet, QuerySet | None] | None:
+    """The kind's rows in scope matching ``query`` by its words or codes, and those matching
+    it by words, codes or as a typo of their title (None where typos are not looked for
+    apart: a reader who sees part of the kind has one condition), both annotated
+    ``_rank``; None when the kind has nothing to match this query with."""
+    conditions = _conditions(kind, user, query)
+    if conditions is None:
+        return None
+    qs, words, typos, rank = conditions
+    if typos is not None and _scope_joins(kind, user):
+        # A reader's scope through another table (the roadmaps' group, the suppliers'
+        # region) narrows the rows the words reach, and the planner reads the text index
+        # once per row of that table: the words read twice would cost more than the
+        # typos' side saves. One condition.
+        return qs.filter(words | typos).annotate(_rank=rank), None
+    # The typos' side is the whole condition: with the words beside it the planner reads
+    # both indexes (a trigram condition alone, on a small table, it would rather test on
+    # every row).
+    return (
+        qs.filter(words).annotate(_rank=rank),
+        None if typos is None else qs.filter(words | typos).annotate(_rank=rank),
+    )
+
+
+def _scope_joins(kind: Kind, user) -> bool:
+    """Whether the reader's scope of the kind reads another table (a join or a subquery)."""
+    visible = kind.visible(user)
+    return bool(visible.query.distinct) or len(_scoped(kind, user).query.alias_map) > 1
+
+
+def _conditions(kind: Kind, user, query: str) -> tuple[QuerySet, Q, Q | None, object] | None:
+    """(the kind's rows in scope, the words' and codes' condition, the typos' condition or
+    None, the rank expression); None when the kind has nothing to match ``query`` with."""
     qs = _scoped(kind, user)
     code = _code_match(kind, query)
     if not _is_postgresql():
@@ -383,33 +422,113 @@ def _matching(kind: Kind, user, query: str) -> QuerySet | None:
                     q |= Q(**{f"{name}__contains": variant})
         if not q:
             return None
-        return _candidates(qs.filter(q)).annotate(_rank=Value(0.0, output_field=FloatField()))
+        return qs, q, None, Value(0.0, output_field=FloatField())
     text = None if _is_code(query) else _text_match(kind, query)
     if text is None and code is None:
         return None
-    condition = Q()
+    words = Q()
+    typos = None
     rank = Value(0.0, output_field=FloatField())
     if text is not None:
-        text_q, text_rank, document = text
-        if document is not None:
-            qs = qs.alias(_document=document)
-        condition |= text_q
-        rank = text_rank
+        words, typos, rank, document = text
+        qs = qs.alias(_document=document)
     if code is not None:
-        condition |= code
+        words |= code
         # A code's prefix or part outranks any text match.
         rank = rank + Case(
             When(code, then=Value(1.0)), default=Value(0.0), output_field=FloatField()
         )
-    return _candidates(qs.filter(condition)).annotate(_rank=rank)
+    return qs, words, typos, rank
 
 
-def _candidates(matching: QuerySet) -> QuerySet:
-    """The first ``CANDIDATES`` of the matching rows, in the order the indexes give them:
-    a common word matches thousands of rows, and ranking or counting them all would cost
-    in proportion; the group then counts "1000+"."""
-    ids = matching.order_by().values("pk")[:CANDIDATES]
-    return matching.model.objects.filter(pk__in=ids)
+def _ids_and_ranks(qs: QuerySet) -> tuple[str, list]:
+    """The SQL of the first ``CANDIDATES`` rows of ``qs`` as ``("_id", "_rank")``, in the
+    order the indexes give them; ``EmptyResultSet`` for a queryset that cannot hold a row
+    (a reader who may see none of the kind)."""
+    candidates = qs.order_by().annotate(_id=F("pk")).values_list("_id", "_rank")[:CANDIDATES]
+    sql, params = candidates.query.sql_with_params()
+    return sql, list(params)
+
+
+def _ranked_sql(
+    parts: tuple[QuerySet, QuerySet | None], position: int, size: int
+) -> tuple[str, list]:
+    """The SQL of a kind's first ``size`` rows, ranked, each with the count of the matching
+    rows: ``(position, id, rank, total)``.
+
+    The first ``CANDIDATES`` matching rows are taken in the order the indexes give them (a
+    common word matches thousands of rows, and ranking or counting them all would cost in
+    proportion; the group then counts "1000+"); each is ranked as it is read, by its id
+    and title only, and counted by a window over these narrow rows. The rows shown are
+    read afterwards (:func:`_shown`): a join to their supplier, customer or product costs
+    for ``size`` rows, not for a thousand.
+
+    The words (and codes) are looked for first; typos only when the words find fewer than
+    ``CANDIDATES`` rows. A trigram match is checked again on every row it reaches (the
+    trigram index is lossy), and a common word's trigrams reach tens of thousands: the
+    typo side would cost more than the rest of the search, to add rows to a group that is
+    full already. Up to ``CANDIDATES`` matches in all, the rows are those of words or
+    typos, as one condition would find them."""
+    words, typos = parts
+    sql, params = _ids_and_ranks(words)
+    if typos is not None:
+        typo_sql, typo_params = _ids_and_ranks(typos)
+        # The ORM's own SQL, with its parameters apart; only integers are formatted in.
+        sql = (
+            f"(WITH w AS MATERIALIZED ({sql}) SELECT * FROM w UNION ALL SELECT * FROM ({typo_sql}) t "  # noqa: S608
+            f'WHERE (SELECT count(*) FROM w) < {int(CANDIDATES)} AND t."_id" NOT IN (SELECT "_id" FROM w) '
+            f"LIMIT {int(CANDIDATES)})"
+        )
+        params += typo_params
+    ranked = (
+        f'SELECT {int(position)} AS "_kind", c."_id", c."_rank", count(*) OVER () AS "_total" '  # noqa: S608
+        f'FROM ({sql}) c ORDER BY c."_rank" DESC, c."_id" DESC LIMIT {int(size)}'
+    )
+    return f"SELECT * FROM ({ranked}) k{int(position)}", params  # noqa: S608
+
+
+def _ranked(
+    kinds: list[tuple[Kind, tuple[QuerySet, QuerySet | None]]], size: int
+) -> dict[str, list[tuple]]:
+    """Each kind's first ``size`` rows as ``(id, rank, total)``, ranked: all the kinds in one
+    query (one round trip; the kinds' SQL one after another in a ``UNION ALL``)."""
+    found: dict[str, list[tuple]] = {kind.key: [] for kind, _parts in kinds}
+    parts = []
+    for i, (_kind, matching) in enumerate(kinds):
+        try:
+            parts.append(_ranked_sql(matching, i, size))
+        except EmptyResultSet:
+            continue
+    if not parts:
+        return found
+    sql = " UNION ALL ".join(part for part, _params in parts)
+    params = [p for _part, part_params in parts for p in part_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    for position, pk, rank, total in rows:
+        found[kinds[position][0].key].append((pk, float(rank), total))
+    for hits in found.values():
+        hits.sort(key=lambda hit: (-hit[1], -hit[0]))
+    return found
+
+
+def _shown(kind: Kind, model: type[Model], ids: list[int], query: str) -> dict[int, Model]:
+    """The rows shown, by id, with what their title and subtitle read (one query)."""
+    qs = model._default_manager.filter(pk__in=ids).select_related(*kind.related).order_by()
+    tsquery = None if _is_code(query) or not _is_postgresql() else _prefix_tsquery(query)
+    if tsquery is not None and (kind.document or kind.key == "register"):
+        qs = qs.annotate(
+            _headline=SearchHeadline(
+                kind.title_field,
+                tsquery,
+                config="russian",
+                start_sel=_START,
+                stop_sel=_STOP,
+                highlight_all=True,
+            )
+        )
+    return {row.pk: row for row in qs}
 
 
 def _title(kind: Kind, row, query: str) -> SafeString:
@@ -434,44 +553,43 @@ def _more_url(kind: Kind, query: str) -> str:
     return reverse(kind.list_url_name) + "?" + urlencode({kind.list_parameter: query})
 
 
-def _group(kind: Kind, user, query: str, size: int) -> Group:
-    qs = _matching(kind, user, query)
-    if qs is None:
-        return Group(kind.key, kind.label, 0, [], "")
-    qs = qs.annotate(_total=Window(Count("pk"))).select_related(*kind.related)
-    tsquery = None if _is_code(query) or not _is_postgresql() else _prefix_tsquery(query)
-    if tsquery is not None and (kind.document or kind.key == "register"):
-        qs = qs.annotate(
-            _headline=SearchHeadline(
-                kind.title_field,
-                tsquery,
-                config="russian",
-                start_sel=_START,
-                stop_sel=_STOP,
-                highlight_all=True,
+def _groups(kinds: tuple[Kind, ...], user, query: str, size: int) -> list[Group]:
+    """The kinds' groups: one query ranks and counts them all, one more per kind with rows
+    reads the rows shown."""
+    matching = {kind.key: _matching_parts(kind, user, query) for kind in kinds}
+    ranked = _ranked([(k, matching[k.key]) for k in kinds if matching[k.key] is not None], size)
+    groups = []
+    for kind in kinds:
+        found = ranked.get(kind.key, [])
+        if not found:
+            groups.append(Group(kind.key, kind.label, 0, [], ""))
+            continue
+        model = matching[kind.key][0].model
+        rows = _shown(kind, model, [pk for pk, _r, _t in found], query)
+        hits = [
+            Hit(
+                kind=kind.key,
+                id=pk,
+                title=_title(kind, rows[pk], query),
+                subtitle=_subtitle(kind, rows[pk], query),
+                url=_url(kind, rows[pk]),
+                rank=round(rank, 4),
+            )
+            for pk, rank, _total in found
+            if pk in rows
+        ]
+        total = found[0][2]
+        groups.append(
+            Group(
+                kind.key,
+                kind.label,
+                total,
+                hits,
+                _more_url(kind, query),
+                capped=total >= CANDIDATES,
             )
         )
-    rows = list(qs.order_by(F("_rank").desc(), "-pk")[:size])
-    hits = [
-        Hit(
-            kind=kind.key,
-            id=row.pk,
-            title=_title(kind, row, query),
-            subtitle=_subtitle(kind, row, query),
-            url=_url(kind, row),
-            rank=round(float(row._rank), 4),
-        )
-        for row in rows
-    ]
-    total = rows[0]._total if rows else 0
-    return Group(
-        kind.key,
-        kind.label,
-        total,
-        hits,
-        _more_url(kind, query) if total else "",
-        capped=total >= CANDIDATES,
-    )
+    return groups
 
 
 def _subtitle(kind: Kind, row, query: str) -> SafeString:
@@ -489,8 +607,8 @@ def search_visible_to(user, raw_query: str | None, *, kind: str | None = None) -
     does not exist."""
     query = clean_query(raw_query)
     if kind is not None:
-        return [_group(KINDS_BY_KEY[kind], user, query, KIND_SIZE)]
-    return [_group(k, user, query, GROUP_SIZE) for k in KINDS]
+        return _groups((KINDS_BY_KEY[kind],), user, query, KIND_SIZE)
+    return _groups(KINDS, user, query, GROUP_SIZE)
 
 
 # --- import substitution ---------------------------------------------------------------------

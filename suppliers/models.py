@@ -156,6 +156,14 @@ class Offer(models.Model):
                 name="offer_search_document",
             ),
             GinIndex(fields=["name"], opclasses=["gin_trgm_ops"], name="offer_name_trgm"),
+            # The same document of the offers in the register or excluded from it (the
+            # products of the register's entries): the register's search reads these
+            # rather than every offer that holds the words.
+            GinIndex(
+                SearchVector("name", "description", "replaces", config="russian"),
+                condition=models.Q(status__in=[OfferStatus.REGISTERED, OfferStatus.EXCLUDED]),
+                name="offer_public_search_document",
+            ),
         ]
 
     def __str__(self):

@@ -200,6 +200,36 @@ def test_the_indexes_serve_the_matches(world):
     assert "demand_category_prefix" in plans["demands"]
 
 
+def test_a_reader_without_a_role_finds_nothing(world):
+    from tests.factories import UserFactory
+
+    groups = search_visible_to(UserFactory(username="no-role"), "насос")
+    assert [(g.kind, g.count, g.hits) for g in groups] == [
+        (kind, 0, [])
+        for kind in ("offers", "suppliers", "tenders", "demands", "register", "certificates")
+    ]
+
+
+def test_typos_are_looked_for_only_below_the_candidates(world, monkeypatch):
+    from roadmap_portal import search
+
+    gate = OfferFactory(
+        supplier=world["valves"],
+        roadmap=world["roadmap"],
+        name="Задвижка шиберная",
+        status="tested",
+    )
+    typo = OfferFactory(
+        supplier=world["valves"], roadmap=world["roadmap"], name="Задвижга ручная", status="tested"
+    )
+    monkeypatch.setattr(search, "CANDIDATES", 3)
+    below = found(search_visible_to(world["admin"], "задвижка"), "offers")
+    assert sorted(below) == sorted([world["valve"].pk, gate.pk, typo.pk])
+    monkeypatch.setattr(search, "CANDIDATES", 2)
+    full = found(search_visible_to(world["admin"], "задвижка"), "offers")
+    assert sorted(full) == sorted([world["valve"].pk, gate.pk])
+
+
 # --- the page ---------------------------------------------------------------------------
 
 
