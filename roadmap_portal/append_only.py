@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.contrib import admin
-from django.db import migrations
+from django.db import connection, migrations
 from django.db.models import Model
 from django.http import HttpRequest
 
@@ -102,8 +102,6 @@ def reserve_id(model: type[Model]) -> int:
     is written once, complete: its children are inserted first with this id, the foreign
     keys being checked at commit, and the row itself last, with everything it records.
     """
-    from django.db import connection
-
     table = model._meta.db_table
     column = model._meta.pk.column
     with connection.cursor() as cursor:

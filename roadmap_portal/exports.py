@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
+from django.urls import get_resolver
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -179,8 +180,6 @@ def export_list_names() -> list[str]:
 
 
 def _discover() -> None:
-    from django.urls import get_resolver
-
     get_resolver().url_patterns  # noqa: B018 - imports every view module, and their lists
 
 

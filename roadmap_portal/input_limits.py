@@ -24,6 +24,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
+from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -218,6 +219,4 @@ class LimitedDictField(serializers.DictField):
 def bound_model_text_fields() -> None:
     """Every model ``TextField`` that a ``ModelSerializer`` maps becomes a ``FreeTextField``
     (called once from ``RoadmapPortalConfig.ready``)."""
-    from django.db import models
-
     serializers.ModelSerializer.serializer_field_mapping[models.TextField] = FreeTextField

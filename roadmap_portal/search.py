@@ -48,6 +48,11 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from certification.selectors import certificates_visible_to, register_visible_to
+from procurement.selectors import tenders_visible_to
+from suppliers.pipeline import IN_PIPELINE, PUBLIC
+from suppliers.selectors import offers_visible_to, suppliers_visible_to
+
 from . import okpd2
 from .selectors import demands_visible_to
 
@@ -167,20 +172,14 @@ class Kind:
 
 
 def _offers(user):
-    from suppliers.selectors import offers_visible_to
-
     return offers_visible_to(user)
 
 
 def _suppliers(user):
-    from suppliers.selectors import suppliers_visible_to
-
     return suppliers_visible_to(user)
 
 
 def _tenders(user):
-    from procurement.selectors import tenders_visible_to
-
     return tenders_visible_to(user)
 
 
@@ -189,14 +188,10 @@ def _demands(user):
 
 
 def _certificates(user):
-    from certification.selectors import certificates_visible_to
-
     return certificates_visible_to(user)
 
 
 def _register(user):
-    from certification.selectors import register_visible_to
-
     return register_visible_to(user)
 
 
@@ -322,8 +317,6 @@ def _text_match(kind: Kind, query: str) -> tuple[Q, Q, object, object] | None:
     the stemmed words as prefixes (full text), ``typos`` the title by trigram similarity."""
     within = Q()
     if kind.key == "register":
-        from suppliers.pipeline import PUBLIC
-
         # A register entry is named by its product: the offers' document and title (and
         # their indexes, through the join) find them, whichever offers the reader may see
         # otherwise (the register is public). Its product is in the register or excluded
@@ -634,9 +627,6 @@ def substitutes_for(demand, user, *, size: int = SUBSTITUTES_SIZE) -> list[Subst
     pipeline (not drafts or rejected), of the demand's OKPD2 class (the same 4-digit class,
     or a code that prefixes either way) or similar by text to its title and imported analog;
     ranked by class closeness + text rank + name similarity. One query."""
-    from suppliers.pipeline import IN_PIPELINE
-    from suppliers.selectors import offers_visible_to
-
     category = (demand.category or "").strip()
     # Offers still or already in the pipeline can replace an imported item; drafts and
     # rejected offers cannot.

@@ -7,11 +7,11 @@ from typing import Any
 
 from django.core.checks import Error, register
 
+from .pipeline import OFFERS
+
 
 @register()
 def pipeline_attached(app_configs: Any = None, **kwargs: Any) -> list[Error]:
-    from .pipeline import OFFERS
-
     return [
         Error(
             f"{missing} is declared but nobody attached it.",

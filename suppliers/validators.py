@@ -6,6 +6,7 @@ import logging
 import re
 from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -88,8 +89,6 @@ def validate_pdf_upload(upload, *, field="file"):
 
     The content is checked, not the name or the browser's content type.
     """
-    from django.conf import settings
-
     limit = settings.MAX_UPLOAD_BYTES
     if upload is None:
         raise ValidationError({field: _("Choose a PDF file to upload.")}, code="file_missing")
@@ -202,7 +201,6 @@ def _parsed_active_name(content):
     many objects, or an object inside an object stream (where the raw scan cannot see)
     that cannot be read.
     """
-    from django.conf import settings
     from pypdf import PdfReader
     from pypdf.errors import DependencyError
     from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NullObject

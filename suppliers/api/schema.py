@@ -9,13 +9,13 @@ from typing import Any
 from django.utils.translation import gettext
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 
+from ..pipeline import OFFERS
+
 
 class TransitionDataFieldExtension(OpenApiSerializerFieldExtension):
     target_class = "suppliers.api.serializers.TransitionDataField"
 
     def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
-        from ..pipeline import OFFERS
-
         takers: dict[type, list[str]] = {}
         for step in OFFERS:
             if step.input is not None:
