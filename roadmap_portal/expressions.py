@@ -27,9 +27,16 @@ class ArrayParameterTest(Func):
         super().__init__(F(field_name))
         self.values = list(values)
 
-    def as_sql(  # type: ignore[override]  # ignores Func's function/template/arg_joiner
-        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    def as_sql(
+        self,
+        compiler: SQLCompiler,
+        connection: BaseDatabaseWrapper,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
     ) -> tuple[str, list[Any]]:
+        # Func.as_sql's signature; the test's own template is used, whatever is given.
         if not self.values:
             return "1 = 0", []
         placeholders = ", ".join(["%s"] * len(self.values))
