@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from roadmap_portal.choices import Role
@@ -9,12 +11,18 @@ from roadmap_portal.scope import Actor, Joined, RuleTable, Scope, everything, re
 
 from .models import (
     Certificate,
+    CertificationBody,
     ProductTest,
     ReadinessEvaluation,
     RegisterEntry,
     Requirement,
     RequirementCheck,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
+    from suppliers.models import Offer
 
 
 def _partner_certificates(scope: Scope) -> Q:
@@ -104,7 +112,7 @@ def requirements_visible_to(user: Actor) -> QuerySet[Requirement]:
     return restrict(user, Requirement.objects.select_related("corporation"), REQUIREMENT_RULES)
 
 
-def review_queue(user):
+def review_queue(user: Actor) -> QuerySet[Offer]:
     """Offers in the review stages of the user's scope, oldest in their stage first."""
     from suppliers.pipeline import REVIEW_STAGES
     from suppliers.selectors import offers_visible_to
@@ -117,17 +125,17 @@ def review_queue(user):
     )
 
 
-def stage_counts(queryset):
+def stage_counts(queryset: QuerySet[Offer]) -> dict[str, int]:
     """{status: count} over the queue in one grouped query, every review stage present."""
     from suppliers.pipeline import REVIEW_STAGES
 
-    counts = dict.fromkeys(REVIEW_STAGES, 0)
+    counts: dict[str, int] = dict.fromkeys(REVIEW_STAGES, 0)
     for row in queryset.order_by().values("status").annotate(n=Count("pk")):
         counts[row["status"]] = row["n"]
     return counts
 
 
-def officer_queue(user):
+def officer_queue(user: Actor) -> QuerySet[Offer]:
     """Tested offers waiting for a certificate of the officer's body, with the certificates
     that already cover them."""
     from suppliers.pipeline import q_waiting_for
@@ -147,7 +155,7 @@ def officer_queue(user):
     )
 
 
-def certificate_list(user):
+def certificate_list(user: Actor) -> QuerySet[Certificate]:
     return (
         certificates_visible_to(user)
         .select_related("renews", "renewed_by")
@@ -156,19 +164,19 @@ def certificate_list(user):
     )
 
 
-def _offers_brief_visible_to(user):
+def _offers_brief_visible_to(user: Actor) -> QuerySet[Offer]:
     # A certificate may cover offers its reader may not see (another group's, in review).
     from suppliers.selectors import offers_brief_visible_to
 
     return offers_brief_visible_to(user)
 
 
-def register_list(user):
+def register_list(user: Actor) -> QuerySet[RegisterEntry]:
     # (corporation_id, number) is the unique index: a page is read from it, not sorted.
     return register_visible_to(user).order_by("corporation_id", "number")
 
 
-def product_tests_visible_to(user):
+def product_tests_visible_to(user: Actor) -> QuerySet[ProductTest]:
     from suppliers.selectors import history_is_internal_to, offers_visible_to
 
     if not history_is_internal_to(user):
@@ -178,7 +186,7 @@ def product_tests_visible_to(user):
     ).select_related("offer", "recorded_by")
 
 
-def requirement_checks_visible_to(user):
+def requirement_checks_visible_to(user: Actor) -> QuerySet[RequirementCheck]:
     """The stage records (checks, readiness, tests) are internal history: the reviewers'
     findings and names, read by the people of the offer's pipeline, never by partners."""
     from suppliers.selectors import history_is_internal_to, offers_visible_to
@@ -190,7 +198,7 @@ def requirement_checks_visible_to(user):
     ).select_related("requirement", "checked_by")
 
 
-def readiness_visible_to(user):
+def readiness_visible_to(user: Actor) -> QuerySet[ReadinessEvaluation]:
     from suppliers.selectors import history_is_internal_to, offers_visible_to
 
     if not history_is_internal_to(user):
@@ -200,7 +208,7 @@ def readiness_visible_to(user):
     ).select_related("evaluated_by")
 
 
-def offer_records(offer, user) -> dict[str, list]:
+def offer_records(offer: Offer, user: Actor) -> dict[str, list[Any]]:
     """The stage records of one offer (already in the reader's scope) that ``user`` may
     read, in order: each list comes from its own scoped selector."""
     return {
@@ -237,11 +245,11 @@ def offer_records(offer, user) -> dict[str, list]:
     }
 
 
-def certification_bodies_visible_to(user):
+def certification_bodies_visible_to(
+    user: User | AnonymousUser,
+) -> QuerySet[CertificationBody]:
     """Certification bodies are named on every certificate and register entry: every
     signed-in user sees them (who may issue for which body is the services' rule)."""
-    from .models import CertificationBody
-
     if not user.is_authenticated:
         return CertificationBody.objects.none()
     return CertificationBody.objects.order_by("short_name", "id")

@@ -6,13 +6,15 @@ transition's transaction and receive the stage's ``data`` cleaned by its input
 (``certification.inputs``).
 """
 
+from __future__ import annotations
+
 import datetime
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,10 +23,10 @@ from roadmap_portal.api.exceptions import django_validation_detail
 from roadmap_portal.choices import Role
 from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
 from roadmap_portal.models import Corporation
-from roadmap_portal.scope import has_role, require, scope_of
+from roadmap_portal.scope import Actor, has_role, require, scope_of
 from suppliers import pipeline
 from suppliers.choices import OfferStatus
-from suppliers.models import Offer, OfferTransition
+from suppliers.models import Offer, OfferTransition, Supplier
 from suppliers.selectors import offers_visible_to
 from suppliers.services import bulk_transition_request, offer_transition, offer_transition_system
 from suppliers.validators import validate_pdf_upload
@@ -50,8 +52,12 @@ from .models import (
 )
 from .selectors import certificates_visible_to, register_visible_to, requirements_visible_to
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.core.files.base import File
 
-def _group_of(offer):
+
+def _group_of(offer: Offer) -> Corporation:
     return offer.roadmap.corporation
 
 
@@ -97,7 +103,7 @@ def _register_events(
     )
 
 
-def applicable_requirements(offer):
+def applicable_requirements(offer: Offer) -> list[Requirement]:
     """The group's active requirements whose categories cover the offer's OKPD2 code."""
     reqs = Requirement.objects.filter(corporation_id=_group_of(offer).pk, active=True)
     return [r for r in reqs if r.applies_to(offer.okpd2)]
@@ -264,7 +270,7 @@ def guard_no_certification_required(*, offer: Offer, user: Any, data: dict[str, 
 
 
 def certificate_problem(
-    certificate: Certificate, offer: "Offer", *, on: datetime.date | None = None
+    certificate: Certificate, offer: Offer, *, on: datetime.date | None = None
 ) -> str | None:
     """Why ``certificate`` cannot support ``offer`` on a day, or None when it can
     (``rules.certificate_problem`` in the officer's words)."""
@@ -290,7 +296,7 @@ def record_certification(
     return {"certificate": certificate.pk, "number": certificate.number}
 
 
-def current_certificate(offer: "Offer", *, on: datetime.date | None = None) -> Certificate | None:
+def current_certificate(offer: Offer, *, on: datetime.date | None = None) -> Certificate | None:
     """The certificate of the required body that supports the offer (``rules``), the one
     valid longest first; None when the group requires no certification."""
     facts = rules.OfferFacts.of(offer)
@@ -363,7 +369,9 @@ def record_register_exclusion(
 
 
 @transaction.atomic
-def register_entries_bulk_transition(*, user, action, ids, comment=""):
+def register_entries_bulk_transition(
+    *, user: Actor, action: str, ids: Iterable[Any], comment: str | None = ""
+) -> list[bulk.RowResult]:
     """Exclude (one reason for all) or reinstate many register entries: each entry's offer
     takes the pipeline's ``exclude`` or ``reinstate`` through ``offer_transition``, in a
     transaction of its own, so each entry is excluded or reinstated exactly as on the
@@ -372,7 +380,7 @@ def register_entries_bulk_transition(*, user, action, ids, comment=""):
     answers "not found" like an unknown id. An entry already excluded is not excluded again,
     even when its offer has since a newer entry in force. The action, the ids and the
     reason are checked once for the whole request (ValidationError, RoleNotAllowed)."""
-    ids, comment = bulk_transition_request(
+    checked, comment = bulk_transition_request(
         user=user,
         action=action,
         actions=pipeline.REGISTER_BULK_ACTIONS,
@@ -384,14 +392,14 @@ def register_entries_bulk_transition(*, user, action, ids, comment=""):
         for entry in register_visible_to(user)
         .select_related(None)
         .select_related("offer")
-        .filter(pk__in=ids)
+        .filter(pk__in=checked)
     }
     names = {
         pk: _("№ %(number)s, %(product)s") % {"number": e.number, "product": e.offer.name}
         for pk, e in entries.items()
     }
 
-    def act(pk):
+    def act(pk: int) -> bulk.RowResult:
         entry = entries.get(pk)
         if entry is None:
             raise RegisterEntry.DoesNotExist
@@ -410,7 +418,7 @@ def register_entries_bulk_transition(*, user, action, ids, comment=""):
             status_display=offer.get_status_display(),
         )
 
-    return bulk.run_each(ids, act, names=names)
+    return bulk.run_each(checked, act, names=names)
 
 
 @transaction.atomic
@@ -448,7 +456,13 @@ def certificate_set_status(
     return certificate
 
 
-def exclude_offers_of_certificate(*, certificate, reason, actor=None, on=None):
+def exclude_offers_of_certificate(
+    *,
+    certificate: Certificate,
+    reason: str,
+    actor: User | None = None,
+    on: datetime.date | None = None,
+) -> list[int]:
     """Registered offers whose register entry rests on ``certificate`` are excluded."""
     entries = (
         RegisterEntry.objects.filter(certificate=certificate, excluded_on__isnull=True)
@@ -483,7 +497,7 @@ def exclude_offers_of_certificate(*, certificate, reason, actor=None, on=None):
     return offer_ids
 
 
-def lapse_certificates(*, on=None):
+def lapse_certificates(*, on: datetime.date | None = None) -> dict[str, int]:
     """Certificates past ``valid_until`` become expired and their offers leave the register.
     Running it twice for the same day changes nothing more."""
     on = on or timezone.localdate()
@@ -525,7 +539,7 @@ def lapse_certificates(*, on=None):
 # --- corporate requirements ------------------------------------------------------------------
 
 
-def parse_categories(raw):
+def parse_categories(raw: Any) -> list[str]:
     """OKPD2 prefixes from a list or from text separated by commas, spaces or new lines."""
     if raw in (None, ""):
         return []
@@ -548,7 +562,7 @@ def parse_categories(raw):
     return categories
 
 
-def _requirement_group(user, corporation):
+def _requirement_group(user: Actor, corporation: Corporation | None) -> Corporation:
     scope = scope_of(user)
     if scope.is_admin:
         if corporation is None:
@@ -565,12 +579,19 @@ def _requirement_group(user, corporation):
         raise ValidationError(
             {"corporation": _("You keep the requirements of your own corporation group only.")}
         )
-    return Corporation.objects.get(pk=scope.group_id)
+    return Corporation.objects.get(Q(pk=scope.group_id))
 
 
 def requirement_save(
-    *, user, code, title, categories, active=True, requirement=None, corporation=None
-):
+    *,
+    user: Actor,
+    code: str | None,
+    title: str | None,
+    categories: Any,
+    active: bool = True,
+    requirement: Requirement | None = None,
+    corporation: Corporation | None = None,
+) -> Requirement:
     """Reviewers keep their group's requirements; a code is unique within the group."""
     if requirement is not None:
         corporation = requirement.corporation
@@ -613,7 +634,7 @@ def requirement_save(
     return requirement
 
 
-def requirement_set_active(*, requirement_id, user, active):
+def requirement_set_active(*, requirement_id: int, user: Actor, active: bool) -> Requirement:
     """A requirement is deactivated, never deleted: past checks keep pointing at it."""
     requirement = requirements_visible_to(user).get(pk=requirement_id)
     _requirement_group(user, requirement.corporation)
@@ -627,15 +648,15 @@ def requirement_set_active(*, requirement_id, user, active):
 
 def product_test_record(
     *,
-    offer_id,
-    user,
-    kind,
-    started_on,
-    result,
-    finished_on=None,
-    remarks="",
-    protocol=None,
-):
+    offer_id: int,
+    user: User,
+    kind: str,
+    started_on: datetime.date | None,
+    result: str,
+    finished_on: datetime.date | None = None,
+    remarks: str | None = "",
+    protocol: File | None = None,
+) -> ProductTest:
     """A test is recorded by the group's reviewer while the offer awaits its tests
     (readiness confirmed); several tests per offer, each with an optional PDF protocol."""
     with transaction.atomic():
@@ -663,6 +684,7 @@ def product_test_record(
             errors["finished_on"] = _("A test cannot finish before it starts.")
         if errors:
             raise ValidationError(errors)
+        assert started_on is not None  # refused above
         if protocol is not None:
             validate_pdf_upload(protocol, field="protocol")
         test = ProductTest(
@@ -683,7 +705,7 @@ def product_test_record(
 # --- certificates --------------------------------------------------------------------------
 
 
-def _officer_body(user, body):
+def _officer_body(user: Actor, body: CertificationBody | None) -> CertificationBody:
     scope = scope_of(user)
     if scope.is_admin:
         if body is None:
@@ -696,27 +718,27 @@ def _officer_body(user, body):
     )
     if body is not None and body.pk != scope.body_id:
         raise ValidationError({"body": _("You issue certificates of your own body only.")})
-    return CertificationBody.objects.get(pk=scope.body_id)
+    return CertificationBody.objects.get(Q(pk=scope.body_id))
 
 
 def certificate_issue(
     *,
-    user,
-    number,
-    supplier,
-    offers,
-    issued_on,
-    valid_until,
-    body=None,
-    status=CertificateStatus.VALID,
-    scan=None,
-    renews=None,
-):
+    user: User,
+    number: str | None,
+    supplier: Supplier | None,
+    offers: Iterable[Offer] | None,
+    issued_on: datetime.date | None,
+    valid_until: datetime.date | None,
+    body: CertificationBody | None = None,
+    status: str = CertificateStatus.VALID,
+    scan: File | None = None,
+    renews: Certificate | None = None,
+) -> Certificate:
     """An officer issues a certificate of their body to ONE supplier for offers of that
     supplier in their work; the number is unique per body, the term ends after it begins."""
     body = _officer_body(user, body)
     number = (number or "").strip()
-    errors = {}
+    errors: dict[str, str | list[str]] = {}
     if not number:
         errors["number"] = _("Give the certificate's number.")
     elif Certificate.objects.filter(body=body, number=number).exists():
@@ -761,6 +783,7 @@ def certificate_issue(
             errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
+    assert issued_on is not None and valid_until is not None  # refused above
     with transaction.atomic():
         certificate = Certificate(
             number=number,
@@ -794,7 +817,15 @@ def certificate_issue(
     return certificate
 
 
-def certificate_renew(*, certificate_id, user, number, issued_on, valid_until, scan=None):
+def certificate_renew(
+    *,
+    certificate_id: int,
+    user: User,
+    number: str | None,
+    issued_on: datetime.date | None,
+    valid_until: datetime.date | None,
+    scan: File | None = None,
+) -> Certificate:
     """A renewal is a new certificate covering the same offers; the old one stays as it was
     and stops its expiry reminders. Register entries resting on the old one move to the new
     one when it is valid today."""
@@ -840,7 +871,7 @@ def certificate_renew(*, certificate_id, user, number, issued_on, valid_until, s
     return new
 
 
-def certificate_attach_scan(*, certificate_id, user, scan):
+def certificate_attach_scan(*, certificate_id: int, user: User, scan: File) -> Certificate:
     """The body's officer attaches (or replaces) the certificate's scan, a PDF."""
     with transaction.atomic():
         certificate = (
@@ -863,7 +894,9 @@ def certificate_attach_scan(*, certificate_id, user, scan):
     return certificate
 
 
-def certificate_certify_offers(*, certificate_id, user):
+def certificate_certify_offers(
+    *, certificate_id: int, user: Actor
+) -> tuple[list[Offer], list[tuple[Offer, str]]]:
     """Run ``certify`` for each tested offer the certificate covers; returns
     (certified offers, [(offer, reason)] refused)."""
     certificate = certificates_visible_to(user).get(pk=certificate_id)

@@ -6,14 +6,17 @@ tenders' categories, active register entries, certificates of those offers) and 
 each pair in memory, so the number of queries does not grow with suppliers or tenders.
 """
 
+from __future__ import annotations
+
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy, ngettext, override
@@ -28,11 +31,21 @@ from roadmap_portal.models import Corporation, Region, Roadmap
 from roadmap_portal.translation_cache import cached_gettext as _
 from roadmap_portal.translation_cache import current_language, fixed_language
 from suppliers.choices import OfferStatus, VerificationStatus
-from suppliers.models import Offer
+from suppliers.models import Offer, Supplier
 from suppliers.pipeline import CORPORATE
 
 from .categories import HasCategoryIn
 from .choices import TenderStatus
+from .models import Tender
+
+if TYPE_CHECKING:
+    from django.db.models import Choices
+    from django_stubs_ext import StrPromise
+
+# Two checks that depend on the supplier and the group only (supplier verified, roadmap
+# active), and every result of an evaluation by (tender id, supplier id).
+Standing = tuple["Check", "Check"]
+Results = dict[tuple[int, int], "Eligibility"]
 
 RULES = (
     "supplier_verified",
@@ -58,41 +71,41 @@ class Check:
     detail: str
 
     @property
-    def label(self):
+    def label(self) -> StrPromise:
         return RULE_LABELS[self.rule]
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, Any]:
         return {"rule": self.rule, "passed": self.passed, "detail": self.detail}
 
 
 @dataclass
 class Eligibility:
-    tender: object
-    supplier: object
-    checks: list
-    offers: list = field(default_factory=list)  # OfferFacts the supplier may bid with
+    tender: Tender
+    supplier: Supplier
+    checks: list[Check]
+    offers: list[OfferFacts] = field(default_factory=list)  # the supplier may bid with
 
     @property
-    def eligible(self):
+    def eligible(self) -> bool:
         return all(c.passed for c in self.checks)
 
     @property
-    def failed(self):
+    def failed(self) -> list[Check]:
         return [c for c in self.checks if not c.passed]
 
     @property
-    def first_failure(self):
+    def first_failure(self) -> Check | None:
         failed = self.failed
         return failed[0] if failed else None
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, Any]:
         return {"eligible": self.eligible, "checks": [c.as_dict() for c in self.checks]}
 
 
 # Reasons are written for thousands of pairs at once: translate (``_``: cached_gettext) and
 # format each once, in the language read once per call of ``evaluate_many``.
 @lru_cache(maxsize=4096)
-def _formatted_day(value, language):
+def _formatted_day(value: date, language: str | None) -> str:
     return date_format(value, "SHORT_DATE_FORMAT")
 
 
@@ -107,10 +120,10 @@ class OfferFacts:
     supplier_id: int
     group_id: int
     entry: Any = None
-    covering: list = field(default_factory=list)
-    certificate: object = None
+    covering: list[CertificateFacts] = field(default_factory=list)
+    certificate: CertificateFacts | None = None
 
-    def get_status_display(self):
+    def get_status_display(self) -> str:
         return _label(OfferStatus, self.status)
 
 
@@ -121,28 +134,28 @@ class CertificateFacts:
     body_id: int
     supplier_id: int
     status: str
-    issued_on: object
-    valid_until: object
+    issued_on: date
+    valid_until: date
 
-    def get_status_display(self):
+    def get_status_display(self) -> str:
         return _label(CertificateStatus, self.status)
 
 
 @lru_cache(maxsize=256)
-def _translated_label(choices, value, language):
+def _translated_label(choices: type[Choices], value: Any, language: str | None) -> str:
     return str(choices(value).label)
 
 
-def _label(choices, value):
+def _label(choices: type[Choices], value: Any) -> str:
     """A choice's label, translated once per language rather than once per pair."""
     return _translated_label(choices, value, current_language())
 
 
-def _day(value):
+def _day(value: date) -> str:
     return _formatted_day(value, current_language())
 
 
-def _offer_facts(offers):
+def _offer_facts(offers: QuerySet[Offer]) -> list[OfferFacts]:
     """OfferFacts of an offer queryset, in id order."""
     rows = offers.values_list(
         "id", "name", "okpd2", "status", "supplier_id", "roadmap__corporation_id"
@@ -150,7 +163,7 @@ def _offer_facts(offers):
     return [OfferFacts(*row) for row in rows]
 
 
-def _tender_offers(tender):
+def _tender_offers(tender: Tender) -> QuerySet[Offer]:
     """The offers to the tender's group in its categories, at any corporate stage."""
     return Offer.objects.filter(
         okpd2.q_falls_under(tender.categories),
@@ -159,7 +172,14 @@ def _tender_offers(tender):
     )
 
 
-def evaluate_many(*, tenders, suppliers, on=None, offers=None, within=None):
+def evaluate_many(
+    *,
+    tenders: Iterable[Tender],
+    suppliers: Iterable[Supplier],
+    on: date | None = None,
+    offers: list[OfferFacts] | None = None,
+    within: QuerySet[Offer] | None = None,
+) -> Results:
     """Eligibility of every supplier for every tender: ``{(tender_id, supplier_id): Eligibility}``.
 
     ``tenders`` is a list of tenders; ``suppliers`` a list or a queryset of suppliers.
@@ -171,20 +191,20 @@ def evaluate_many(*, tenders, suppliers, on=None, offers=None, within=None):
     tender and the supplier sees, so ``eligible`` does not change).
     """
     on = on or timezone.localdate()
-    tenders = list(tenders)
-    suppliers = list(suppliers)
-    if not tenders or not suppliers:
+    tender_list = list(tenders)
+    supplier_list = list(suppliers)
+    if not tender_list or not supplier_list:
         return {}
     # The fetched ids, not the queryset as a subquery: repeated in several queries, the
     # subquery misleads the planner's row estimates into nested loops.
-    by_supplier = IdIn("supplier_id", sorted({s.pk for s in suppliers}))
+    by_supplier = IdIn("supplier_id", sorted({s.pk for s in supplier_list}))
 
-    group_ids = {t.customer.group_id for t in tenders}
+    group_ids = {t.customer.group_id for t in tender_list}
     groups = {
         g.pk: g
         for g in Corporation.objects.select_related("required_body").filter(pk__in=group_ids)
     }
-    regions = {r.pk: r for r in Region.objects.filter(pk__in={s.region_id for s in suppliers})}
+    regions = {r.pk: r for r in Region.objects.filter(pk__in={s.region_id for s in supplier_list})}
     roadmaps = {
         (r["region_id"], r["corporation_id"]): r["title"]
         for r in Roadmap.objects.filter(
@@ -196,8 +216,8 @@ def evaluate_many(*, tenders, suppliers, on=None, offers=None, within=None):
         .order_by("start_year", "id")
         .values("region_id", "corporation_id", "title")
     }
-    categories = sorted({c for t in tenders for c in t.categories})
-    supplier_ids = {s.pk for s in suppliers}
+    categories = sorted({c for t in tender_list for c in t.categories})
+    supplier_ids = {s.pk for s in supplier_list}
     if offers is None:
         offers = _offer_facts(
             (Offer.objects if within is None else within).filter(
@@ -207,11 +227,12 @@ def evaluate_many(*, tenders, suppliers, on=None, offers=None, within=None):
                 status__in=CORPORATE,
             )
         )
-    offers_by_pair = defaultdict(list)  # (supplier id, group id): offers
+    # (supplier id, group id): offers
+    offers_by_pair: defaultdict[tuple[int, int], list[OfferFacts]] = defaultdict(list)
     for offer in offers:
         if offer.supplier_id in supplier_ids:
             offers_by_pair[(offer.supplier_id, offer.group_id)].append(offer)
-    offers = {o.pk: o for group in offers_by_pair.values() for o in group}
+    offers_by_id = {o.pk: o for group in offers_by_pair.values() for o in group}
     # Entries and certificates are found by their own supplier and OKPD2 columns (no nested
     # subquery); rows of offers not loaded above are skipped.
     for offer_id, corporation_id, number, certificate_id in RegisterEntry.objects.filter(
@@ -220,12 +241,12 @@ def evaluate_many(*, tenders, suppliers, on=None, offers=None, within=None):
         excluded_on__isnull=True,
         corporation_id__in=group_ids,
     ).values_list("offer_id", "corporation_id", "number", "certificate_id"):
-        offer = offers.get(offer_id)
-        if offer is not None and corporation_id == offer.group_id:
-            offer.entry = SimpleNamespace(number=number, certificate_id=certificate_id)
+        loaded = offers_by_id.get(offer_id)
+        if loaded is not None and corporation_id == loaded.group_id:
+            loaded.entry = SimpleNamespace(number=number, certificate_id=certificate_id)
     # Certificates through the offers just loaded: reading the certificates of the suppliers
     # and then their offers' codes joins every certificate of thousands of suppliers.
-    covers = Certificate.offers.through.objects.filter(IdIn("offer_id", sorted(offers)))
+    covers = Certificate.offers.through.objects.filter(IdIn("offer_id", sorted(offers_by_id)))
     rows = covers.order_by("-certificate__valid_until", "-certificate__id").values_list(
         "certificate__id",
         "certificate__number",
@@ -236,19 +257,33 @@ def evaluate_many(*, tenders, suppliers, on=None, offers=None, within=None):
         "certificate__valid_until",
         "offer_id",
     )
-    for *fields, covered_offer_id in rows if offers else ():
-        if fields[3] in supplier_ids:
-            offers[covered_offer_id].covering.append(CertificateFacts(*fields))
+    for cert_id, cert_number, body_id, holder_id, status, issued_on, valid_until, covered_id in (
+        rows if offers_by_id else ()
+    ):
+        if holder_id in supplier_ids:
+            offers_by_id[covered_id].covering.append(
+                CertificateFacts(
+                    cert_id, cert_number, body_id, holder_id, status, issued_on, valid_until
+                )
+            )
 
     with fixed_language():
-        return _decide(tenders, suppliers, groups, regions, roadmaps, offers_by_pair, on)
+        return _decide(tender_list, supplier_list, groups, regions, roadmaps, offers_by_pair, on)
 
 
-def _decide(tenders, suppliers, groups, regions, roadmaps, offers_by_pair, on):
-    results = {}
+def _decide(
+    tenders: list[Tender],
+    suppliers: list[Supplier],
+    groups: dict[int, Corporation],
+    regions: dict[int, Region],
+    roadmaps: dict[tuple[int, int], str],
+    offers_by_pair: dict[tuple[int, int], list[OfferFacts]],
+    on: date,
+) -> Results:
+    results: Results = {}
     # The first two checks depend on the supplier and the group only: one supplier against
     # thousands of tenders of a few dozen groups builds each of them once per group.
-    standing = {}
+    standing: dict[tuple[int, int], Standing] = {}
     for tender in tenders:
         group_id = tender.customer.group_id
         group = groups[group_id]
@@ -278,14 +313,28 @@ def _decide(tenders, suppliers, groups, regions, roadmaps, offers_by_pair, on):
     return results
 
 
-def evaluate(*, tender, supplier, on=None, within=None):
+def evaluate(
+    *,
+    tender: Tender,
+    supplier: Supplier,
+    on: date | None = None,
+    within: QuerySet[Offer] | None = None,
+) -> Eligibility:
     """Eligibility of one supplier for one tender (``within``: see ``evaluate_many``)."""
     return evaluate_many(tenders=[tender], suppliers=[supplier], on=on, within=within)[
         (tender.pk, supplier.pk)
     ]
 
 
-def _evaluate(*, tender, supplier, group, standing, candidates, on):
+def _evaluate(
+    *,
+    tender: Tender,
+    supplier: Supplier,
+    group: Corporation,
+    standing: Standing,
+    candidates: list[OfferFacts],
+    on: date,
+) -> Eligibility:
     checks = list(standing)
     registered = [
         o for o in candidates if o.status == OfferStatus.REGISTERED and o.entry is not None
@@ -304,7 +353,7 @@ def _evaluate(*, tender, supplier, group, standing, candidates, on):
     )
 
 
-def _supplier_verified(supplier):
+def _supplier_verified(supplier: Supplier) -> Check:
     if supplier.verification_status == VerificationStatus.VERIFIED:
         return Check(
             "supplier_verified", True, _("%(name)s is verified.") % {"name": supplier.name}
@@ -320,7 +369,7 @@ def _supplier_verified(supplier):
     )
 
 
-def _roadmap_active(region, group, title):
+def _roadmap_active(region: Region | None, group: Corporation, title: str | None) -> Check:
     names = {"region": region, "group": group.short_name}
     if title:
         return Check(
@@ -336,7 +385,12 @@ def _roadmap_active(region, group, title):
     )
 
 
-def _registered_offer(tender, group, candidates, registered):
+def _registered_offer(
+    tender: Tender,
+    group: Corporation,
+    candidates: list[OfferFacts],
+    registered: list[OfferFacts],
+) -> Check:
     categories = ", ".join(tender.categories)
     if registered:
         offer = registered[0]
@@ -396,7 +450,14 @@ def _usable_certificate(
     return found[0] if found else None
 
 
-def _certificate_valid(tender, group, supplier, candidates, registered, on):
+def _certificate_valid(
+    tender: Tender,
+    group: Corporation,
+    supplier: Supplier,
+    candidates: list[OfferFacts],
+    registered: list[OfferFacts],
+    on: date,
+) -> tuple[Check, list[OfferFacts]]:
     """(check, offers usable for a bid). Looks at registered offers, or at the candidates
     still in the pipeline when none is registered."""
     deadline = tender.deadline
@@ -410,6 +471,7 @@ def _certificate_valid(tender, group, supplier, candidates, registered, on):
             ),
             list(registered),
         )
+    assert group.required_body is not None  # required_body_id is set
     body = group.required_body.short_name
     facts = rules.OfferFacts(supplier.pk, group.required_body_id)
     usable = []
@@ -420,6 +482,7 @@ def _certificate_valid(tender, group, supplier, candidates, registered, on):
             usable.append(offer)
     if usable:
         offer = usable[0]
+        assert offer.certificate is not None  # set for every usable offer above
         return (
             Check(
                 "certificate_valid",
@@ -477,7 +540,7 @@ def _certificate_problem(
     return _(messages[rules.NOT_YET]) % names
 
 
-def _tender_open(tender, on):
+def _tender_open(tender: Tender, on: date) -> Check:
     names = {"deadline": _day(tender.deadline)}
     if tender.status != TenderStatus.OPEN:
         return Check(
@@ -493,7 +556,9 @@ def _tender_open(tender, on):
     return Check("tender_open", True, _("The tender is open until %(deadline)s.") % names)
 
 
-def suppliers_for_tender(tender, suppliers):
+def suppliers_for_tender(
+    tender: Tender, suppliers: QuerySet[Supplier]
+) -> tuple[list[Eligibility], list[Eligibility]]:
     """(eligible, near misses) among ``suppliers`` (a scoped queryset): a near miss fails
     exactly one check. Both lists are of Eligibility, ordered by supplier name."""
     # The tender's offers first: their suppliers are the candidates, and the same rows
@@ -512,18 +577,18 @@ def suppliers_for_tender(tender, suppliers):
     return eligible, near
 
 
-def tenders_for_supplier(supplier, tenders):
+def tenders_for_supplier(supplier: Supplier, tenders: Iterable[Tender]) -> list[Eligibility]:
     """Eligibility of ``supplier`` for each of ``tenders``, in the tenders' order."""
-    tenders = list(tenders)
-    results = evaluate_many(tenders=tenders, suppliers=[supplier])
-    return [results[(t.pk, supplier.pk)] for t in tenders]
+    tender_list = list(tenders)
+    results = evaluate_many(tenders=tender_list, suppliers=[supplier])
+    return [results[(t.pk, supplier.pk)] for t in tender_list]
 
 
-def candidate_tenders(supplier, tenders):
+def candidate_tenders(supplier: Supplier, tenders: QuerySet[Tender]) -> QuerySet[Tender]:
     """Of ``tenders`` (a queryset), those with a category over an offer of ``supplier`` to
     the customer's group: for every other tender the supplier has no offer to check, so it
     fails both the registered-offer and the certificate checks."""
-    categories_by_group = defaultdict(set)
+    categories_by_group: defaultdict[int, set[str]] = defaultdict(set)
     for group_id, code in (
         Offer.objects.filter(supplier_id=supplier.pk, status__in=CORPORATE)
         .values_list("roadmap__corporation_id", "okpd2")
@@ -532,7 +597,7 @@ def candidate_tenders(supplier, tenders):
         categories_by_group[group_id].update(okpd2.prefixes(code))
     if not categories_by_group:
         return tenders.none()
-    customers_by_group = defaultdict(list)
+    customers_by_group: defaultdict[int, list[int]] = defaultdict(list)
     for pk, parent_id in Corporation.objects.filter(
         Q(pk__in=list(categories_by_group)) | Q(parent_id__in=list(categories_by_group))
     ).values_list("pk", "parent_id"):
@@ -551,12 +616,12 @@ class SupplierTenders:
     the tenders' order) for the tenders in its offers' categories, and how many others
     there are (none of them open to it: it has no offer there)."""
 
-    may_bid: list
-    may_not: list
+    may_bid: list[Eligibility]
+    may_not: list[Eligibility]
     outside: int
 
 
-def supplier_tenders(supplier, tenders):
+def supplier_tenders(supplier: Supplier, tenders: QuerySet[Tender]) -> SupplierTenders:
     """``SupplierTenders`` of ``supplier`` over ``tenders`` (a queryset, in display order)."""
     candidates = list(candidate_tenders(supplier, tenders).select_related("customer"))
     results = tenders_for_supplier(supplier, candidates)

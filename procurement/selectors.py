@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from roadmap_portal import okpd2
 from roadmap_portal.choices import Role
-from roadmap_portal.models import Corporation
+from roadmap_portal.models import Corporation, Demand
 from roadmap_portal.scope import Actor, Joined, RuleTable, Scope, restrict
 from roadmap_portal.selectors import (
     customer_in_region_groups,
@@ -25,7 +27,7 @@ from .choices import TenderStatus
 from .models import Bid, Contract, Tender
 
 
-def _supplier_region(scope: Scope):
+def _supplier_region(scope: Scope) -> QuerySet[Supplier, Any]:
     return Supplier.objects.filter(Q(pk=scope.supplier_id)).values("region_id")[:1]
 
 
@@ -74,7 +76,7 @@ def tender_bid_period_over(tender: Tender, on: datetime.date | None = None) -> b
     return tender.status in BIDS_CLOSED_STATUSES or tender.deadline < on
 
 
-def published_bids_visible_to(user, on: datetime.date | None = None) -> QuerySet[Bid]:
+def published_bids_visible_to(user: Actor, on: datetime.date | None = None) -> QuerySet[Bid]:
     """Bids that open data (OCDS) may name to ``user``: on tenders whose bid period is over,
     by suppliers in the user's scope, whatever the user's role."""
     over = Tender.objects.filter(bid_period_over(on)).values("pk")
@@ -105,7 +107,7 @@ def contracts_visible_to(user: Actor) -> QuerySet[Contract]:
     return restrict(user, qs, CONTRACT_RULES)
 
 
-def demands_matching_supplier(queryset, supplier_id):
+def demands_matching_supplier(queryset: QuerySet[Demand], supplier_id: int) -> QuerySet[Demand]:
     """Demands whose category and one of the supplier's offers' OKPD2 codes are prefixes of
     each other (a demand for 28.14 matches an offer of 28.14.13.131 and the other way)."""
     offers = Offer.objects.filter(supplier_id=supplier_id).filter(
@@ -114,22 +116,24 @@ def demands_matching_supplier(queryset, supplier_id):
     return queryset.filter(Exists(offers))
 
 
-def demand_coverage(demands, region_id):
+def demand_coverage(
+    demands: Iterable[Demand], region_id: int
+) -> list[tuple[Demand, list[tuple[Supplier, list[Offer]]]]]:
     """For each demand, the region's suppliers with an offer in the pipeline that matches it
     (prefix either way): ``[(demand, [(supplier, [offers])])]``. Two queries in all."""
-    demands = list(demands)
-    if not demands:
+    demand_list = list(demands)
+    if not demand_list:
         return []
-    q = okpd2.q_related_to_any(d.category for d in demands)
-    offers = (
+    q = okpd2.q_related_to_any(d.category for d in demand_list)
+    matching = (
         Offer.objects.filter(q, supplier__region_id=region_id, status__in=IN_PIPELINE)
         .select_related("supplier")
         .order_by("supplier__name", "id")
     )
-    offers = list(offers)
+    offers = list(matching)
     rows = []
-    for demand in demands:
-        by_supplier = defaultdict(list)
+    for demand in demand_list:
+        by_supplier: defaultdict[Supplier, list[Offer]] = defaultdict(list)
         for offer in offers:
             if okpd2.related(offer.okpd2, demand.category):
                 by_supplier[offer.supplier].append(offer)

@@ -1,6 +1,11 @@
 """Writes of demands, tenders, bids and contracts. Each service states the rule it enforces."""
 
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -11,34 +16,39 @@ from roadmap_portal import okpd2
 from roadmap_portal.choices import Role
 from roadmap_portal.events import announce
 from roadmap_portal.exceptions import TransitionNotAllowed
-from roadmap_portal.models import Demand
-from roadmap_portal.scope import require_role, scope_of
+from roadmap_portal.models import Corporation, Demand
+from roadmap_portal.scope import Actor, Scope, require_role, scope_of
 from roadmap_portal.selectors import demands_visible_to
 from suppliers.choices import OfferStatus
-from suppliers.models import Offer
+from suppliers.models import Offer, Supplier
 from suppliers.selectors import offers_visible_to, suppliers_visible_to
 
 from . import workflow
 from .choices import BidStatus, TenderStatus
-from .eligibility import evaluate
+from .eligibility import Eligibility, evaluate
 from .models import Bid, Contract, Tender
 from .selectors import bids_visible_to, tenders_visible_to
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class NotEligible(ValidationError):
     """A bid refused because a check of section 5 fails; ``eligibility`` has every check."""
 
-    def __init__(self, eligibility):
+    def __init__(self, eligibility: Eligibility) -> None:
         self.eligibility = eligibility
         super().__init__({"eligibility": [f"{c.rule}: {c.detail}" for c in eligibility.failed]})
 
 
-def _require_role(user, *roles):
+def _require_role(user: Actor, *roles: str) -> Scope:
     require_role(user, *roles)
     return scope_of(user)
 
 
-def _require_customer_in_group(scope, customer, field="customer"):
+def _require_customer_in_group(
+    scope: Scope, customer: Corporation | None, field: str = "customer"
+) -> None:
     if scope.is_admin:
         return
     if customer is None or (customer.parent_id or customer.pk) != scope.group_id:
@@ -47,7 +57,7 @@ def _require_customer_in_group(scope, customer, field="customer"):
         )
 
 
-def _positive_money(value, field):
+def _positive_money(value: Any, field: str) -> Decimal:
     try:
         amount = Decimal(str(value))
     except (InvalidOperation, TypeError, ValueError) as exc:
@@ -62,16 +72,16 @@ def _positive_money(value, field):
 
 def demand_create(
     *,
-    user,
-    customer,
-    title,
-    category,
-    quantity=None,
-    unit="",
-    replaces="",
-    deadline=None,
-    description="",
-):
+    user: Actor,
+    customer: Corporation | None,
+    title: str,
+    category: str,
+    quantity: Decimal | int | None = None,
+    unit: str | None = "",
+    replaces: str | None = "",
+    deadline: datetime.date | None = None,
+    description: str | None = "",
+) -> Demand:
     """A corporate reviewer publishes a need of a corporation of their group."""
     scope = _require_role(user, Role.REVIEWER)
     _require_customer_in_group(scope, customer)
@@ -92,7 +102,7 @@ def demand_create(
 
 
 @transaction.atomic
-def demand_answer(*, user, demand_id, offer_id):
+def demand_answer(*, user: Actor, demand_id: int, offer_id: int) -> Offer:
     """A supplier answers a demand with one of its offers still in draft."""
     scope = _require_role(user, Role.SUPPLIER)
     demand = demands_visible_to(user).get(pk=demand_id)
@@ -116,36 +126,36 @@ def demand_answer(*, user, demand_id, offer_id):
 # --- tenders ------------------------------------------------------------------
 
 
-def _clean_categories(categories):
+def _clean_categories(categories: str | Iterable[Any] | None) -> list[str]:
     if isinstance(categories, str):
         categories = [c for c in categories.replace(",", " ").split() if c]
-    categories = [str(c).strip() for c in categories or [] if str(c).strip()]
-    if not categories:
+    codes = [str(c).strip() for c in categories or [] if str(c).strip()]
+    if not codes:
         raise ValidationError({"categories": _("Give at least one OKPD2 category.")})
     errors = []
-    for code in categories:
+    for code in codes:
         try:
             okpd2.validate(code)
         except ValidationError as exc:
             errors.append(f"{code}: {' '.join(exc.messages)}")
     if errors:
         raise ValidationError({"categories": errors})
-    return list(dict.fromkeys(categories))
+    return list(dict.fromkeys(codes))
 
 
 def tender_create(
     *,
-    user,
-    customer,
-    number,
-    title,
-    categories,
-    published_on,
-    deadline,
-    estimated_value,
-    description="",
-    status=TenderStatus.ANNOUNCED,
-):
+    user: Actor,
+    customer: Corporation | None,
+    number: str,
+    title: str,
+    categories: str | Iterable[Any] | None,
+    published_on: datetime.date,
+    deadline: datetime.date,
+    estimated_value: Any,
+    description: str | None = "",
+    status: str = TenderStatus.ANNOUNCED,
+) -> Tender:
     """A corporate reviewer announces (or directly opens) a tender of a corporation of the group."""
     scope = _require_role(user, Role.REVIEWER)
     _require_customer_in_group(scope, customer)
@@ -177,11 +187,11 @@ def _tender_opened(tender_id: int) -> None:
     announce("tender.opened", key=str(tender_id), tender_id=tender_id)
 
 
-def _tender_in_scope(user, tender_id):
+def _tender_in_scope(user: Actor, tender_id: int) -> Tender:
     return tenders_visible_to(user).get(pk=tender_id)
 
 
-def tender_transition(*, user, tender_id, action):
+def tender_transition(*, user: Actor, tender_id: int, action: str) -> Tender:
     """Move a tender along ``procurement.workflow``: a conditional UPDATE on the status, so of
     two concurrent calls one wins and the other gets a conflict (409). Awarding needs a bid:
     use ``tender_award``."""
@@ -208,7 +218,15 @@ def tender_transition(*, user, tender_id, action):
 
 
 @transaction.atomic
-def tender_award(*, user, tender_id, bid_id, amount=None, signed_on=None, number=""):
+def tender_award(
+    *,
+    user: Actor,
+    tender_id: int,
+    bid_id: Any,
+    amount: Any = None,
+    signed_on: datetime.date | None = None,
+    number: str | None = "",
+) -> Contract:
     """Award an open or closed tender to one of its bids: the bid wins, the others lose and
     a contract with the bid's supplier is signed, all or nothing."""
     tender = _tender_in_scope(user, tender_id)
@@ -249,7 +267,14 @@ def tender_award(*, user, tender_id, bid_id, amount=None, signed_on=None, number
 # --- bids ---------------------------------------------------------------------
 
 
-def bid_create(*, user, tender_id, offer_ids, price, supplier_id=None):
+def bid_create(
+    *,
+    user: User,
+    tender_id: int,
+    offer_ids: Iterable[Any] | None,
+    price: Any,
+    supplier_id: int | None = None,
+) -> Bid:
     """A supplier bids on a tender with offers that make it eligible.
 
     Eligibility is evaluated again under a lock on the tender row and kept with the bid;
@@ -260,9 +285,9 @@ def bid_create(*, user, tender_id, offer_ids, price, supplier_id=None):
         supplier_id = scope.supplier_id
     if not supplier_id:
         raise ValidationError({"supplier": _("Choose the supplier that bids.")})
-    price = _positive_money(price, "price")
-    offer_ids = {int(pk) for pk in offer_ids or []}
-    if not offer_ids:
+    amount = _positive_money(price, "price")
+    chosen = {int(pk) for pk in offer_ids or []}
+    if not chosen:
         raise ValidationError({"offers": _("Choose at least one of your eligible offers.")})
     if not tenders_visible_to(user).filter(pk=tender_id).exists():
         raise Tender.DoesNotExist
@@ -284,7 +309,7 @@ def bid_create(*, user, tender_id, offer_ids, price, supplier_id=None):
         if not result.eligible:
             raise NotEligible(result)
         allowed = {o.pk for o in result.offers}
-        wrong = sorted(offer_ids - allowed)
+        wrong = sorted(chosen - allowed)
         if wrong:
             raise ValidationError(
                 {
@@ -300,7 +325,7 @@ def bid_create(*, user, tender_id, offer_ids, price, supplier_id=None):
                 bid = Bid.objects.create(
                     tender=tender,
                     supplier=supplier,
-                    price=price,
+                    price=amount,
                     eligibility={
                         **result.as_dict(),
                         "evaluated_on": timezone.localdate().isoformat(),
@@ -314,7 +339,7 @@ def bid_create(*, user, tender_id, offer_ids, price, supplier_id=None):
                     % {"supplier": supplier.name, "number": tender.number}
                 }
             ) from exc
-        bid.offers.set(sorted(offer_ids))
+        bid.offers.set(sorted(chosen))
     return bid
 
 
@@ -322,8 +347,16 @@ def bid_create(*, user, tender_id, offer_ids, price, supplier_id=None):
 
 
 def contract_create(
-    *, user, supplier, customer, amount, signed_on, tender=None, number="", subject=""
-):
+    *,
+    user: Actor,
+    supplier: Supplier | None,
+    customer: Corporation,
+    amount: Any,
+    signed_on: datetime.date,
+    tender: Tender | None = None,
+    number: str | None = "",
+    subject: str | None = "",
+) -> Contract:
     """A corporate reviewer records a contract of a corporation of the group with a supplier
     of a roadmap region, after a tender of that customer or as a direct purchase."""
     scope = _require_role(user, Role.REVIEWER)

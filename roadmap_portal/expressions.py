@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import BooleanField, F, Func
+from django.db.models.sql.compiler import SQLCompiler
 
 
 class ArrayParameterTest(Func):
@@ -25,14 +27,25 @@ class ArrayParameterTest(Func):
         super().__init__(F(field_name))
         self.values = list(values)
 
-    def as_sql(self, compiler, connection, **extra_context):
+    def as_sql(
+        self,
+        compiler: SQLCompiler,
+        connection: BaseDatabaseWrapper,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> tuple[str, list[Any]]:
+        # Func.as_sql's signature; the test's own template is used, whatever is given.
         if not self.values:
             return "1 = 0", []
         placeholders = ", ".join(["%s"] * len(self.values))
         sql, params = super().as_sql(compiler, connection, placeholders=placeholders)
         return sql, [*params, *self.values]
 
-    def as_postgresql(self, compiler, connection, **extra_context):
+    def as_postgresql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    ) -> tuple[str, list[Any]]:
         if not self.values:
             return "1 = 0", []
         sql, params = super().as_sql(compiler, connection, template=self.template_postgresql)

@@ -3,18 +3,23 @@ restricted to the user's scope."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.db.models import Q, QuerySet
 
 from .choices import Role
 from .models import Corporation, Demand, Notification, Region, Report, Roadmap
 from .scope import Actor, RuleTable, Scope, everything, restrict
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
 
-def regions_visible_to(user):
+
+def regions_visible_to(user: User | AnonymousUser) -> QuerySet[Region]:
     return Region.objects.all() if user.is_authenticated else Region.objects.none()
 
 
-def corporations_visible_to(user):
+def corporations_visible_to(user: User | AnonymousUser) -> QuerySet[Corporation]:
     if not user.is_authenticated:
         return Corporation.objects.none()
     return Corporation.objects.select_related("parent").order_by("short_name", "id")
@@ -44,7 +49,7 @@ def roadmaps_visible_to(user: Actor) -> QuerySet[Roadmap]:
     return restrict(user, qs, ROADMAP_RULES)
 
 
-def roadmap_series(roadmap):
+def roadmap_series(roadmap: Roadmap) -> list[Roadmap]:
     """The roadmap and those it follows or that follow it, oldest first: one query.
 
     A recursive query walks the ``previous`` links both ways; the depth bound stops
@@ -119,7 +124,7 @@ def reports_visible_to(user: Actor) -> QuerySet[Report]:
     return restrict(user, qs, REPORT_RULES)
 
 
-def notifications_of(user):
+def notifications_of(user: User | AnonymousUser) -> QuerySet[Notification]:
     return (
         Notification.objects.filter(recipient=user)
         if user.is_authenticated
@@ -130,15 +135,15 @@ def notifications_of(user):
 # --- demands ------------------------------------------------------------------------------
 
 
-def _groups_with_roadmaps_in(region_id):
+def _groups_with_roadmaps_in(region_id: Any) -> QuerySet[Corporation, Any]:
     return Corporation.objects.filter(roadmaps__region_id=region_id).values("pk")
 
 
-def _customer_in_groups(groups, prefix="customer__"):
+def _customer_in_groups(groups: Any, prefix: str = "customer__") -> Q:
     return Q(**{f"{prefix}id__in": groups}) | Q(**{f"{prefix}parent_id__in": groups})
 
 
-def customer_in_region_groups(region_id) -> Q:
+def customer_in_region_groups(region_id: Any) -> Q:
     """Rows (demands, tenders) whose customer belongs to a group with a roadmap in the region
     (``region_id`` may be a subquery): what a region's people see of the groups' needs."""
     return _customer_in_groups(_groups_with_roadmaps_in(region_id))

@@ -1,7 +1,9 @@
 """Reads that compose the home page: what is waiting for each role."""
 
+from __future__ import annotations
+
 import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q
 from django.urls import NoReverseMatch, reverse
@@ -9,20 +11,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .choices import Role
-from .scope import scope_of
+from .scope import Actor, scope_of
 
 if TYPE_CHECKING:
     from .models import Corporation, Region, Roadmap
 
 
-def _link(name, *args, query=""):
+def _link(name: str, *args: Any, query: str = "") -> str:
     try:
         return reverse(name, args=args) + query
     except NoReverseMatch:
         return ""
 
 
-def home_agenda(user):
+def home_agenda(user: Actor) -> list[dict[str, Any]]:
     """A list of ``{"title", "count", "url", "tone"}`` cards: the user's waiting work."""
     from certification.selectors import certificates_visible_to
     from suppliers.pipeline import REVIEW_STAGES, UNDER_REVIEW, q_waiting_for
@@ -30,7 +32,7 @@ def home_agenda(user):
 
     scope = scope_of(user)
     offers = offers_visible_to(user)
-    cards = []
+    cards: list[dict[str, Any]] = []
     if scope.is_supplier:
         counts = offers.aggregate(
             draft=Count("pk", filter=Q(status="draft")),
@@ -152,10 +154,10 @@ def home_agenda(user):
 
 def roadmap_links_check(
     *,
-    roadmap: "Roadmap | None",
-    region: "Region | None",
-    corporation: "Corporation | None",
-    previous: "Roadmap | None",
+    roadmap: Roadmap | None,
+    region: Region | None,
+    corporation: Corporation | None,
+    previous: Roadmap | None,
 ) -> None:
     """What a roadmap may link to beyond what its writer sees: it follows a roadmap of its own
     region that no other roadmap follows yet, never itself nor one of its own successors; and
@@ -193,7 +195,7 @@ def roadmap_links_check(
         raise ValidationError(errors)
 
 
-def _precedes(roadmap: "Roadmap", other: "Roadmap", *, depth: int = 50) -> bool:
+def _precedes(roadmap: Roadmap, other: Roadmap, *, depth: int = 50) -> bool:
     """Whether ``roadmap`` is ``other`` or one of the roadmaps it follows (bounded walk)."""
     from .models import Roadmap
 

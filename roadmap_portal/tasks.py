@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime
 import smtplib
+from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -36,14 +37,14 @@ from .reports import BUILD_REPORT, report_build, reports_sweep, yearly_reports_r
 
 
 @shared_task
-def ping_database(region_code):
+def ping_database(region_code: str) -> dict[str, Any]:
     """Reads the database from a worker: used by the health check and the worker test."""
     region = Region.objects.filter(code=region_code).values_list("name", flat=True).first()
     return {"region": region, "vendor": connection.vendor}
 
 
 @shared_task(base=OutboxTask, bind=True, max_retries=5, default_retry_delay=10)
-def notify_offer_transition(self, transition_id: int) -> int:
+def notify_offer_transition(self: OutboxTask, transition_id: int) -> int:
     """Tell the supplier's members about a status change and the next queue about new work."""
     return notify_transition(transition_id)
 
@@ -59,27 +60,27 @@ def notify_offer_transition(self, transition_id: int) -> int:
     retry_jitter=True,
     max_retries=10,
 )
-def deliver_email(self, delivery_id):
+def deliver_email(self: OutboxTask, delivery_id: int) -> str:
     """Send one e-mail delivery; SMTP errors retry with exponential backoff until the
     delivery's last attempt, which is recorded as failed. A redelivery sends nothing twice."""
     return delivery_send(delivery_id=delivery_id)
 
 
 @shared_task(name=DELIVER_PENDING, base=OutboxTask, outbox_atomic=False)
-def deliver_pending(batch_size=200):
+def deliver_pending(batch_size: int = 200) -> dict[str, int]:
     """Send up to ``batch_size`` due e-mail deliveries; also sweeps up ones a dead worker left."""
     return deliveries_send_pending(batch_size=batch_size)
 
 
 @shared_task
-def send_daily_digests(day=None):
+def send_daily_digests(day: str | None = None) -> int:
     """One digest e-mail per person for the notifications of ``day`` (ISO date; yesterday)."""
-    day = (
+    date = (
         datetime.date.fromisoformat(day)
         if day
         else timezone.localdate() - datetime.timedelta(days=1)
     )
-    return digests_enqueue(day=day)
+    return digests_enqueue(day=date)
 
 
 # The certificates' reminders are the notification layer's; the task keeps the name the
@@ -90,7 +91,7 @@ def send_daily_digests(day=None):
     max_retries=3,
     default_retry_delay=60,
 )
-def send_expiry_reminders(self, on: str | datetime.date | None = None) -> dict[str, int]:
+def send_expiry_reminders(self: Task, on: str | datetime.date | None = None) -> dict[str, int]:
     """Daily: remind suppliers and reviewers of certificates expiring in 90/30/7 days and today."""
     if on is not None and not isinstance(on, datetime.date):
         on = parse_date(str(on))
@@ -98,41 +99,41 @@ def send_expiry_reminders(self, on: str | datetime.date | None = None) -> dict[s
 
 
 @shared_task(base=OutboxTask, bind=True, max_retries=5, default_retry_delay=10)
-def notify_tender_opened(self, tender_id: int) -> int:
+def notify_tender_opened(self: OutboxTask, tender_id: int) -> int:
     return notify_tender_opened_service(tender_id)
 
 
 @shared_task(base=OutboxTask, bind=True, max_retries=5, default_retry_delay=10)
-def notify_demand_published(self, demand_id: int) -> int:
+def notify_demand_published(self: OutboxTask, demand_id: int) -> int:
     return notify_demand_published_service(demand_id)
 
 
 @shared_task(base=OutboxTask, bind=True, max_retries=5, default_retry_delay=10)
-def notify_bid_awarded(self, bid_id: int) -> int:
+def notify_bid_awarded(self: OutboxTask, bid_id: int) -> int:
     return notify_bid_awarded_service(bid_id)
 
 
 @shared_task(name=BUILD_REPORT, base=OutboxTask, outbox_atomic=False)
-def build_report(report_id):
+def build_report(report_id: int) -> str:
     """Build one requested report; a failure is recorded on the report, never raised."""
     return report_build(report_id=report_id)
 
 
 @shared_task
-def build_yearly_reports(year=None):
+def build_yearly_reports(year: int | None = None) -> list[int]:
     """Beat schedule: last year's report for every active roadmap, requested once."""
     return [report.pk for report in yearly_reports_request(year=year)]
 
 
 @shared_task
-def sweep_jobs():
+def sweep_jobs() -> dict[str, list[int]]:
     """Beat schedule: queue again (or fail) report jobs whose worker died or whose message
     never reached a worker."""
     return {"reports": reports_sweep()}
 
 
 @shared_task
-def heartbeat(sent=None):
+def heartbeat(sent: str | None = None) -> str | None:
     """Beat schedule: stamps ``beat`` with the time beat sent it (``sent``, added when it is
     published) and ``worker`` with now, for /healthz."""
     heartbeat_stamp("worker", timezone.now())

@@ -267,7 +267,9 @@ WAITING_FOR = {
 }
 
 
-def waiting_role(offer_or_status, *, certification_required: bool | None = None) -> Role | None:
+def waiting_role(
+    offer_or_status: Any, *, certification_required: bool | None = None
+) -> Role | None:
     """The role that acts next on an offer, or None when nobody waits for it.
 
     Given an offer, whether its corporation requires certification is read from

@@ -82,7 +82,7 @@ def offers_visible_to(user: Actor) -> QuerySet[Offer]:
     return restrict(user, qs, OFFER_RULES)
 
 
-def offers_brief_visible_to(user) -> QuerySet[Offer]:
+def offers_brief_visible_to(user: Actor) -> QuerySet[Offer]:
     """What another object's page or answer lists of its offers (a certificate's, a bid's,
     a demand's answers): the user's own scope only, with the columns a row shows, for a
     ``Prefetch``."""
@@ -94,7 +94,7 @@ def offers_brief_visible_to(user) -> QuerySet[Offer]:
     )
 
 
-def offer_history(offer):
+def offer_history(offer: Offer) -> QuerySet[OfferTransition]:
     return (
         OfferTransition.objects.filter(offer=offer)
         .select_related("actor")
@@ -102,7 +102,7 @@ def offer_history(offer):
     )
 
 
-def history_is_internal_to(user) -> bool:
+def history_is_internal_to(user: Actor) -> bool:
     """Whether ``user`` may read who moved an offer and why (actors, comments, stage data).
 
     Partners may not: they read only the changes into the public stages, as the register
@@ -117,7 +117,7 @@ def public_comment(row: OfferTransition) -> str:
     return row.comment if row.to_status == OfferStatus.EXCLUDED else ""
 
 
-def offer_history_visible_to(user, offer: Offer) -> QuerySet[OfferTransition]:
+def offer_history_visible_to(user: Actor, offer: Offer) -> QuerySet[OfferTransition]:
     """The history of ``offer`` (already in the user's scope) that ``user`` may read."""
     rows = offer_history(offer)
     if not history_is_internal_to(user):
@@ -125,12 +125,12 @@ def offer_history_visible_to(user, offer: Offer) -> QuerySet[OfferTransition]:
     return rows
 
 
-def offer_list_for(user):
+def offer_list_for(user: Actor) -> QuerySet[Offer]:
     """The offers a list page or the API shows: scoped, with what a row displays."""
     return offers_visible_to(user).prefetch_related("attachments").order_by("-id")
 
 
-def screening_queue(user):
+def screening_queue(user: Actor) -> QuerySet[Offer]:
     """Submitted offers of the region-staff member's region, oldest first."""
     return (
         offers_visible_to(user)
@@ -139,7 +139,7 @@ def screening_queue(user):
     )
 
 
-def supplier_list_for(user):
+def supplier_list_for(user: Actor) -> QuerySet[Supplier]:
     """Suppliers in scope, each with the number of its offers the user may see."""
     visible = offers_visible_to(user).filter(supplier_id=OuterRef("pk")).order_by()
     counted = visible.values("supplier_id").annotate(n=Count("pk")).values("n")
@@ -150,14 +150,14 @@ def supplier_list_for(user):
     )
 
 
-def attachments_visible_to(user):
+def attachments_visible_to(user: Actor) -> QuerySet[OfferAttachment]:
     """Attachments of the offers the user may see: the only way to reach a stored file."""
     return OfferAttachment.objects.select_related("offer").filter(
         offer__in=offers_visible_to(user).values("pk")
     )
 
 
-def roadmaps_for_offers(supplier, *, current=None):
+def roadmaps_for_offers(supplier: Supplier, *, current: Roadmap | None = None) -> QuerySet[Roadmap]:
     """Roadmaps a supplier may offer products under: those of its region not yet completed."""
     q = Q(region_id=supplier.region_id) & ~Q(status="completed")
     if current is not None:

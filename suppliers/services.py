@@ -1,9 +1,11 @@
 """Writes for suppliers and offers. Each service states the rule it enforces."""
 
+from __future__ import annotations
+
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -25,8 +27,8 @@ from roadmap_portal.events import announce
 from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
 from roadmap_portal.fsm import Transition
 from roadmap_portal.input_limits import check_free_text, check_json_value
-from roadmap_portal.models import Profile, Region
-from roadmap_portal.scope import forget, may, require, require_role, scope_of
+from roadmap_portal.models import Profile, Region, Roadmap
+from roadmap_portal.scope import Actor, forget, may, require, require_role, scope_of
 
 from . import pipeline
 from .choices import OfferStatus, VerificationStatus
@@ -34,8 +36,12 @@ from .models import Offer, OfferAttachment, OfferTransition, Supplier
 from .selectors import offers_visible_to, suppliers_visible_to
 from .validators import pdf_stored_name, validate_pdf_upload
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.core.files.base import File
 
-def allowed_transitions(*, offer, user):
+
+def allowed_transitions(*, offer: Offer, user: Actor) -> list[Transition]:
     """The transitions ``user`` may take on ``offer`` now: what the UI shows as buttons."""
     scope = scope_of(user)
     return [t for t in pipeline.transitions_from(offer.status) if scope.has_role(*t.roles)]
@@ -88,13 +94,13 @@ def offer_transition(
     return offer, history
 
 
-def check_action_role(*, user, action):
+def check_action_role(*, user: Actor, action: str) -> None:
     """RoleNotAllowed unless the user's role is one some transition of ``action`` names
     (administrators take every action)."""
     require_role(user, *pipeline.roles_of(action))
 
 
-def may_take_action(*, user, action):
+def may_take_action(*, user: Actor, action: str) -> bool:
     """Whether the user's role may take ``action`` at all: a list shows it as a bulk button."""
     try:
         check_action_role(user=user, action=action)
@@ -103,7 +109,9 @@ def may_take_action(*, user, action):
     return True
 
 
-def bulk_transition_request(*, user, action, actions, ids, comment):
+def bulk_transition_request(
+    *, user: Actor, action: str, actions: Sequence[str], ids: Iterable[Any], comment: str | None
+) -> tuple[list[int], str]:
     """The checks of a whole bulk request, before any row moves: ``action`` one of
     ``actions``, the ids within ``bulk.MAX_IDS``, a clean comment, a role the action names
     (RoleNotAllowed) and the comment the action requires. Answers the ids and the comment
@@ -112,16 +120,18 @@ def bulk_transition_request(*, user, action, actions, ids, comment):
         raise ValidationError(
             {"action": _("Choose one of: %(actions)s.") % {"actions": ", ".join(actions)}}
         )
-    ids = bulk.check_ids(ids)
+    checked = bulk.check_ids(ids)
     comment = (comment or "").strip()
     check_free_text(comment, field="comment")
     check_action_role(user=user, action=action)
     if pipeline.comment_required(action) and not comment:
         raise ValidationError({"comment": _("A comment is required for this action.")})
-    return ids, comment
+    return checked, comment
 
 
-def offers_bulk_transition(*, user, action, ids, comment=""):
+def offers_bulk_transition(
+    *, user: Actor, action: str, ids: Iterable[Any], comment: str = ""
+) -> list[bulk.RowResult]:
     """Take ``action`` on many offers, each through ``offer_transition`` in a transaction of
     its own: one row's refusal rolls back that row only, and each row's result says what
     the single action would have said (an id outside the user's scope: "not found").
@@ -132,12 +142,12 @@ def offers_bulk_transition(*, user, action, ids, comment=""):
     comment the action requires must be given, once, and applies to every row. A repeated
     request changes nothing twice: each row already moved reports why it cannot move again.
     """
-    ids, comment = bulk_transition_request(
+    checked, comment = bulk_transition_request(
         user=user, action=action, actions=pipeline.BULK_ACTIONS, ids=ids, comment=comment
     )
-    names = dict(offers_visible_to(user).filter(pk__in=ids).values_list("pk", "name"))
+    names = dict(offers_visible_to(user).filter(pk__in=checked).values_list("pk", "name"))
 
-    def act(pk):
+    def act(pk: int) -> bulk.RowResult:
         offer, _history = offer_transition(offer_id=pk, user=user, action=action, comment=comment)
         return bulk.RowResult(
             pk,
@@ -148,7 +158,7 @@ def offers_bulk_transition(*, user, action, ids, comment=""):
             status_display=offer.get_status_display(),
         )
 
-    return bulk.run_each(ids, act, names=names)
+    return bulk.run_each(checked, act, names=names)
 
 
 def stage_input(
@@ -184,7 +194,7 @@ def _messages(errors: Any, path: str = "") -> Iterator[ValidationError]:
 
 
 def _apply(
-    *, offer: Offer, step: Transition, user: Any, comment: str, data: dict[str, Any]
+    *, offer: Offer, step: Transition, user: User | None, comment: str, data: dict[str, Any]
 ) -> OfferTransition:
     """Write the stage record and the history row, move the locked offer, notify after commit.
 
@@ -222,7 +232,7 @@ def _announce(transition_id: int) -> None:
     announce("offer.transitioned", key=str(transition_id), transition_id=transition_id)
 
 
-def supplier_register(*, user, **fields):
+def supplier_register(*, user: User, **fields: Any) -> Supplier:
     """A person registers an organisation: it starts pending and the person becomes its member.
 
     The INN must be unique (a duplicate is reported on ``inn``). A person who already has a
@@ -253,7 +263,15 @@ def supplier_register(*, user, **fields):
     return supplier
 
 
-def supplier_signup(*, username, password, first_name, last_name, email, supplier_fields):
+def supplier_signup(
+    *,
+    username: str,
+    password: str,
+    first_name: str,
+    last_name: str,
+    email: str,
+    supplier_fields: dict[str, Any],
+) -> tuple[User, Supplier]:
     """A new person and their organisation, in one transaction: both are saved or neither.
 
     The person is the organisation's member; the organisation starts pending verification.
@@ -371,7 +389,7 @@ def supplier_signup_pending(token: str) -> dict[str, Any]:
     return data
 
 
-def supplier_signup_confirm(*, token: str, password: str):
+def supplier_signup_confirm(*, token: str, password: str) -> tuple[User, Supplier]:
     """The address is confirmed: the person (sign-in name: the address) and the
     organisation are created together and the person is its member. A ValidationError on
     ``username`` if the address got an account meanwhile (the link works once)."""
@@ -393,16 +411,18 @@ def supplier_signup_confirm(*, token: str, password: str):
     )
 
 
-def _check_may_verify(user):
+def _check_may_verify(user: Actor) -> None:
     require(user, "supplier.verify")
 
 
-def may_verify_suppliers(*, user):
+def may_verify_suppliers(*, user: Actor) -> bool:
     """Whether the user decides on suppliers' verification (a list's bulk buttons)."""
     return may(user, "supplier.verify")
 
 
-def supplier_verify(*, supplier_id, user, verified, comment=""):
+def supplier_verify(
+    *, supplier_id: int, user: User, verified: bool, comment: str | None = ""
+) -> Supplier:
     """Region staff verify or reject a supplier of their own region; a rejection needs a reason.
     A decision already taken is not taken again (TransitionNotAllowed): verifying a verified
     supplier or rejecting a rejected one changes nothing."""
@@ -437,22 +457,24 @@ def supplier_verify(*, supplier_id, user, verified, comment=""):
     return supplier
 
 
-def suppliers_bulk_verify(*, user, ids, verified, comment=""):
+def suppliers_bulk_verify(
+    *, user: User, ids: Iterable[Any], verified: bool, comment: str | None = ""
+) -> list[bulk.RowResult]:
     """Verify (or reject, with one reason for all) many suppliers, each through
     ``supplier_verify`` in a transaction of its own; each row's result says what the single
     decision would have said (another region's supplier: "not found"; one already decided
     so: "already verified"). Only region staff and administrators decide (RoleNotAllowed
     for the whole request); the ids are within ``bulk.MAX_IDS`` and a rejection needs its
     reason (ValidationError, nothing done)."""
-    ids = bulk.check_ids(ids)
+    checked = bulk.check_ids(ids)
     comment = (comment or "").strip()
     check_free_text(comment, field="comment")
     _check_may_verify(user)
     if not verified and not comment:
         raise ValidationError({"comment": _("Say why the supplier is rejected.")})
-    names = dict(suppliers_visible_to(user).filter(pk__in=ids).values_list("pk", "name"))
+    names = dict(suppliers_visible_to(user).filter(pk__in=checked).values_list("pk", "name"))
 
-    def act(pk):
+    def act(pk: int) -> bulk.RowResult:
         supplier = supplier_verify(supplier_id=pk, user=user, verified=verified, comment=comment)
         return bulk.RowResult(
             pk,
@@ -464,7 +486,7 @@ def suppliers_bulk_verify(*, user, ids, verified, comment=""):
             status_display=supplier.get_verification_status_display(),
         )
 
-    return bulk.run_each(ids, act, names=names)
+    return bulk.run_each(checked, act, names=names)
 
 
 OFFER_FIELDS = (
@@ -481,7 +503,7 @@ OFFER_FIELDS = (
 )
 
 
-def roadmap_takes_offers(roadmap, *, field="roadmap"):
+def roadmap_takes_offers(roadmap: Roadmap, *, field: str = "roadmap") -> None:
     """A completed roadmap takes no new offers (nor offers moved to it): ValidationError on
     ``field``. The form, the API and the product-list import all come through here."""
     if roadmap.status == RoadmapStatus.COMPLETED:
@@ -496,7 +518,7 @@ def roadmap_takes_offers(roadmap, *, field="roadmap"):
         )
 
 
-def offer_supplier(*, user, supplier_id: int | None = None) -> Supplier:
+def offer_supplier(*, user: Actor, supplier_id: int | None = None) -> Supplier:
     """The supplier an offer ``user`` adds belongs to: a member's own (naming another is a
     ValidationError on ``supplier``), the named one for an administrator (who must name one).
     Other roles add no offers (RoleNotAllowed: 403)."""
@@ -511,7 +533,9 @@ def offer_supplier(*, user, supplier_id: int | None = None) -> Supplier:
     return Supplier.objects.select_related("region").get(Q(pk=scope.supplier_id))
 
 
-def offer_create(*, user, roadmap, supplier_id: int | None = None, **fields) -> Offer:
+def offer_create(
+    *, user: Actor, roadmap: Roadmap, supplier_id: int | None = None, **fields: Any
+) -> Offer:
     """A supplier's member adds an offer to a roadmap of the supplier's region, as a draft;
     a completed roadmap takes none. The supplier is the member's own (``offer_supplier``);
     an administrator names it by ``supplier_id``."""
@@ -530,7 +554,7 @@ def offer_create(*, user, roadmap, supplier_id: int | None = None, **fields) -> 
     return offer
 
 
-def offer_update(*, offer: Offer, user, **fields) -> Offer:
+def offer_update(*, offer: Offer, user: Actor, **fields: Any) -> Offer:
     """The supplier's members (and administrators) edit an offer, only as a draft; later it
     changes only through the pipeline."""
     _check_offer_author(offer=offer, user=user)
@@ -574,13 +598,13 @@ def offer_transition_system(
     return history
 
 
-def _check_offer_author(*, offer: Offer, user) -> None:
+def _check_offer_author(*, offer: Offer, user: Actor) -> None:
     require(
         user, "offer.update", offer, message=_("Only the supplier's members change its offers.")
     )
 
 
-def offer_attachment_add(*, offer_id, user, upload):
+def offer_attachment_add(*, offer_id: int, user: User, upload: File) -> OfferAttachment:
     """A supplier's member attaches a PDF datasheet to a draft offer.
 
     The content must be a PDF (it starts with ``%PDF-``), not empty and within
@@ -609,7 +633,7 @@ def offer_attachment_add(*, offer_id, user, upload):
     return attachment
 
 
-def offer_attachment_delete(*, attachment_id, user):
+def offer_attachment_delete(*, attachment_id: int, user: Actor) -> Offer:
     """A supplier's member removes an attachment while the offer is a draft."""
     attachment = OfferAttachment.objects.select_related("offer").get(
         pk=attachment_id, offer__in=offers_visible_to(user)
