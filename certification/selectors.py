@@ -7,7 +7,16 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from roadmap_portal.choices import Role
+from roadmap_portal.models import Roadmap
 from roadmap_portal.scope import Actor, Joined, RuleTable, Scope, everything, restrict
+from suppliers.models import Offer
+from suppliers.pipeline import REVIEW_STAGES, q_waiting_for
+from suppliers.selectors import (
+    OFFER_RULES,
+    history_is_internal_to,
+    offers_brief_visible_to,
+    offers_visible_to,
+)
 
 from .models import (
     Certificate,
@@ -22,15 +31,10 @@ from .models import (
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
 
-    from suppliers.models import Offer
-
 
 def _partner_certificates(scope: Scope) -> Q:
     # A partner's certificates are those of the offers it may see (public, in the key's
     # region and group): a certificate of offers still in review tells their stage.
-    from suppliers.models import Offer
-    from suppliers.selectors import OFFER_RULES
-
     offers = scope.restrict(Offer.objects.all(), OFFER_RULES)
     covered = Certificate.offers.through.objects.filter(
         certificate_id=OuterRef("pk"), offer_id__in=offers.values("pk")
@@ -84,8 +88,6 @@ def _partner_requirements(scope: Scope) -> Q:
         q &= Q(corporation_id=scope.group_id)
     if scope.region_id:
         # A region's slice: the requirements of the groups with a roadmap in the region.
-        from roadmap_portal.models import Roadmap
-
         q &= Q(
             Exists(
                 Roadmap.objects.filter(
@@ -114,9 +116,6 @@ def requirements_visible_to(user: Actor) -> QuerySet[Requirement]:
 
 def review_queue(user: Actor) -> QuerySet[Offer]:
     """Offers in the review stages of the user's scope, oldest in their stage first."""
-    from suppliers.pipeline import REVIEW_STAGES
-    from suppliers.selectors import offers_visible_to
-
     return (
         offers_visible_to(user)
         .filter(status__in=REVIEW_STAGES)
@@ -127,8 +126,6 @@ def review_queue(user: Actor) -> QuerySet[Offer]:
 
 def stage_counts(queryset: QuerySet[Offer]) -> dict[str, int]:
     """{status: count} over the queue in one grouped query, every review stage present."""
-    from suppliers.pipeline import REVIEW_STAGES
-
     counts: dict[str, int] = dict.fromkeys(REVIEW_STAGES, 0)
     for row in queryset.order_by().values("status").annotate(n=Count("pk")):
         counts[row["status"]] = row["n"]
@@ -138,9 +135,6 @@ def stage_counts(queryset: QuerySet[Offer]) -> dict[str, int]:
 def officer_queue(user: Actor) -> QuerySet[Offer]:
     """Tested offers waiting for a certificate of the officer's body, with the certificates
     that already cover them."""
-    from suppliers.pipeline import q_waiting_for
-    from suppliers.selectors import offers_visible_to
-
     return (
         offers_visible_to(user)
         .filter(q_waiting_for(Role.OFFICER))
@@ -166,8 +160,6 @@ def certificate_list(user: Actor) -> QuerySet[Certificate]:
 
 def _offers_brief_visible_to(user: Actor) -> QuerySet[Offer]:
     # A certificate may cover offers its reader may not see (another group's, in review).
-    from suppliers.selectors import offers_brief_visible_to
-
     return offers_brief_visible_to(user)
 
 
@@ -177,8 +169,6 @@ def register_list(user: Actor) -> QuerySet[RegisterEntry]:
 
 
 def product_tests_visible_to(user: Actor) -> QuerySet[ProductTest]:
-    from suppliers.selectors import history_is_internal_to, offers_visible_to
-
     if not history_is_internal_to(user):
         return ProductTest.objects.none()
     return ProductTest.objects.filter(
@@ -189,8 +179,6 @@ def product_tests_visible_to(user: Actor) -> QuerySet[ProductTest]:
 def requirement_checks_visible_to(user: Actor) -> QuerySet[RequirementCheck]:
     """The stage records (checks, readiness, tests) are internal history: the reviewers'
     findings and names, read by the people of the offer's pipeline, never by partners."""
-    from suppliers.selectors import history_is_internal_to, offers_visible_to
-
     if not history_is_internal_to(user):
         return RequirementCheck.objects.none()
     return RequirementCheck.objects.filter(
@@ -199,8 +187,6 @@ def requirement_checks_visible_to(user: Actor) -> QuerySet[RequirementCheck]:
 
 
 def readiness_visible_to(user: Actor) -> QuerySet[ReadinessEvaluation]:
-    from suppliers.selectors import history_is_internal_to, offers_visible_to
-
     if not history_is_internal_to(user):
         return ReadinessEvaluation.objects.none()
     return ReadinessEvaluation.objects.filter(

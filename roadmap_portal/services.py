@@ -5,16 +5,22 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from certification.selectors import certificates_visible_to
+from suppliers.pipeline import REVIEW_STAGES, UNDER_REVIEW, q_waiting_for
+from suppliers.selectors import offers_visible_to, suppliers_visible_to
+
 from .choices import Role
+from .models import Roadmap
 from .scope import Actor, scope_of
 
 if TYPE_CHECKING:
-    from .models import Corporation, Region, Roadmap
+    from .models import Corporation, Region
 
 
 def _link(name: str, *args: Any, query: str = "") -> str:
@@ -26,10 +32,6 @@ def _link(name: str, *args: Any, query: str = "") -> str:
 
 def home_agenda(user: Actor) -> list[dict[str, Any]]:
     """A list of ``{"title", "count", "url", "tone"}`` cards: the user's waiting work."""
-    from certification.selectors import certificates_visible_to
-    from suppliers.pipeline import REVIEW_STAGES, UNDER_REVIEW, q_waiting_for
-    from suppliers.selectors import offers_visible_to, suppliers_visible_to
-
     scope = scope_of(user)
     offers = offers_visible_to(user)
     cards: list[dict[str, Any]] = []
@@ -162,10 +164,6 @@ def roadmap_links_check(
     """What a roadmap may link to beyond what its writer sees: it follows a roadmap of its own
     region that no other roadmap follows yet, never itself nor one of its own successors; and
     its corporation stays once offers were made under it (they are in that group's review)."""
-    from django.core.exceptions import ValidationError
-
-    from .models import Roadmap
-
     errors = {}
     if previous is not None:
         if roadmap is not None and previous.pk == roadmap.pk:
@@ -197,8 +195,6 @@ def roadmap_links_check(
 
 def _precedes(roadmap: Roadmap, other: Roadmap, *, depth: int = 50) -> bool:
     """Whether ``roadmap`` is ``other`` or one of the roadmaps it follows (bounded walk)."""
-    from .models import Roadmap
-
     current: int | None = other.pk
     for _step in range(depth):
         if current is None:
