@@ -36,6 +36,11 @@ from roadmap_portal.choices import ReportStatus, RoadmapStatus
 from suppliers.choices import OfferStatus, VerificationStatus
 
 LANGUAGES = ("ru", "en")
+
+# makemessages writes each template's preprocessed copy next to the template itself (the
+# sources are linked, not copied): two workers regenerating at once would delete each
+# other's copies, so the module's tests share one worker and one regeneration.
+pytestmark = pytest.mark.xdist_group("translations")
 # The directories whose files hold the project's messages (the same that the command
 # above reads; tests, documentation and front-end packages hold none).
 SOURCES = ("certification", "procurement", "roadmap_portal", "suppliers", "templates")
