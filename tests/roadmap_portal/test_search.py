@@ -19,7 +19,7 @@ from tests.factories import (
     admin_user,
     user_with_role,
 )
-from tests.helpers import assert_constant_queries
+from tests.helpers import assert_constant_queries, count_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -370,6 +370,37 @@ def test_the_substitutes_api_is_scoped(world, demand):
     assert [o["id"] for o in body["offers"]] == [world["pump"].pk]
     assert [s["id"] for s in body["suppliers"]] == [world["pumps"].pk]
     assert body["suppliers"][0]["offers"] == [world["pump"].pk]
+
+
+def test_the_substitutes_query_count_does_not_grow_with_candidates(world, demand):
+    """The demand page and the substitutes API read the candidates, their suppliers and
+    regions in a fixed number of queries, however many offers could replace the item."""
+    client = Client()
+    client.force_login(world["staff"])
+    api = api_as(world["staff"])
+
+    def make_rows(n):
+        for i in range(n):
+            supplier = SupplierFactory(name=f"Насосный завод {i}", region=world["region"])
+            OfferFactory(
+                supplier=supplier,
+                roadmap=world["roadmap"],
+                name=f"Насос водоснабжения {i}",
+                okpd2="28.13.14.110",
+                status="tested",
+            )
+
+    def counts():
+        _, by_api = count_queries(api.get, f"/api/v1/demands/{demand.pk}/substitutes/")
+        _, by_page = count_queries(client.get, f"/procurement/demands/{demand.pk}/")
+        return by_api, by_page
+
+    counts()  # the first requests also fill the process's caches (content types, sessions)
+    make_rows(1)
+    one = counts()
+    make_rows(49)
+    assert counts() == one
+    assert one[0] <= 3 and one[1] <= 12
 
 
 def test_a_common_word_ranks_and_counts_the_first_candidates_only(world, monkeypatch):
