@@ -173,7 +173,10 @@ def forget(user: Actor) -> None:
     ``scope_of`` reads it again."""
     if user is None:
         return
-    user.__dict__.pop(_CACHE, None)
+    # delattr, not the instance dict: a request's user is a lazy object that hands attribute
+    # access on to the user it wraps, where the scope was kept.
+    if hasattr(user, _CACHE):
+        delattr(user, _CACHE)
     state = getattr(user, "_state", None)
     if state is not None:
         state.fields_cache.pop("profile", None)

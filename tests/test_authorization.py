@@ -4,11 +4,14 @@ actions through may/require, and the refusal rule: out of scope 404, a role refu
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 
 from roadmap_portal.dashboard import Subject
 from roadmap_portal.exceptions import RoleNotAllowed
+from roadmap_portal.models import Profile
 from roadmap_portal.reports import may_request, report_request
 from roadmap_portal.scope import NOBODY, Scope, forget, may, require, scope_of
 from suppliers.models import Offer
@@ -112,6 +115,17 @@ def test_forget_reads_the_changed_profile_again(world):
     assert scope_of(world.member).supplier_id == world.supplier.pk  # kept for the request
     forget(world.member)
     assert scope_of(world.member).supplier_id == world.neighbour.pk
+
+
+def test_forget_reaches_through_the_lazy_request_user(world):
+    """A request's user is a SimpleLazyObject: forget drops the scope kept on the user it
+    wraps, so the rest of the request sees the new profile."""
+    user = get_user_model().objects.get(pk=world.member.pk)
+    lazy = SimpleLazyObject(lambda: user)
+    assert scope_of(lazy).supplier_id == world.supplier.pk
+    Profile.objects.filter(user=user).update(supplier=world.neighbour)
+    forget(lazy)
+    assert scope_of(lazy).supplier_id == world.neighbour.pk
 
 
 def test_a_role_refused_in_scope_is_403_and_out_of_scope_is_404(client, world):
