@@ -77,6 +77,10 @@ class RequirementsCheckInput(serializers.Serializer):
             return {"outcomes": []}
         outcomes: dict[int, tuple[str, str]] = {}
         for index, row in enumerate(rows, start=1):
+            if row is None:  # the list may be null, and DRF lets its items be null too
+                raise serializers.ValidationError(
+                    _("Outcome %(n)d is not an object.") % {"n": index}
+                )
             requirement = applicable.get(row["requirement"])
             if requirement is None:
                 raise serializers.ValidationError(

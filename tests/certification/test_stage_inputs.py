@@ -59,6 +59,20 @@ def test_readiness_without_findings_or_capacity_names_both(world, api_as):
     assert not ReadinessEvaluation.objects.filter(offer=offer).exists()
 
 
+@pytest.mark.parametrize("action", ["accept", "reject"])
+def test_a_null_outcome_row_is_a_400_naming_the_row(world, api_as, action):
+    offer = make_offer(world, status="forwarded")
+    data = {"requirements": [None]}
+    body = {"action": action, "data": data, "comment": "Not for our network."}
+    response = api_as(world.gaz_reviewer).post(
+        f"/api/v1/offers/{offer.pk}/transition/", body, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"data": ["Outcome 1 is not an object."]}
+    offer.refresh_from_db()
+    assert offer.status == OfferStatus.FORWARDED
+
+
 def test_a_mistyped_test_date_names_its_field(world, api_as):
     offer = make_offer(world, status="readiness_confirmed")
     data = {"test": {"kind": "bench", "started_on": "10.01.2026"}}
