@@ -70,6 +70,7 @@ def _positive_money(value: Any, field: str) -> Decimal:
 # --- demands ------------------------------------------------------------------
 
 
+@transaction.atomic
 def demand_create(
     *,
     user: Actor,
@@ -143,6 +144,7 @@ def _clean_categories(categories: str | Iterable[Any] | None) -> list[str]:
     return list(dict.fromkeys(codes))
 
 
+@transaction.atomic
 def tender_create(
     *,
     user: Actor,
