@@ -256,7 +256,10 @@ def _back_url(request: HttpRequest, view: Callable[..., Any] | None) -> str:
                     return reverse(name, kwargs=candidate)
                 except NoReverseMatch:
                     pass
-        return reverse(name)
+        try:
+            return reverse(name)
+        except NoReverseMatch:
+            pass  # the page needs arguments this view does not have: the fallbacks below
     return (
         _safe(request, request.POST.get("next") or request.GET.get("next"))
         or _safe(request, request.headers.get("referer"))
@@ -282,7 +285,9 @@ class DomainExceptionMiddleware:
             return None
         if isinstance(exc, RoleNotAllowed):
             return response_for_exception(request, PermissionDenied(str(exc.message)))
-        if isinstance(exc, ObjectDoesNotExist | Http404):
+        # A missing related object (``user.profile``) is also an AttributeError: a bug, not
+        # a missing page, so it stays a 500.
+        if isinstance(exc, ObjectDoesNotExist | Http404) and not isinstance(exc, AttributeError):
             return response_for_exception(request, exc if isinstance(exc, Http404) else Http404())
         if isinstance(exc, TransitionNotAllowed):
             messages.error(request, str(exc.message))
