@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -579,7 +579,8 @@ def _requirement_group(user: Actor, corporation: Corporation | None) -> Corporat
         raise ValidationError(
             {"corporation": _("You keep the requirements of your own corporation group only.")}
         )
-    return Corporation.objects.get(Q(pk=scope.group_id))
+    # A reviewer's profile always names a group (Profile.clean).
+    return Corporation.objects.get(pk=scope.group_id)  # type: ignore[misc]
 
 
 def requirement_save(
@@ -718,7 +719,8 @@ def _officer_body(user: Actor, body: CertificationBody | None) -> CertificationB
     )
     if body is not None and body.pk != scope.body_id:
         raise ValidationError({"body": _("You issue certificates of your own body only.")})
-    return CertificationBody.objects.get(Q(pk=scope.body_id))
+    # An officer's profile always names a body (Profile.clean).
+    return CertificationBody.objects.get(pk=scope.body_id)  # type: ignore[misc]
 
 
 def certificate_issue(

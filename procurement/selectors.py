@@ -28,7 +28,7 @@ from .models import Bid, Contract, Tender
 
 
 def _supplier_region(scope: Scope) -> QuerySet[Supplier, Any]:
-    return Supplier.objects.filter(Q(pk=scope.supplier_id)).values("region_id")[:1]
+    return Supplier.objects.filter(pk=scope.supplier_id).values("region_id")[:1]  # type: ignore[misc]
 
 
 TENDER_RULES: RuleTable = {

@@ -172,7 +172,7 @@ def roadmap_links_check(
             errors["previous"] = _("A roadmap follows a roadmap of its own region.")
         elif (
             Roadmap.objects.filter(previous=previous)
-            .exclude(Q(pk=roadmap.pk if roadmap is not None else None))
+            .exclude(pk__in=[roadmap.pk] if roadmap is not None else [])
             .exists()
         ):
             errors["previous"] = _("Another roadmap already follows “%(title)s”.") % {

@@ -527,10 +527,10 @@ def offer_supplier(*, user: Actor, supplier_id: int | None = None) -> Supplier:
     if scope.is_admin:
         if supplier_id is None:
             raise ValidationError({"supplier": _("Name the supplier the offer belongs to.")})
-        return Supplier.objects.select_related("region").get(pk=supplier_id)
+        return suppliers_visible_to(user).get(pk=supplier_id)
     if supplier_id is not None and supplier_id != scope.supplier_id:
         raise ValidationError({"supplier": _("You add offers for your own organisation.")})
-    return Supplier.objects.select_related("region").get(Q(pk=scope.supplier_id))
+    return suppliers_visible_to(user).get()  # a member sees its own supplier only
 
 
 def offer_create(
