@@ -28,7 +28,10 @@ def test_the_layers_above_subscribe_to_what_the_layers_below_announce():
 def test_an_announcement_is_one_row_per_subscriber_run_after_commit_and_once():
     with transaction.atomic():
         keys = announce("tender.opened", key="999999", tender_id=999_999)
-        assert not OutboxMessage.objects.filter(done_at__isnull=False).exists()
+        # Written in the transaction, one row per subscriber, none of them run yet.
+        assert (
+            sorted(OutboxMessage.objects.filter(done_at=None).values_list("key", flat=True)) == keys
+        )
     assert keys == ["notify_tender_opened:999999", "webhook_tender_opened:999999"]
     rows = OutboxMessage.objects.order_by("key")
     assert [(row.key, row.task, row.queue, row.kwargs) for row in rows] == [
@@ -46,8 +49,11 @@ def test_an_announcement_is_one_row_per_subscriber_run_after_commit_and_once():
         ),
     ]
     assert all(row.done_at is not None for row in rows)
+    done = {row.key: row.done_at for row in rows}
     announce("tender.opened", key="999999", tender_id=999_999)
     assert OutboxMessage.objects.count() == 2, "announced again: nothing new"
+    # ... and nothing run again: each row keeps the time it was done.
+    assert dict(OutboxMessage.objects.values_list("key", "done_at")) == done
 
 
 def test_nothing_is_announced_for_a_rolled_back_change():
