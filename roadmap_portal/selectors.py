@@ -177,9 +177,4 @@ def demands_visible_to(user: Actor) -> QuerySet[Demand]:
 
 def demands_for_region(user: Actor, region_id: int) -> QuerySet[Demand]:
     """Demands an offer from ``region_id`` may answer: those of groups with a roadmap there."""
-    groups = Roadmap.objects.filter(region_id=region_id).values("corporation_id")
-    return (
-        demands_visible_to(user)
-        .filter(Q(customer_id__in=groups) | Q(customer__parent_id__in=groups))
-        .order_by("-id")
-    )
+    return demands_visible_to(user).filter(customer_in_region_groups(region_id)).order_by("-id")

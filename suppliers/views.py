@@ -28,7 +28,7 @@ from roadmap_portal.scope import (
 )
 from roadmap_portal.selectors import demands_for_region, demands_visible_to, roadmaps_visible_to
 from roadmap_portal.storage import stored_file_response
-from roadmap_portal.web import apply_service_errors, back_to, paginate
+from roadmap_portal.web import apply_service_errors, back_to, paginate, role_required
 
 from . import pipeline, tables
 from .choices import OfferStatus, VerificationStatus
@@ -469,11 +469,9 @@ def attachment_response(attachment):
 # --- screening -------------------------------------------------------------------------
 
 
-@login_required
+@role_required(Role.REGION_STAFF)
 def screening(request):
     """Region staff's queue: submitted offers of the region, to forward or return."""
-    if not has_role(request.user, Role.REGION_STAFF):
-        raise PermissionDenied
     base = screening_queue(request.user)
     filterset = OfferFilterSet(request.GET, queryset=base, request=request)
     page = paginate(request, filterset.qs)
