@@ -235,6 +235,11 @@ class BootstrapFormMixin(FreeTextLimitMixin):
 # --- the errors a page leaves to the toolkit --------------------------------------------------
 
 
+def safe_next(request: HttpRequest, default: str) -> str:
+    """The page the form or link names (``next``) when it is on this site, else ``default``."""
+    return _safe(request, request.POST.get("next") or request.GET.get("next")) or default
+
+
 def _safe(request: HttpRequest, target: str | None) -> str | None:
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()

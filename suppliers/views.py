@@ -10,7 +10,6 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -28,7 +27,7 @@ from roadmap_portal.scope import (
 )
 from roadmap_portal.selectors import demands_for_region, demands_visible_to, roadmaps_visible_to
 from roadmap_portal.storage import stored_file_response
-from roadmap_portal.web import apply_service_errors, back_to, paginate, role_required
+from roadmap_portal.web import apply_service_errors, back_to, paginate, role_required, safe_next
 
 from . import pipeline, tables
 from .choices import OfferStatus, VerificationStatus
@@ -74,15 +73,6 @@ def _error_text(exc):
             return " ".join(m for messages_ in exc.message_dict.values() for m in messages_)
         return " ".join(exc.messages)
     return str(getattr(exc, "message", exc))
-
-
-def _safe_next(request, default):
-    target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
 
 
 # --- registration ----------------------------------------------------------------------
@@ -229,7 +219,7 @@ def supplier_verify_view(request, pk):
             messages.success(request, _("%(supplier)s is verified.") % {"supplier": supplier})
         else:
             messages.warning(request, _("%(supplier)s is rejected.") % {"supplier": supplier})
-    return redirect(_safe_next(request, reverse("suppliers:supplier-detail", args=[pk])))
+    return redirect(safe_next(request, reverse("suppliers:supplier-detail", args=[pk])))
 
 
 # --- offers ----------------------------------------------------------------------------
@@ -391,7 +381,7 @@ def offer_transition_view(request, pk):
         )
     except (ValidationError, TransitionNotAllowed, RoleNotAllowed) as exc:
         messages.error(request, _error_text(exc))
-        return redirect(_safe_next(request, reverse("suppliers:offer-detail", args=[pk])))
+        return redirect(safe_next(request, reverse("suppliers:offer-detail", args=[pk])))
     messages.success(
         request,
         _("“%(offer)s” is now %(status)s.")
@@ -405,7 +395,7 @@ def offer_transition_view(request, pk):
         if has_role(request.user, Role.REGION_STAFF)
         else reverse("home")
     )
-    return redirect(_safe_next(request, default))
+    return redirect(safe_next(request, default))
 
 
 def _transition_data(request, action):
