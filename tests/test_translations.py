@@ -37,9 +37,8 @@ from suppliers.choices import OfferStatus, VerificationStatus
 
 LANGUAGES = ("ru", "en")
 
-# makemessages writes each template's preprocessed copy next to the template itself (the
-# sources are linked, not copied): two workers regenerating at once would delete each
-# other's copies, so the module's tests share one worker and one regeneration.
+# The module's tests share one regeneration when they run on one worker (pytest-xdist's
+# loadgroup); each worker that runs one of them regenerates in a copy of its own.
 pytestmark = pytest.mark.xdist_group("translations")
 # The directories whose files hold the project's messages (the same that the command
 # above reads; tests, documentation and front-end packages hold none).
@@ -68,8 +67,15 @@ def _entries(po: Path, *options: str) -> list[str]:
 def regenerated(tmp_path_factory) -> Path:
     """The catalogues as ``makemessages`` makes them from the code today, in a copy."""
     root = tmp_path_factory.mktemp("messages")
+    # A copy, not links: makemessages writes each template's preprocessed ``.html.py`` next
+    # to the template and deletes it afterwards, and in the project's own folders another
+    # run at the same time would read those files as sources and then lose them.
     for name in SOURCES:
-        (root / name).symlink_to(Path(settings.BASE_DIR) / name, target_is_directory=True)
+        shutil.copytree(
+            Path(settings.BASE_DIR) / name,
+            root / name,
+            ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.html.py", "*.txt.py"),
+        )
     for language in LANGUAGES:
         target = root / "locale" / language / CATALOGUE
         target.parent.mkdir(parents=True)
@@ -83,7 +89,6 @@ def regenerated(tmp_path_factory) -> Path:
             "makemessages",
             locale=list(LANGUAGES),
             no_obsolete=True,
-            symlinks=True,
             verbosity=0,
         )
     finally:
