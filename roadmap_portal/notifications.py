@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -295,9 +295,16 @@ def expiry_reminders_send(*, on: datetime.date | None = None) -> dict[str, int]:
     sent = 0
     for certificate, left, threshold in expiry_reminders_due(on=on):
         corporation_ids = sorted({o.roadmap.corporation_id for o in certificate.offers.all()})
-        recipients = list(users_with_role(Role.SUPPLIER, supplier_id=certificate.supplier_id))
-        recipients += list(
-            users_with_role(Role.REVIEWER).filter(profile__corporation_id__in=corporation_ids)
+        # One query: the supplier's members, then the reviewers of those corporations.
+        recipients = list(
+            get_user_model()
+            .objects.filter(is_active=True)
+            .filter(
+                Q(profile__role=Role.SUPPLIER, profile__supplier_id=certificate.supplier_id)
+                | Q(profile__role=Role.REVIEWER, profile__corporation_id__in=corporation_ids)
+            )
+            .select_related("profile")
+            .order_by("pk")
         )
         try:
             url = reverse("certification:certificate-detail", args=[certificate.pk])

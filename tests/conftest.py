@@ -29,6 +29,17 @@ def pytest_configure(config):
         raise pytest.UsageError(f"The suite needs a Redis broker (CELERY_BROKER_URL): {hint}.")
 
 
+def pytest_collection_modifyitems(config, items):
+    """The long tests first: pytest-xdist hands tests out in this order, so the longest
+    ones start at once on every worker instead of closing the run on one of them."""
+
+    def seconds(item: pytest.Item) -> float:
+        mark = item.get_closest_marker("long")
+        return mark.kwargs["seconds"] if mark else 0
+
+    items.sort(key=seconds, reverse=True)
+
+
 @pytest.fixture(autouse=True)
 def eager_celery(request):
     """Tasks run in-process unless a test asks for the real worker (marker ``worker``)."""

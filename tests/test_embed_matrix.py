@@ -599,6 +599,7 @@ API_NOT_OPENED = {
 }
 
 
+@pytest.mark.long(seconds=45)
 def test_every_answer_embeds_only_what_its_reader_may_see(world, client):
     api_calls, api_skipped = api_requests(world)
     html_calls, html_skipped = html_requests(world)
