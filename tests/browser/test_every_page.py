@@ -25,7 +25,11 @@ from django.urls import Resolver404, resolve
 
 from tests.demo_data import load_demo
 
-pytestmark = [pytest.mark.browser, pytest.mark.long(seconds=30), pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.long(seconds=30),
+    pytest.mark.django_db(transaction=True),
+]
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 WIDTHS = (390, 768, 1280, 1366, 1440)
