@@ -3,6 +3,8 @@
 import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -218,3 +220,15 @@ def test_requirements_pages_and_api(world, client, api_as):
     assert world.req_gaz.pk not in [
         r.pk for r in services.applicable_requirements(make_offer(world))
     ]
+
+
+def test_expiry_reminders_read_each_certificates_recipients_in_one_query(world):
+    """The supplier's members and the corporations' reviewers come in one query."""
+    offer = make_offer(world, status="registered")
+    certificate = offer.certificates.get()
+    certificate.valid_until = TODAY() + datetime.timedelta(days=30)
+    certificate.save()
+    with CaptureQueriesContext(connection) as queries:
+        assert expiry_reminders_send() == {"sent": 2}
+    user_reads = [q["sql"] for q in queries if q["sql"].startswith('SELECT "auth_user"')]
+    assert len(user_reads) == 1, user_reads
