@@ -17,7 +17,7 @@ from certification.services import certificate_problem
 from procurement.eligibility import evaluate_many
 from procurement.models import Contract, Tender
 from roadmap_portal import okpd2
-from roadmap_portal.management.commands.seed_scale import SCALES
+from roadmap_portal.demo.management.commands.seed_scale import SCALES
 from roadmap_portal.models import Corporation, Demand, Region, Roadmap
 from suppliers import pipeline
 from suppliers.models import Offer, OfferTransition, Supplier

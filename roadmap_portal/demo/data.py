@@ -18,12 +18,19 @@ from certification.services import applicable_requirements, lapse_certificates
 from procurement.eligibility import evaluate
 from procurement.models import Bid, Contract, Tender
 from roadmap_portal.conversations.services import message_post
+from roadmap_portal.models import (
+    Corporation,
+    Demand,
+    Profile,
+    Region,
+    ReportedVolume,
+    Roadmap,
+    RoadmapTarget,
+)
 from suppliers.choices import OfferStatus
 from suppliers.models import Offer, Supplier
 from suppliers.services import offer_create, offer_transition, supplier_verify
 from suppliers.validators import inn_with_checksum, ogrn_with_checksum
-
-from .models import Corporation, Demand, Profile, Region, ReportedVolume, Roadmap, RoadmapTarget
 
 User = get_user_model()
 M = Decimal(1_000_000)

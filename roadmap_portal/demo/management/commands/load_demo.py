@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
-from roadmap_portal.demo import load_demo
+from roadmap_portal.demo.data import load_demo
 
 # The people a newcomer signs in as first, one per role (the README's table).
 HEADLINE_USERS = (
