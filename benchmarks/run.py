@@ -560,7 +560,7 @@ class Bench:
         )
 
         def aggregation():
-            from roadmap_portal.volume import contract_totals
+            from roadmap_portal.insights.volume import contract_totals
 
             def run():
                 return contract_totals(
@@ -575,7 +575,7 @@ class Bench:
             "volume aggregation: the series' GROUP BY",
             aggregation,
             raw,
-            note="roadmap_portal.volume.contract_totals, the query behind the series",
+            note="roadmap_portal.insights.volume.contract_totals, the query behind the series",
         )
 
     def region_aggregation_raw(self, year=None):
@@ -778,16 +778,16 @@ class Bench:
 
         def aggregation():
             try:
-                from roadmap_portal.reports import report_context
+                from roadmap_portal.insights.reports import report_context
             except ImportError as exc:
-                raise Missing("roadmap_portal.reports.report_context") from exc
+                raise Missing("roadmap_portal.insights.reports.report_context") from exc
             return lambda: report_context(report)
 
         def pdf():
             try:
-                from roadmap_portal.reports import render_report
+                from roadmap_portal.insights.reports import render_report
             except ImportError as exc:
-                raise Missing("roadmap_portal.reports.render_report") from exc
+                raise Missing("roadmap_portal.insights.reports.render_report") from exc
             return lambda: render_report(report)
 
         self.measure(

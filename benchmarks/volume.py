@@ -1,6 +1,6 @@
 """Cooperation-volume benchmark: 5,000,000 contracts in PostgreSQL.
 
-Times the volume of a roadmap series through ``roadmap_portal.volume`` against the same
+Times the volume of a roadmap series through ``roadmap_portal.insights.volume`` against the same
 ``GROUP BY`` written as raw SQL, in the same run, and the PDF render of a region report
 with 50 suppliers. Prints medians and ratios.
 
@@ -175,7 +175,7 @@ def fill_contracts(suppliers, customers, reset):
 
 
 def bench_volume(home, group, roadmap, runs):
-    from roadmap_portal.volume import contract_totals, roadmap_volume
+    from roadmap_portal.insights.volume import contract_totals, roadmap_volume
 
     series = roadmap_volume(roadmap)
     first, last = series.years[0].year, series.years[-1].year
@@ -225,7 +225,7 @@ def bench_volume(home, group, roadmap, runs):
 
 
 def bench_pdf(report_region, group, runs):
-    from roadmap_portal.reports import render_report
+    from roadmap_portal.insights.reports import render_report
 
     roadmap, _ = Roadmap.objects.get_or_create(
         region=report_region,

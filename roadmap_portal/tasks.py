@@ -19,6 +19,7 @@ from django.utils.dateparse import parse_date
 
 from .events import subscribe
 from .health import heartbeat_stamp
+from .insights.reports import BUILD_REPORT, report_build, reports_sweep, yearly_reports_request
 from .models import Region
 from .notification_delivery import (
     DELIVER_EMAIL,
@@ -33,7 +34,6 @@ from .notifications import notify_demand_published as notify_demand_published_se
 from .notifications import notify_tender_opened as notify_tender_opened_service
 from .offer_notifications import notify_transition
 from .outbox import NOTIFICATIONS, OutboxTask
-from .reports import BUILD_REPORT, report_build, reports_sweep, yearly_reports_request
 
 
 @shared_task

@@ -7,7 +7,7 @@ from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 
 from .health import readiness
-from .home_pages import admin_health, partner_overview
+from .insights.home_pages import admin_health, partner_overview
 from .scope import scope_of
 from .selectors import roadmaps_visible_to
 from .services import home_agenda

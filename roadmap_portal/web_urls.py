@@ -1,13 +1,7 @@
 from django.urls import path
 
-from . import (
-    dashboard_views,
-    deadline_views,
-    notification_views,
-    report_views,
-    search_views,
-    views,
-)
+from . import notification_views, search_views, views
+from .insights import dashboard_views, deadline_views, report_views
 
 urlpatterns = [
     path("roadmaps/", views.roadmap_list, name="roadmap-list"),

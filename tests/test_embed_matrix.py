@@ -805,8 +805,8 @@ def test_webhooks_embed_what_the_endpoint_owner_may_see(world):
 def test_a_volume_series_never_crosses_into_another_pair(world):
     """A ``previous`` link to a roadmap of another group (the write side refuses it now, but
     rows may hold it) does not bring that pair's figures into this roadmap's volume."""
+    from roadmap_portal.insights.volume import volumes_for
     from roadmap_portal.models import Roadmap
-    from roadmap_portal.volume import volumes_for
 
     m11, m12 = world.objects["LEAK-roadmap-m11"], world.objects["LEAK-roadmap-m12"]
     Roadmap.objects.filter(pk=m11.pk).update(previous=m12)

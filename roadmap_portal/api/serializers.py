@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from roadmap_portal.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
 from roadmap_portal.input_limits import FreeTextField
+from roadmap_portal.insights.reports import report_subjects_for
 from roadmap_portal.models import (
     Corporation,
     Region,
@@ -13,7 +14,6 @@ from roadmap_portal.models import (
     Roadmap,
     RoadmapTarget,
 )
-from roadmap_portal.reports import report_subjects_for
 from roadmap_portal.selectors import (
     corporations_visible_to,
     regions_visible_to,

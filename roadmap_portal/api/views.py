@@ -19,8 +19,9 @@ from roadmap_portal.api.renderers import PDFRenderer
 from roadmap_portal.choices import Role
 from roadmap_portal.db_routers import ReplicaReadsMixin
 from roadmap_portal.filtersets import RoadmapFilterSet
+from roadmap_portal.insights.reports import report_request, report_revive, subject_from
+from roadmap_portal.insights.volume import reported_volume_upsert, roadmap_volume
 from roadmap_portal.models import ReportedVolume, Roadmap, RoadmapTarget
-from roadmap_portal.reports import report_request, report_revive, subject_from
 from roadmap_portal.scope import has_role, may, scope_of
 from roadmap_portal.selectors import (
     corporations_visible_to,
@@ -29,7 +30,6 @@ from roadmap_portal.selectors import (
     roadmaps_visible_to,
 )
 from roadmap_portal.storage import stored_file_response
-from roadmap_portal.volume import reported_volume_upsert, roadmap_volume
 
 from .permissions import RoleWritePermission
 from .serializers import (

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from roadmap_portal.deadlines import deadlines_for
+from roadmap_portal.insights.deadlines import deadlines_for
 from suppliers.importing import import_roadmaps
 from tests.demo_data import load_demo
 

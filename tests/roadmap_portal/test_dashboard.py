@@ -5,9 +5,9 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
-from roadmap_portal.charts import volume_chart
-from roadmap_portal.dashboard import Subject, funnel, review_ageing, subject_overview
-from roadmap_portal.volume import VolumeYear
+from roadmap_portal.insights.charts import volume_chart
+from roadmap_portal.insights.dashboard import Subject, funnel, review_ageing, subject_overview
+from roadmap_portal.insights.volume import VolumeYear
 from suppliers.models import Offer
 from suppliers.services import offer_transition
 from tests.demo_data import load_demo

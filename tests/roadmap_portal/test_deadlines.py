@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from roadmap_portal.deadlines import deadlines_for
+from roadmap_portal.insights.deadlines import deadlines_for
 from tests.factories import (
     CertificateFactory,
     CertificationBodyFactory,
@@ -155,7 +155,7 @@ def test_items_are_sorted_by_date_and_the_passed_ones_are_overdue(w):
 
 
 def test_each_kind_is_capped(w, monkeypatch):
-    monkeypatch.setattr("roadmap_portal.deadlines.MAX_PER_KIND", 2)
+    monkeypatch.setattr("roadmap_portal.insights.deadlines.MAX_PER_KIND", 2)
 
     agenda = deadlines_for(w.staff)
 

@@ -18,10 +18,10 @@ from django.test import Client
 from roadmap_portal import outbox
 from roadmap_portal.celery import app as celery_app
 from roadmap_portal.health import readiness
+from roadmap_portal.insights.reports import reports_sweep
 from roadmap_portal.models import Delivery, Notification, Report, Roadmap
 from roadmap_portal.outbox import NOTIFICATIONS, REPORTS, queue_name
 from roadmap_portal.outbox.models import OutboxMessage
-from roadmap_portal.reports import reports_sweep
 from tests.conftest import Worker, wait_for
 from tests.demo_data import load_demo
 from tests.factories import user_with_role

@@ -7,14 +7,14 @@ from rest_framework.test import APIClient
 from weasyprint import HTML
 
 from roadmap_portal.choices import ReportStatus
-from roadmap_portal.dashboard import Subject
-from roadmap_portal.models import Notification, Report, Roadmap
-from roadmap_portal.reports import (
+from roadmap_portal.insights.dashboard import Subject
+from roadmap_portal.insights.reports import (
     portal_url_fetcher,
     report_build,
     report_request,
     yearly_reports_request,
 )
+from roadmap_portal.models import Notification, Report, Roadmap
 from roadmap_portal.tasks import build_yearly_reports
 from tests.demo_data import load_demo
 from tests.factories import (

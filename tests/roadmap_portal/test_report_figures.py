@@ -27,8 +27,8 @@ from certification.models import Certificate, CertificateEvent, CertificationBod
 from certification.services import applicable_requirements
 from procurement.models import Contract
 from roadmap_portal.choices import ReportStatus
+from roadmap_portal.insights.reports import report_build
 from roadmap_portal.models import Corporation, Demand, Region, Report, Roadmap
-from roadmap_portal.reports import report_build
 from suppliers.models import Offer
 from suppliers.services import offer_transition
 from tests.demo_data import load_demo

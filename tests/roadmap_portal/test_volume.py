@@ -4,15 +4,15 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from roadmap_portal.models import ReportedVolume, Roadmap
-from roadmap_portal.selectors import roadmap_series
-from roadmap_portal.volume import (
+from roadmap_portal.insights.volume import (
     contract_totals,
     contracts_between,
     format_money,
     format_ratio,
     roadmap_volume,
 )
+from roadmap_portal.models import ReportedVolume, Roadmap
+from roadmap_portal.selectors import roadmap_series
 from tests.demo_data import load_demo
 from tests.factories import (
     ContractFactory,

@@ -20,11 +20,11 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import ApiKey, Delivery, DeliveryStatus, Heartbeat
-from .outbox import DEFAULT, kind_of, queue_name
-from .outbox.models import OutboxMessage
-from .webhooks.models import DeliveryStatus as WebhookStatus
-from .webhooks.models import WebhookDelivery, WebhookEndpoint
+from roadmap_portal.models import ApiKey, Delivery, DeliveryStatus, Heartbeat
+from roadmap_portal.outbox import DEFAULT, kind_of, queue_name
+from roadmap_portal.outbox.models import OutboxMessage
+from roadmap_portal.webhooks.models import DeliveryStatus as WebhookStatus
+from roadmap_portal.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 RECENT_DAYS = 7
 

@@ -11,6 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from roadmap_portal.scope import may, reads_internal_records
+from roadmap_portal.selectors import reports_visible_to
+from roadmap_portal.storage import stored_file_response
+from roadmap_portal.web import paginate
+
 from .reports import (
     FIRST_YEAR,
     IN_PROGRESS,
@@ -20,10 +25,6 @@ from .reports import (
     report_subjects_for,
     subject_from,
 )
-from .scope import may, reads_internal_records
-from .selectors import reports_visible_to
-from .storage import stored_file_response
-from .web import paginate
 
 
 class ReportRequestForm(forms.Form):

@@ -3,9 +3,9 @@ that may see volumes (region staff, reviewers, partners, administrators)."""
 
 from django import template
 
-from roadmap_portal.dashboard import series_texts, volume_chart
+from roadmap_portal.insights.dashboard import series_texts, volume_chart
+from roadmap_portal.insights.volume import roadmap_volume as series_volume
 from roadmap_portal.scope import may
-from roadmap_portal.volume import roadmap_volume as series_volume
 
 register = template.Library()
 

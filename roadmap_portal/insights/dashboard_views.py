@@ -3,12 +3,13 @@ queue's ageing), administrators choose a region or a group."""
 
 from django.shortcuts import render
 
-from .choices import Role
+from roadmap_portal.choices import Role
+from roadmap_portal.db_routers import reads_from_replica
+from roadmap_portal.models import Corporation, Region
+from roadmap_portal.scope import scope_of
+from roadmap_portal.web import role_required
+
 from .dashboard import Subject, subject_overview, with_charts, with_texts
-from .db_routers import reads_from_replica
-from .models import Corporation, Region
-from .scope import scope_of
-from .web import role_required
 
 
 def _subject_for(request, scope):

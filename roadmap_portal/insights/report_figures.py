@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from certification.choices import CertificateStatus
 from certification.models import Certificate, CertificateEvent
+from roadmap_portal.models import Demand, Roadmap
 from suppliers.choices import OfferStatus
 from suppliers.models import Offer, OfferTransition, Supplier
 
@@ -44,7 +45,6 @@ from .dashboard import (
     with_charts,
     with_texts,
 )
-from .models import Demand, Roadmap
 
 # A certificate in one of these states on a date was not valid on it, whatever its dates.
 NOT_VALID = (CertificateStatus.SUSPENDED, CertificateStatus.REVOKED)

@@ -19,17 +19,18 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from .choices import ReportStatus, Role
+from roadmap_portal.choices import ReportStatus, Role
+from roadmap_portal.db_routers import use_replica
+from roadmap_portal.exceptions import RoleNotAllowed
+from roadmap_portal.models import Corporation, Region, Report, Roadmap
+from roadmap_portal.notifications import notify, users_with_role
+from roadmap_portal.outbox import REPORTS, publish
+from roadmap_portal.scope import may, scope_of
+from roadmap_portal.selectors import roadmaps_visible_to
+from roadmap_portal.webhooks.events import report_ready_event
+
 from .dashboard import Subject
-from .db_routers import use_replica
-from .exceptions import RoleNotAllowed
-from .models import Corporation, Region, Report, Roadmap
-from .notifications import notify, users_with_role
-from .outbox import REPORTS, publish
 from .report_figures import report_overview
-from .scope import may, scope_of
-from .selectors import roadmaps_visible_to
-from .webhooks.events import report_ready_event
 
 logger = logging.getLogger(__name__)
 

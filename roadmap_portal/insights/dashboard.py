@@ -28,14 +28,14 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from certification.models import Certificate
+from roadmap_portal.choices import Role
+from roadmap_portal.models import Corporation, Demand, Region, Roadmap
+from roadmap_portal.selectors import roadmap_series
 from suppliers.choices import OfferStatus
 from suppliers.models import Offer, OfferTransition, Supplier
 from suppliers.pipeline import FUNNEL, q_waiting_for
 
 from . import charts
-from .choices import Role
-from .models import Corporation, Demand, Region, Roadmap
-from .selectors import roadmap_series
 from .volume import (
     contracts_between,
     format_millions,

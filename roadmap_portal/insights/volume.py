@@ -21,9 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from procurement.models import Contract
-
-from .models import Corporation, ReportedVolume, Roadmap, RoadmapTarget
-from .selectors import roadmap_series
+from roadmap_portal.models import Corporation, ReportedVolume, Roadmap, RoadmapTarget
+from roadmap_portal.selectors import roadmap_series
 
 SOURCE_CONTRACTS = "contracts"
 SOURCE_REPORTED = "reported"

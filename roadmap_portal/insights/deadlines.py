@@ -34,10 +34,9 @@ from certification.selectors import certificates_visible_to
 from procurement.choices import TenderStatus
 from procurement.eligibility import candidate_tenders, tenders_for_supplier
 from procurement.selectors import demands_matching_supplier, tenders_visible_to
+from roadmap_portal.scope import scope_of
+from roadmap_portal.selectors import customer_in_region_groups, demands_visible_to
 from suppliers.models import Supplier
-
-from .scope import scope_of
-from .selectors import customer_in_region_groups, demands_visible_to
 
 PAST_DAYS = 30
 AHEAD_CHOICES = (30, 90, 180, 365)
