@@ -63,7 +63,7 @@ def run(args, outdir):
     from django.db import connection, transaction
 
     from roadmap_portal.models import Delivery, Notification
-    from roadmap_portal.notifications import notify
+    from roadmap_portal.notifications.services import notify
     from roadmap_portal.tasks import deliver_email, deliver_pending
 
     n = args.recipients

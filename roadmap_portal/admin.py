@@ -19,7 +19,7 @@ from .models import (
     Roadmap,
     RoadmapTarget,
 )
-from .notification_delivery import delivery_retry
+from .notifications.delivery import delivery_retry
 
 User = get_user_model()
 

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "roadmap_portal.outbox",
     "roadmap_portal.export_jobs",
     "roadmap_portal.conversations",
+    "roadmap_portal.notifications",
     "roadmap_portal.insights",
     "roadmap_portal.demo",
 ]

@@ -6,7 +6,7 @@ from django.utils.translation import pgettext_lazy
 from .exports import Column, ExportList, choice_label, export_list_register
 from .filtersets import NotificationFilterSet
 from .models import NotificationEvent
-from .notifications import notifications_of
+from .notifications.services import notifications_of
 
 EVENT_LABEL = choice_label(NotificationEvent.choices)
 

@@ -1,7 +1,7 @@
 """Celery tasks: thin wrappers that take ids and call services; and the notification
 layer's subscriptions to domain events (``roadmap_portal.events``).
 
-Services publish these tasks by name (``notification_delivery.DELIVER_EMAIL``,
+Services publish these tasks by name (``notifications.delivery.DELIVER_EMAIL``,
 ``reports.BUILD_REPORT``) or reach them through a subscription: this module imports the
 services, never the other way round.
 """
@@ -21,18 +21,18 @@ from .events import subscribe
 from .health import heartbeat_stamp
 from .insights.reports import BUILD_REPORT, report_build, reports_sweep, yearly_reports_request
 from .models import Region
-from .notification_delivery import (
+from .notifications.delivery import (
     DELIVER_EMAIL,
     DELIVER_PENDING,
     deliveries_send_pending,
     delivery_send,
     digests_enqueue,
 )
-from .notifications import expiry_reminders_send
-from .notifications import notify_bid_awarded as notify_bid_awarded_service
-from .notifications import notify_demand_published as notify_demand_published_service
-from .notifications import notify_tender_opened as notify_tender_opened_service
-from .offer_notifications import notify_transition
+from .notifications.offers import notify_transition
+from .notifications.services import expiry_reminders_send
+from .notifications.services import notify_bid_awarded as notify_bid_awarded_service
+from .notifications.services import notify_demand_published as notify_demand_published_service
+from .notifications.services import notify_tender_opened as notify_tender_opened_service
 from .outbox import NOTIFICATIONS, OutboxTask
 
 

@@ -1,7 +1,8 @@
 from django.urls import path
 
-from . import notification_views, search_views, views
+from . import search_views, views
 from .insights import dashboard_views, deadline_views, report_views
+from .notifications import views as notification_views
 
 urlpatterns = [
     path("roadmaps/", views.roadmap_list, name="roadmap-list"),

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from celery._state import _set_task_join_will_block
 from django.db import connection
 from rest_framework.test import APIClient
 
@@ -48,6 +49,10 @@ def eager_celery(request):
     celery_app.conf.task_always_eager = eager
     yield
     celery_app.conf.task_always_eager = previous
+    # An eager task sets Celery's process-wide "inside a task" flag and restores what it
+    # found: tasks run eagerly by several threads at once can leave it set, and the next
+    # test's ``result.get()`` would then be refused as a join inside a task.
+    _set_task_join_will_block(False)
 
 
 @pytest.fixture(autouse=True)

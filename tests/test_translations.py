@@ -20,11 +20,11 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 from django.template import Context, Template
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -44,6 +44,16 @@ pytestmark = pytest.mark.xdist_group("translations")
 # above reads; tests, documentation and front-end packages hold none).
 SOURCES = ("certification", "procurement", "roadmap_portal", "suppliers", "templates")
 CATALOGUE = Path("LC_MESSAGES") / "django.po"
+# makemessages over the copy given as the first argument, into the copy's catalogues.
+MAKEMESSAGES = """
+import sys
+import django
+from django.conf import settings
+django.setup()
+settings.LOCALE_PATHS = [sys.argv[1] + "/locale"]
+from django.core.management import call_command
+call_command("makemessages", locale=sys.argv[2:], no_obsolete=True, verbosity=0)
+"""
 
 
 def _entries(po: Path, *options: str) -> list[str]:
@@ -80,20 +90,14 @@ def regenerated(tmp_path_factory) -> Path:
         target = root / "locale" / language / CATALOGUE
         target.parent.mkdir(parents=True)
         shutil.copy(Path(settings.BASE_DIR) / "locale" / language / CATALOGUE, target)
-    here = Path.cwd()
-    paths = settings.LOCALE_PATHS
-    try:
-        os.chdir(root)
-        settings.LOCALE_PATHS = [root / "locale"]
-        call_command(
-            "makemessages",
-            locale=list(LANGUAGES),
-            no_obsolete=True,
-            verbosity=0,
-        )
-    finally:
-        os.chdir(here)
-        settings.LOCALE_PATHS = paths
+    # In a process of its own: makemessages reads the working directory, which this
+    # process's other tests must keep.
+    subprocess.run(
+        [sys.executable, "-c", MAKEMESSAGES, str(root), *LANGUAGES],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(settings.BASE_DIR)},
+        check=True,
+    )
     return root / "locale"
 
 

@@ -4,7 +4,8 @@ from certification.api.urls import router as certification
 from procurement.api.urls import router as procurement
 from suppliers.api.urls import router as suppliers
 
-from . import notification_views, search, tokens, views
+from ..notifications import api_views as notification_views
+from . import search, tokens, views
 from .routers import IdDefaultRouter
 
 router = IdDefaultRouter()

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from roadmap_portal.choices import Role
 from roadmap_portal.models import NotificationEvent
-from roadmap_portal.notifications import notify
+from roadmap_portal.notifications.services import notify
 
 from .choices import NOTE_AUDIENCE_OF_ROLE
 from .models import Message

@@ -15,7 +15,7 @@ nothing for a row already done, and marks the row done when it returns. With
 ``outbox_atomic = True`` (the default) the task's work and the mark commit in one
 transaction, so a redelivered or re-relayed task cannot double anything; tasks with side
 effects outside the database (e-mail, HTTP, files) set it to False and rely on their own
-claims (see ``notification_delivery``).
+claims (see ``roadmap_portal.notifications.delivery``).
 
 Eager Celery (tests, the SQLite demo without a broker) runs the task inline during the
 relay, right after the commit.

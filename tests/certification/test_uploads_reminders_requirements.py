@@ -12,7 +12,7 @@ from certification import services
 from certification.models import ProductTest, Requirement
 from roadmap_portal import tasks
 from roadmap_portal.models import Notification
-from roadmap_portal.notifications import expiry_reminders_send
+from roadmap_portal.notifications.services import expiry_reminders_send
 from tests.certification.conftest import make_offer, pdf_file
 from tests.factories import CertificateFactory
 from tests.helpers import assert_scope

@@ -5,7 +5,7 @@ from django.core import mail
 
 from procurement.models import Bid
 from roadmap_portal.models import Delivery, Notification, NotificationPreference
-from roadmap_portal.notifications import (
+from roadmap_portal.notifications.services import (
     notify,
     notify_bid_awarded,
     notify_demand_published,

@@ -32,7 +32,7 @@ from roadmap_portal.celery import app as celery_app
 from roadmap_portal.choices import Role
 from roadmap_portal.events import subscribers
 from roadmap_portal.models import Delivery, Notification, Profile
-from roadmap_portal.notification_delivery import _message_id
+from roadmap_portal.notifications.delivery import _message_id
 from roadmap_portal.outbox import (
     DEFAULT,
     EXPORTS,

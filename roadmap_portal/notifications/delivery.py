@@ -28,8 +28,8 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from .models import Delivery, DeliveryStatus, Notification, event_label
-from .outbox import NOTIFICATIONS, publish_many
+from roadmap_portal.models import Delivery, DeliveryStatus, Notification, event_label
+from roadmap_portal.outbox import NOTIFICATIONS, publish_many
 
 # The sending tasks (``roadmap_portal.tasks``), published by name: the tasks module imports
 # this one.

@@ -8,7 +8,7 @@ from roadmap_portal.api.permissions import KeyWritePermission
 from roadmap_portal.export_jobs.api.views import ExportMixin
 from roadmap_portal.filtersets import NotificationFilterSet
 from roadmap_portal.models import Notification
-from roadmap_portal.notifications import (
+from roadmap_portal.notifications.services import (
     notification_mark_read,
     notifications_mark_all_read,
     notifications_of,

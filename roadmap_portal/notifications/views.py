@@ -8,16 +8,17 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from .export_jobs.views import export_response, wants_export
-from .models import EmailMode, NotificationEvent
-from .notifications import (
+from roadmap_portal.export_jobs.views import export_response, wants_export
+from roadmap_portal.models import EmailMode, NotificationEvent
+from roadmap_portal.tables import NOTIFICATIONS, notifications_filtered
+from roadmap_portal.web import paginate
+
+from .services import (
     notification_mark_read,
     notifications_mark_all_read,
     preferences_of,
     preferences_save,
 )
-from .tables import NOTIFICATIONS, notifications_filtered
-from .web import paginate
 
 
 @login_required

@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from roadmap_portal.choices import Role
-from roadmap_portal.notifications import notify, users_with_role
+from roadmap_portal.notifications.services import notify, users_with_role
 from suppliers.choices import OfferStatus
 from suppliers.models import OfferTransition
 from suppliers.pipeline import waiting_role

@@ -20,13 +20,9 @@ from django.utils.translation import gettext as _
 from certification.services import expiry_reminders_due
 from procurement.choices import TenderStatus
 from procurement.models import Bid, Tender
-from suppliers.choices import OfferStatus, VerificationStatus
-from suppliers.models import Offer, Supplier
-from suppliers.pipeline import ALIVE
-
-from . import okpd2
-from .choices import RoadmapStatus, Role
-from .models import (
+from roadmap_portal import okpd2
+from roadmap_portal.choices import RoadmapStatus, Role
+from roadmap_portal.models import (
     Corporation,
     Demand,
     EmailMode,
@@ -37,7 +33,11 @@ from .models import (
     Roadmap,
     default_email_mode,
 )
-from .notification_delivery import deliveries_create_for
+from suppliers.choices import OfferStatus, VerificationStatus
+from suppliers.models import Offer, Supplier
+from suppliers.pipeline import ALIVE
+
+from .delivery import deliveries_create_for
 
 
 def notify(*, recipients, event, key, message, url="", obj=None):
