@@ -13,8 +13,8 @@ from roadmap_portal.fields import (
 from roadmap_portal.web import BootstrapFormMixin
 from suppliers.selectors import offers_visible_to, suppliers_visible_to
 
+from . import rules
 from .choices import Outcome, TestKind, TestResult
-from .inputs import RequirementsCheckInput
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 REASON_REQUIRED = _("Fill in “%(label)s”: the supplier reads it as the reason.")
@@ -73,8 +73,8 @@ class RequirementsCheckForm(BootstrapFormMixin, forms.Form):
         Rejecting needs the comment the supplier reads."""
         cleaned = super().clean()
         if cleaned.get("decision") == "accept":
-            # The rule is the stage input's (as for the API); here it names each field.
-            missing, not_met = RequirementsCheckInput.unsettled(
+            # The rule of accepting (as for the API's input); here it names each field.
+            missing, not_met = rules.unsettled_requirements(
                 self.requirements,
                 {req.pk: cleaned.get(f"outcome_{req.pk}") for req in self.requirements},
             )
@@ -144,8 +144,9 @@ class ReadinessForm(BootstrapFormMixin, forms.Form):
         help_text=_("Required when rejecting."),
     )
 
-    # Confirming readiness needs the findings and the confirmed capacity: the stage's input
-    # decides (``inputs.ReadinessInput``, as for the API), its problems land on the fields.
+    # Confirming readiness needs the findings and the confirmed capacity: the rule
+    # (``rules.readiness_problems``) decides through the stage's input, as for the API, and
+    # its problems land on the fields.
     service_errors = {
         "findings_missing": ("findings", _("Fill in “%(label)s” to confirm readiness.")),
         "capacity_unconfirmed": (
@@ -188,7 +189,7 @@ class TestRecordForm(BootstrapFormMixin, forms.Form):
     def clean(self) -> dict:
         cleaned = super().clean()
         started, finished = cleaned.get("started_on"), cleaned.get("finished_on")
-        if started and finished and finished < started:
+        if started and rules.finishes_before_start(started, finished):
             self.add_error(
                 "finished_on",
                 _("“%(label)s” cannot be before “%(start)s”.")

@@ -4,7 +4,9 @@
 row declares (``certification.pipeline`` attaches them), for the API and the review pages
 alike, so the stage records in ``certification.services`` receive cleaned values. Each
 serializer takes the offer and the user in its context: ids resolve through the user's
-scope, requirements through the offer's group.
+scope, requirements through the offer's group. The serializers parse, resolve and word
+the answers; the checks that decide are ``certification.rules``' (the tests' records and
+``services.product_test_record`` ask the same functions).
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from rest_framework.exceptions import ErrorDetail
 from roadmap_portal.fields import resolve_scoped
 from roadmap_portal.input_limits import FreeTextField
 
+from . import rules
 from .choices import Outcome, TestKind, TestResult
-from .models import Requirement
 from .selectors import certificates_visible_to, requirements_visible_to
 from .services import applicable_requirements
 
@@ -45,18 +47,10 @@ class RequirementsCheckInput(serializers.Serializer):
     """The outcome of each of the group's applicable requirements (accepting): every one
     given, none of them “not met”."""
 
+    # The rule: ``rules.unsettled_requirements`` (the docstring is the schema's description).
+
     complete = True
     requirements = OutcomeRow(many=True, required=False, allow_null=True)
-
-    @staticmethod
-    def unsettled(
-        applicable: list[Requirement], outcomes: dict[int, str | None]
-    ) -> tuple[list[Requirement], list[Requirement]]:
-        """The rule of accepting, which the review page's checklist applies too: the
-        requirements without an outcome, and those not met (accepting leaves neither)."""
-        missing = [r for r in applicable if not outcomes.get(r.pk)]
-        not_met = [r for r in applicable if outcomes.get(r.pk) == Outcome.NOT_MET]
-        return missing, not_met
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         offer, user = self.context["offer"], self.context["user"]
@@ -69,10 +63,11 @@ class RequirementsCheckInput(serializers.Serializer):
             applicable = {pk: r for pk, r in applicable.items() if pk in visible}
         rows = attrs.get("requirements")
         if rows is None:
-            if self.complete and applicable:
+            missing, _not_met = rules.unsettled_requirements(applicable.values(), {})
+            if self.complete and missing:
                 raise serializers.ValidationError(
                     _("The requirements check is missing: give an outcome for %(codes)s.")
-                    % {"codes": ", ".join(r.code for r in applicable.values())}
+                    % {"codes": ", ".join(r.code for r in missing)}
                 )
             return {"outcomes": []}
         outcomes: dict[int, tuple[str, str]] = {}
@@ -92,8 +87,8 @@ class RequirementsCheckInput(serializers.Serializer):
                     % {"code": requirement.code, "values": ", ".join(Outcome.values)}
                 )
             outcomes[requirement.pk] = (row["outcome"], row["remarks"] or "")
-        missing, not_met = self.unsettled(
-            list(applicable.values()), {pk: outcome for pk, (outcome, _r) in outcomes.items()}
+        missing, not_met = rules.unsettled_requirements(
+            applicable.values(), {pk: outcome for pk, (outcome, _r) in outcomes.items()}
         )
         if self.complete and missing:
             raise serializers.ValidationError(
@@ -121,26 +116,26 @@ class RequirementsOutcomesInput(RequirementsCheckInput):
 class ReadinessInput(serializers.Serializer):
     """Readiness for mass production: findings and confirmed production capacity."""
 
+    # The rule: ``rules.readiness_problems``.
+
     capacity_confirmed = serializers.BooleanField(default=False)
     site_visit_on = serializers.DateField(required=False, allow_null=True, default=None)
     findings = FreeTextField(required=False, allow_blank=True, allow_null=True, default="")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs["findings"] = (attrs["findings"] or "").strip()
-        problems = []
-        if not attrs["findings"]:
-            problems.append(
-                ErrorDetail(
-                    _("The readiness findings are missing (“findings”)."), code="findings_missing"
-                )
+        messages = {
+            rules.FINDINGS_MISSING: _("The readiness findings are missing (“findings”)."),
+            rules.CAPACITY_UNCONFIRMED: _(
+                "Production capacity must be confirmed (“capacity_confirmed”: true)."
+            ),
+        }
+        problems = [
+            ErrorDetail(messages[code], code=code)
+            for code in rules.readiness_problems(
+                findings=attrs["findings"], capacity_confirmed=attrs["capacity_confirmed"]
             )
-        if attrs["capacity_confirmed"] is not True:
-            problems.append(
-                ErrorDetail(
-                    _("Production capacity must be confirmed (“capacity_confirmed”: true)."),
-                    code="capacity_unconfirmed",
-                )
-            )
+        ]
         if problems:
             # Both at once, each with its code: the review page puts them on its fields
             # (``forms.ReadinessForm.service_errors``).
@@ -163,6 +158,8 @@ class ProductTestInput(serializers.Serializer):
 class PassedTestsInput(serializers.Serializer):
     """A test recorded with the decision (optional: a test recorded before counts too)."""
 
+    # The rule: ``rules.product_test_problems`` (whole, with the decision's result).
+
     expected = TestResult.PASSED
     test = ProductTestInput(required=False, allow_null=True)
 
@@ -171,13 +168,19 @@ class PassedTestsInput(serializers.Serializer):
         if test is None:
             return {"test": None}
         test.setdefault("result", self.expected)
-        if test["result"] != self.expected:
+        problems = rules.product_test_problems(
+            kind=test["kind"],
+            result=test["result"],
+            started_on=test["started_on"],
+            finished_on=test["finished_on"],
+            expected=self.expected,
+        )
+        # The fields parsed the type, the result and the dates: the first problem is told.
+        problem = next(iter(problems.values()), None)
+        if problem is not None:
             raise serializers.ValidationError(
-                _("The test result must be “%(result)s” for this action.")
-                % {"result": self.expected}
+                rules.product_test_message(problem, expected=self.expected)
             )
-        if test["finished_on"] and test["finished_on"] < test["started_on"]:
-            raise serializers.ValidationError(_("A test cannot finish before it starts."))
         test["remarks"] = test["remarks"] or ""
         return {"test": test}
 

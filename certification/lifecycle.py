@@ -2,7 +2,9 @@
 
 The officers of the issuing body suspend, revoke and reinstate a certificate
 (``services.certificate_set_status``); a certificate past its ``valid_until`` expires by
-itself (``services.lapse_certificates``). A revoked or expired certificate is final.
+itself (``services.lapse_certificates``). A revoked or expired certificate is final. Both
+take a step through ``services._certificate_step``, which writes the step's event
+(``EVENTS``) to the certificate's history.
 """
 
 from __future__ import annotations
@@ -41,6 +43,15 @@ CERTIFICATES = Machine(
         Transition("expire", (S.VALID,), S.EXPIRED, E.EXPIRED.label),
     ),
 )
+
+
+# The event each step writes to the certificate's history (``CertificateEvent.kind``).
+EVENTS: dict[str, str] = {
+    "suspend": E.SUSPENDED,
+    "revoke": E.REVOKED,
+    "reinstate": E.REINSTATED,
+    "expire": E.EXPIRED,
+}
 
 
 def officer_step(target: str) -> Transition | None:

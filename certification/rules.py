@@ -14,24 +14,33 @@ The first check that fails is the problem. The functions here read no database: 
 callers read the facts (one certificate, or thousands of rows in a fixed number of
 queries) and decide with them. Certificates are read by the fields ``pk``, ``number``,
 ``body_id``, ``supplier_id``, ``status``, ``issued_on`` and ``valid_until`` (a
-``Certificate`` or any object with them); offers as ``OfferFacts``.
+``Certificate`` or any object with them); offers as ``OfferFacts``. Where a caller needs
+only the certificates that pass, ``usable_q`` states the same rule as a filter, so the
+database answers them without reading the others.
 
 The message catalogue of the problems is here too: the officer's wording about one
 certificate (``problem_message``) and the tender's wording about the best certificate an
 offer has (``TENDER_MESSAGES``). The messages are marked for translation and translated
 by the caller (eligibility translates each once per language).
+
+The rules of the corporate review's stages live here as well (the second part): what
+accepting an offer, confirming its readiness for mass production and deciding its tests
+need, and when a product test's record is whole. The stage inputs (``inputs``), the
+records and ``services.product_test_record`` ask them and word the answers; the review
+page's forms ask them too.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from django.db.models import Q
 from django.utils.translation import gettext, gettext_noop
 
-from .choices import CertificateStatus
+from .choices import CertificateStatus, Outcome, TestKind, TestResult
 
 OTHER_BODY = "other_body"
 OTHER_SUPPLIER = "other_supplier"
@@ -120,6 +129,22 @@ def usable(
     ]
 
 
+def usable_q(offer: OfferFacts, *, on: datetime.date, through: datetime.date | None = None) -> Q:
+    """``usable`` as a filter of ``Certificate`` rows: the certificates that support the
+    offer on ``on`` (through ``through``), the checks of ``certificate_problem`` in SQL. Like
+    ``usable`` it answers for certificates covering the offer: the caller restricts the
+    rows to them (``offers=offer``), as it reads them through the offer."""
+    q = Q(
+        supplier_id=offer.supplier_id,
+        status=CertificateStatus.VALID,
+        valid_until__gte=through or on,
+        issued_on__lte=on,
+    )
+    if offer.required_body_id:
+        q &= Q(body_id=offer.required_body_id)
+    return q
+
+
 # --- messages ------------------------------------------------------------------------------
 
 # About one certificate, to the officer who chose it (dates in ISO form).
@@ -160,3 +185,134 @@ def problem_message(problem: str, certificate: Any) -> str:
     elif problem == NOT_YET:
         names["date"] = certificate.issued_on.isoformat()
     return gettext(OFFICER_MESSAGES[problem]) % names
+
+
+# --- the review's stages -------------------------------------------------------------------
+#
+# The problem codes are the codes of the ValidationErrors the inputs and the records raise:
+# the review page's forms put each on its field by its code (``service_errors``).
+
+FINDINGS_MISSING = "findings_missing"
+CAPACITY_UNCONFIRMED = "capacity_unconfirmed"
+NO_PASSED_TEST = "no_passed_test"
+LATEST_TEST_FAILED = "latest_test_failed"
+NO_FAILED_TEST = "no_failed_test"
+# A product test's record, by the field each is about.
+UNKNOWN_KIND = "unknown_kind"
+UNKNOWN_RESULT = "unknown_result"
+WRONG_RESULT = "wrong_result"
+START_MISSING = "start_missing"
+FINISHED_BEFORE_START = "finished_before_start"
+
+# The wording of a test record's problems: the same for the API's stage input and for
+# recording a test on its own (``product_test_message``).
+TEST_MESSAGES = {
+    UNKNOWN_KIND: gettext_noop("Test type must be one of %(values)s."),
+    UNKNOWN_RESULT: gettext_noop("Result must be one of %(values)s."),
+    WRONG_RESULT: gettext_noop("The test result must be “%(result)s” for this action."),
+    START_MISSING: gettext_noop("Give the date the test started."),
+    FINISHED_BEFORE_START: gettext_noop("A test cannot finish before it starts."),
+}
+
+
+class RequirementLike(Protocol):
+    pk: Any
+    code: str
+
+
+R = TypeVar("R", bound=RequirementLike)
+
+
+class ProductTestLike(Protocol):
+    kind: str
+    result: str
+
+
+P = TypeVar("P", bound=ProductTestLike)
+
+
+def unsettled_requirements(
+    applicable: Iterable[R], outcomes: Mapping[Any, str | None]
+) -> tuple[list[R], list[R]]:
+    """Accepting an offer needs an outcome for each applicable requirement of its group and
+    none of them “not met” (a reviewer who finds one not met rejects the offer). Answers
+    the requirements without an outcome and those not met, each in the given order;
+    accepting leaves neither. ``outcomes``: the outcome given per requirement's pk."""
+    applicable = list(applicable)
+    missing = [r for r in applicable if not outcomes.get(r.pk)]
+    not_met = [r for r in applicable if outcomes.get(r.pk) == Outcome.NOT_MET]
+    return missing, not_met
+
+
+def readiness_problems(*, findings: str | None, capacity_confirmed: bool | None) -> list[str]:
+    """Confirming readiness for mass production needs the reviewer's findings (not blank)
+    and the production capacity confirmed. Answers every problem, findings first: the
+    reviewer learns of both at once."""
+    problems: list[str] = []
+    if not (findings or "").strip():
+        problems.append(FINDINGS_MISSING)
+    if capacity_confirmed is not True:
+        problems.append(CAPACITY_UNCONFIRMED)
+    return problems
+
+
+def finishes_before_start(started_on: datetime.date, finished_on: datetime.date | None) -> bool:
+    """Whether a test ends (where its end is given) before it starts: no test can."""
+    return finished_on is not None and finished_on < started_on
+
+
+def product_test_problems(
+    *,
+    kind: str | None,
+    result: str | None,
+    started_on: datetime.date | None,
+    finished_on: datetime.date | None,
+    expected: str | None = None,
+) -> dict[str, str]:
+    """A product test's record is whole with a known type and result, a start date and no
+    end before the start; given with a test decision, its result is the decision's
+    (``expected``: passed with ``pass_tests``, failed with ``fail_tests``). Answers the
+    problems by the field each is about, in the order of the fields."""
+    problems: dict[str, str] = {}
+    if kind not in TestKind.values:
+        problems["kind"] = UNKNOWN_KIND
+    if result not in TestResult.values:
+        problems["result"] = UNKNOWN_RESULT
+    elif expected is not None and result != expected:
+        problems["result"] = WRONG_RESULT
+    if started_on is None:
+        problems["started_on"] = START_MISSING
+    elif finishes_before_start(started_on, finished_on):
+        problems["finished_on"] = FINISHED_BEFORE_START
+    return problems
+
+
+def product_test_message(problem: str, *, expected: str | None = None) -> str:
+    """The wording of a test record's ``problem`` (``expected``: the decision's result)."""
+    names = {
+        UNKNOWN_KIND: {"values": ", ".join(TestKind.values)},
+        UNKNOWN_RESULT: {"values": ", ".join(TestResult.values)},
+        WRONG_RESULT: {"result": expected},
+    }.get(problem)
+    text = gettext(TEST_MESSAGES[problem])
+    return text % names if names else text
+
+
+def passing_tests_problem(tests: Iterable[P]) -> tuple[str, list[P]] | None:
+    """Passing the tests needs a test on record and the latest test of each type passed: a
+    failed test counts until a repeated test of the same type passes. ``tests``: the
+    offer's tests in the order they were made (start date, then id). Answers None when the
+    tests pass, else the problem with the latest tests that failed."""
+    latest: dict[str, P] = {}
+    for test in tests:
+        latest[test.kind] = test
+    if not latest:
+        return NO_PASSED_TEST, []
+    failed = [t for t in latest.values() if t.result != TestResult.PASSED]
+    return (LATEST_TEST_FAILED, failed) if failed else None
+
+
+def failing_tests_problem(tests: Iterable[ProductTestLike]) -> str | None:
+    """Failing the tests needs a failed test on record (given with the decision or recorded
+    before): None when there is one, else the problem."""
+    return None if any(t.result == TestResult.FAILED for t in tests) else NO_FAILED_TEST

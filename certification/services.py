@@ -36,8 +36,6 @@ from .choices import (
     CertificateEventKind,
     CertificateStatus,
     RegisterEventKind,
-    TestKind,
-    TestResult,
 )
 from .models import (
     Certificate,
@@ -135,7 +133,7 @@ def record_requirements_check(
     *, offer: Offer, user: Any, data: dict[str, Any], transition: OfferTransition, comment: str
 ) -> dict[str, Any]:
     """Accepting stores an outcome for every applicable requirement, none of them “not met”
-    (``inputs.RequirementsCheckInput``)."""
+    (``rules.unsettled_requirements``, which ``inputs.RequirementsCheckInput`` asks)."""
     return _save_outcomes(offer, user, transition, data["outcomes"])
 
 
@@ -150,7 +148,7 @@ def record_readiness(
     *, offer: Offer, user: Any, data: dict[str, Any], transition: OfferTransition, comment: str
 ) -> dict[str, Any]:
     """Readiness for mass production needs findings and confirmed production capacity
-    (``inputs.ReadinessInput``)."""
+    (``rules.readiness_problems``, which the stage's input ``inputs.ReadinessInput`` asks)."""
     visit = data["site_visit_on"]
     ReadinessEvaluation.objects.create(
         offer=offer,
@@ -185,7 +183,12 @@ def _record_test(
     )
 
 
-def _tests_summary(offer: Offer) -> dict[str, Any]:
+def _tests_of(offer: Offer) -> list[ProductTest]:
+    """The offer's tests in the order they were made."""
+    return list(ProductTest.objects.filter(offer=offer).order_by("started_on", "id"))
+
+
+def _tests_summary(tests: list[ProductTest]) -> dict[str, Any]:
     return {
         "tests": [
             {
@@ -195,7 +198,7 @@ def _tests_summary(offer: Offer) -> dict[str, Any]:
                 "finished_on": t.finished_on.isoformat() if t.finished_on else None,
                 "result": t.result,
             }
-            for t in ProductTest.objects.filter(offer=offer).order_by("started_on", "id")
+            for t in tests
         ]
     }
 
@@ -204,51 +207,53 @@ def record_tests_passed(
     *, offer: Offer, user: Any, data: dict[str, Any], transition: OfferTransition, comment: str
 ) -> dict[str, Any]:
     """Tests pass when a passed test is recorded and the latest test of each type passed
-    (a failed test counts until a repeated test of the same type passes)."""
+    (``rules.passing_tests_problem``: a failed test counts until a repeated test of the same
+    type passes)."""
     _record_test(offer, user, transition, data["test"])
-    latest = {}
-    for test in ProductTest.objects.filter(offer=offer).order_by("started_on", "id"):
-        latest[test.kind] = test
-    if not latest:
+    tests = _tests_of(offer)
+    found = rules.passing_tests_problem(tests)
+    if found is None:
+        return _tests_summary(tests)
+    problem, failed = found
+    if problem == rules.NO_PASSED_TEST:
         raise ValidationError(
             {
                 "data": ValidationError(
                     _("No passed test is recorded: record a test (“test”) with its result."),
-                    code="no_passed_test",
+                    code=rules.NO_PASSED_TEST,
                 )
             }
         )
-    failed = [t.get_kind_display() for t in latest.values() if t.result != TestResult.PASSED]
-    if failed:
-        kinds = ", ".join(str(k) for k in failed)
-        raise ValidationError(
-            {
-                "data": ValidationError(
-                    _("The latest %(kinds)s failed: use “fail_tests” or record a repeated test.")
-                    % {"kinds": kinds},
-                    code="latest_test_failed",
-                    params={"kinds": kinds},
-                )
-            }
-        )
-    return _tests_summary(offer)
+    kinds = ", ".join(str(t.get_kind_display()) for t in failed)
+    raise ValidationError(
+        {
+            "data": ValidationError(
+                _("The latest %(kinds)s failed: use “fail_tests” or record a repeated test.")
+                % {"kinds": kinds},
+                code=rules.LATEST_TEST_FAILED,
+                params={"kinds": kinds},
+            )
+        }
+    )
 
 
 def record_tests_failed(
     *, offer: Offer, user: Any, data: dict[str, Any], transition: OfferTransition, comment: str
 ) -> dict[str, Any]:
-    """Failing needs a failed test on record (given now or recorded before)."""
+    """Failing needs a failed test on record, given now or recorded before
+    (``rules.failing_tests_problem``)."""
     _record_test(offer, user, transition, data["test"])
-    if not ProductTest.objects.filter(offer=offer, result=TestResult.FAILED).exists():
+    tests = _tests_of(offer)
+    if rules.failing_tests_problem(tests) is not None:
         raise ValidationError(
             {
                 "data": ValidationError(
                     _("No failed test is recorded: give the failed “test”."),
-                    code="no_failed_test",
+                    code=rules.NO_FAILED_TEST,
                 )
             }
         )
-    return _tests_summary(offer)
+    return _tests_summary(tests)
 
 
 def guard_certification_required(*, offer: Offer, user: Any, data: dict[str, Any]) -> None:
@@ -298,16 +303,17 @@ def record_certification(
 
 def current_certificate(offer: Offer, *, on: datetime.date | None = None) -> Certificate | None:
     """The certificate of the required body that supports the offer (``rules``), the one
-    valid longest first; None when the group requires no certification."""
+    valid longest first; None when the group requires no certification. One query (the
+    rule in SQL, ``rules.usable_q``) answering one row at most."""
     facts = rules.OfferFacts.of(offer)
     if facts.required_body_id is None:
         return None
-    # Narrowed in SQL to the certificates that can pass; the rule decides.
-    covering = Certificate.objects.filter(
-        offers=offer, body_id=facts.required_body_id, status=CertificateStatus.VALID
-    ).order_by("-valid_until", "-id")
-    found = rules.usable(covering, facts, on=on or timezone.localdate())
-    return found[0] if found else None
+    return (
+        Certificate.objects.filter(rules.usable_q(facts, on=on or timezone.localdate()))
+        .filter(offers=offer)
+        .order_by("-valid_until", "-id")
+        .first()
+    )
 
 
 def record_register_inclusion(
@@ -421,6 +427,26 @@ def register_entries_bulk_transition(
     return bulk.run_each(checked, act, names=names)
 
 
+def _certificate_step(
+    certificate: Certificate, action: str, *, actor: User | None, reason: str
+) -> Certificate:
+    """Move the locked ``certificate`` along ``lifecycle.CERTIFICATES`` by ``action``: its
+    status becomes the transition's target, with the reason, and the certificate's history
+    gets the transition's event. Every status change of a certificate takes this path.
+    TransitionNotAllowed where the table has no such step from the current status."""
+    step = lifecycle.CERTIFICATES.find(action, certificate.status)
+    if step is None:
+        raise TransitionNotAllowed(
+            _("Certificate %(number)s is %(status)s and cannot change.")
+            % {"number": certificate.number, "status": certificate.get_status_display()}
+        )
+    certificate.status = step.target
+    certificate.status_reason = reason
+    certificate.save(update_fields=["status", "status_reason"])
+    _certificate_event(certificate, lifecycle.EVENTS[step.action], actor=actor, reason=reason)
+    return certificate
+
+
 @transaction.atomic
 def certificate_set_status(
     *, certificate_id: int, user: Any, status: str, reason: str
@@ -437,20 +463,7 @@ def certificate_set_status(
         raise ValidationError({"status": _("Unknown status.")})
     if not (reason or "").strip() and step.comment_required:
         raise ValidationError({"reason": _("Give the reason.")})
-    if lifecycle.CERTIFICATES.find(step.action, certificate.status) is None:
-        raise TransitionNotAllowed(
-            _("Certificate %(number)s is %(status)s and cannot change.")
-            % {"number": certificate.number, "status": certificate.get_status_display()}
-        )
-    certificate.status = step.target
-    certificate.status_reason = reason or ""
-    certificate.save(update_fields=["status", "status_reason"])
-    kind = {
-        CertificateStatus.SUSPENDED: CertificateEventKind.SUSPENDED,
-        CertificateStatus.REVOKED: CertificateEventKind.REVOKED,
-        CertificateStatus.VALID: CertificateEventKind.REINSTATED,
-    }[CertificateStatus(step.target)]
-    _certificate_event(certificate, kind, actor=user, reason=reason or "")
+    _certificate_step(certificate, step.action, actor=user, reason=reason or "")
     if status != CertificateStatus.VALID:
         exclude_offers_of_certificate(certificate=certificate, reason=reason, actor=user)
     return certificate
@@ -498,8 +511,9 @@ def exclude_offers_of_certificate(
 
 
 def lapse_certificates(*, on: datetime.date | None = None) -> dict[str, int]:
-    """Certificates past ``valid_until`` become expired and their offers leave the register.
-    Running it twice for the same day changes nothing more."""
+    """Certificates past ``valid_until`` become expired (the lifecycle's ``expire``, with
+    its event) and their offers leave the register. Running it twice for the same day
+    changes nothing more."""
     on = on or timezone.localdate()
     lapsed = 0
     excluded = 0
@@ -512,18 +526,9 @@ def lapse_certificates(*, on: datetime.date | None = None) -> dict[str, int]:
         with transaction.atomic():
             certificate = Certificate.objects.select_for_update().get(pk=cert_id)
             if not rules.lapsed(certificate, on=on):
-                continue
-            certificate.status = CertificateStatus.EXPIRED
-            certificate.status_reason = _("Expired on %(date)s.") % {
-                "date": certificate.valid_until.isoformat()
-            }
-            certificate.save(update_fields=["status", "status_reason"])
-            _certificate_event(
-                certificate,
-                CertificateEventKind.EXPIRED,
-                actor=None,
-                reason=certificate.status_reason,
-            )
+                continue  # expired (or changed) since it was read: nothing more to do
+            reason = _("Expired on %(date)s.") % {"date": certificate.valid_until.isoformat()}
+            _certificate_step(certificate, "expire", actor=None, reason=reason)
             excluded += len(
                 exclude_offers_of_certificate(
                     certificate=certificate, reason=certificate.status_reason, on=on
@@ -659,7 +664,8 @@ def product_test_record(
     protocol: File | None = None,
 ) -> ProductTest:
     """A test is recorded by the group's reviewer while the offer awaits its tests
-    (readiness confirmed); several tests per offer, each with an optional PDF protocol."""
+    (readiness confirmed); several tests per offer, each with an optional PDF protocol, each
+    record whole (``rules.product_test_problems``)."""
     with transaction.atomic():
         offer = offers_visible_to(user).select_for_update(of=("self",)).get(pk=offer_id)
         if not has_role(user, Role.REVIEWER):
@@ -670,21 +676,13 @@ def product_test_record(
                 % {"status": offer.get_status_display()},
                 current=offer.status,
             )
-        errors = {}
-        if kind not in TestKind.values:
-            errors["kind"] = _("Test type must be one of %(values)s.") % {
-                "values": ", ".join(TestKind.values)
-            }
-        if result not in TestResult.values:
-            errors["result"] = _("Result must be one of %(values)s.") % {
-                "values": ", ".join(TestResult.values)
-            }
-        if started_on is None:
-            errors["started_on"] = _("Give the date the test started.")
-        elif finished_on is not None and finished_on < started_on:
-            errors["finished_on"] = _("A test cannot finish before it starts.")
-        if errors:
-            raise ValidationError(errors)
+        problems = rules.product_test_problems(
+            kind=kind, result=result, started_on=started_on, finished_on=finished_on
+        )
+        if problems:
+            raise ValidationError(
+                {field: rules.product_test_message(code) for field, code in problems.items()}
+            )
         assert started_on is not None  # refused above
         if protocol is not None:
             validate_pdf_upload(protocol, field="protocol")

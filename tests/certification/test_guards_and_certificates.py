@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from certification import services, tasks
-from certification.models import Certificate, RegisterEntry
+from certification import lifecycle, services, tasks
+from certification.models import Certificate, CertificateEvent, RegisterEntry
 from suppliers.models import OfferTransition
 from tests.certification.conftest import make_offer
 from tests.factories import CertificateFactory
@@ -135,6 +135,31 @@ def test_lapse_excludes_exactly_the_covered_registered_offers_once(world):
     again = services.lapse_certificates(on=TODAY() + datetime.timedelta(days=12))
     assert again == {"lapsed": 0, "excluded": 0}
     assert OfferTransition.objects.count() == history + 2
+
+
+def test_every_certificate_step_names_the_event_it_writes():
+    assert set(lifecycle.EVENTS) == set(lifecycle.CERTIFICATES.actions)
+
+
+def test_lapse_writes_exactly_the_lifecycles_expire_event(world):
+    certificate = CertificateFactory(
+        body=world.body,
+        supplier=world.supplier,
+        issued_on=TODAY() - datetime.timedelta(days=400),
+        valid_until=TODAY() - datetime.timedelta(days=1),
+    )
+    step = lifecycle.CERTIFICATES.find("expire", certificate.status)
+    reason = f"Expired on {certificate.valid_until.isoformat()}."
+
+    services.lapse_certificates(on=TODAY())
+    services.lapse_certificates(on=TODAY())
+
+    events = CertificateEvent.objects.filter(certificate=certificate)
+    assert list(events.values_list("kind", "status", "reason", "actor")) == [
+        (lifecycle.EVENTS[step.action], step.target, reason, None)
+    ]
+    certificate.refresh_from_db()
+    assert (certificate.status, certificate.status_reason) == (step.target, reason)
 
 
 def test_suspend_and_revoke_exclude_at_once_and_reinstate_needs_a_valid_certificate(
