@@ -8,7 +8,15 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from roadmap_portal.choices import Role
 from roadmap_portal.models import Roadmap
-from roadmap_portal.scope import Actor, Joined, RuleTable, Scope, everything, restrict
+from roadmap_portal.scope import (
+    Actor,
+    Joined,
+    RuleTable,
+    Scope,
+    everything,
+    partner_slice,
+    restrict,
+)
 from suppliers.models import Offer
 from suppliers.pipeline import REVIEW_STAGES, q_waiting_for
 from suppliers.selectors import (
@@ -56,21 +64,15 @@ def certificates_visible_to(user: Actor) -> QuerySet[Certificate]:
     return restrict(user, Certificate.objects.select_related("body", "supplier"), CERTIFICATE_RULES)
 
 
-def _partner_register(scope: Scope) -> Q:
-    q = Q()
-    if scope.region_id:
-        q &= Q(supplier__region_id=scope.region_id)
-    if scope.group_id:
-        q &= Q(corporation_id=scope.group_id)
-    return q
-
-
 REGISTER_RULES: RuleTable = {
     Role.REGION_STAFF: everything,
     Role.REVIEWER: everything,
     Role.OFFICER: everything,
     Role.SUPPLIER: everything,
-    Role.PARTNER: _partner_register,
+    Role.PARTNER: partner_slice(
+        region=lambda region_id: Q(supplier__region_id=region_id),
+        group=lambda group_id: Q(corporation_id=group_id),
+    ),
 }
 
 
@@ -82,20 +84,13 @@ def register_visible_to(user: Actor) -> QuerySet[RegisterEntry]:
     return restrict(user, qs, REGISTER_RULES)
 
 
-def _partner_requirements(scope: Scope) -> Q:
-    q = Q()
-    if scope.group_id:
-        q &= Q(corporation_id=scope.group_id)
-    if scope.region_id:
-        # A region's slice: the requirements of the groups with a roadmap in the region.
-        q &= Q(
-            Exists(
-                Roadmap.objects.filter(
-                    region_id=scope.region_id, corporation_id=OuterRef("corporation_id")
-                )
-            )
+def _requirements_of_region(region_id: int) -> Q:
+    """A region's slice of requirements: those of the groups with a roadmap in the region."""
+    return Q(
+        Exists(
+            Roadmap.objects.filter(region_id=region_id, corporation_id=OuterRef("corporation_id"))
         )
-    return q
+    )
 
 
 REQUIREMENT_RULES: RuleTable = {
@@ -105,7 +100,9 @@ REQUIREMENT_RULES: RuleTable = {
     Role.SUPPLIER: Joined(
         lambda scope: Q(corporation__roadmaps__region__suppliers__id=scope.supplier_id)
     ),
-    Role.PARTNER: _partner_requirements,
+    Role.PARTNER: partner_slice(
+        region=_requirements_of_region, group=lambda group_id: Q(corporation_id=group_id)
+    ),
 }
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from roadmap_portal import okpd2
 from roadmap_portal.choices import Role
 from roadmap_portal.models import Corporation, Demand
-from roadmap_portal.scope import Actor, Joined, RuleTable, Scope, restrict
+from roadmap_portal.scope import Actor, Joined, RuleTable, Scope, partner_slice, restrict
 from roadmap_portal.selectors import (
     customer_in_region_groups,
     partner_customers,
@@ -85,20 +85,14 @@ def published_bids_visible_to(user: Actor, on: datetime.date | None = None) -> Q
     ).select_related("supplier", "supplier__region")
 
 
-def _partner_contracts(scope: Scope) -> Q:
-    q = Q()
-    if scope.region_id:
-        q &= Q(supplier__region_id=scope.region_id)
-    if scope.group_id:
-        q &= Corporation.in_group(scope.group_id, "customer__")
-    return q
-
-
 CONTRACT_RULES: RuleTable = {
     Role.SUPPLIER: lambda scope: Q(supplier_id=scope.supplier_id),
     Role.REVIEWER: lambda scope: Corporation.in_group(scope.group_id, "customer__"),
     Role.REGION_STAFF: lambda scope: Q(supplier__region_id=scope.region_id),
-    Role.PARTNER: _partner_contracts,
+    Role.PARTNER: partner_slice(
+        region=lambda region_id: Q(supplier__region_id=region_id),
+        group=lambda group_id: Corporation.in_group(group_id, "customer__"),
+    ),
 }
 
 

@@ -28,11 +28,14 @@ register by offer transitions, which announce ``offer.transitioned``.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from celery import Task
 
 from .outbox import publish_each
+
+logger = logging.getLogger(__name__)
 
 # event -> {subscriber's short name: (task name, queue kind or None)}
 _subscribers: dict[str, dict[str, tuple[str, str | None]]] = {}
@@ -64,10 +67,14 @@ def announce(event: str, *, key: str, **payload: Any) -> list[str]:
     """Tell the subscribers of ``event`` that it happened, once for ``key`` (the occurrence:
     an object's id, or a transition's). Writes one outbox row per subscriber in the current
     transaction; ``payload`` (JSON: ids and small values) is each subscriber's kwargs.
-    Returns the rows' keys."""
+    Returns the rows' keys. An event no task subscribes to writes nothing; the debug log
+    says so, as it is most often a tasks module that was not imported."""
     if event not in EVENTS:
         raise ValueError(f"Unknown domain event {event!r}")
+    known = _subscribers.get(event, {})
+    if not known:
+        logger.debug("Domain event %s (key %s) has no subscriber: nothing to run", event, key)
+        return []
     return publish_each(
-        (name, f"{short}:{key}", dict(payload), queue)
-        for short, (name, queue) in _subscribers.get(event, {}).items()
+        (name, f"{short}:{key}", dict(payload), queue) for short, (name, queue) in known.items()
     )

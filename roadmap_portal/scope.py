@@ -136,6 +136,30 @@ def everything(scope: Scope) -> Q:
 NOTHING = Q(pk__in=[])
 
 
+def partner_slice(
+    *,
+    region: Callable[[int], Q],
+    group: Callable[[int], Q],
+    public: Q | None = None,
+) -> Callable[[Scope], Q]:
+    """A model's rule for partners: the rows published to them (``public``; every row when
+    not given), narrowed to the partner's region (``region(region_id)``) and group
+    (``group(group_id)``) when the scope names one: an API key's, or the partner account's
+    profile's. A partner's scope that names neither sees every published row. The one
+    shape of every model's partner rule, so that a key narrowed to a region or a group is
+    narrowed the same way everywhere."""
+
+    def rule(scope: Scope) -> Q:
+        q = Q() if public is None else public
+        if scope.region_id:
+            q &= region(scope.region_id)
+        if scope.group_id:
+            q &= group(scope.group_id)
+        return q
+
+    return rule
+
+
 def scope_of(user: Actor) -> Scope:
     """The user's scope; an API key narrows a partner to the key's region or group.
 

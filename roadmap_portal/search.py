@@ -303,13 +303,24 @@ class Group:
 # --- matching --------------------------------------------------------------------------------
 
 
-def _scoped(kind: Kind, user) -> QuerySet:
-    """The kind's rows in the user's scope, as a plain queryset a window may count over (a
-    selector that needs DISTINCT is taken as ``pk IN (...)``)."""
+@dataclass(frozen=True)
+class Scoped:
+    """A kind's rows in the reader's scope, built once per search and read by every part of
+    it (the words, the typos, the count): ``rows`` is a plain queryset a window may count
+    over (a selector that needs DISTINCT is taken as ``pk IN (...)``); ``joins`` says
+    whether the scope reads another table (a join, or DISTINCT over one)."""
+
+    rows: QuerySet
+    joins: bool
+
+
+def _scoped(kind: Kind, user) -> Scoped:
+    """The kind's rows in ``user``'s scope: the kind's selector is called once."""
     visible = kind.visible(user)
     if visible.query.distinct:
-        return visible.model.objects.filter(pk__in=visible.values("pk"))
-    return visible.select_related(None)
+        return Scoped(visible.model.objects.filter(pk__in=visible.values("pk")), joins=True)
+    rows = visible.select_related(None)
+    return Scoped(rows, joins=len(rows.query.alias_map) > 1)
 
 
 def _text_match(kind: Kind, query: str) -> tuple[Q, Q, object, object] | None:
@@ -361,23 +372,25 @@ def _code_match(kind: Kind, query: str) -> Q | None:
 def _matching(kind: Kind, user, query: str) -> QuerySet | None:
     """The kind's rows in scope matching ``query``, annotated ``_rank``; None when the kind
     has nothing to match this query with."""
-    conditions = _conditions(kind, user, query)
+    conditions = _conditions(kind, _scoped(kind, user).rows, query)
     if conditions is None:
         return None
     qs, words, typos, rank = conditions
     return qs.filter(words if typos is None else words | typos).annotate(_rank=rank)
 
 
-def _matching_parts(kind: Kind, user, query: str) -> tuple[QuerySet, QuerySet | None] | None:
-    """The kind's rows in scope matching ``query`` by its words or codes, and those matching
-    it by words, codes or as a typo of their title (None where typos are not looked for
-    apart: a reader who sees part of the kind has one condition), both annotated
+def _matching_parts(
+    kind: Kind, scoped: Scoped, query: str
+) -> tuple[QuerySet, QuerySet | None] | None:
+    """The kind's rows in scope (``scoped``) matching ``query`` by its words or codes, and
+    those matching it by words, codes or as a typo of their title (None where typos are not
+    looked for apart: a reader who sees part of the kind has one condition), both annotated
     ``_rank``; None when the kind has nothing to match this query with."""
-    conditions = _conditions(kind, user, query)
+    conditions = _conditions(kind, scoped.rows, query)
     if conditions is None:
         return None
     qs, words, typos, rank = conditions
-    if typos is not None and _scope_joins(kind, user):
+    if typos is not None and scoped.joins:
         # A reader's scope through another table (the roadmaps' group, the suppliers'
         # region) narrows the rows the words reach, and the planner reads the text index
         # once per row of that table: the words read twice would cost more than the
@@ -392,16 +405,12 @@ def _matching_parts(kind: Kind, user, query: str) -> tuple[QuerySet, QuerySet | 
     )
 
 
-def _scope_joins(kind: Kind, user) -> bool:
-    """Whether the reader's scope of the kind reads another table (a join or a subquery)."""
-    visible = kind.visible(user)
-    return bool(visible.query.distinct) or len(_scoped(kind, user).query.alias_map) > 1
-
-
-def _conditions(kind: Kind, user, query: str) -> tuple[QuerySet, Q, Q | None, object] | None:
-    """(the kind's rows in scope, the words' and codes' condition, the typos' condition or
-    None, the rank expression); None when the kind has nothing to match ``query`` with."""
-    qs = _scoped(kind, user)
+def _conditions(
+    kind: Kind, qs: QuerySet, query: str
+) -> tuple[QuerySet, Q, Q | None, object] | None:
+    """(the kind's rows in scope, ``qs``, with the document to match; the words' and codes'
+    condition, the typos' condition or None, the rank expression); None when the kind has
+    nothing to match ``query`` with."""
     code = _code_match(kind, query)
     if not _is_postgresql():
         q = code or Q()
@@ -548,8 +557,8 @@ def _more_url(kind: Kind, query: str) -> str:
 
 def _groups(kinds: tuple[Kind, ...], user, query: str, size: int) -> list[Group]:
     """The kinds' groups: one query ranks and counts them all, one more per kind with rows
-    reads the rows shown."""
-    matching = {kind.key: _matching_parts(kind, user, query) for kind in kinds}
+    reads the rows shown. Each kind's scope is built once (``_scoped``) for all of it."""
+    matching = {kind.key: _matching_parts(kind, _scoped(kind, user), query) for kind in kinds}
     ranked = _ranked([(k, matching[k.key]) for k in kinds if matching[k.key] is not None], size)
     groups = []
     for kind in kinds:

@@ -3,13 +3,14 @@ restricted to the user's scope."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
 
 from .choices import Role
 from .models import Corporation, Demand, Notification, Region, Report, Roadmap
-from .scope import Actor, RuleTable, Scope, everything, restrict
+from .scope import Actor, RuleTable, Scope, everything, partner_slice, restrict
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -25,21 +26,16 @@ def corporations_visible_to(user: User | AnonymousUser) -> QuerySet[Corporation]
     return Corporation.objects.select_related("parent").order_by("short_name", "id")
 
 
-def _partner_roadmaps(scope: Scope) -> Q:
-    q = ~Q(status="draft")
-    if scope.region_id:
-        q &= Q(region_id=scope.region_id)
-    if scope.group_id:
-        q &= Q(corporation_id=scope.group_id)
-    return q
-
-
 ROADMAP_RULES: RuleTable = {
     Role.REGION_STAFF: lambda scope: Q(region_id=scope.region_id),
     Role.SUPPLIER: lambda scope: Q(region__suppliers__id=scope.supplier_id),
     Role.REVIEWER: lambda scope: Q(corporation_id=scope.group_id),
     Role.OFFICER: lambda scope: Q(corporation__required_body_id=scope.body_id),
-    Role.PARTNER: _partner_roadmaps,
+    Role.PARTNER: partner_slice(
+        public=~Q(status="draft"),
+        region=lambda region_id: Q(region_id=region_id),
+        group=lambda group_id: Q(corporation_id=group_id),
+    ),
 }
 
 
@@ -101,19 +97,12 @@ def _reports_of_group(group_id: int | None) -> Q:
     )
 
 
-def _partner_reports(scope: Scope) -> Q:
-    q = Q(status="done")
-    if scope.region_id:
-        q &= _reports_of_region(scope.region_id)
-    if scope.group_id:
-        q &= _reports_of_group(scope.group_id)
-    return q
-
-
 REPORT_RULES: RuleTable = {
     Role.REGION_STAFF: lambda scope: _reports_of_region(scope.region_id),
     Role.REVIEWER: lambda scope: _reports_of_group(scope.group_id),
-    Role.PARTNER: _partner_reports,
+    Role.PARTNER: partner_slice(
+        public=Q(status="done"), region=_reports_of_region, group=_reports_of_group
+    ),
 }
 
 
@@ -149,16 +138,12 @@ def customer_in_region_groups(region_id: Any) -> Q:
     return _customer_in_groups(_groups_with_roadmaps_in(region_id))
 
 
-def partner_customers(scope: Scope, prefix: str = "customer__") -> Q:
-    """A partner key's slice of rows with a customer: its group, and the groups with a
-    roadmap in its region."""
-    q = Q()
-    if scope.group_id:
-        q &= Corporation.in_group(scope.group_id, prefix)
-    if scope.region_id:
-        # A region's slice: the groups with a roadmap in the region.
-        q &= _customer_in_groups(_groups_with_roadmaps_in(scope.region_id), prefix)
-    return q
+# A partner's slice of rows with a customer (demands, tenders): its group, and the groups
+# with a roadmap in its region.
+partner_customers: Callable[[Scope], Q] = partner_slice(
+    region=customer_in_region_groups,
+    group=lambda group_id: Corporation.in_group(group_id, "customer__"),
+)
 
 
 DEMAND_RULES: RuleTable = {

@@ -11,7 +11,7 @@ from roadmap_portal.scope import (
     Actor,
     Joined,
     RuleTable,
-    Scope,
+    partner_slice,
     reads_internal_records,
     restrict,
 )
@@ -21,20 +21,15 @@ from .models import Offer, OfferAttachment, OfferTransition, Supplier
 from .pipeline import CERTIFICATION, CORPORATE, PUBLIC
 
 
-def _partner_suppliers(scope: Scope) -> Q:
-    q = Q(verification_status="verified")
-    if scope.region_id:
-        q &= Q(region_id=scope.region_id)
-    if scope.group_id:
-        # A group's slice: suppliers of the regions the group has a roadmap with.
-        q &= Q(
-            Exists(
-                Roadmap.objects.filter(
-                    region_id=OuterRef("region_id"), corporation_id=scope.group_id
-                ).exclude(status="draft")
-            )
+def _suppliers_of_group(group_id: int) -> Q:
+    """A group's slice of suppliers: those of the regions the group has a roadmap with."""
+    return Q(
+        Exists(
+            Roadmap.objects.filter(
+                region_id=OuterRef("region_id"), corporation_id=group_id
+            ).exclude(status="draft")
         )
-    return q
+    )
 
 
 SUPPLIER_RULES: RuleTable = {
@@ -45,21 +40,16 @@ SUPPLIER_RULES: RuleTable = {
     Role.OFFICER: Joined(
         lambda scope: Q(region__roadmaps__corporation__required_body_id=scope.body_id)
     ),
-    Role.PARTNER: _partner_suppliers,
+    Role.PARTNER: partner_slice(
+        public=Q(verification_status="verified"),
+        region=lambda region_id: Q(region_id=region_id),
+        group=_suppliers_of_group,
+    ),
 }
 
 
 def suppliers_visible_to(user: Actor) -> QuerySet[Supplier]:
     return restrict(user, Supplier.objects.select_related("region"), SUPPLIER_RULES)
-
-
-def _partner_offers(scope: Scope) -> Q:
-    q = Q(status__in=PUBLIC)
-    if scope.region_id:
-        q &= Q(supplier__region_id=scope.region_id)
-    if scope.group_id:
-        q &= Q(roadmap__corporation_id=scope.group_id)
-    return q
 
 
 OFFER_RULES: RuleTable = {
@@ -72,7 +62,11 @@ OFFER_RULES: RuleTable = {
         roadmap__corporation__required_body_id=scope.body_id,
         status__in=CERTIFICATION,
     ),
-    Role.PARTNER: _partner_offers,
+    Role.PARTNER: partner_slice(
+        public=Q(status__in=PUBLIC),
+        region=lambda region_id: Q(supplier__region_id=region_id),
+        group=lambda group_id: Q(roadmap__corporation_id=group_id),
+    ),
 }
 
 

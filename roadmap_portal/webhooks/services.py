@@ -38,7 +38,7 @@ from django.utils.translation import gettext as _
 from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
 from roadmap_portal.notifications.services import notify
 from roadmap_portal.outbox import WEBHOOKS, publish_many
-from roadmap_portal.scope import forget, may
+from roadmap_portal.scope import may
 
 from . import destinations
 from .models import (
@@ -249,7 +249,10 @@ def _notify_disabled(endpoint, *, key):
 
 def _acting_user(endpoint):
     """The account an endpoint's events are scoped for (carrying its key), or None when the
-    key is revoked or expired or the account disabled."""
+    key is revoked or expired or the account disabled. The endpoint comes from
+    ``webhook_event``'s query, with its owner and the owner's profile: the user object is
+    fresh (no scope is kept on it yet), so its scope is read from the profile fetched with it,
+    not by a query of its own."""
     if endpoint.api_key_id:
         key = endpoint.api_key
         if key.revoked or (key.expires and key.expires <= timezone.now()):
@@ -260,7 +263,6 @@ def _acting_user(endpoint):
         user = endpoint.user
     if user is None or not user.is_active:
         return None
-    forget(user)
     return user
 
 
@@ -299,7 +301,9 @@ def webhook_event(event, key, payload, scope_filter):
     event = str(event)
     if event not in WebhookEvent.values:
         raise ValueError(f"Unknown webhook event {event!r}")
-    endpoints = WebhookEndpoint.objects.select_related("api_key", "api_key__user", "user")
+    # The owners and the profiles their scopes are read from, in the endpoints' one query: a
+    # query per endpoint's owner would grow with the subscriptions.
+    endpoints = WebhookEndpoint.objects.select_related("api_key__user", "user__profile")
     created = []
     with transaction.atomic():
         for endpoint in endpoints.order_by("pk"):

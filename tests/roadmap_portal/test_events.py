@@ -1,8 +1,11 @@
 """Domain events: one outbox row per subscriber, written with the change, run once."""
 
+import logging
+
 import pytest
 from django.db import transaction
 
+from roadmap_portal import events
 from roadmap_portal.events import announce, subscribe, subscribers
 from roadmap_portal.outbox.models import OutboxMessage
 
@@ -70,3 +73,28 @@ def test_unknown_events_and_clashing_subscribers_are_refused():
         subscribe("offer.teleported", "roadmap_portal.tasks.notify_offer_transition")
     with pytest.raises(ValueError, match="share the short name"):
         subscribe("tender.opened", "elsewhere.tasks.notify_tender_opened")
+
+
+def test_an_event_without_subscribers_writes_nothing_and_says_so_in_the_debug_log(
+    monkeypatch, caplog
+):
+    # As if the notifications' tasks module, demand.published's only subscriber, were not
+    # imported.
+    monkeypatch.delitem(events._subscribers, "demand.published")
+    with caplog.at_level(logging.DEBUG, logger="roadmap_portal.events"):
+        keys = announce("demand.published", key="999999", demand_id=999_999)
+    assert keys == []
+    assert not OutboxMessage.objects.exists()
+    assert [(r.name, r.levelno, r.getMessage()) for r in caplog.records] == [
+        (
+            "roadmap_portal.events",
+            logging.DEBUG,
+            "Domain event demand.published (key 999999) has no subscriber: nothing to run",
+        )
+    ]
+
+
+def test_an_event_with_subscribers_logs_nothing(caplog):
+    with caplog.at_level(logging.DEBUG, logger="roadmap_portal.events"):
+        announce("bid.awarded", key="999999", bid_id=999_999)
+    assert [r for r in caplog.records if r.name == "roadmap_portal.events"] == []

@@ -1,11 +1,14 @@
 """Search (roadmap_portal/search.py): scope, Russian stemming, typos, code prefixes, ranking,
 highlighting, bounded queries, bad queries; the page, the API, and import substitution."""
 
+import dataclasses
+
 import pytest
 from django.db import connection
 from django.test import Client
 from rest_framework.test import APIClient
 
+from roadmap_portal import search
 from roadmap_portal.search import SearchQueryError, search_visible_to, substitutes_for
 from tests.factories import (
     CertificateFactory,
@@ -272,6 +275,34 @@ def test_the_page_query_count_does_not_grow_with_matches(world):
 
     queries = assert_constant_queries(make_rows, lambda: client.get("/search/", {"q": "насос"}))
     assert queries <= 12
+
+
+def test_a_grouped_search_builds_each_kinds_scope_once(world, monkeypatch):
+    calls = []
+
+    def counted(kind):
+        def visible(user):
+            calls.append(kind.key)
+            return kind.visible(user)
+
+        return dataclasses.replace(kind, visible=visible)
+
+    monkeypatch.setattr(search, "KINDS", tuple(counted(kind) for kind in search.KINDS))
+    groups = search_visible_to(world["staff"], "насос")
+    # The pump by its name, the valve by its description ("насосных станций").
+    assert found(groups, "offers") == [world["pump"].pk, world["valve"].pk]
+    assert sorted(calls) == sorted(kind.key for kind in search.KINDS)
+
+
+def test_a_region_staff_grouped_search_ranks_in_one_query_and_reads_each_kinds_rows_in_one(
+    world,
+):
+    groups, queries = count_queries(search_visible_to, world["staff"], "насос")
+    # The offers (the pump, the valve) and the suppliers ("Сибирские насосы") have rows.
+    assert [(g.kind, g.count) for g in groups if g.count] == [("offers", 2), ("suppliers", 1)]
+    # The reader's profile (the scope, read once for all six kinds), the one query that ranks
+    # and counts every kind, and the rows shown of each of the two kinds with rows.
+    assert queries == 4
 
 
 # --- the API ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from roadmap_portal.api.authentication import generate_key
 from roadmap_portal.models import ApiKey, Notification
+from roadmap_portal.scope import scope_of
 from roadmap_portal.webhooks.events import offer_transition_event
 from roadmap_portal.webhooks.models import WebhookDelivery, WebhookEndpoint
 from roadmap_portal.webhooks.services import webhook_event
@@ -28,7 +29,7 @@ from tests.factories import (
     admin_user,
     user_with_role,
 )
-from tests.helpers import assert_constant_queries
+from tests.helpers import assert_constant_queries, count_queries
 
 ROOT = Path(__file__).resolve().parents[2]
 WEBHOOKS = "/api/v1/webhooks/"
@@ -419,6 +420,35 @@ def test_only_subscribed_events_and_live_keys_are_delivered(
         offer_transition_event(registered_transition(kaluga, to_status="excluded").pk)
     assert receiver.requests == [], "a revoked key's endpoints hear nothing"
     assert WebhookDelivery.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_reading_the_owners_scopes_takes_the_same_queries_for_one_or_five_endpoints(kaluga):
+    """Each endpoint's owner and the profile its scope is read from come with the endpoints'
+    query: five partners' endpoints cost what one does."""
+    seen = []
+
+    def scope_check(user):
+        seen.append(scope_of(user).region_id)
+        return False  # nothing is recorded: only the reading of the owners is counted
+
+    def add_endpoints(n):
+        for _ in range(n):
+            owner = user_with_role("partner", region=kaluga)
+            WebhookEndpoint.objects.create(
+                user=owner, url="https://p.example.org/", events=["offer.registered"], secret="s"
+            )
+
+    def event():
+        return webhook_event("offer.registered", "offer.registered:1", {}, scope_check)
+
+    add_endpoints(1)
+    _, one = count_queries(event)
+    add_endpoints(4)
+    seen.clear()
+    _, five = count_queries(event)
+    assert seen == [kaluga.pk] * 5
+    assert five == one
 
 
 @pytest.mark.django_db
