@@ -408,8 +408,13 @@ def offer_transition_view(request, pk):
         messages.error(request, _error_text(exc))
         return redirect(safe_next(request, reverse("suppliers:offer-detail", args=[pk])))
     if is_refused(form):
-        offer = get_object_or_404(offers_visible_to(request.user), pk=pk)
-        return _offer_page(request, offer, step=action, step_form=form)
+        offer = offers_visible_to(request.user).filter(pk=pk).first()
+        if offer is not None:
+            return _offer_page(request, offer, step=action, step_form=form)
+        # Moved out of the user's sight meanwhile: the message where the step came from.
+        for error in form.non_field_errors():
+            messages.error(request, error)
+        return redirect(safe_next(request, reverse("home")))
     messages.success(
         request,
         _("“%(offer)s” is now %(status)s.")
