@@ -17,7 +17,17 @@ from roadmap_portal.models import Region
 from roadmap_portal.scope import has_role, scope_of
 from roadmap_portal.selectors import roadmaps_visible_to
 from roadmap_portal.storage import stored_file_response
-from roadmap_portal.web import apply_service_errors, back_to, paginate, role_required
+from roadmap_portal.web import (
+    REFUSED_STATUS,
+    apply_service_errors,
+    back_to,
+    form_status,
+    is_refused,
+    paginate,
+    refusal_kept,
+    role_required,
+    service_errors_on,
+)
 from suppliers import pipeline
 from suppliers.choices import OfferStatus
 from suppliers.selectors import (
@@ -57,16 +67,15 @@ def _query_without(request, *names):
 
 def _transition(request, form, *, offer, action, comment="", data=None):
     """Run one pipeline step; True when done, False when the form now carries the errors.
-    A step the state no longer allows is told as a message on the view's ``back_to`` page
-    (``DomainExceptionMiddleware``)."""
-    try:
+    A step the state no longer allows is an error above the form too, which the page shows
+    again with what was typed (409); a form with nothing typed (a button) leaves it to
+    ``DomainExceptionMiddleware``: a message on the view's ``back_to`` page."""
+    with service_errors_on(form):
         offer_transition(
             offer_id=offer.pk, user=request.user, action=action, comment=comment, data=data or {}
         )
-    except ValidationError as exc:
-        apply_service_errors(form, exc)
-        return False
-    return True
+        return True
+    return False
 
 
 # --- review queue --------------------------------------------------------------------------
@@ -159,10 +168,19 @@ def _stage_forms(offer, **bound):
         forms["tests_decision_form"] = bound.get("tests_decision_form") or TestDecisionForm()
     elif status in pipeline.DECISION_STAGES:
         forms["decision_form"] = bound.get("decision_form") or CommentForm()
+    # A form whose step the state refused stays, whatever the stage is now: it keeps what
+    # the reviewer typed.
+    forms.update({name: form for name, form in bound.items() if is_refused(form)})
     return forms
 
 
-def _review_page(request, offer, *, status=200, **bound):
+def _review_page(request, offer, *, refused_action=None, **bound):
+    """The review page of ``offer``; ``bound``: the posted forms, with their errors (400) or
+    their step refused by the state (409: the offer as it is now, and the form again);
+    ``refused_action``: the register's step that was refused."""
+    status = form_status(*bound.values())
+    if status == REFUSED_STATUS:
+        offer.refresh_from_db(fields=["status", "status_changed"])
     corporation = offer.roadmap.corporation
     steps = allowed_transitions(offer=offer, user=request.user)
     register_steps = [t for t in steps if t.action in ("register", "exclude", "reinstate")]
@@ -172,6 +190,8 @@ def _review_page(request, offer, *, status=200, **bound):
         and not scope_of(request.user).is_admin
     ):
         register_steps = []
+    if refused_action and refused_action not in {t.action for t in register_steps}:
+        register_steps.insert(0, pipeline.declared(refused_action))
     context = {
         "offer": offer,
         "corporation": corporation,
@@ -213,7 +233,7 @@ def _decide(request, pk, *, form_class, form_name, success, payload=None, form_k
             if done:
                 messages.success(request, success)
             return redirect("certification:review", pk=offer.pk)
-    return _review_page(request, offer, status=400, **{form_name: form})
+    return _review_page(request, offer, **{form_name: form})
 
 
 @require_POST
@@ -253,7 +273,7 @@ def review_test_record(request, pk):
     form = TestRecordForm(request.POST, request.FILES)
     if form.is_valid():
         data = form.cleaned_data
-        try:
+        with service_errors_on(form):
             services.product_test_record(
                 offer_id=offer.pk,
                 user=request.user,
@@ -264,12 +284,9 @@ def review_test_record(request, pk):
                 remarks=data.get("remarks", ""),
                 protocol=data.get("protocol"),
             )
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
             messages.success(request, _("The test is recorded."))
             return redirect("certification:review", pk=offer.pk)
-    return _review_page(request, offer, status=400, test_form=form)
+    return _review_page(request, offer, test_form=form)
 
 
 @require_POST
@@ -309,7 +326,9 @@ def review_register(request, pk, action):
                     }[action],
                 )
             return redirect("certification:review", pk=offer.pk)
-    return _review_page(request, offer, status=400, decision_form=form)
+    return _review_page(
+        request, offer, refused_action=action if is_refused(form) else None, decision_form=form
+    )
 
 
 @login_required
@@ -476,6 +495,12 @@ def certificate_list(request):
 
 @login_required
 def certificate_detail(request, pk):
+    return _certificate_page(request, pk)
+
+
+def _certificate_page(request, pk, *, status_form=None, refused_action=None):
+    """The certificate's page; ``status_form``: a change of status the state refused, shown
+    again with the reason typed (409), with the button of ``refused_action``."""
     certificate = get_object_or_404(
         selectors.certificates_visible_to(request.user).select_related("issued_by", "renews"),
         pk=pk,
@@ -500,11 +525,13 @@ def certificate_detail(request, pk):
             "entries": entries,
             "show_staff": history_is_internal_to(request.user),
             "is_officer": is_officer,
-            "status_form": CertificateStatusForm(),
+            "status_form": status_form or CertificateStatusForm(),
+            "refused_action": refused_action,
             "scan_form": ScanForm(),
             "renewal": getattr(certificate, "renewed_by", None),
             "today": timezone.localdate(),
         },
+        status=form_status(status_form),
     )
 
 
@@ -602,16 +629,22 @@ def certificate_status(request, pk, status):
     form = CertificateStatusForm(request.POST)
     form.is_valid()
     try:
-        services.certificate_set_status(
-            certificate_id=certificate.pk,
-            user=request.user,
-            status=statuses[status],
-            reason=form.cleaned_data.get("reason", ""),
-        )
+        # Refused with a reason typed: the certificate's page with the reason kept (409).
+        with refusal_kept(form):
+            services.certificate_set_status(
+                certificate_id=certificate.pk,
+                user=request.user,
+                status=statuses[status],
+                reason=form.cleaned_data.get("reason", ""),
+            )
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
     else:
+        if is_refused(form):
+            return _certificate_page(
+                request, certificate.pk, status_form=form, refused_action=status
+            )
         messages.success(
             request,
             {
@@ -632,7 +665,7 @@ def certificate_renew(request, pk):
         form = CertificateRenewForm(request.POST, request.FILES)
         if form.is_valid():
             data = form.cleaned_data
-            try:
+            with service_errors_on(form):
                 new = services.certificate_renew(
                     certificate_id=old.pk,
                     user=request.user,
@@ -641,9 +674,6 @@ def certificate_renew(request, pk):
                     valid_until=data["valid_until"],
                     scan=data.get("scan"),
                 )
-            except ValidationError as exc:
-                apply_service_errors(form, exc)
-            else:
                 messages.success(
                     request,
                     _("Certificate %(new)s renews %(old)s.")
@@ -662,7 +692,7 @@ def certificate_renew(request, pk):
             "title": _("Renew certificate %(number)s") % {"number": old.number},
             "renews": old,
         },
-        status=400 if form.is_bound and form.errors else 200,
+        status=form_status(form),
     )
 
 

@@ -1,13 +1,15 @@
 """The HTML pages' toolkit, the twin of the API's (``roadmap_portal/api/``): who may open a
 page (``role_required``), one pagination for every list (``paginate``), a service's errors
 on a form (``apply_service_errors``) and Bootstrap's classes on a form's widgets
-(``BootstrapFormMixin``). The errors a page does not handle itself become answers in
-``DomainExceptionMiddleware``: a role refused 403, an object out of scope or gone 404, a step
-the state no longer allows a message on the page the user came from."""
+(``BootstrapFormMixin``), a step the state refuses on a form page (``service_errors_on``,
+``refusal_kept``, ``form_status``). The errors a page does not handle itself become answers
+in ``DomainExceptionMiddleware``: a role refused 403, an object out of scope or gone 404, a
+step the state no longer allows a message on the page the user came from."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -232,6 +234,60 @@ class BootstrapFormMixin(FreeTextLimitMixin):
         self.add_error(name, message % {"label": self.label_of(name)})
 
 
+# --- a step the state refuses on a form page ---------------------------------------------------
+
+#: The status of a form page shown again because the state refused its step (Conflict, as
+#: the API answers ``TransitionNotAllowed``).
+REFUSED_STATUS = 409
+
+
+@contextmanager
+def refusal_kept(form: forms.BaseForm) -> Iterator[None]:
+    """A step the state no longer allows (``TransitionNotAllowed``, e.g. another user moved
+    the object meanwhile), raised inside, on ``form``: its message above the form and the
+    form marked refused, so the page shows it again with what the user typed (409,
+    ``form_status``). A form the user typed nothing into (a button) lets the refusal through
+    to ``DomainExceptionMiddleware``: its message on the ``back_to`` page, as before.
+    ``form`` is bound and validated."""
+    try:
+        yield
+    except TransitionNotAllowed as exc:
+        if not form.has_changed():
+            raise
+        form.add_error(None, str(exc.message))
+        form.refused = True  # type: ignore[attr-defined]
+
+
+@contextmanager
+def service_errors_on(
+    form: forms.BaseForm, fields: Mapping[str, str | None] | None = None
+) -> Iterator[None]:
+    """A form page's call of a service: its ValidationError on the form
+    (``apply_service_errors``), a step the state refuses as ``refusal_kept`` says. The code
+    after the call inside the block runs only when the service succeeded; after the block,
+    the page shows the form with its errors (``form_status``)."""
+    with refusal_kept(form):
+        try:
+            yield
+        except (DjangoValidationError, DRFValidationError) as exc:
+            apply_service_errors(form, exc, fields)
+
+
+def is_refused(form: forms.BaseForm | None) -> bool:
+    """Whether the state refused the step ``form`` posted (``refusal_kept``)."""
+    return bool(getattr(form, "refused", False))
+
+
+def form_status(*forms_: forms.BaseForm | None) -> int:
+    """The status of a form page: 409 when the state refused a form's step, 400 when a bound
+    form has errors, else 200."""
+    if any(is_refused(form) for form in forms_):
+        return REFUSED_STATUS
+    if any(form is not None and form.is_bound and form.errors for form in forms_):
+        return 400
+    return 200
+
+
 # --- the errors a page leaves to the toolkit --------------------------------------------------
 
 
@@ -276,8 +332,9 @@ class DomainExceptionMiddleware:
     """The domain's errors that an HTML page does not handle, as the page's answer: a role
     refused (``RoleNotAllowed``) is 403, an object out of scope or gone
     (``ObjectDoesNotExist``, ``Http404``) 404, a step the state no longer allows
-    (``TransitionNotAllowed``) its message and a redirect back (``back_to``). The API's
-    answers stay DRF's (``roadmap_portal.api.exceptions``)."""
+    (``TransitionNotAllowed``) its message and a redirect back (``back_to``); a form page
+    whose user typed something keeps the refusal on its form instead (``refusal_kept``). The
+    API's answers stay DRF's (``roadmap_portal.api.exceptions``)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

@@ -202,6 +202,13 @@ class AttachmentForm(BootstrapFormMixin, forms.Form):
     )
 
 
+class OfferStepForm(BootstrapFormMixin, forms.Form):
+    """What a step's form on the offer's page lets the user type: its comment (the button
+    names the action)."""
+
+    comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea)
+
+
 class TransitionForm(FreeTextLimitMixin, forms.Form):
     action = forms.CharField(max_length=30)
     comment = forms.CharField(required=False, widget=forms.Textarea)

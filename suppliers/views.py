@@ -27,7 +27,17 @@ from roadmap_portal.scope import (
 )
 from roadmap_portal.selectors import demands_for_region, demands_visible_to, roadmaps_visible_to
 from roadmap_portal.storage import stored_file_response
-from roadmap_portal.web import apply_service_errors, back_to, paginate, role_required, safe_next
+from roadmap_portal.web import (
+    apply_service_errors,
+    back_to,
+    form_status,
+    is_refused,
+    paginate,
+    refusal_kept,
+    role_required,
+    safe_next,
+    service_errors_on,
+)
 
 from . import pipeline, tables
 from .choices import OfferStatus, VerificationStatus
@@ -35,6 +45,7 @@ from .filtersets import OfferFilterSet
 from .forms import (
     AttachmentForm,
     OfferForm,
+    OfferStepForm,
     RegistrationForm,
     RegistrationPasswordForm,
     SupplierVerifyForm,
@@ -308,7 +319,7 @@ def offer_update_view(request, pk):
     if not may(request.user, "offer.update", offer):
         raise PermissionDenied(_("Only the supplier's members change its offers."))
     supplier = offer.supplier
-    if not offer.is_editable:
+    if not offer.is_editable and request.method != "POST":
         messages.error(
             request,
             _("Only a draft can be edited; this offer is %(status)s.")
@@ -316,25 +327,31 @@ def offer_update_view(request, pk):
         )
         return redirect("suppliers:offer-detail", pk=pk)
     form = _offer_form(request, supplier, offer)
+    # A draft submitted meanwhile refuses the edit (the service says so): the form again,
+    # with what was typed.
     if request.method == "POST" and form.is_valid():
-        try:
+        with service_errors_on(form):
             offer_update(offer=offer, user=request.user, **form.service_fields())
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
             messages.success(request, _("The draft is saved."))
             return redirect("suppliers:offer-detail", pk=pk)
+        if is_refused(form):
+            offer.refresh_from_db(fields=["status", "status_changed"])
     return render(
         request,
         "suppliers/offer_form.html",
         {"form": form, "supplier": supplier, "offer": offer},
-        status=400 if form.is_bound and form.errors else 200,
+        status=form_status(form),
     )
 
 
 @login_required
 def offer_detail(request, pk):
-    offer = get_object_or_404(offers_visible_to(request.user), pk=pk)
+    return _offer_page(request, get_object_or_404(offers_visible_to(request.user), pk=pk))
+
+
+def _offer_page(request, offer, *, step=None, step_form=None):
+    """The offer's page; ``step`` and ``step_form``: a step the state refused with what the
+    user typed, shown again in its form (409)."""
     # The demand it answers, when the reader may see that demand (it may be another group's).
     demand = (
         demands_visible_to(request.user).filter(pk=offer.demand_id).first()
@@ -356,7 +373,10 @@ def offer_detail(request, pk):
             "attachment_form": AttachmentForm(),
             "max_upload_mb": _max_upload_mb(),
             "waiting_for": pipeline.waiting_role(offer.status),
+            "refused_step": pipeline.declared(step) if step_form is not None else None,
+            "step_form": step_form,
         },
+        status=form_status(step_form),
     )
 
 
@@ -371,17 +391,30 @@ def offer_transition_view(request, pk):
     get_object_or_404(offers_visible_to(request.user), pk=pk)
     action = request.POST.get("action", "")
     data = _transition_data(request, action)
+    # A step with a typed comment that the state refuses: the offer's page with the comment
+    # kept in the step's form (409); a button's refusal: its message, as other errors.
+    form = OfferStepForm(request.POST)
+    form.is_valid()
     try:
-        offer, _history = offer_transition(
-            offer_id=pk,
-            user=request.user,
-            action=action,
-            comment=request.POST.get("comment", ""),
-            data=data,
-        )
+        with refusal_kept(form):
+            offer, _history = offer_transition(
+                offer_id=pk,
+                user=request.user,
+                action=action,
+                comment=request.POST.get("comment", ""),
+                data=data,
+            )
     except (ValidationError, TransitionNotAllowed, RoleNotAllowed) as exc:
         messages.error(request, _error_text(exc))
         return redirect(safe_next(request, reverse("suppliers:offer-detail", args=[pk])))
+    if is_refused(form):
+        offer = offers_visible_to(request.user).filter(pk=pk).first()
+        if offer is not None:
+            return _offer_page(request, offer, step=action, step_form=form)
+        # Moved out of the user's sight meanwhile: the message where the step came from.
+        for error in form.non_field_errors():
+            messages.error(request, error)
+        return redirect(safe_next(request, reverse("home")))
     messages.success(
         request,
         _("“%(offer)s” is now %(status)s.")

@@ -2,6 +2,7 @@
 for a corporation that requires certification and one that does not."""
 
 import datetime
+import re
 
 import pytest
 from django.urls import reverse
@@ -243,7 +244,9 @@ def test_ui_pipeline_without_certification(world, client):
     assert offer.history.count() == 6
 
 
-def test_stale_decision_is_a_message_not_an_error(world, client):
+def test_stale_decision_is_the_form_again_not_an_error(world, client):
+    """A decision on a stage the offer has left: the form again with the choices made (409)
+    and the refusal above it, never a 500."""
     offer = make_offer(world, status="requirements_met")
     client.force_login(world.gaz_reviewer)
     response = client.post(
@@ -253,7 +256,9 @@ def test_stale_decision_is_a_message_not_an_error(world, client):
             f"outcome_{world.req_gaz.pk}": "met",
             f"outcome_{world.req_gaz_all.pk}": "met",
         },
-        follow=True,
     )
-    assert response.status_code == 200
-    assert "is not allowed while the offer is" in response.content.decode()
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "is not allowed while the offer is" in page
+    outcome = re.search(rf'<select name="outcome_{world.req_gaz.pk}".*?</select>', page, re.S)
+    assert outcome and '<option value="met" selected>' in outcome.group(0)

@@ -1,13 +1,20 @@
 import datetime
 
 import pytest
+from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 
 from procurement.models import Bid, Contract, Tender
-from procurement.services import bid_create
+from procurement.services import bid_create, tender_award
 from roadmap_portal.models import Demand
-from tests.factories import ContractFactory, DemandFactory, OfferFactory, TenderFactory
+from tests.factories import (
+    ContractFactory,
+    DemandFactory,
+    OfferFactory,
+    TenderFactory,
+    user_with_role,
+)
 from tests.helpers import assert_constant_queries
 
 from .conftest import certified_supplier
@@ -331,6 +338,27 @@ def test_a_refused_step_is_a_message_on_the_tender_page(world, people):
     client.post(url, {"action": "close"})
     response = client.post(url, {"action": "close"})
     assert response["Location"] == reverse("procurement:tender-detail", args=[world.tender.pk])
+
+
+def test_an_award_refused_after_another_award_goes_back_with_its_message(world, people):
+    """The award form has a button per bid and nothing to type: a refusal (the tender was
+    awarded meanwhile) is the message on the tender's page, no second contract."""
+    bid = bid_create(
+        user=people["supplier"], tender_id=world.tender.pk, offer_ids=[world.offer.pk], price=7
+    )
+    colleague = user_with_role("reviewer", corporation=world.group)
+    tender_award(user=colleague, tender_id=world.tender.pk, bid_id=bid.pk)
+
+    response = browser(people["reviewer"]).post(
+        reverse("procurement:tender-award", args=[world.tender.pk]), {"bid": bid.pk}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("procurement:tender-detail", args=[world.tender.pk])
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        "The tender is awarded: it cannot be awarded."
+    ]
+    assert Contract.objects.count() == 1
 
 
 def test_a_role_the_service_refuses_is_403(world, people):

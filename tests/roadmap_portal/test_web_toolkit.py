@@ -13,7 +13,11 @@ from roadmap_portal.web import (
     BootstrapFormMixin,
     DomainExceptionMiddleware,
     apply_service_errors,
+    form_status,
+    is_refused,
     paginate,
+    refusal_kept,
+    service_errors_on,
 )
 from suppliers.models import Supplier
 from tests.factories import SupplierFactory
@@ -156,6 +160,50 @@ def test_a_drf_error_list_is_above_the_form():
     form = _bound()
     apply_service_errors(form, DRFValidationError(["Closed for today."]))
     assert form.non_field_errors() == ["Closed for today."]
+
+
+class NoteForm(BootstrapFormMixin, forms.Form):
+    note = forms.CharField(label="Note", required=False)
+
+
+def _note(text):
+    form = NoteForm({"note": text})
+    assert form.is_valid()
+    return form
+
+
+def test_a_refused_step_with_typed_text_is_above_the_form_and_409():
+    form = _note("Typed by hand")
+    with service_errors_on(form):
+        raise TransitionNotAllowed("Someone else moved it.")
+    assert form.non_field_errors() == ["Someone else moved it."]
+    assert (is_refused(form), form_status(form)) == (True, 409)
+    assert form["note"].value() == "Typed by hand"
+
+
+def test_a_refused_step_with_nothing_typed_goes_on_to_the_middleware():
+    form = _note("")
+    with pytest.raises(TransitionNotAllowed), refusal_kept(form):
+        raise TransitionNotAllowed("Someone else moved it.")
+    assert (is_refused(form), form_status(form)) == (False, 200)
+
+
+def test_a_service_error_inside_the_block_is_on_the_form_and_400():
+    form = _note("Typed by hand")
+    with service_errors_on(form):
+        raise ValidationError({"note": "Too vague."})
+    assert (form.errors["note"], form_status(form)) == (["Too vague."], 400)
+
+
+def test_the_page_of_several_forms_is_409_when_one_was_refused():
+    refused, invalid = _note("Typed by hand"), NoteForm({"note": "x"})
+    with refusal_kept(refused):
+        raise TransitionNotAllowed()
+    invalid.is_valid()
+    invalid.add_error("note", "Too short.")
+    assert form_status(invalid, refused, None) == 409
+    assert form_status(invalid, None) == 400
+    assert form_status(None) == 200
 
 
 def test_the_middleware_leaves_the_api_to_drf():
