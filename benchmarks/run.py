@@ -598,7 +598,7 @@ class Bench:
             ),
         )
 
-    # The search documents, written as the migrations' GIN indexes are (roadmap_portal/search.py).
+    # The search documents, written as the migrations' GIN indexes are (roadmap_portal/search/selectors.py).
     SEARCH_DOCUMENTS = {
         "o": "to_tsvector('russian', coalesce(o.name, '') || ' ' || coalesce(o.description, '') "
         "|| ' ' || coalesce(o.replaces, ''))",

@@ -232,7 +232,7 @@ class Certificate(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "valid_until"]),
-            # Search by a part of the number (roadmap_portal/search.py; PostgreSQL only).
+            # Search by a part of the number (roadmap_portal/search/selectors.py; PostgreSQL only).
             # (over UPPER: ``icontains`` compares upper-cased text on PostgreSQL).
             GinIndex(OpClass(Upper("number"), name="gin_trgm_ops"), name="certificate_number_trgm"),
         ]

@@ -42,7 +42,7 @@ class Tender(models.Model):
         indexes = [
             models.Index(fields=["status", "deadline"]),
             models.Index(fields=["updated", "id"]),
-            # Search (roadmap_portal/search.py; PostgreSQL only).
+            # Search (roadmap_portal/search/selectors.py; PostgreSQL only).
             GinIndex(
                 SearchVector("title", "description", config="russian"),
                 name="tender_search_document",

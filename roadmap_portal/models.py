@@ -189,7 +189,7 @@ class Demand(models.Model):
         verbose_name = _("demand")
         verbose_name_plural = _("demands")
         indexes = [
-            # Search and import substitution (roadmap_portal/search.py; PostgreSQL only).
+            # Search and import substitution (roadmap_portal/search/selectors.py; PostgreSQL only).
             GinIndex(
                 SearchVector("title", "description", "replaces", config="russian"),
                 name="demand_search_document",

@@ -79,8 +79,10 @@ INSTALLED_APPS = [
     "roadmap_portal.outbox",
     "roadmap_portal.export_jobs",
     "roadmap_portal.conversations",
+    "roadmap_portal.accounts",
     "roadmap_portal.notifications",
     "roadmap_portal.insights",
+    "roadmap_portal.search",
     "roadmap_portal.demo",
 ]
 

@@ -5,8 +5,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import account_views, views
-from .api import search as api_search
+from . import views
+from .accounts import views as account_views
+from .search import api_views as api_search
 
 api_v1 = [
     path("", include("roadmap_portal.api.urls")),
@@ -28,7 +29,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/", include("roadmap_portal.account_urls")),
+    path("accounts/", include("roadmap_portal.accounts.urls")),
     # Django's set_language, keeping a signed-in person's choice in their profile.
     path("i18n/setlang/", account_views.set_language, name="set_language"),
     path("healthz", views.healthz, name="healthz"),

@@ -1,8 +1,9 @@
 from django.urls import path
 
-from . import search_views, views
+from . import views
 from .insights import dashboard_views, deadline_views, report_views
 from .notifications import views as notification_views
+from .search import views as search_views
 
 urlpatterns = [
     path("roadmaps/", views.roadmap_list, name="roadmap-list"),

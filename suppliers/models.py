@@ -63,7 +63,7 @@ class Supplier(models.Model):
         verbose_name_plural = _("suppliers")
         indexes = [
             models.Index(fields=["region", "verification_status"]),
-            # Search (roadmap_portal/search.py; PostgreSQL only, see postgres_indexes.py):
+            # Search (roadmap_portal/search/selectors.py; PostgreSQL only, see postgres_indexes.py):
             # Russian full text, trigrams for typos, prefixes of INN and OGRN.
             GinIndex(SearchVector("name", config="russian"), name="supplier_search_document"),
             GinIndex(fields=["name"], opclasses=["gin_trgm_ops"], name="supplier_name_trgm"),
@@ -149,7 +149,7 @@ class Offer(models.Model):
                 include=["id", "import_substitution"],
                 name="offer_roadmap_status_cover",
             ),
-            # Search (roadmap_portal/search.py; PostgreSQL only): Russian full text of the
+            # Search (roadmap_portal/search/selectors.py; PostgreSQL only): Russian full text of the
             # product and the analog it replaces, trigrams of the name for typos.
             GinIndex(
                 SearchVector("name", "description", "replaces", config="russian"),

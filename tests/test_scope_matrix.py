@@ -122,7 +122,7 @@ ROLES = (
 # Forms whose model choices are public reference data, filled in before the sender has a role.
 EXEMPT_FORMS = {
     "suppliers.forms.RegistrationForm": "the regions, public, for a person who has no role yet",
-    "roadmap_portal.account_forms.InvitationForm": (
+    "roadmap_portal.accounts.forms.InvitationForm": (
         "which scope field applies depends on the chosen role; covered by "
         "tests/roadmap_portal/test_accounts.py (another organisation answers as none)"
     ),

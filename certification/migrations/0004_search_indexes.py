@@ -1,4 +1,4 @@
-"""Search by a part of a certificate's number (see roadmap_portal/search.py): a trigram GIN
+"""Search by a part of a certificate's number (see roadmap_portal/search/selectors.py): a trigram GIN
 index over the upper-cased number (``icontains`` compares upper case), PostgreSQL only; the ``pg_trgm`` extension comes from suppliers 0009."""
 
 import django.contrib.postgres.indexes

@@ -1,4 +1,4 @@
-"""Search indexes on demands and tenders (see roadmap_portal/search.py): Russian full text,
+"""Search indexes on demands and tenders (see roadmap_portal/search/selectors.py): Russian full text,
 trigrams of titles and of upper-cased tender numbers, the demand category's prefix. PostgreSQL only; the
 ``pg_trgm`` extension comes from suppliers 0009."""
 

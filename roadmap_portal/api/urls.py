@@ -5,7 +5,8 @@ from procurement.api.urls import router as procurement
 from suppliers.api.urls import router as suppliers
 
 from ..notifications import api_views as notification_views
-from . import search, tokens, views
+from ..search import api_views as search
+from . import tokens, views
 from .routers import IdDefaultRouter
 
 router = IdDefaultRouter()

@@ -1,4 +1,4 @@
-"""Search indexes on suppliers and offers (see roadmap_portal/search.py).
+"""Search indexes on suppliers and offers (see roadmap_portal/search/selectors.py).
 
 PostgreSQL only, like the other prefix indexes (0002): the ``pg_trgm`` extension, GIN
 indexes of the Russian full-text documents and of the names' trigrams (typos), and

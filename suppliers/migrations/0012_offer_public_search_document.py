@@ -1,5 +1,5 @@
 """The search document of the offers in the register or excluded from it (see
-roadmap_portal/search.py): the register's search reads this narrower index. PostgreSQL only,
+roadmap_portal/search/selectors.py): the register's search reads this narrower index. PostgreSQL only,
 like 0009's (on SQLite the operation changes the migration state only).
 """
 

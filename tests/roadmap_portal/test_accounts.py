@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils import timezone
 from knox.models import AuthToken
 
-from roadmap_portal.accounts import invitation_create
+from roadmap_portal.accounts.services import invitation_create
 from roadmap_portal.models import Invitation, Profile
 from suppliers.models import OfferTransition
 from suppliers.services import offer_transition

@@ -1,4 +1,4 @@
-"""Search (roadmap_portal/search.py): scope, Russian stemming, typos, code prefixes, ranking,
+"""Search (roadmap_portal/search/selectors.py): scope, Russian stemming, typos, code prefixes, ranking,
 highlighting, bounded queries, bad queries; the page, the API, and import substitution."""
 
 import dataclasses
@@ -8,8 +8,8 @@ from django.db import connection
 from django.test import Client
 from rest_framework.test import APIClient
 
-from roadmap_portal import search
-from roadmap_portal.search import SearchQueryError, search_visible_to, substitutes_for
+from roadmap_portal.search import selectors as search
+from roadmap_portal.search.selectors import SearchQueryError, search_visible_to, substitutes_for
 from tests.factories import (
     CertificateFactory,
     CorporationFactory,
@@ -188,7 +188,7 @@ def test_an_empty_or_too_long_query_is_refused_with_a_reason(world, query, messa
 def test_the_indexes_serve_the_matches(world):
     """With sequential scans priced out, the planner reaches the rows through the search
     indexes of the migrations (the query's expressions are the indexes')."""
-    from roadmap_portal.search import KINDS_BY_KEY, _matching
+    from roadmap_portal.search.selectors import KINDS_BY_KEY, _matching
 
     plans = {}
     with connection.cursor() as cursor:
@@ -214,7 +214,6 @@ def test_a_reader_without_a_role_finds_nothing(world):
 
 
 def test_typos_are_looked_for_only_below_the_candidates(world, monkeypatch):
-    from roadmap_portal import search
 
     gate = OfferFactory(
         supplier=world["valves"],
@@ -435,7 +434,6 @@ def test_the_substitutes_query_count_does_not_grow_with_candidates(world, demand
 
 
 def test_a_common_word_ranks_and_counts_the_first_candidates_only(world, monkeypatch):
-    from roadmap_portal import search
 
     monkeypatch.setattr(search, "CANDIDATES", 3)
     for n in range(4):

@@ -14,8 +14,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
-from .account_forms import InvitationAcceptForm, InvitationForm, ProfileForm
-from .accounts import (
+from roadmap_portal.scope import scope_of
+
+from .forms import InvitationAcceptForm, InvitationForm, ProfileForm
+from .services import (
     INVITATION_STATUS_LABELS,
     InvitationUnusable,
     invitation_accept,
@@ -35,7 +37,6 @@ from .accounts import (
     token_revoke,
     tokens_of,
 )
-from .scope import scope_of
 
 
 def set_language(request: HttpRequest) -> HttpResponse:

@@ -1,4 +1,4 @@
-"""The search engine (roadmap_portal/search.py) as an API: ``GET /api/v1/search/`` (the search
+"""The search (``selectors``) as an API: ``GET /api/v1/search/`` (the search
 box) and ``GET /api/v1/demands/{id}/substitutes/`` (import substitution for a demand)."""
 
 from django.shortcuts import get_object_or_404
@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from roadmap_portal.selectors import demands_visible_to
 
-from ..search import (
+from .selectors import (
     KINDS_BY_KEY,
     QUERY_MAX_LENGTH,
     SearchQueryError,

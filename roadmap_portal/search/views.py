@@ -1,9 +1,9 @@
-"""The search page: the navigation box's results, grouped by kind (roadmap_portal/search.py)."""
+"""The search page: the navigation box's results, grouped by kind (roadmap_portal/search/selectors.py)."""
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from .search import KINDS, KINDS_BY_KEY, QUERY_MAX_LENGTH, SearchQueryError, search_visible_to
+from .selectors import KINDS, KINDS_BY_KEY, QUERY_MAX_LENGTH, SearchQueryError, search_visible_to
 
 
 @login_required

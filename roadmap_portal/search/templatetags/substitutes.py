@@ -4,7 +4,7 @@ demand's page is procurement's; what could replace it is the search layer's, dra
 
 from django import template
 
-from roadmap_portal.search import substitutes_for, supplier_suggestions
+from roadmap_portal.search.selectors import substitutes_for, supplier_suggestions
 
 register = template.Library()
 

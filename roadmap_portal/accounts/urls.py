@@ -4,8 +4,8 @@ portal's templates), the profile, invitations and deactivation."""
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import account_views
-from .account_forms import PasswordResetForm
+from . import views
+from .forms import PasswordResetForm
 
 urlpatterns = [
     path(
@@ -34,24 +34,24 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
-    path("profile/", account_views.profile, name="profile"),
-    path("profile/tokens/<str:key>/revoke/", account_views.token_revoke_view, name="token-revoke"),
-    path("invitations/", account_views.invitation_list, name="invitation-list"),
-    path("invitations/new/", account_views.invitation_new, name="invitation-new"),
+    path("profile/", views.profile, name="profile"),
+    path("profile/tokens/<str:key>/revoke/", views.token_revoke_view, name="token-revoke"),
+    path("invitations/", views.invitation_list, name="invitation-list"),
+    path("invitations/new/", views.invitation_new, name="invitation-new"),
     path(
         "invitations/<int:pk>/resend/",
-        account_views.invitation_resend_view,
+        views.invitation_resend_view,
         name="invitation-resend",
     ),
     path(
         "invitations/<int:pk>/revoke/",
-        account_views.invitation_revoke_view,
+        views.invitation_revoke_view,
         name="invitation-revoke",
     ),
-    path("invitation/<str:token>/", account_views.invitation_accept_view, name="invitation-accept"),
+    path("invitation/<str:token>/", views.invitation_accept_view, name="invitation-accept"),
     path(
         "people/<int:pk>/deactivate/",
-        account_views.member_deactivate_view,
+        views.member_deactivate_view,
         name="member-deactivate",
     ),
 ]

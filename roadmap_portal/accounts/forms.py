@@ -8,7 +8,11 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model, password_validation
 from django.utils.translation import gettext_lazy as _
 
-from .accounts import (
+from roadmap_portal.choices import Role
+from roadmap_portal.fields import ScopedFormMixin, ScopedModelChoiceField
+from roadmap_portal.web import BootstrapFormMixin
+
+from .services import (
     INVITABLE_ROLES,
     SCOPE_FIELD,
     count_this_hour,
@@ -17,9 +21,6 @@ from .accounts import (
     invite_regions,
     invite_suppliers,
 )
-from .choices import Role
-from .fields import ScopedFormMixin, ScopedModelChoiceField
-from .web import BootstrapFormMixin
 
 
 class PasswordResetForm(auth_forms.PasswordResetForm):

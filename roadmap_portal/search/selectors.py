@@ -50,11 +50,10 @@ from django.utils.translation import gettext_lazy as _
 
 from certification.selectors import certificates_visible_to, register_visible_to
 from procurement.selectors import tenders_visible_to
+from roadmap_portal import okpd2
+from roadmap_portal.selectors import demands_visible_to
 from suppliers.pipeline import IN_PIPELINE, PUBLIC
 from suppliers.selectors import offers_visible_to, suppliers_visible_to
-
-from . import okpd2
-from .selectors import demands_visible_to
 
 QUERY_MIN_LENGTH = 2
 QUERY_MAX_LENGTH = 100

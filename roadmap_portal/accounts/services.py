@@ -27,12 +27,11 @@ from django.utils.translation import gettext_lazy as _
 from knox.models import AuthToken
 
 from certification.models import CertificationBody
+from roadmap_portal.api.tokens import live_tokens_of, revoke_token_of
+from roadmap_portal.choices import Role
+from roadmap_portal.models import Corporation, Invitation, Profile, Region
+from roadmap_portal.scope import NOTHING, Actor, RuleTable, forget, restrict, scope_of
 from suppliers.models import Supplier
-
-from .api.tokens import live_tokens_of, revoke_token_of
-from .choices import Role
-from .models import Corporation, Invitation, Profile, Region
-from .scope import NOTHING, Actor, RuleTable, forget, restrict, scope_of
 
 INVITABLE_ROLES = (Role.REGION_STAFF, Role.REVIEWER, Role.OFFICER, Role.SUPPLIER)
 SCOPE_FIELD = {
