@@ -33,7 +33,7 @@ from typing import Any
 
 from celery import Task
 
-from .outbox import publish_each
+from .outbox.services import publish_each
 
 logger = logging.getLogger(__name__)
 

@@ -465,7 +465,7 @@ TASK_QUEUES_BY_NAME = {
     "*.tasks.import_*": "imports",
     "*.tasks.export_*": "exports",
 }
-CELERY_TASK_ROUTES = ("roadmap_portal.outbox.route_task",)
+CELERY_TASK_ROUTES = ("roadmap_portal.outbox.services.route_task",)
 # The outbox sweep hands over again a task handed over this long ago and not done.
 OUTBOX_REDISPATCH_AFTER = env.int("OUTBOX_REDISPATCH_AFTER", default=5 * 60)
 OUTBOX_MAX_HANDOFFS = env.int("OUTBOX_MAX_HANDOFFS", default=10)

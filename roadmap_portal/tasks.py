@@ -33,7 +33,7 @@ from .notifications.services import expiry_reminders_send
 from .notifications.services import notify_bid_awarded as notify_bid_awarded_service
 from .notifications.services import notify_demand_published as notify_demand_published_service
 from .notifications.services import notify_tender_opened as notify_tender_opened_service
-from .outbox import NOTIFICATIONS, OutboxTask
+from .outbox.services import NOTIFICATIONS, OutboxTask
 
 
 @shared_task

@@ -58,7 +58,7 @@ def eager_celery(request):
 @pytest.fixture(autouse=True)
 def broker_not_known_away(monkeypatch):
     """Each test starts with no memory of a broker that an earlier test made unreachable."""
-    from roadmap_portal import outbox
+    from roadmap_portal.outbox import services as outbox
 
     monkeypatch.setattr(outbox, "_broker_away_until", 0.0, raising=False)
 

@@ -12,7 +12,7 @@ from django.utils.translation import ngettext
 
 from roadmap_portal.exceptions import RoleNotAllowed
 from roadmap_portal.input_limits import check_free_text
-from roadmap_portal.outbox import NOTIFICATIONS, publish
+from roadmap_portal.outbox.services import NOTIFICATIONS, publish
 from roadmap_portal.scope import scope_of
 from suppliers.validators import pdf_stored_name, validate_pdf_upload
 

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from roadmap_portal.outbox import OutboxTask
+from roadmap_portal.outbox.services import OutboxTask
 
 from .notifications import notify_message
 

@@ -24,7 +24,7 @@ from roadmap_portal.exports import (
     export_list_get,
     export_xlsx,
 )
-from roadmap_portal.outbox import EXPORTS, publish
+from roadmap_portal.outbox.services import EXPORTS, publish
 
 from .models import ExportJob, ExportStatus
 

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from roadmap_portal.outbox import OutboxTask
+from roadmap_portal.outbox.services import OutboxTask
 
 from .services import EXPORT_LIST, export_job_build, export_jobs_sweep
 

@@ -14,15 +14,17 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
+import redis
 from django.conf import settings
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from knox.models import AuthToken
 
 from roadmap_portal.models import ApiKey, Delivery, DeliveryStatus, Heartbeat
-from roadmap_portal.outbox import DEFAULT, kind_of, queue_name
 from roadmap_portal.outbox.models import OutboxMessage
+from roadmap_portal.outbox.services import DEFAULT, kind_of, queue_name
 from roadmap_portal.webhooks.models import DeliveryStatus as WebhookStatus
 from roadmap_portal.webhooks.models import WebhookDelivery, WebhookEndpoint
 
@@ -44,8 +46,6 @@ def queue_kinds() -> list[str]:
 def broker_queue_lengths(kinds: list[str]) -> tuple[dict[str, int] | None, str]:
     """The number of messages waiting in each kind's broker queue (a Redis list), or None
     with the reason when the broker is not Redis or does not answer in time."""
-    import redis
-
     url = settings.CELERY_BROKER_URL or ""
     if not url.startswith(("redis://", "rediss://")):
         return None, str(_("The broker is not Redis."))
@@ -196,8 +196,6 @@ def partner_endpoints(user: Any, since: datetime.datetime) -> QuerySet:
 
 def partner_overview(user: Any, now: datetime.datetime | None = None) -> dict[str, Any]:
     """Everything the partner's home shows."""
-    from knox.models import AuthToken
-
     now = now or timezone.now()
     since = now - datetime.timedelta(days=RECENT_DAYS)
     keys = list(ApiKey.objects.filter(user=user).order_by("-created", "-id"))

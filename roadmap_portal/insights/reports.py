@@ -24,7 +24,7 @@ from roadmap_portal.db_routers import use_replica
 from roadmap_portal.exceptions import RoleNotAllowed
 from roadmap_portal.models import Corporation, Region, Report, Roadmap
 from roadmap_portal.notifications.services import notify, users_with_role
-from roadmap_portal.outbox import REPORTS, publish
+from roadmap_portal.outbox.services import REPORTS, publish
 from roadmap_portal.scope import may, scope_of
 from roadmap_portal.selectors import roadmaps_visible_to
 from roadmap_portal.webhooks.events import report_ready_event

@@ -29,7 +29,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from roadmap_portal.models import Delivery, DeliveryStatus, Notification, event_label
-from roadmap_portal.outbox import NOTIFICATIONS, publish_many
+from roadmap_portal.outbox.services import NOTIFICATIONS, publish_many
 
 # The sending tasks (``roadmap_portal.tasks``), published by name: the tasks module imports
 # this one.

@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _
 
 from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
 from roadmap_portal.notifications.services import notify
-from roadmap_portal.outbox import WEBHOOKS, publish_many
+from roadmap_portal.outbox.services import WEBHOOKS, publish_many
 from roadmap_portal.scope import may
 
 from . import destinations

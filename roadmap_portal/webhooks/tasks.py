@@ -8,7 +8,7 @@ from django.conf import settings
 
 from procurement.models import Bid
 from roadmap_portal.events import subscribe
-from roadmap_portal.outbox import OUTBOX_KEY, WEBHOOKS, OutboxTask
+from roadmap_portal.outbox.services import OUTBOX_KEY, WEBHOOKS, OutboxTask
 
 from .events import offer_transition_event, tender_event
 from .models import WebhookEvent

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from roadmap_portal.celery import app as celery_app
 from roadmap_portal.export_jobs.models import ExportJob
-from roadmap_portal.outbox import EXPORTS, queue_name
+from roadmap_portal.outbox.services import EXPORTS, queue_name
 from suppliers.models import Offer
 from tests.conftest import wait_for
 from tests.factories import OfferFactory

@@ -31,7 +31,7 @@ def test_compose_file_has_the_production_shape():
 
 
 def test_every_queue_a_task_is_routed_to_has_a_worker_in_compose(settings):
-    from roadmap_portal.outbox import kind_of
+    from roadmap_portal.outbox.services import kind_of
 
     settings.TASK_QUEUE_PREFIX = ""
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())

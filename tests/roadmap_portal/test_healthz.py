@@ -188,7 +188,7 @@ def test_a_request_for_a_job_whose_lease_ran_out_gets_it_back_live(
 def test_a_real_beat_and_worker_stamp_their_heartbeats(client, monkeypatch, tmp_path):
     """Beat (embedded in a real worker) sends the heartbeat with its time; the worker runs
     it: readiness reads both as fresh."""
-    from roadmap_portal.outbox import DEFAULT, queue_name
+    from roadmap_portal.outbox.services import DEFAULT, queue_name
     from tests.conftest import Worker, wait_for
 
     monkeypatch.setenv("JOBS_SWEEP_SECONDS", "1")
@@ -216,7 +216,7 @@ def test_once_the_broker_failed_the_next_hand_offs_leave_their_rows_to_the_sweep
     """A frozen broker costs one hand-off its timeout; for REDIS_RETRY_AFTER seconds the
     hand-offs after the next commits do not wait on it, and the sweep relays every row once
     the broker answers again."""
-    from roadmap_portal import outbox
+    from roadmap_portal.outbox import services as outbox
 
     monkeypatch.setattr(outbox, "_broker_away_until", 0.0)
     with django_capture_on_commit_callbacks(execute=True):

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from roadmap_portal.insights.reports import IN_PROGRESS, reports_sweep
 from roadmap_portal.models import Report, Roadmap
-from roadmap_portal.outbox import REPORTS, queue_name
+from roadmap_portal.outbox.services import REPORTS, queue_name
 from tests.conftest import Worker, wait_for
 from tests.demo_data import load_demo
 from tests.factories import user_with_role

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from roadmap_portal.models import Delivery, Notification
 from roadmap_portal.notifications.delivery import _send_claimed, delivery_claim_next
-from roadmap_portal.outbox import kind_of, publish, queue_name, relay, route_task
 from roadmap_portal.outbox.models import OutboxMessage
+from roadmap_portal.outbox.services import kind_of, publish, queue_name, relay, route_task
 from roadmap_portal.tasks import deliver_email, notify_bid_awarded
 from tests.factories import UserFactory
 

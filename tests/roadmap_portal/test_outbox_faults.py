@@ -33,7 +33,8 @@ from roadmap_portal.choices import Role
 from roadmap_portal.events import subscribers
 from roadmap_portal.models import Delivery, Notification, Profile
 from roadmap_portal.notifications.delivery import _message_id
-from roadmap_portal.outbox import (
+from roadmap_portal.outbox.models import OutboxMessage
+from roadmap_portal.outbox.services import (
     DEFAULT,
     EXPORTS,
     IMPORTS,
@@ -43,7 +44,6 @@ from roadmap_portal.outbox import (
     queue_name,
     relay,
 )
-from roadmap_portal.outbox.models import OutboxMessage
 from suppliers.models import Offer
 from suppliers.services import offer_transition
 from tests.conftest import ROOT, Worker, _database_url, wait_for

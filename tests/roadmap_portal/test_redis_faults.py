@@ -15,13 +15,13 @@ from contextlib import contextmanager
 import pytest
 from django.test import Client
 
-from roadmap_portal import outbox
 from roadmap_portal.celery import app as celery_app
 from roadmap_portal.health import readiness
 from roadmap_portal.insights.reports import reports_sweep
 from roadmap_portal.models import Delivery, Notification, Report, Roadmap
-from roadmap_portal.outbox import NOTIFICATIONS, REPORTS, queue_name
+from roadmap_portal.outbox import services as outbox
 from roadmap_portal.outbox.models import OutboxMessage
+from roadmap_portal.outbox.services import NOTIFICATIONS, REPORTS, queue_name
 from tests.conftest import Worker, wait_for
 from tests.demo_data import load_demo
 from tests.factories import user_with_role

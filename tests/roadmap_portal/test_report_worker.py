@@ -7,7 +7,7 @@ from pypdf import PdfReader
 
 from roadmap_portal.celery import app as celery_app
 from roadmap_portal.models import Report, Roadmap
-from roadmap_portal.outbox import REPORTS, queue_name
+from roadmap_portal.outbox.services import REPORTS, queue_name
 from tests.conftest import wait_for
 from tests.demo_data import load_demo
 from tests.factories import user_with_role

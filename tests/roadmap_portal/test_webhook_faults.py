@@ -29,7 +29,7 @@ from rest_framework.test import APIClient
 
 from roadmap_portal.celery import app as celery_app
 from roadmap_portal.notifications.services import notify
-from roadmap_portal.outbox import NOTIFICATIONS, WEBHOOKS, queue_name
+from roadmap_portal.outbox.services import NOTIFICATIONS, WEBHOOKS, queue_name
 from roadmap_portal.webhooks.models import WebhookDelivery, WebhookEndpoint
 from roadmap_portal.webhooks.services import webhook_event
 from tests.conftest import Worker, wait_for

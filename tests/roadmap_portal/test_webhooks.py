@@ -1047,8 +1047,8 @@ def test_administrator_redelivers_everything_since_a_time_and_switches_off_and_o
 
 @pytest.mark.django_db
 def test_attempts_go_only_to_the_webhooks_queue_and_time_out_short(api, kaluga, settings):
-    from roadmap_portal.outbox import WEBHOOKS, kind_of
     from roadmap_portal.outbox.models import OutboxMessage
+    from roadmap_portal.outbox.services import WEBHOOKS, kind_of
     from roadmap_portal.webhooks.tasks import deliver_stale_webhooks
 
     key, _ = make_key(region=kaluga, write=["webhooks"])
