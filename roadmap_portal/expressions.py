@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import BooleanField, F, Func
+from django.db.models import BooleanField, F, Func, QuerySet, Subquery
 from django.db.models.sql.compiler import SQLCompiler
 
 
@@ -57,3 +57,44 @@ class IdIn(ArrayParameterTest):
 
     template = "%(expressions)s IN (%(placeholders)s)"
     template_postgresql = "%(expressions)s = ANY(%%s)"
+
+
+class IdInQuery(Func):
+    """The column is one of the values ``query`` selects (one column), the query run once.
+
+    On PostgreSQL ``= ANY(ARRAY(query))``: the planner runs the query first, as an init
+    plan, and matches the column against its values as against a list, through the
+    column's index and ANDed with the other conditions' indexes. ``IN (query)`` it may
+    plan as a join instead, and a join of a few rows to a large table's text search reads
+    the text index once per row. Elsewhere (SQLite) ``IN (query)``."""
+
+    output_field = BooleanField()
+
+    def __init__(self, field_name: str, query: QuerySet[Any]) -> None:
+        super().__init__(F(field_name), Subquery(query))
+
+    def _parts(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper
+    ) -> tuple[str, str, list[Any]]:
+        column, subquery = self.get_source_expressions()
+        column_sql, column_params = compiler.compile(column)
+        query_sql, query_params = compiler.compile(subquery)
+        return column_sql, query_sql, [*column_params, *query_params]
+
+    def as_sql(
+        self,
+        compiler: SQLCompiler,
+        connection: BaseDatabaseWrapper,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> tuple[str, list[Any]]:
+        column_sql, query_sql, params = self._parts(compiler, connection)
+        return f"{column_sql} IN {query_sql}", params
+
+    def as_postgresql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    ) -> tuple[str, list[Any]]:
+        column_sql, query_sql, params = self._parts(compiler, connection)
+        return f"{column_sql} = ANY(ARRAY{query_sql})", params
