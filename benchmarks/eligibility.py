@@ -29,10 +29,10 @@ django.setup()
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from certification.models import Certificate, CertificationBody, RegisterEntry  # noqa: E402
+from certification.models import Certificate, RegisterEntry  # noqa: E402
 from procurement.eligibility import suppliers_for_tender  # noqa: E402
 from procurement.models import Tender  # noqa: E402
-from roadmap_portal.models import Corporation, Region, Roadmap  # noqa: E402
+from roadmap_portal.models import CertificationBody, Corporation, Region, Roadmap  # noqa: E402
 from suppliers.models import Offer, Supplier  # noqa: E402
 from suppliers.validators import inn_with_checksum, ogrn_with_checksum  # noqa: E402
 

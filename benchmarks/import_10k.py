@@ -32,7 +32,8 @@ from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from openpyxl import Workbook  # noqa: E402
 
-from roadmap_portal.models import Corporation, Profile, Region, Roadmap  # noqa: E402
+from roadmap_portal.accounts.models import Profile  # noqa: E402
+from roadmap_portal.models import Corporation, Region, Roadmap  # noqa: E402
 from suppliers.importing import COLUMNS, offers_import, offers_import_check  # noqa: E402
 from suppliers.models import Offer, Supplier  # noqa: E402
 from suppliers.validators import inn_with_checksum, ogrn_with_checksum  # noqa: E402

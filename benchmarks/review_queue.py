@@ -30,7 +30,8 @@ from django.utils import timezone  # noqa: E402
 
 from certification.filtersets import ReviewQueueFilterSet  # noqa: E402
 from certification.selectors import review_queue, stage_counts  # noqa: E402
-from roadmap_portal.models import Corporation, Profile, Region, Roadmap  # noqa: E402
+from roadmap_portal.accounts.models import Profile  # noqa: E402
+from roadmap_portal.models import Corporation, Region, Roadmap  # noqa: E402
 from roadmap_portal.paginators import IdsFirstPaginator  # noqa: E402
 from suppliers.models import Offer, Supplier  # noqa: E402
 from suppliers.pipeline import REVIEW_STAGES  # noqa: E402

@@ -228,7 +228,7 @@ class Bench:
     def personas(self):
         from django.contrib.auth import get_user_model
 
-        from roadmap_portal.models import Profile
+        from roadmap_portal.accounts.models import Profile
 
         User = get_user_model()
         self.admin = User.objects.get(username="scale-admin")
@@ -699,7 +699,7 @@ class Bench:
             (
                 "SELECT ce.id, ce.number, b.short_name, s.name, 1 AS r, count(*) OVER () "
                 "FROM certification_certificate ce "
-                "JOIN certification_certificationbody b ON b.id = ce.body_id "
+                "JOIN roadmap_portal_certificationbody b ON b.id = ce.body_id "
                 "JOIN suppliers_supplier s ON s.id = ce.supplier_id "
                 "WHERE upper(ce.number) LIKE upper(%s) ORDER BY ce.id DESC LIMIT 5",
                 [part],

@@ -5,7 +5,6 @@ from roadmap_portal.append_only import AppendOnlyAdmin, AppendOnlyInline
 from .models import (
     Certificate,
     CertificateEvent,
-    CertificationBody,
     ProductTest,
     ReadinessEvaluation,
     RegisterEntry,
@@ -13,11 +12,6 @@ from .models import (
     Requirement,
     RequirementCheck,
 )
-
-
-@admin.register(CertificationBody)
-class CertificationBodyAdmin(admin.ModelAdmin):
-    list_display = ["short_name", "name", "accreditation"]
 
 
 @admin.register(Requirement)

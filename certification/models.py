@@ -1,13 +1,13 @@
-"""Corporate review records, certification bodies, certificates and the permitted register.
+"""Corporate review records, certificates and the permitted register.
 
-Which body certifies for which corporation has one home: ``Corporation.required_body``. It
-is what the pipeline already decides by (a tested offer goes to the officers only when its
-group requires a body; the certificate must be that body's; the register's inclusion asks
-for it), a group requires at most one body, and "no certification" is its empty value. A
-body's corporations are the groups that require it (``body.requiring_corporations``), and
-officers are scoped through it everywhere (offers, suppliers, roadmaps, certificates). The
-many-to-many ``CertificationBody.corporations`` ("serves corporations") that repeated it,
-and that scope filters read instead in some places, is gone (migration 0005).
+The certification bodies are parties of the core (``roadmap_portal.models``), next to the
+corporations. Which body certifies for which corporation has one home:
+``Corporation.required_body``. It is what the pipeline decides by (a tested offer goes to
+the officers only when its group requires a body; the certificate must be that body's; the
+register's inclusion asks for it), a group requires at most one body, and "no
+certification" is its empty value. A body's corporations are the groups that require it
+(``body.requiring_corporations``), and officers are scoped through it everywhere (offers,
+suppliers, roadmaps, certificates).
 """
 
 import uuid
@@ -31,20 +31,6 @@ from .choices import (
     TestKind,
     TestResult,
 )
-
-
-class CertificationBody(models.Model):
-    name = models.CharField(_("name"), max_length=300)
-    short_name = models.CharField(_("short name"), max_length=100, unique=True)
-    accreditation = models.CharField(_("accreditation"), max_length=200, blank=True)
-
-    class Meta:
-        ordering = ["short_name"]
-        verbose_name = _("certification body")
-        verbose_name_plural = _("certification bodies")
-
-    def __str__(self):
-        return self.short_name
 
 
 class Requirement(models.Model):
@@ -175,7 +161,7 @@ def scan_path(instance, filename):
 class Certificate(models.Model):
     number = models.CharField(_("number"), max_length=100)
     body = models.ForeignKey(
-        CertificationBody,
+        "roadmap_portal.CertificationBody",
         verbose_name=_("certification body"),
         on_delete=models.PROTECT,
         related_name="certificates",

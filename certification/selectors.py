@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from roadmap_portal.choices import Role
-from roadmap_portal.models import Roadmap
+from roadmap_portal.models import CertificationBody, Roadmap
 from roadmap_portal.scope import (
     Actor,
     Joined,
@@ -28,7 +28,6 @@ from suppliers.selectors import (
 
 from .models import (
     Certificate,
-    CertificationBody,
     ProductTest,
     ReadinessEvaluation,
     RegisterEntry,

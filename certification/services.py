@@ -22,7 +22,7 @@ from roadmap_portal import bulk, okpd2
 from roadmap_portal.api.exceptions import django_validation_detail
 from roadmap_portal.choices import Role
 from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
-from roadmap_portal.models import Corporation
+from roadmap_portal.models import CertificationBody, Corporation
 from roadmap_portal.scope import Actor, has_role, require, scope_of
 from suppliers import pipeline
 from suppliers.choices import OfferStatus
@@ -40,7 +40,6 @@ from .choices import (
 from .models import (
     Certificate,
     CertificateEvent,
-    CertificationBody,
     ProductTest,
     ReadinessEvaluation,
     RegisterEntry,

@@ -1,4 +1,4 @@
-"""Core domain: regions, corporation groups, roadmaps and their volumes, people and roles."""
+"""Core domain: regions, corporation groups, certification bodies, roadmaps and their volumes."""
 
 from decimal import Decimal
 
@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from . import okpd2
-from .choices import API_WRITE_RESOURCES, ReportStatus, RoadmapStatus, Role
+from .choices import API_WRITE_RESOURCES, ReportStatus, RoadmapStatus
 
 # Roadmaps, targets and volumes are about years of the portal's era.
 YEAR_VALIDATORS = [MinValueValidator(1990), MaxValueValidator(2100)]
@@ -39,6 +39,23 @@ class Region(models.Model):
         return self.name
 
 
+class CertificationBody(models.Model):
+    """An accredited certification body: it certifies products for the corporations that
+    require it (``Corporation.required_body``)."""
+
+    name = models.CharField(_("name"), max_length=300)
+    short_name = models.CharField(_("short name"), max_length=100, unique=True)
+    accreditation = models.CharField(_("accreditation"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["short_name"]
+        verbose_name = _("certification body")
+        verbose_name_plural = _("certification bodies")
+
+    def __str__(self):
+        return self.short_name
+
+
 class Corporation(models.Model):
     """A corporation or a subsidiary; a group is a parent and its direct subsidiaries."""
 
@@ -54,7 +71,7 @@ class Corporation(models.Model):
         related_name="subsidiaries",
     )
     required_body = models.ForeignKey(
-        "certification.CertificationBody",
+        CertificationBody,
         verbose_name=_("required certification body"),
         null=True,
         blank=True,
@@ -233,79 +250,6 @@ class ReportedVolume(models.Model):
 
     def __str__(self):
         return f"{self.roadmap} {self.year}: {self.amount}"
-
-
-class Profile(models.Model):
-    """A person's role and the scope it applies to."""
-
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
-    )
-    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
-    region = models.ForeignKey(
-        Region, verbose_name=_("region"), null=True, blank=True, on_delete=models.PROTECT
-    )
-    corporation = models.ForeignKey(
-        Corporation,
-        verbose_name=_("corporation group"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        limit_choices_to={"parent__isnull": True},
-    )
-    certification_body = models.ForeignKey(
-        "certification.CertificationBody",
-        verbose_name=_("certification body"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-    )
-    supplier = models.ForeignKey(
-        "suppliers.Supplier",
-        verbose_name=_("supplier"),
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="members",
-    )
-    language = models.CharField(
-        _("language"), max_length=5, choices=settings.LANGUAGES, default="ru"
-    )
-
-    class Meta:
-        verbose_name = _("profile")
-        verbose_name_plural = _("profiles")
-        constraints = [
-            models.CheckConstraint(
-                name="profile_scope_matches_role",
-                condition=(
-                    Q(role="region_staff", region__isnull=False)
-                    | Q(role="reviewer", corporation__isnull=False)
-                    | Q(role="officer", certification_body__isnull=False)
-                    | Q(role="supplier", supplier__isnull=False)
-                    | Q(role__in=["administrator", "partner"])
-                ),
-                violation_error_message=_(
-                    "The role needs its scope (region, group, body or supplier)."
-                ),
-            )
-        ]
-
-    def __str__(self):
-        return f"{self.user} ({self.get_role_display()})"
-
-    def clean(self):
-        needed = {
-            Role.REGION_STAFF: ("region", _("Region staff need a region.")),
-            Role.REVIEWER: ("corporation", _("A reviewer needs a corporation group.")),
-            Role.OFFICER: ("certification_body", _("An officer needs a certification body.")),
-            Role.SUPPLIER: ("supplier", _("A supplier member needs a supplier.")),
-        }
-        field, message = needed.get(self.role, (None, None))
-        if field is not None and not getattr(self, f"{field}_id"):
-            raise ValidationError({field: message})
-        if self.corporation_id and self.corporation.parent_id:
-            raise ValidationError({"corporation": _("Choose the group's head corporation.")})
 
 
 class Report(models.Model):
@@ -609,86 +553,3 @@ class ApiKey(models.Model):
 
     def __str__(self):
         return f"{self.organisation}: {self.name} ({self.prefix}…)"
-
-
-class Invitation(models.Model):
-    """An invitation to join the portal in a role and a scope, sent by e-mail.
-
-    The link carries a random token; only its SHA-256 hash is stored. It works once
-    (``accepted_at``) and until ``expires_at``; an administrator may revoke it or send it
-    again (a new token: the old link stops working).
-    """
-
-    email = models.EmailField(_("e-mail"))
-    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
-    region = models.ForeignKey(
-        Region, verbose_name=_("region"), null=True, blank=True, on_delete=models.PROTECT
-    )
-    corporation = models.ForeignKey(
-        Corporation,
-        verbose_name=_("corporation group"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        limit_choices_to={"parent__isnull": True},
-    )
-    certification_body = models.ForeignKey(
-        "certification.CertificationBody",
-        verbose_name=_("certification body"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-    )
-    supplier = models.ForeignKey(
-        "suppliers.Supplier",
-        verbose_name=_("supplier"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-    )
-    invited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("invited by"),
-        on_delete=models.PROTECT,
-        related_name="invitations_sent",
-    )
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    created = models.DateTimeField(_("created"), auto_now_add=True)
-    sent_at = models.DateTimeField(_("sent at"))
-    expires_at = models.DateTimeField(_("expires at"))
-    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
-    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("account"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="invitations_accepted",
-    )
-
-    class Meta:
-        ordering = ["-created", "-id"]
-        verbose_name = _("invitation")
-        verbose_name_plural = _("invitations")
-        constraints = [
-            models.CheckConstraint(
-                name="invitation_scope_matches_role",
-                condition=(
-                    Q(role="region_staff", region__isnull=False)
-                    | Q(role="reviewer", corporation__isnull=False)
-                    | Q(role="officer", certification_body__isnull=False)
-                    | Q(role="supplier", supplier__isnull=False)
-                ),
-                violation_error_message=_(
-                    "The role needs its scope (region, group, body or supplier)."
-                ),
-            )
-        ]
-
-    def __str__(self):
-        return f"{self.email} ({self.get_role_display()})"
-
-    @property
-    def scope_object(self):
-        return self.region or self.corporation or self.certification_body or self.supplier

@@ -22,3 +22,22 @@ class AddPostgresIndex(migrations.AddIndex):
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         if _on_postgresql(schema_editor):
             super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+
+def _run_on_postgresql(statements: list[str]):
+    def run(apps, schema_editor):
+        if _on_postgresql(schema_editor):
+            for sql in statements:
+                schema_editor.execute(sql)
+
+    return run
+
+
+def create_indexes_sql(*indexes: tuple[str, str]) -> migrations.RunPython:
+    """Indexes the models cannot declare (an operator class together with ``INCLUDE``
+    columns), as ``(name, "CREATE INDEX ...")`` pairs, created on PostgreSQL only and
+    dropped by name when the migration is reversed."""
+    return migrations.RunPython(
+        _run_on_postgresql([sql for _name, sql in indexes]),
+        _run_on_postgresql([f"DROP INDEX IF EXISTS {name}" for name, _sql in indexes]),
+    )

@@ -64,12 +64,10 @@ class Supplier(models.Model):
         indexes = [
             models.Index(fields=["region", "verification_status"]),
             # Search (roadmap_portal/search/selectors.py; PostgreSQL only, see postgres_indexes.py):
-            # Russian full text, trigrams for typos, prefixes of INN and OGRN.
+            # Russian full text, trigrams for typos, prefixes of OGRN (the unique INN has its own
+            # varchar_pattern_ops index from Django).
             GinIndex(SearchVector("name", config="russian"), name="supplier_search_document"),
             GinIndex(fields=["name"], opclasses=["gin_trgm_ops"], name="supplier_name_trgm"),
-            models.Index(
-                fields=["inn"], opclasses=["varchar_pattern_ops"], name="supplier_inn_prefix"
-            ),
             models.Index(
                 fields=["ogrn"], opclasses=["varchar_pattern_ops"], name="supplier_ogrn_prefix"
             ),

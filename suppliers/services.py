@@ -22,18 +22,19 @@ from django.utils.translation import gettext as _
 
 from roadmap_portal import bulk
 from roadmap_portal.append_only import reserve_id
-from roadmap_portal.choices import RoadmapStatus, Role
+from roadmap_portal.choices import RoadmapStatus
 from roadmap_portal.events import announce
 from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
 from roadmap_portal.fsm import Transition
 from roadmap_portal.input_limits import check_free_text, check_json_value
-from roadmap_portal.models import Profile, Region, Roadmap
+from roadmap_portal.models import Region, Roadmap
 from roadmap_portal.scope import Actor, forget, may, require, require_role, scope_of
 
 from . import pipeline
 from .choices import OfferStatus, VerificationStatus
 from .models import Offer, OfferAttachment, OfferTransition, Supplier
 from .selectors import offers_visible_to, suppliers_visible_to
+from .signals import supplier_registered
 from .validators import pdf_stored_name, validate_pdf_upload
 
 if TYPE_CHECKING:
@@ -235,7 +236,8 @@ def _announce(transition_id: int) -> None:
 def supplier_register(*, user: User, **fields: Any) -> Supplier:
     """A person registers an organisation: it starts pending and the person becomes its member.
 
-    The INN must be unique (a duplicate is reported on ``inn``). A person who already has a
+    The membership is the accounts app's (``suppliers.signals.supplier_registered``, in this
+    transaction). The INN must be unique (a duplicate is reported on ``inn``). A person who already has a
     role in the portal cannot register another organisation; an administrator registers one
     on someone's behalf without becoming its member.
     """
@@ -256,9 +258,7 @@ def supplier_register(*, user: User, **fields: Any) -> Supplier:
                 {"inn": Supplier._meta.get_field("inn").error_messages["unique"]}
             ) from exc
         if not scope.is_admin:
-            Profile.objects.update_or_create(
-                user=user, defaults={"role": Role.SUPPLIER, "supplier": supplier}
-            )
+            supplier_registered.send(sender=Supplier, supplier=supplier, user=user)
             forget(user)
     return supplier
 

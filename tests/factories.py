@@ -8,9 +8,17 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from certification.models import Certificate, CertificationBody, Requirement
+from certification.models import Certificate, Requirement
 from procurement.models import Contract, Tender
-from roadmap_portal.models import Corporation, Demand, Profile, Region, Roadmap, RoadmapTarget
+from roadmap_portal.accounts.models import Profile
+from roadmap_portal.models import (
+    CertificationBody,
+    Corporation,
+    Demand,
+    Region,
+    Roadmap,
+    RoadmapTarget,
+)
 from suppliers.models import Offer, Supplier
 from suppliers.validators import inn_with_checksum, ogrn_with_checksum
 

@@ -9,10 +9,10 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
+from roadmap_portal.accounts.models import Profile
 from roadmap_portal.exceptions import RoleNotAllowed
 from roadmap_portal.insights.dashboard import Subject
 from roadmap_portal.insights.reports import may_request, report_request
-from roadmap_portal.models import Profile
 from roadmap_portal.scope import NOBODY, Scope, forget, may, require, scope_of
 from suppliers.models import Offer
 from suppliers.selectors import OFFER_RULES

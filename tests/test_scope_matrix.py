@@ -41,7 +41,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.test import APIClient, APIRequestFactory
 
-from certification.models import Certificate, CertificationBody, Requirement
+from certification.models import Certificate, Requirement
 from certification.selectors import (
     certificates_visible_to,
     certification_bodies_visible_to,
@@ -56,7 +56,7 @@ from procurement.selectors import (
 from roadmap_portal.api.authentication import generate_key
 from roadmap_portal.choices import API_WRITE_RESOURCES
 from roadmap_portal.fields import ScopedFormFieldMixin, is_scoped_relation
-from roadmap_portal.models import ApiKey, Corporation, Demand, Region, Roadmap
+from roadmap_portal.models import ApiKey, CertificationBody, Corporation, Demand, Region, Roadmap
 from roadmap_portal.selectors import (
     corporations_visible_to,
     demands_visible_to,

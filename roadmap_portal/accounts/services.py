@@ -26,12 +26,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from knox.models import AuthToken
 
-from certification.models import CertificationBody
 from roadmap_portal.api.tokens import live_tokens_of, revoke_token_of
 from roadmap_portal.choices import Role
-from roadmap_portal.models import Corporation, Invitation, Profile, Region
+from roadmap_portal.models import CertificationBody, Corporation, Region
 from roadmap_portal.scope import NOTHING, Actor, RuleTable, forget, restrict, scope_of
 from suppliers.models import Supplier
+
+from .models import Invitation, Profile
 
 INVITABLE_ROLES = (Role.REGION_STAFF, Role.REVIEWER, Role.OFFICER, Role.SUPPLIER)
 SCOPE_FIELD = {
@@ -56,6 +57,19 @@ def count_this_hour(kind: str, value: str) -> int:
 
 def invitation_link_days() -> int:
     return int(getattr(settings, "INVITATION_LINK_DAYS", 7))
+
+
+# --- membership ----------------------------------------------------------------------
+
+
+def supplier_member_join(*, supplier: Supplier, user: Any, **signal: Any) -> Profile:
+    """The person who registered ``supplier`` becomes its member (the supplier role),
+    replacing any profile they had. Runs in the registering transaction
+    (``suppliers.signals.supplier_registered``)."""
+    profile, _created = Profile.objects.update_or_create(
+        user=user, defaults={"role": Role.SUPPLIER, "supplier": supplier}
+    )
+    return profile
 
 
 # --- language ------------------------------------------------------------------------

@@ -13,15 +13,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from certification.choices import CertificateEventKind
-from certification.models import Certificate, CertificateEvent, CertificationBody, Requirement
+from certification.models import Certificate, CertificateEvent, Requirement
 from certification.services import applicable_requirements, lapse_certificates
 from procurement.eligibility import evaluate
 from procurement.models import Bid, Contract, Tender
+from roadmap_portal.accounts.models import Profile
 from roadmap_portal.conversations.services import message_post
 from roadmap_portal.models import (
+    CertificationBody,
     Corporation,
     Demand,
-    Profile,
     Region,
     ReportedVolume,
     Roadmap,

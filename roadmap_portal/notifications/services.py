@@ -21,6 +21,7 @@ from certification.services import expiry_reminders_due
 from procurement.choices import TenderStatus
 from procurement.models import Bid, Tender
 from roadmap_portal import okpd2
+from roadmap_portal.accounts.models import Profile
 from roadmap_portal.choices import RoadmapStatus, Role
 from roadmap_portal.models import (
     Corporation,
@@ -29,7 +30,6 @@ from roadmap_portal.models import (
     Notification,
     NotificationEvent,
     NotificationPreference,
-    Profile,
     Roadmap,
     default_email_mode,
 )

@@ -9,7 +9,8 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.cache import cache
 
-from roadmap_portal.models import Corporation, Invitation
+from roadmap_portal.accounts.models import Invitation
+from roadmap_portal.models import Corporation
 from tests.conftest import login
 from tests.demo_data import load_demo
 

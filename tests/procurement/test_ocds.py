@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from procurement.models import Tender
 from procurement.services import bid_create, contract_create, tender_award, tender_transition
-from roadmap_portal.models import Profile
+from roadmap_portal.accounts.models import Profile
 from tests.demo_data import load_demo
 from tests.factories import admin_user, user_with_role
 from tests.helpers import assert_constant_queries

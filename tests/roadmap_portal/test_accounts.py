@@ -13,8 +13,8 @@ from django.test import Client
 from django.utils import timezone
 from knox.models import AuthToken
 
+from roadmap_portal.accounts.models import Invitation, Profile
 from roadmap_portal.accounts.services import invitation_create
-from roadmap_portal.models import Invitation, Profile
 from suppliers.models import OfferTransition
 from suppliers.services import offer_transition
 from tests.factories import (

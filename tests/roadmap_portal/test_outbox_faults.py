@@ -28,10 +28,11 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
 
+from roadmap_portal.accounts.models import Profile
 from roadmap_portal.celery import app as celery_app
 from roadmap_portal.choices import Role
 from roadmap_portal.events import subscribers
-from roadmap_portal.models import Delivery, Notification, Profile
+from roadmap_portal.models import Delivery, Notification
 from roadmap_portal.notifications.delivery import _message_id
 from roadmap_portal.outbox.models import OutboxMessage
 from roadmap_portal.outbox.services import (

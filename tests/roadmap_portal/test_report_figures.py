@@ -23,12 +23,12 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from certification.models import Certificate, CertificateEvent, CertificationBody
+from certification.models import Certificate, CertificateEvent
 from certification.services import applicable_requirements
 from procurement.models import Contract
 from roadmap_portal.choices import ReportStatus
 from roadmap_portal.insights.reports import report_build
-from roadmap_portal.models import Corporation, Demand, Region, Report, Roadmap
+from roadmap_portal.models import CertificationBody, Corporation, Demand, Region, Report, Roadmap
 from suppliers.models import Offer
 from suppliers.services import offer_transition
 from tests.demo_data import load_demo

@@ -12,13 +12,13 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from certification.models import Certificate, CertificationBody, RegisterEntry
+from certification.models import Certificate, RegisterEntry
 from certification.services import certificate_problem
 from procurement.eligibility import evaluate_many
 from procurement.models import Contract, Tender
 from roadmap_portal import okpd2
 from roadmap_portal.demo.management.commands.seed_scale import SCALES
-from roadmap_portal.models import Corporation, Demand, Region, Roadmap
+from roadmap_portal.models import CertificationBody, Corporation, Demand, Region, Roadmap
 from suppliers import pipeline
 from suppliers.models import Offer, OfferTransition, Supplier
 from suppliers.validators import validate_inn, validate_ogrn

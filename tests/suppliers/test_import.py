@@ -14,8 +14,8 @@ from django.test import override_settings
 from django.utils import translation
 from openpyxl import load_workbook
 
+from roadmap_portal.accounts.models import Profile
 from roadmap_portal.exceptions import RoleNotAllowed
-from roadmap_portal.models import Profile
 from suppliers.importing import (
     COLUMNS,
     ImportFailed,

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from roadmap_portal.models import Profile
+from roadmap_portal.accounts.models import Profile
 from suppliers.models import Supplier
 from suppliers.validators import inn_with_checksum, ogrn_with_checksum
 from tests.factories import SupplierFactory, UserFactory

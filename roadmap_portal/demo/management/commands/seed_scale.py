@@ -33,7 +33,6 @@ from django.utils import timezone
 
 from certification.models import (
     Certificate,
-    CertificationBody,
     ProductTest,
     ReadinessEvaluation,
     RegisterEntry,
@@ -42,10 +41,11 @@ from certification.models import (
 )
 from procurement.models import Bid, Contract, Tender
 from roadmap_portal import okpd2
+from roadmap_portal.accounts.models import Profile
 from roadmap_portal.models import (
+    CertificationBody,
     Corporation,
     Demand,
-    Profile,
     Region,
     Report,
     ReportedVolume,
