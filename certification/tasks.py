@@ -1,7 +1,7 @@
 """Celery tasks of certification: thin wrappers around services, safe to run twice.
 
-The expiry reminders are the notification layer's (``roadmap_portal.tasks``, registered
-under their old name ``certification.tasks.send_expiry_reminders``)."""
+The expiry reminders are the notification layer's
+(``roadmap_portal.notifications.tasks.send_expiry_reminders``)."""
 
 import datetime
 

@@ -7,7 +7,6 @@ class RoadmapPortalConfig(AppConfig):
     verbose_name = _("Roadmaps")
 
     def ready(self):
-        from . import tasks  # noqa: F401 - the notification layer's subscriptions
         from .input_limits import bound_model_text_fields
 
         bound_model_text_fields()

@@ -15,13 +15,13 @@ A payload holds ids and small values (JSON): the subscriber reads what it needs.
 
 | event                 | payload                        | announced by                      | subscribers (task)                                  |
 |-----------------------|--------------------------------|-----------------------------------|-----------------------------------------------------|
-| ``offer.transitioned``| ``transition_id``              | suppliers.services (every stage)  | notifications: ``roadmap_portal.tasks.notify_offer_transition``; webhooks: ``roadmap_portal.webhooks.tasks.webhook_offer_transitioned`` (``offer.registered`` / ``offer.excluded``) |
-| ``demand.published``  | ``demand_id``                  | procurement.services.demand_create| notifications: ``roadmap_portal.tasks.notify_demand_published`` |
-| ``tender.opened``     | ``tender_id``                  | procurement.services (create open, ``open`` action) | notifications: ``roadmap_portal.tasks.notify_tender_opened``; webhooks: ``roadmap_portal.webhooks.tasks.webhook_tender_opened`` |
-| ``bid.awarded``       | ``bid_id``                     | procurement.services.tender_award | notifications: ``roadmap_portal.tasks.notify_bid_awarded``; webhooks: ``roadmap_portal.webhooks.tasks.webhook_tender_awarded`` |
+| ``offer.transitioned``| ``transition_id``              | suppliers.services (every stage)  | notifications: ``roadmap_portal.notifications.tasks.notify_offer_transition``; webhooks: ``roadmap_portal.webhooks.tasks.webhook_offer_transitioned`` (``offer.registered`` / ``offer.excluded``) |
+| ``demand.published``  | ``demand_id``                  | procurement.services.demand_create| notifications: ``roadmap_portal.notifications.tasks.notify_demand_published`` |
+| ``tender.opened``     | ``tender_id``                  | procurement.services (create open, ``open`` action) | notifications: ``roadmap_portal.notifications.tasks.notify_tender_opened``; webhooks: ``roadmap_portal.webhooks.tasks.webhook_tender_opened`` |
+| ``bid.awarded``       | ``bid_id``                     | procurement.services.tender_award | notifications: ``roadmap_portal.notifications.tasks.notify_bid_awarded``; webhooks: ``roadmap_portal.webhooks.tasks.webhook_tender_awarded`` |
 
 Certificates announce nothing: a certificate's expiry reminders are the notification layer's
-daily task (``certification.tasks.send_expiry_reminders``, kept under that name) reading
+daily task (``roadmap_portal.notifications.tasks.send_expiry_reminders``, kept under that name) reading
 ``certification.selectors.certificates_expiring``; a lapsed certificate's offers leave the
 register by offer transitions, which announce ``offer.transitioned``.
 """

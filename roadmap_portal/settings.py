@@ -456,12 +456,12 @@ CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT",
 # CELERY_QUEUE_PREFIX (environment) puts a test's queues apart from every other test's.
 TASK_QUEUE_PREFIX = env.str("CELERY_QUEUE_PREFIX", default="")
 TASK_QUEUES_BY_NAME = {
-    "roadmap_portal.tasks.notify_*": "notifications",
-    "roadmap_portal.tasks.deliver_*": "notifications",
-    "roadmap_portal.tasks.send_daily_digests": "notifications",
-    "certification.tasks.send_expiry_reminders": "notifications",
+    "roadmap_portal.notifications.tasks.notify_*": "notifications",
+    "roadmap_portal.notifications.tasks.deliver_*": "notifications",
+    "roadmap_portal.notifications.tasks.send_daily_digests": "notifications",
+    "roadmap_portal.notifications.tasks.send_expiry_reminders": "notifications",
     "roadmap_portal.webhooks.tasks.*": "webhooks",
-    "roadmap_portal.tasks.build_*": "reports",
+    "roadmap_portal.insights.tasks.build_*": "reports",
     "*.tasks.import_*": "imports",
     "*.tasks.export_*": "exports",
 }
@@ -480,15 +480,15 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=0, minute=30),
     },
     "certificate-expiry-reminders-daily": {
-        "task": "certification.tasks.send_expiry_reminders",
+        "task": "roadmap_portal.notifications.tasks.send_expiry_reminders",
         "schedule": crontab(hour=8, minute=0),
     },
     "notification-digests-daily": {
-        "task": "roadmap_portal.tasks.send_daily_digests",
+        "task": "roadmap_portal.notifications.tasks.send_daily_digests",
         "schedule": crontab(hour=7, minute=0),
     },
     "notification-emails-sweep": {
-        "task": "roadmap_portal.tasks.deliver_pending",
+        "task": "roadmap_portal.notifications.tasks.deliver_pending",
         "schedule": crontab(minute="*/5"),
     },
     "webhook-deliveries-sweep": {
@@ -496,7 +496,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*/10"),
     },
     "yearly-reports-in-january": {
-        "task": "roadmap_portal.tasks.build_yearly_reports",
+        "task": "roadmap_portal.insights.tasks.build_yearly_reports",
         "schedule": crontab(hour=3, minute=0, day_of_month=5, month_of_year=1),
     },
 }
@@ -539,7 +539,10 @@ HEALTH_HEARTBEAT_STALE = env.int("HEALTH_HEARTBEAT_STALE", default=180)
 HEALTH_OUTBOX_STALE = env.int("HEALTH_OUTBOX_STALE", default=600)
 HEALTH_BROKER_REQUIRED = env.bool("HEALTH_BROKER_REQUIRED", default=True)
 CELERY_BEAT_SCHEDULE |= {
-    "jobs-sweep": {"task": "roadmap_portal.tasks.sweep_jobs", "schedule": JOBS_SWEEP_SECONDS},
+    "jobs-sweep": {
+        "task": "roadmap_portal.insights.tasks.sweep_jobs",
+        "schedule": JOBS_SWEEP_SECONDS,
+    },
     "heartbeat": {"task": "roadmap_portal.tasks.heartbeat", "schedule": JOBS_SWEEP_SECONDS},
 }
 

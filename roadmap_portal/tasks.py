@@ -1,39 +1,21 @@
-"""Celery tasks: thin wrappers that take ids and call services; and the notification
-layer's subscriptions to domain events (``roadmap_portal.events``).
+"""Celery tasks of the core: the database ping of the health check and the heartbeat.
 
-Services publish these tasks by name (``notifications.delivery.DELIVER_EMAIL``,
-``reports.BUILD_REPORT``) or reach them through a subscription: this module imports the
-services, never the other way round.
+The layers above own theirs: notifications (``roadmap_portal.notifications.tasks``),
+reports (``roadmap_portal.insights.tasks``), webhooks, exports, the outbox, certification
+and the import; each app's ``tasks`` module is found by Celery's autodiscovery.
 """
 
 from __future__ import annotations
 
 import datetime
-import smtplib
 from typing import Any
 
-from celery import Task, shared_task
+from celery import shared_task
 from django.db import connection
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 
-from .events import subscribe
 from .health import heartbeat_stamp
-from .insights.reports import BUILD_REPORT, report_build, reports_sweep, yearly_reports_request
 from .models import Region
-from .notifications.delivery import (
-    DELIVER_EMAIL,
-    DELIVER_PENDING,
-    deliveries_send_pending,
-    delivery_send,
-    digests_enqueue,
-)
-from .notifications.offers import notify_transition
-from .notifications.services import expiry_reminders_send
-from .notifications.services import notify_bid_awarded as notify_bid_awarded_service
-from .notifications.services import notify_demand_published as notify_demand_published_service
-from .notifications.services import notify_tender_opened as notify_tender_opened_service
-from .outbox.services import NOTIFICATIONS, OutboxTask
 
 
 @shared_task
@@ -41,95 +23,6 @@ def ping_database(region_code: str) -> dict[str, Any]:
     """Reads the database from a worker: used by the health check and the worker test."""
     region = Region.objects.filter(code=region_code).values_list("name", flat=True).first()
     return {"region": region, "vendor": connection.vendor}
-
-
-@shared_task(base=OutboxTask, bind=True, max_retries=5, default_retry_delay=10)
-def notify_offer_transition(self: OutboxTask, transition_id: int) -> int:
-    """Tell the supplier's members about a status change and the next queue about new work."""
-    return notify_transition(transition_id)
-
-
-@shared_task(
-    name=DELIVER_EMAIL,
-    base=OutboxTask,
-    outbox_atomic=False,
-    bind=True,
-    autoretry_for=(smtplib.SMTPException, OSError),
-    retry_backoff=60,
-    retry_backoff_max=3600,
-    retry_jitter=True,
-    max_retries=10,
-)
-def deliver_email(self: OutboxTask, delivery_id: int) -> str:
-    """Send one e-mail delivery; SMTP errors retry with exponential backoff until the
-    delivery's last attempt, which is recorded as failed. A redelivery sends nothing twice."""
-    return delivery_send(delivery_id=delivery_id)
-
-
-@shared_task(name=DELIVER_PENDING, base=OutboxTask, outbox_atomic=False)
-def deliver_pending(batch_size: int = 200) -> dict[str, int]:
-    """Send up to ``batch_size`` due e-mail deliveries; also sweeps up ones a dead worker left."""
-    return deliveries_send_pending(batch_size=batch_size)
-
-
-@shared_task
-def send_daily_digests(day: str | None = None) -> int:
-    """One digest e-mail per person for the notifications of ``day`` (ISO date; yesterday)."""
-    date = (
-        datetime.date.fromisoformat(day)
-        if day
-        else timezone.localdate() - datetime.timedelta(days=1)
-    )
-    return digests_enqueue(day=date)
-
-
-# The certificates' reminders are the notification layer's; the task keeps the name the
-# beat schedule knows it by.
-@shared_task(
-    name="certification.tasks.send_expiry_reminders",
-    bind=True,
-    max_retries=3,
-    default_retry_delay=60,
-)
-def send_expiry_reminders(self: Task, on: str | datetime.date | None = None) -> dict[str, int]:
-    """Daily: remind suppliers and reviewers of certificates expiring in 90/30/7 days and today."""
-    if on is not None and not isinstance(on, datetime.date):
-        on = parse_date(str(on))
-    return expiry_reminders_send(on=on)
-
-
-@shared_task(base=OutboxTask, bind=True, max_retries=5, default_retry_delay=10)
-def notify_tender_opened(self: OutboxTask, tender_id: int) -> int:
-    return notify_tender_opened_service(tender_id)
-
-
-@shared_task(base=OutboxTask, bind=True, max_retries=5, default_retry_delay=10)
-def notify_demand_published(self: OutboxTask, demand_id: int) -> int:
-    return notify_demand_published_service(demand_id)
-
-
-@shared_task(base=OutboxTask, bind=True, max_retries=5, default_retry_delay=10)
-def notify_bid_awarded(self: OutboxTask, bid_id: int) -> int:
-    return notify_bid_awarded_service(bid_id)
-
-
-@shared_task(name=BUILD_REPORT, base=OutboxTask, outbox_atomic=False)
-def build_report(report_id: int) -> str:
-    """Build one requested report; a failure is recorded on the report, never raised."""
-    return report_build(report_id=report_id)
-
-
-@shared_task
-def build_yearly_reports(year: int | None = None) -> list[int]:
-    """Beat schedule: last year's report for every active roadmap, requested once."""
-    return [report.pk for report in yearly_reports_request(year=year)]
-
-
-@shared_task
-def sweep_jobs() -> dict[str, list[int]]:
-    """Beat schedule: queue again (or fail) report jobs whose worker died or whose message
-    never reached a worker."""
-    return {"reports": reports_sweep()}
 
 
 @shared_task
@@ -140,9 +33,3 @@ def heartbeat(sent: str | None = None) -> str | None:
     if sent:
         heartbeat_stamp("beat", datetime.datetime.fromisoformat(sent))
     return sent
-
-
-subscribe("offer.transitioned", notify_offer_transition, queue=NOTIFICATIONS)
-subscribe("demand.published", notify_demand_published, queue=NOTIFICATIONS)
-subscribe("tender.opened", notify_tender_opened, queue=NOTIFICATIONS)
-subscribe("bid.awarded", notify_bid_awarded, queue=NOTIFICATIONS)

@@ -7,23 +7,7 @@ from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 
 from .health import readiness
-from .insights.home_pages import admin_health, partner_overview
-from .scope import scope_of
 from .selectors import roadmaps_visible_to
-from .services import home_agenda
-
-
-@login_required
-def home(request):
-    """The user's waiting work; the system's health for an administrator, their keys and
-    webhook endpoints for a partner (``home_pages``)."""
-    context = {"agenda": home_agenda(request.user)}
-    scope = scope_of(request.user)
-    if scope.is_admin:
-        context["health"] = admin_health()
-    elif scope.is_partner:
-        context["partner"] = partner_overview(request.user)
-    return render(request, "roadmap_portal/home.html", context)
 
 
 def healthz_live(request):

@@ -4,6 +4,7 @@ from certification.api.urls import router as certification
 from procurement.api.urls import router as procurement
 from suppliers.api.urls import router as suppliers
 
+from ..insights import api_views as insights
 from ..notifications import api_views as notification_views
 from ..search import api_views as search
 from . import tokens, views
@@ -12,8 +13,8 @@ from .routers import IdDefaultRouter
 router = IdDefaultRouter()
 router.register("regions", views.RegionViewSet, basename="regions")
 router.register("corporations", views.CorporationViewSet, basename="corporations")
-router.register("roadmaps", views.RoadmapViewSet, basename="roadmaps")
-router.register("reports", views.ReportViewSet, basename="reports")
+router.register("roadmaps", insights.RoadmapViewSet, basename="roadmaps")
+router.register("reports", insights.ReportViewSet, basename="reports")
 router.register("notifications", notification_views.NotificationViewSet, basename="notifications")
 router.register("auth/tokens", tokens.TokenViewSet, basename="api-tokens")
 

@@ -6,3 +6,6 @@ class InsightsConfig(AppConfig):
     name = "roadmap_portal.insights"
     label = "insights"
     verbose_name = _("Volume, dashboards and reports")
+
+    def ready(self) -> None:
+        from . import tasks  # noqa: F401 - registered before a report is published by name

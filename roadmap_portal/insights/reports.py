@@ -39,7 +39,7 @@ FIRST_YEAR = 2000
 # The host the report's own links are resolved against; never fetched over a network.
 REPORT_BASE_URL = "https://report.portal.invalid/"
 # The build task (``tasks.build_report``), published by name: the tasks module imports this one.
-BUILD_REPORT = "roadmap_portal.tasks.build_report"
+BUILD_REPORT = "roadmap_portal.insights.tasks.build_report"
 
 
 def subject_of(report):

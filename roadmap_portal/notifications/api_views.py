@@ -13,7 +13,8 @@ from roadmap_portal.notifications.services import (
     notifications_mark_all_read,
     notifications_of,
 )
-from roadmap_portal.tables import NOTIFICATIONS
+
+from .tables import NOTIFICATIONS
 
 
 class NotificationObjectSerializer(serializers.Serializer):

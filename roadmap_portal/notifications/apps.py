@@ -6,3 +6,6 @@ class NotificationsConfig(AppConfig):
     name = "roadmap_portal.notifications"
     label = "notifications"
     verbose_name = _("Notifications")
+
+    def ready(self) -> None:
+        from . import tasks  # noqa: F401 - the notification layer's subscriptions to the domain events

@@ -31,10 +31,10 @@ from django.utils.translation import gettext as _
 from roadmap_portal.models import Delivery, DeliveryStatus, Notification, event_label
 from roadmap_portal.outbox.services import NOTIFICATIONS, publish_many
 
-# The sending tasks (``roadmap_portal.tasks``), published by name: the tasks module imports
+# The sending tasks (``roadmap_portal.notifications.tasks``), published by name: the tasks module imports
 # this one.
-DELIVER_EMAIL = "roadmap_portal.tasks.deliver_email"
-DELIVER_PENDING = "roadmap_portal.tasks.deliver_pending"
+DELIVER_EMAIL = "roadmap_portal.notifications.tasks.deliver_email"
+DELIVER_PENDING = "roadmap_portal.notifications.tasks.deliver_pending"
 
 log = logging.getLogger(__name__)
 

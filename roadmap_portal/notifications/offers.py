@@ -1,5 +1,5 @@
 """Who hears about an offer's transition (the notification layer's subscriber of
-``offer.transitioned``: ``roadmap_portal.tasks.notify_offer_transition``)."""
+``offer.transitioned``: ``roadmap_portal.notifications.tasks.notify_offer_transition``)."""
 
 from django.urls import reverse
 from django.utils.translation import gettext as _

@@ -10,7 +10,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from roadmap_portal.export_jobs.views import export_response, wants_export
 from roadmap_portal.models import EmailMode, NotificationEvent
-from roadmap_portal.tables import NOTIFICATIONS, notifications_filtered
 from roadmap_portal.web import paginate
 
 from .services import (
@@ -19,6 +18,7 @@ from .services import (
     preferences_of,
     preferences_save,
 )
+from .tables import NOTIFICATIONS, notifications_filtered
 
 
 @login_required

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from certification import services
 from certification.models import ProductTest, Requirement
-from roadmap_portal import tasks
 from roadmap_portal.models import Notification
+from roadmap_portal.notifications import tasks
 from roadmap_portal.notifications.services import expiry_reminders_send
 from tests.certification.conftest import make_offer, pdf_file
 from tests.factories import CertificateFactory

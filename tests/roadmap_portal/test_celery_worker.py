@@ -28,7 +28,7 @@ def test_worker_runs_a_task_that_reads_and_writes_the_database(celery_worker_pro
     offer = OfferFactory(supplier=supplier)
     worker = celery_worker_process.start()
 
-    from roadmap_portal.tasks import notify_offer_transition
+    from roadmap_portal.notifications.tasks import notify_offer_transition
 
     _, history = offer_transition(offer_id=offer.pk, user=member, action="submit")
     # The transition queued its notification after commit; queue it on the worker's queue too

@@ -14,16 +14,18 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_the_layers_above_subscribe_to_what_the_layers_below_announce():
     assert subscribers("offer.transitioned") == [
-        "roadmap_portal.tasks.notify_offer_transition",
+        "roadmap_portal.notifications.tasks.notify_offer_transition",
         "roadmap_portal.webhooks.tasks.webhook_offer_transitioned",
     ]
-    assert subscribers("demand.published") == ["roadmap_portal.tasks.notify_demand_published"]
+    assert subscribers("demand.published") == [
+        "roadmap_portal.notifications.tasks.notify_demand_published"
+    ]
     assert subscribers("tender.opened") == [
-        "roadmap_portal.tasks.notify_tender_opened",
+        "roadmap_portal.notifications.tasks.notify_tender_opened",
         "roadmap_portal.webhooks.tasks.webhook_tender_opened",
     ]
     assert subscribers("bid.awarded") == [
-        "roadmap_portal.tasks.notify_bid_awarded",
+        "roadmap_portal.notifications.tasks.notify_bid_awarded",
         "roadmap_portal.webhooks.tasks.webhook_tender_awarded",
     ]
 
@@ -40,7 +42,7 @@ def test_an_announcement_is_one_row_per_subscriber_run_after_commit_and_once():
     assert [(row.key, row.task, row.queue, row.kwargs) for row in rows] == [
         (
             "notify_tender_opened:999999",
-            "roadmap_portal.tasks.notify_tender_opened",
+            "roadmap_portal.notifications.tasks.notify_tender_opened",
             "notifications",
             {"tender_id": 999_999},
         ),
@@ -70,7 +72,7 @@ def test_unknown_events_and_clashing_subscribers_are_refused():
     with pytest.raises(ValueError, match="Unknown domain event"):
         announce("offer.teleported", key="1")
     with pytest.raises(ValueError, match="Unknown domain event"):
-        subscribe("offer.teleported", "roadmap_portal.tasks.notify_offer_transition")
+        subscribe("offer.teleported", "roadmap_portal.notifications.tasks.notify_offer_transition")
     with pytest.raises(ValueError, match="share the short name"):
         subscribe("tender.opened", "elsewhere.tasks.notify_tender_opened")
 

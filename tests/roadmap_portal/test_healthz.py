@@ -146,7 +146,7 @@ def test_report_requested_while_the_broker_is_down_is_kept_in_the_outbox(api_as,
     assert response.status_code == 202
     report = Report.objects.get(pk=response.json()["id"])
     assert report.status == "pending"
-    row = OutboxMessage.objects.get(task="roadmap_portal.tasks.build_report")
+    row = OutboxMessage.objects.get(task="roadmap_portal.insights.tasks.build_report")
     assert row.kwargs == {"report_id": report.pk}
     assert row.dispatched_at is None
     assert row.done_at is None

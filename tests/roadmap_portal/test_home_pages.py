@@ -50,11 +50,18 @@ def admin_world():
     OutboxMessage.objects.all().delete()
     for i in range(2):
         OutboxMessage.objects.create(
-            key=f"n{i}", task="roadmap_portal.tasks.deliver_email", queue="notifications"
+            key=f"n{i}",
+            task="roadmap_portal.notifications.tasks.deliver_email",
+            queue="notifications",
         )
-    OutboxMessage.objects.create(key="r", task="roadmap_portal.tasks.build_report", queue="")
     OutboxMessage.objects.create(
-        key="done", task="roadmap_portal.tasks.deliver_email", queue="notifications", done_at=now
+        key="r", task="roadmap_portal.insights.tasks.build_report", queue=""
+    )
+    OutboxMessage.objects.create(
+        key="done",
+        task="roadmap_portal.notifications.tasks.deliver_email",
+        queue="notifications",
+        done_at=now,
     )
     Delivery.objects.all().delete()
     for i, (status, days) in enumerate(

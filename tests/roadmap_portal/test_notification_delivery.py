@@ -12,7 +12,7 @@ from django.utils import timezone
 from roadmap_portal.models import Delivery, Notification
 from roadmap_portal.notifications.delivery import SENDING_TIMEOUT, delivery_claim
 from roadmap_portal.notifications.services import notify
-from roadmap_portal.tasks import deliver_email, deliver_pending, send_daily_digests
+from roadmap_portal.notifications.tasks import deliver_email, deliver_pending, send_daily_digests
 from tests.factories import admin_user, user_with_role
 from tests.helpers import count_queries
 

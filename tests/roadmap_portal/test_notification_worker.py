@@ -8,8 +8,8 @@ import pytest
 from roadmap_portal.celery import app as celery_app
 from roadmap_portal.models import Delivery
 from roadmap_portal.notifications.services import notify
+from roadmap_portal.notifications.tasks import deliver_pending
 from roadmap_portal.outbox.services import NOTIFICATIONS, queue_name
-from roadmap_portal.tasks import deliver_pending
 from tests.conftest import Worker, wait_for
 from tests.factories import UserFactory
 

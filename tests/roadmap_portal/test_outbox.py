@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from roadmap_portal.models import Delivery, Notification
 from roadmap_portal.notifications.delivery import _send_claimed, delivery_claim_next
+from roadmap_portal.notifications.tasks import deliver_email, notify_bid_awarded
 from roadmap_portal.outbox.models import OutboxMessage
 from roadmap_portal.outbox.services import kind_of, publish, queue_name, relay, route_task
-from roadmap_portal.tasks import deliver_email, notify_bid_awarded
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -26,7 +26,7 @@ def test_publish_relays_after_commit_and_eager_celery_runs_the_task_inline():
         row = OutboxMessage.objects.get(key="bid:1")
         assert row.dispatched_at is None and row.done_at is None
     row.refresh_from_db()
-    assert row.task == "roadmap_portal.tasks.notify_bid_awarded"
+    assert row.task == "roadmap_portal.notifications.tasks.notify_bid_awarded"
     assert row.kwargs == {"bid_id": 999_999}
     assert row.attempts == 1
     assert row.done_at is not None
@@ -52,13 +52,13 @@ def test_the_same_key_is_published_and_run_once():
 
 def test_tasks_are_routed_to_their_kind(settings):
     settings.TASK_QUEUE_PREFIX = "t-"
-    assert kind_of("roadmap_portal.tasks.deliver_email") == "notifications"
+    assert kind_of("roadmap_portal.notifications.tasks.deliver_email") == "notifications"
     assert kind_of("roadmap_portal.webhooks.tasks.deliver_webhook") == "webhooks"
-    assert kind_of("roadmap_portal.tasks.build_report") == "reports"
+    assert kind_of("roadmap_portal.insights.tasks.build_report") == "reports"
     assert kind_of("suppliers.tasks.import_products") == "imports"
     assert kind_of("roadmap_portal.tasks.ping_database") == "celery"
     assert queue_name("reports") == "t-reports"
-    assert route_task("roadmap_portal.tasks.notify_bid_awarded", (), {}, {}) == {
+    assert route_task("roadmap_portal.notifications.tasks.notify_bid_awarded", (), {}, {}) == {
         "queue": "t-notifications"
     }
 
@@ -67,14 +67,14 @@ def test_the_sweep_hands_over_again_a_row_whose_task_never_finished(settings):
     settings.OUTBOX_REDISPATCH_AFTER = 60
     OutboxMessage.objects.create(
         key="bid:4",
-        task="roadmap_portal.tasks.notify_bid_awarded",
+        task="roadmap_portal.notifications.tasks.notify_bid_awarded",
         kwargs={"bid_id": 999_999},
         dispatched_at=timezone.now() - datetime.timedelta(seconds=61),
         attempts=1,
     )
     OutboxMessage.objects.create(
         key="bid:5",
-        task="roadmap_portal.tasks.notify_bid_awarded",
+        task="roadmap_portal.notifications.tasks.notify_bid_awarded",
         kwargs={"bid_id": 999_999},
         dispatched_at=timezone.now() - datetime.timedelta(seconds=30),
         attempts=1,

@@ -14,8 +14,8 @@ from roadmap_portal.insights.reports import (
     report_request,
     yearly_reports_request,
 )
+from roadmap_portal.insights.tasks import build_yearly_reports
 from roadmap_portal.models import Notification, Report, Roadmap
-from roadmap_portal.tasks import build_yearly_reports
 from tests.demo_data import load_demo
 from tests.factories import (
     CorporationFactory,

@@ -3,10 +3,11 @@
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from .exports import Column, ExportList, choice_label, export_list_register
-from .filtersets import NotificationFilterSet
-from .models import NotificationEvent
-from .notifications.services import notifications_of
+from roadmap_portal.exports import Column, ExportList, choice_label, export_list_register
+from roadmap_portal.filtersets import NotificationFilterSet
+from roadmap_portal.models import NotificationEvent
+
+from .services import notifications_of
 
 EVENT_LABEL = choice_label(NotificationEvent.choices)
 

@@ -1,0 +1,209 @@
+"""The API of the insights: a roadmap series' volume and the figures reported for it, and
+the yearly reports (requested here, built by the report worker, downloaded as PDF)."""
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, permissions, renderers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from procurement.models import Contract
+from roadmap_portal.api import views as core_views
+from roadmap_portal.api.conditional import PRIVATE, Stamp, conditional
+from roadmap_portal.api.examples import REPORT_EXAMPLES, REPORTED_VOLUME_EXAMPLE, VOLUME_EXAMPLE
+from roadmap_portal.api.renderers import PDFRenderer
+from roadmap_portal.choices import Role
+from roadmap_portal.models import ReportedVolume, Roadmap, RoadmapTarget
+from roadmap_portal.scope import has_role, may
+from roadmap_portal.selectors import reports_visible_to
+from roadmap_portal.storage import stored_file_response
+
+from .reports import report_request, report_revive, subject_from
+from .serializers import (
+    ReportedVolumeInputSerializer,
+    ReportedVolumeSerializer,
+    ReportRequestSerializer,
+    ReportSerializer,
+    VolumeSerializer,
+)
+from .volume import reported_volume_upsert, roadmap_volume
+
+VOLUME_RULE = (
+    "Volume of a year: the sum of contracts between the roadmap region's suppliers and the "
+    "corporation's group (head or subsidiaries as customer). **Contracts recorded in the portal "
+    "count when they exist for the year; otherwise the figure reported by region staff counts** "
+    "(`source` says which). A year with neither is `null`, never zero. Roadmaps linked by "
+    "`previous` form one series: the years run from the first roadmap's start to the last "
+    "one's end (not past the current year)."
+)
+
+
+class VolumeReaders(permissions.BasePermission):
+    """Volumes and reports are for region staff, reviewers, partners and administrators."""
+
+    roles = (Role.REGION_STAFF, Role.REVIEWER, Role.PARTNER)
+
+    def has_permission(self, request, view):
+        if not request.user or not request.user.is_authenticated:
+            return False
+        return has_role(request.user, *self.roles)
+
+
+class ReportWriters(VolumeReaders):
+    """Reads for volume readers; requests for region staff, reviewers and administrators."""
+
+    def has_permission(self, request, view):
+        if not super().has_permission(request, view):
+            return False
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        return may(request.user, "report.request")
+
+
+class RoadmapViewSet(core_views.RoadmapViewSet):
+    __doc__ = core_views.RoadmapViewSet.__doc__
+
+    replica_actions = frozenset({"volume"})
+
+    @extend_schema(
+        summary="Cooperation volume per year of the roadmap's series",
+        description=VOLUME_RULE,
+        responses=VolumeSerializer,
+        examples=[VOLUME_EXAMPLE],
+    )
+    @action(detail=True, methods=["get"], permission_classes=[VolumeReaders])
+    def volume(self, request, pk=None):
+        # The roadmap alone (its targets are read with the series, and only for a 200).
+        roadmap = get_object_or_404(
+            self.filter_queryset(self.get_queryset()).prefetch_related(None), pk=pk
+        )
+        self.check_object_permissions(request, roadmap)
+        # The series: the pair's roadmaps, their targets and reported figures, the pair's
+        # contracts.
+        series = Roadmap.objects.filter(
+            region_id=roadmap.region_id, corporation_id=roadmap.corporation_id
+        ).using(roadmap._state.db)
+        stamps = [
+            Stamp(series),
+            Stamp(
+                RoadmapTarget.objects.filter(roadmap__in=series.values("pk")),
+                latest=("id",),
+                total="amount",
+            ),
+            Stamp(
+                ReportedVolume.objects.filter(roadmap__in=series.values("pk")),
+                latest=("created",),
+                total="amount",
+            ),
+            # Any contract written since (the latest change, read from the end of the
+            # (updated, id) index: counting the pair's contracts would cost what the
+            # series' own GROUP BY costs).
+            Stamp(Contract.objects.all(), total=None, count=False),
+        ]
+        return conditional(
+            request,
+            stamps,
+            lambda: Response(VolumeSerializer(roadmap_volume(roadmap)).data),
+            visibility=PRIVATE,
+            salt=timezone.localdate().isoformat(),  # the current year's figures
+        )
+
+    @extend_schema(
+        summary="Record a volume reported for a year before the portal",
+        description=(
+            "Region staff of the roadmap's region (or an administrator) enter the volume of a "
+            "year with its source; one figure per year of the series (a second call for the "
+            "year replaces it). 400 for a year outside the series or a negative amount.\n\n"
+            + VOLUME_RULE
+        ),
+        request=ReportedVolumeInputSerializer,
+        responses={200: ReportedVolumeSerializer, 201: ReportedVolumeSerializer},
+        examples=[REPORTED_VOLUME_EXAMPLE],
+    )
+    @action(detail=True, methods=["post"], url_path="reported-volumes")
+    def reported_volumes(self, request, pk=None):
+        roadmap = self.get_object()
+        data = ReportedVolumeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        row, created = reported_volume_upsert(
+            roadmap=roadmap, user=request.user, **data.validated_data
+        )
+        return Response(
+            ReportedVolumeSerializer(row).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class ReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Yearly cooperation reports (HTML and PDF), built by a background task.
+
+    `POST` with one of `roadmap` (id), `region` (code) or `corporation` (group head id) and
+    `year` answers 202 with the job; asking again while the same report is pending or
+    running returns that job. Poll `GET /reports/{id}/` until `status` is `done` (then `pdf`
+    links the download) or `failed` (`message` says why).
+    """
+
+    serializer_class = ReportSerializer
+    permission_classes = [ReportWriters]
+    filterset_fields = ["scope", "status", "year", "language"]
+    ordering_fields = ["created", "year", "id"]
+
+    def get_queryset(self):
+        return reports_visible_to(self.request.user).order_by("-created", "-id")
+
+    def get_object(self):
+        return report_revive(super().get_object())  # a dead job is queued again first
+
+    @extend_schema(
+        request=ReportRequestSerializer,
+        responses={202: ReportSerializer},
+        summary="Request a yearly report",
+        examples=REPORT_EXAMPLES,
+    )
+    def create(self, request, *args, **kwargs):
+        data = ReportRequestSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        subject = subject_from(
+            roadmap=values.get("roadmap"),
+            region=values.get("region"),
+            corporation=values.get("corporation"),
+        )
+        language = values.get("language") or _user_language(request.user)
+        report, _created = report_request(
+            user=request.user, subject=subject, year=values["year"], language=language
+        )
+        return Response(
+            ReportSerializer(report, context={"request": request}).data,
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+    @extend_schema(
+        summary="Download the report's PDF",
+        responses={
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY),
+            404: OpenApiResponse(description="Not in your scope, or not built yet."),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        renderer_classes=[renderers.JSONRenderer, PDFRenderer],
+        url_path="pdf",
+        url_name="pdf",
+    )
+    def pdf(self, request, pk=None):
+        report = self.get_object()
+        if report.status != "done":
+            raise Http404
+        return stored_file_response(
+            report.pdf, filename=f"report-{report.subject_key.replace(':', '-')}-{report.year}.pdf"
+        )
+
+
+def _user_language(user):
+    profile = getattr(user, "profile", None) if hasattr(user, "profile") else None
+    return getattr(profile, "language", None) or "ru"
