@@ -16,12 +16,11 @@ from roadmap_portal.choices import Role
 from roadmap_portal.models import CertificationBody, Corporation, Region
 
 
-class Profile(models.Model):
-    """A person's role and the scope it applies to."""
+class RoleScope(models.Model):
+    """A role and the organisation it applies to: a region for region staff, a group's head
+    corporation for reviewers, a certification body for officers, a supplier for its members
+    (each concrete model declares its ``supplier``)."""
 
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
-    )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     region = models.ForeignKey(
         Region, verbose_name=_("region"), null=True, blank=True, on_delete=models.PROTECT
@@ -40,6 +39,17 @@ class Profile(models.Model):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+    )
+
+    class Meta:
+        abstract = True
+
+
+class Profile(RoleScope):
+    """A person's role and the scope it applies to."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
     )
     supplier = models.ForeignKey(
         "suppliers.Supplier",
@@ -89,7 +99,7 @@ class Profile(models.Model):
             raise ValidationError({"corporation": _("Choose the group's head corporation.")})
 
 
-class Invitation(models.Model):
+class Invitation(RoleScope):
     """An invitation to join the portal in a role and a scope, sent by e-mail.
 
     The link carries a random token; only its SHA-256 hash is stored. It works once
@@ -98,25 +108,6 @@ class Invitation(models.Model):
     """
 
     email = models.EmailField(_("e-mail"))
-    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
-    region = models.ForeignKey(
-        Region, verbose_name=_("region"), null=True, blank=True, on_delete=models.PROTECT
-    )
-    corporation = models.ForeignKey(
-        Corporation,
-        verbose_name=_("corporation group"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        limit_choices_to={"parent__isnull": True},
-    )
-    certification_body = models.ForeignKey(
-        CertificationBody,
-        verbose_name=_("certification body"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-    )
     supplier = models.ForeignKey(
         "suppliers.Supplier",
         verbose_name=_("supplier"),

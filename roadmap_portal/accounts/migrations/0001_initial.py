@@ -24,7 +24,6 @@ class Migration(migrations.Migration):
                         auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
                     ),
                 ),
-                ("email", models.EmailField(max_length=254, verbose_name="e-mail")),
                 (
                     "role",
                     models.CharField(
@@ -40,6 +39,7 @@ class Migration(migrations.Migration):
                         verbose_name="role",
                     ),
                 ),
+                ("email", models.EmailField(max_length=254, verbose_name="e-mail")),
                 ("token_hash", models.CharField(editable=False, max_length=64, unique=True)),
                 ("created", models.DateTimeField(auto_now_add=True, verbose_name="created")),
                 ("sent_at", models.DateTimeField(verbose_name="sent at")),
