@@ -75,12 +75,14 @@ INSTALLED_APPS = [
     "suppliers",
     "certification",
     "procurement",
+    # The notification layer subscribes to the domain events before the webhooks do (its
+    # AppConfig.ready), so an event's outbox rows list the notifications first.
+    "roadmap_portal.notifications",
     "roadmap_portal.webhooks",
     "roadmap_portal.outbox",
     "roadmap_portal.export_jobs",
     "roadmap_portal.conversations",
     "roadmap_portal.accounts",
-    "roadmap_portal.notifications",
     "roadmap_portal.insights",
     "roadmap_portal.search",
     "roadmap_portal.demo",
