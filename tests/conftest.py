@@ -1,11 +1,15 @@
+import fcntl
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
-from contextlib import contextmanager
+import uuid
+from contextlib import closing, contextmanager
 from pathlib import Path
 
+import psycopg2
 import pytest
 from celery._state import _set_task_join_will_block
 from django.db import connection
@@ -28,6 +32,9 @@ def pytest_configure(config):
         raise pytest.UsageError(f"The suite runs on PostgreSQL (DATABASE_URL is unset): {hint}.")
     if not os.environ.get("CELERY_BROKER_URL"):
         raise pytest.UsageError(f"The suite needs a Redis broker (CELERY_BROKER_URL): {hint}.")
+    if _controller(config) and config.option.testrunuid is None:
+        # Known here, so the run's template database can be dropped at the end.
+        config.option.testrunuid = uuid.uuid4().hex
 
 
 def pytest_collection_modifyitems(config, items):
@@ -39,6 +46,108 @@ def pytest_collection_modifyitems(config, items):
         return mark.kwargs["seconds"] if mark else 0
 
     items.sort(key=seconds, reverse=True)
+
+
+def _server(database: str):
+    """A connection to ``database`` on the test settings' PostgreSQL server, autocommit,
+    closed after its ``with`` block."""
+    from django.conf import settings
+
+    s = settings.DATABASES["default"]
+    conn = psycopg2.connect(
+        dbname=database,
+        user=s.get("USER") or None,
+        password=s.get("PASSWORD") or None,
+        host=s.get("HOST") or "127.0.0.1",
+        port=s.get("PORT") or 5432,
+    )
+    conn.autocommit = True
+    return closing(conn)
+
+
+def _template_name(run: str) -> str:
+    """The migrated database the xdist workers of run ``run`` copy theirs from."""
+    from django.conf import settings
+
+    return f"test_{settings.DATABASES['default']['NAME']}_template_{run[:12]}"[:63]
+
+
+def _migrate_template(name: str) -> None:
+    """Create ``name`` and migrate it as Django creates a test database, in a process of its
+    own (so no connection of this one is left on it to stop the copies)."""
+    from django.conf import settings
+
+    with _server("postgres") as conn, conn.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    s = settings.DATABASES["default"]
+    user = s.get("USER") or ""
+    password = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    url = f"postgres://{auth}{s.get('HOST') or '127.0.0.1'}:{s.get('PORT') or 5432}/{name}"
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.core.management import call_command; "
+            "call_command('migrate', run_syncdb=True, interactive=False, verbosity=0); "
+            "call_command('createcachetable', verbosity=0)",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": url},
+        check=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def django_db_keepdb(request, django_db_modify_db_settings):
+    """Under pytest-xdist, each worker's test database is a copy of one database migrated
+    once for the run (``CREATE DATABASE ... TEMPLATE``): the first worker migrates it, the
+    others wait for it and copy it, instead of each running every migration. The copy is
+    kept for pytest-django, which then only finds its migrations applied, and dropped after
+    the session. Without xdist, or with ``--reuse-db``, pytest-django's own behaviour."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if request.config.getvalue("reuse_db") or not run:
+        return request.config.getvalue("reuse_db")
+    from django.conf import settings
+    from django.db import connections
+
+    own = settings.DATABASES["default"]["TEST"]["NAME"]
+    template = _template_name(run)
+    lock_path = Path(tempfile.gettempdir()) / f"{template}.lock"
+    with lock_path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with _server("postgres") as conn, conn.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [template])
+            migrated = cursor.fetchone() is not None
+        if not migrated:
+            _migrate_template(template)
+        with _server("postgres") as conn, conn.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{own}"')
+            cursor.execute(f'CREATE DATABASE "{own}" TEMPLATE "{template}"')
+
+    def drop():
+        connections.close_all()
+        with _server("postgres") as conn, conn.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{own}"')
+
+    request.addfinalizer(drop)
+    return True
+
+
+def _controller(config) -> bool:
+    """The process that hands tests to xdist workers."""
+    return not hasattr(config, "workerinput") and bool(config.getoption("numprocesses", None))
+
+
+def pytest_sessionfinish(session):
+    """The run's template database goes once the workers are done (in the controller)."""
+    if not _controller(session.config):
+        return
+    template = _template_name(session.config.option.testrunuid)
+    with _server("postgres") as conn, conn.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{template}"')
+    (Path(tempfile.gettempdir()) / f"{template}.lock").unlink(missing_ok=True)
 
 
 @pytest.fixture(autouse=True)
