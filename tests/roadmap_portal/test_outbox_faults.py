@@ -125,6 +125,7 @@ def sweep_until(done, *, timeout: float) -> bool:
     return bool(wait_for(step, timeout=timeout, interval=1.0))
 
 
+@pytest.mark.long(seconds=25)
 @pytest.mark.parametrize(
     "kill_point", ["in the notifications' transaction", "at the first e-mail", "at e-mail 600"]
 )

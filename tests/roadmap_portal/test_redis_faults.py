@@ -134,6 +134,7 @@ def private_redis(settings, monkeypatch):
     server.close()
 
 
+@pytest.mark.long(seconds=30)
 def test_redis_frozen_then_stopped_the_web_answers_and_nothing_is_lost(private_redis, api_as):
     load_demo()
     roadmap = Roadmap.objects.get(region__code="RU-TOM", start_year=2014)
