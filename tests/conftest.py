@@ -141,9 +141,14 @@ def _controller(config) -> bool:
 
 
 def pytest_sessionfinish(session):
-    """The run's template database goes once the workers are done (in the controller)."""
+    """The run's template database and demo rows go once the workers are done (in the
+    controller)."""
     if not _controller(session.config):
         return
+    from tests.demo_data import shared_files
+
+    for path in shared_files(session.config.option.testrunuid):
+        path.unlink(missing_ok=True)
     template = _template_name(session.config.option.testrunuid)
     with _server("postgres") as conn, conn.cursor() as cursor:
         cursor.execute(f'DROP DATABASE IF EXISTS "{template}"')

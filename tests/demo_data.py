@@ -9,11 +9,20 @@ call on an empty database copies the same rows back in one transaction (``COPY .
 STDIN``; Django's foreign keys are deferred to the commit) and moves the sequences past
 them: 0.1 s. A database that is not empty gets the real command, as before.
 
+Under pytest-xdist the rows are also written to a file of the run (the workers' databases
+are copies of one migrated database, so the rows fit each of them): a worker whose first
+call finds the file copies the rows in instead of running the command.
+
 Rows only: what ``load_demo`` sends on the way (e-mails in ``mail.outbox``, tasks) is not
 sent again, so a test that reads those clears them and makes its own.
 """
 
+import base64
 import io
+import json
+import os
+import tempfile
+from pathlib import Path
 
 from django.apps import apps
 from django.core.management import call_command
@@ -60,7 +69,9 @@ def load_demo():
     key = (connection.in_atomic_block, bool(celery_app.conf.task_always_eager))
     with connection.cursor() as cursor:
         before = _filled(cursor, tables)
-    snapshot = _snapshots.get(key)
+    snapshot = _snapshots.get(key) or _read_shared(key)
+    if snapshot is not None:
+        _snapshots[key] = snapshot
     if snapshot is not None and not any(before[table] for table, _, _ in snapshot):
         _restore(snapshot)
         return
@@ -73,6 +84,41 @@ def load_demo():
             # snapshot is the demo's alone, and only an empty database gets it back.
             if not any(before[t] for t in tables if t not in _SHARED):
                 _snapshots[key] = [_copy_out(cursor, table) for table in written]
+                _write_shared(key, _snapshots[key])
+
+
+def shared_files(run: str) -> list[Path]:
+    """The files of run ``run`` (pytest-xdist's test run id) that hold the demo's rows."""
+    return sorted(Path(tempfile.gettempdir()).glob(f"roadmap-demo-{run[:12]}-*.json"))
+
+
+def _shared_path(key: tuple[bool, bool]) -> Path | None:
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if not run:
+        return None
+    return Path(tempfile.gettempdir()) / f"roadmap-demo-{run[:12]}-{key[0]:d}{key[1]:d}.json"
+
+
+def _read_shared(key):
+    path = _shared_path(key)
+    if path is None or not path.exists():
+        return None
+    return [
+        (table, columns, base64.b64decode(data))
+        for table, columns, data in json.loads(path.read_text())
+    ]
+
+
+def _write_shared(key, snapshot) -> None:
+    """Written whole under another name, then renamed: a reader sees all of it or none."""
+    path = _shared_path(key)
+    if path is None:
+        return
+    partial = path.with_suffix(f".{os.getpid()}.partial")
+    partial.write_text(
+        json.dumps([[t, c, base64.b64encode(data).decode()] for t, c, data in snapshot])
+    )
+    partial.replace(path)
 
 
 # Rows every test database has after a flush (Django writes them again after each one).
