@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -10,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -28,6 +26,7 @@ from roadmap_portal.exceptions import RoleNotAllowed, TransitionNotAllowed
 from roadmap_portal.fsm import Transition
 from roadmap_portal.input_limits import check_free_text, check_json_value
 from roadmap_portal.models import Region, Roadmap
+from roadmap_portal.rate_limits import count_this_hour
 from roadmap_portal.scope import Actor, forget, may, require, require_role, scope_of
 
 from . import pipeline
@@ -305,16 +304,6 @@ class RegistrationThrottled(Exception):
     """Too many registration requests from one client address within the hour."""
 
 
-def _count_this_hour(key: str) -> int:
-    """One more use of ``key``: the uses since its first, which expires after an hour."""
-    cache.add(key, 0, timeout=3600)
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between the two calls
-        cache.set(key, 1, timeout=3600)
-        return 1
-
-
 def supplier_signup_request(
     *,
     first_name: str,
@@ -338,11 +327,10 @@ def supplier_signup_request(
     RegistrationThrottled) and one e-mail address gets at most ``REGISTRATION_MAILS_PER_HOUR``
     messages an hour (past that the answer is the same, and no message is sent).
     """
-    if _count_this_hour(f"signup:client:{client}") > settings.REGISTRATION_REQUESTS_PER_HOUR:
+    if count_this_hour("signup:client", client or "") > settings.REGISTRATION_REQUESTS_PER_HOUR:
         raise RegistrationThrottled
     Supplier(**supplier_fields, verification_status=VerificationStatus.PENDING).full_clean()
-    address_key = hashlib.sha256(email.encode()).hexdigest()[:32]
-    if _count_this_hour(f"signup:address:{address_key}") > settings.REGISTRATION_MAILS_PER_HOUR:
+    if count_this_hour("signup:address", email) > settings.REGISTRATION_MAILS_PER_HOUR:
         return
     context: dict[str, Any] = {
         "first_name": first_name,

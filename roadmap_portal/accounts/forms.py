@@ -10,12 +10,12 @@ from django.utils.translation import gettext_lazy as _
 
 from roadmap_portal.choices import Role
 from roadmap_portal.fields import ScopedFormMixin, ScopedModelChoiceField
+from roadmap_portal.rate_limits import count_this_hour
 from roadmap_portal.web import BootstrapFormMixin
 
 from .services import (
     INVITABLE_ROLES,
     SCOPE_FIELD,
-    count_this_hour,
     invite_bodies,
     invite_groups,
     invite_regions,

@@ -15,7 +15,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
@@ -41,18 +40,6 @@ SCOPE_FIELD = {
     Role.OFFICER: "certification_body",
     Role.SUPPLIER: "supplier",
 }
-
-
-def count_this_hour(kind: str, value: str) -> int:
-    """One more use of ``value`` for ``kind`` (e.g. an address asking for a password reset):
-    the uses within the hour since the first."""
-    key = f"{kind}:{hashlib.sha256(value.encode()).hexdigest()[:32]}"
-    cache.add(key, 0, timeout=3600)
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between the two calls
-        cache.set(key, 1, timeout=3600)
-        return 1
 
 
 def invitation_link_days() -> int:

@@ -1,6 +1,5 @@
 """Account pages: the profile, the language switch, invitations and deactivation."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
@@ -14,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
+from roadmap_portal.middleware import set_language_cookie
 from roadmap_portal.scope import scope_of
 
 from .forms import InvitationAcceptForm, InvitationForm, ProfileForm
@@ -81,16 +81,7 @@ def profile(request: HttpRequest) -> HttpResponse:
             _add_errors(form, exc)
         else:
             response = redirect("profile")
-            response.set_cookie(
-                settings.LANGUAGE_COOKIE_NAME,
-                data["language"],
-                max_age=settings.LANGUAGE_COOKIE_AGE,
-                path=settings.LANGUAGE_COOKIE_PATH,
-                domain=settings.LANGUAGE_COOKIE_DOMAIN,
-                secure=settings.LANGUAGE_COOKIE_SECURE,
-                httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
-                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
-            )
+            set_language_cookie(response, data["language"])
             messages.success(request, _("Your profile is saved."))
             return response
     return render(
