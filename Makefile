@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# uv installs the Python packages (the same ones pip would, from PyPI, several times faster).
+UV := $(BIN)/uv
 MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -28,15 +30,15 @@ endef
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet uv
 
 # What the portal needs to run, and apart from it the test and lint tools.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet .
+	$(UV) pip install --quiet --python $(BIN)/python .
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(BIN)/pip install --quiet ".[dev]"
+	$(UV) pip install --quiet --python $(BIN)/python ".[dev]"
 	touch $@
 
 install: $(VENV)/.installed
