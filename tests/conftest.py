@@ -32,6 +32,9 @@ def pytest_configure(config):
         raise pytest.UsageError(f"The suite runs on PostgreSQL (DATABASE_URL is unset): {hint}.")
     if not os.environ.get("CELERY_BROKER_URL"):
         raise pytest.UsageError(f"The suite needs a Redis broker (CELERY_BROKER_URL): {hint}.")
+    from tests import emptying
+
+    emptying.install()
     if _controller(config) and config.option.testrunuid is None:
         # Known here, so the run's template database can be dropped at the end.
         config.option.testrunuid = uuid.uuid4().hex
