@@ -2,6 +2,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Python's bytecode caches are written even where the environment switches them off
+# (PYTHONDONTWRITEBYTECODE): without them every process the suite starts (its workers,
+# Celery workers, gunicorn, schemathesis) compiles Django and the test modules again.
+unexport PYTHONDONTWRITEBYTECODE
 # uv installs the Python packages (the same ones pip would, from PyPI, several times faster).
 UV := $(BIN)/uv
 MANAGE := $(BIN)/python manage.py
