@@ -15,6 +15,8 @@ SCALE ?= small
 # pytest-xdist workers, each with its own test database; the suite waits on browsers,
 # servers and workers often enough that twice the cores keeps them busy.
 TEST_WORKERS ?= 4
+# The checks of `make lint`.
+LINT := lint-style lint-django lint-migrations lint-layers lint-types
 
 # System packages: "command:Debian package" pairs, checked before anything is installed.
 RUN_TOOLS := npm:npm msgfmt:gettext
@@ -29,7 +31,7 @@ define require_tools
 	  exit 1; fi
 endef
 
-.PHONY: run test lint install install-dev vendor demo worker beat bench clean messages openapi \
+.PHONY: run test serial-tests lint $(LINT) install install-dev vendor demo worker beat bench clean messages openapi \
 	run-tools test-tools
 
 $(BIN)/python:
@@ -74,22 +76,40 @@ run: run-tools install vendor messages
 	HOST=$(HOST) PORT=$(PORT) $(MANAGE) load_demo
 	HOST=$(HOST) PORT=$(PORT) $(MANAGE) runserver $(HOST):$(PORT)
 
-lint: install-dev
+# The checks are independent of each other: `make -j lint` runs them side by side.
+lint: $(LINT)
+
+lint-style: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+lint-django: install-dev
 	$(MANAGE) check
+
+lint-migrations: install-dev
 	$(MANAGE) makemigrations --check --dry-run
+
+lint-layers: install-dev
 	$(BIN)/lint-imports
+
+lint-types: install-dev
 	$(BIN)/mypy
 
 # PostgreSQL and Redis from DATABASE_URL / CELERY_BROKER_URL, or the local ones (started
 # when down, with a role and database of their own): see tests/services.sh.
-# First the few tests marked serial in a process of their own (exit 5: none selected), then
-# the rest on the xdist workers, ending with the slowest tests.
-test: test-tools install-dev vendor messages lint
+# First the few tests marked serial, in a process of their own (exit 5: none selected), side
+# by side with the checks (the serial tests mostly wait on workers and leases, the checks
+# keep the other core busy; each target's output is printed whole); then the rest on the
+# xdist workers, ending with the slowest tests.
+test: test-tools install-dev vendor messages
+	$(MAKE) --no-print-directory -j 3 --output-sync=target $(LINT) serial-tests
+	tests/services.sh $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup -m "not serial" \
+	  --durations=15 $(PYTEST_ARGS)
+
+# Only the tests marked serial, once what they need is installed (make test does that first).
+serial-tests:
 	tests/services.sh sh -c '$(BIN)/pytest -m serial -p no:cacheprovider $(PYTEST_ARGS); \
-	  status=$$?; [ $$status -eq 0 ] || [ $$status -eq 5 ] || exit $$status; \
-	  $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup -m "not serial" --durations=15 $(PYTEST_ARGS)'
+	  status=$$?; [ $$status -eq 0 ] || [ $$status -eq 5 ] || exit $$status'
 
 worker: install
 	$(BIN)/celery -A roadmap_portal worker -l info
