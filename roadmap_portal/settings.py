@@ -336,7 +336,7 @@ DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="roadmap-demo-2026")
 # --- REST API ---------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        "roadmap_portal.api.authentication.PersonTokenAuthentication",
         "roadmap_portal.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -546,6 +546,11 @@ CELERY_BEAT_SCHEDULE |= {
         "schedule": JOBS_SWEEP_SECONDS,
     },
     "heartbeat": {"task": "roadmap_portal.tasks.heartbeat", "schedule": JOBS_SWEEP_SECONDS},
+    # API tokens past their expiry (a request with one deletes it at once).
+    "expired-tokens-hourly": {
+        "task": "roadmap_portal.tasks.delete_expired_tokens",
+        "schedule": crontab(minute=15),
+    },
 }
 
 # --- scale-out: object storage and a read replica (docs/deploy.md) ---------------------------

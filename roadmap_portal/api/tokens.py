@@ -169,7 +169,7 @@ class TokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.Gen
 
 
 class KnoxTokenScheme(OpenApiAuthenticationExtension):
-    target_class = "knox.auth.TokenAuthentication"
+    target_class = "roadmap_portal.api.authentication.PersonTokenAuthentication"
     name = "tokenAuth"
     priority = 1
 

@@ -7,7 +7,9 @@ from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+from roadmap_portal.api.authentication import PersonTokenAuthentication
 from roadmap_portal.models import ApiKey
+from roadmap_portal.tasks import delete_expired_tokens
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -142,3 +144,24 @@ def test_wrong_password_and_missing_fields_are_400_naming_the_field(alice):
     missing = api.post("/api/v1/auth/token/", {"username": "alice"}, format="json")
     assert missing.status_code == 400
     assert missing.json() == {"password": ["This field is required."]}
+
+
+def test_a_request_checks_its_token_in_one_query(alice, django_assert_num_queries):
+    issued = _issue()
+    AuthToken.objects.create(user=alice, expiry=timedelta(days=-1))
+    with django_assert_num_queries(1):
+        user, token = PersonTokenAuthentication().authenticate_credentials(issued["token"].encode())
+    assert (user, token.token_key) == (alice, issued["token"][: len(token.token_key)])
+    # The person's other, expired token is left to the hourly task.
+    assert AuthToken.objects.filter(user=alice).count() == 2
+
+
+def test_the_hourly_task_deletes_the_expired_tokens_and_only_them(alice, settings):
+    live = _issue()
+    AuthToken.objects.create(user=alice, expiry=timedelta(days=-1))
+    AuthToken.objects.create(user=UserFactory(username="bob"), expiry=timedelta(seconds=-1))
+    assert delete_expired_tokens() == 2
+    assert list(AuthToken.objects.values_list("user__username", flat=True)) == ["alice"]
+    assert _with(live["token"]).get("/api/v1/regions/").status_code == 200
+    schedule = {entry["task"]: entry for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert schedule["roadmap_portal.tasks.delete_expired_tokens"]["schedule"].minute == {15}
