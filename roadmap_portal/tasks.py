@@ -14,8 +14,8 @@ from typing import Any
 from celery import shared_task
 from django.db import connection
 from django.utils import timezone
-from knox.models import AuthToken
 
+from .api import tokens
 from .health import heartbeat_stamp
 from .models import Region
 
@@ -41,5 +41,4 @@ def heartbeat(sent: str | None = None) -> str | None:
 def delete_expired_tokens() -> int:
     """Beat schedule, hourly: deletes the API tokens past their expiry (the token check no
     longer reads a person's other tokens on every request to do it). Returns how many."""
-    deleted, _ = AuthToken.objects.filter(expiry__lt=timezone.now()).delete()
-    return deleted
+    return tokens.delete_expired_tokens()
