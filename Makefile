@@ -97,14 +97,24 @@ lint-types: install-dev
 
 # PostgreSQL and Redis from DATABASE_URL / CELERY_BROKER_URL, or the local ones (started
 # when down, with a role and database of their own): see tests/services.sh.
-# First the few tests marked serial, in a process of their own (exit 5: none selected), side
-# by side with the checks (the serial tests mostly wait on workers and leases, the checks
-# keep the other core busy; each target's output is printed whole); then the rest on the
-# xdist workers, ending with the slowest tests.
+# The checks and the few tests marked serial (in a process of their own; exit 5: none
+# selected) run side by side with the rest of the suite on the xdist workers, which run at
+# the lowest CPU priority: the serial tests time worker leases in tenths of a second, and
+# the scheduler gives their processes the cores whenever they want them. Their output
+# (each target's whole) is printed after the suite's, which ends with the slowest tests.
+CHECKS_LOG := test-results/checks.log
+
 test: test-tools install-dev vendor messages
-	$(MAKE) --no-print-directory -j 3 --output-sync=target $(LINT) serial-tests
-	tests/services.sh $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup -m "not serial" \
-	  --durations=15 $(PYTEST_ARGS)
+	@mkdir -p test-results
+	@echo "make test: the checks and the serial tests run beside the suite; their output follows it ($(CHECKS_LOG))"
+	@$(MAKE) --no-print-directory -j 3 --output-sync=target $(LINT) serial-tests \
+	  > $(CHECKS_LOG) 2>&1 & checks=$$!; \
+	nice -n 19 tests/services.sh $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup \
+	  -m "not serial" --durations=15 $(PYTEST_ARGS); suite=$$?; \
+	wait $$checks; checked=$$?; \
+	echo; echo "== the checks and the serial tests ($(LINT) serial-tests)"; cat $(CHECKS_LOG); \
+	echo "make test: suite exit $$suite, checks and serial tests exit $$checked"; \
+	[ $$suite -eq 0 ] && [ $$checked -eq 0 ]
 
 # Only the tests marked serial, once what they need is installed (make test does that first).
 serial-tests:

@@ -27,6 +27,9 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # First: the API's requests are the most numerous, and the includes below without a
+    # prefix would each be tried before it.
+    path("api/v1/", include(api_v1)),
     path("", home_views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -43,7 +46,6 @@ urlpatterns = [
     path("procurement/", include("procurement.urls")),
     path("conversations/", include("roadmap_portal.conversations.urls")),
     path("admin/", admin.site.urls),
-    path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file: no inline script.
     path(

@@ -40,13 +40,21 @@ def pytest_configure(config):
         config.option.testrunuid = uuid.uuid4().hex
 
 
+# Tests that drive a browser, a live server or a worker process take seconds each, much of
+# it waiting: after the ``long`` ones, they start before the quick tests of a second or less.
+SLOW_MARKS = ("browser", "live", "worker")
+
+
 def pytest_collection_modifyitems(config, items):
     """The long tests first: pytest-xdist hands tests out in this order, so the longest
-    ones start at once on every worker instead of closing the run on one of them."""
+    ones start at once on every worker instead of closing the run on one of them (a test
+    waiting on a worker's timeouts at the end leaves the cores idle)."""
 
     def seconds(item: pytest.Item) -> float:
         mark = item.get_closest_marker("long")
-        return mark.kwargs["seconds"] if mark else 0
+        if mark:
+            return mark.kwargs["seconds"]
+        return 3 if any(item.get_closest_marker(name) for name in SLOW_MARKS) else 0
 
     items.sort(key=seconds, reverse=True)
 

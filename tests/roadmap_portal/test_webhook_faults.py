@@ -160,6 +160,8 @@ def publish(event_id: int, published: dict[int, float]) -> None:
     assert webhook_event("tender.opened", key, {"n": event_id}, lambda user: True) == 1
 
 
+# About 20 s, most of it waiting on the receiver's timeouts and the retries' back-off.
+@pytest.mark.long(seconds=20)
 def test_failing_then_hanging_then_working_receiver_loses_nothing(own_queues, worker_settings):
     mail_log = worker_settings
     key, api_key = make_key(write=["webhooks"])
