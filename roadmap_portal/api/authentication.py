@@ -5,16 +5,22 @@
 * Partners: ``Authorization: Api-Key KEY``; the key's prefix finds the row, its hash proves it.
 """
 
+import binascii
+import functools
 import hashlib
 import hmac
 import secrets
 
+from django.contrib.auth import get_user_model
+from django.db import connections, router
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from knox.auth import TokenAuthentication
+from knox.crypto import hash_token
 from knox.models import AuthToken
+from knox.settings import CONSTANTS, knox_settings
 from knox.signals import token_expired
 from rest_framework import authentication, exceptions
 
@@ -34,14 +40,74 @@ def generate_key():
     return key, prefix, hash_key(key)
 
 
+@functools.cache
+def _token_select() -> str:
+    """The SQL of the token check: the tokens with a prefix, each with its person's row.
+
+    Written once per process from the two models' columns: the same query knox makes with
+    ``filter(token_key=...).select_related("user")``, without building and compiling the
+    queryset on every request (that was about 0.34 ms of the 0.40 ms of CPU the check took,
+    the SQL alone 0.06 ms)."""
+    user_model = get_user_model()
+    quote = connections[router.db_for_read(AuthToken)].ops.quote_name
+    token_table, user_table = quote(AuthToken._meta.db_table), quote(user_model._meta.db_table)
+    columns = [
+        f"{table}.{quote(field.column)}"
+        for table, model in ((token_table, AuthToken), (user_table, user_model))
+        for field in model._meta.concrete_fields
+    ]
+    user_fk = AuthToken._meta.get_field("user")
+    # Table and column names from the models' metadata, quoted; the key is a parameter.
+    return (
+        f"SELECT {', '.join(columns)} FROM {token_table} "  # noqa: S608
+        f"JOIN {user_table} ON {user_table}.{quote(user_model._meta.pk.column)} = "
+        f"{token_table}.{quote(user_fk.column)} "
+        f"WHERE {token_table}.{quote(AuthToken._meta.get_field('token_key').column)} = %s"
+    )
+
+
+def tokens_with_key(token_key: str) -> list[AuthToken]:
+    """The tokens whose prefix is ``token_key``, each with its person loaded (one query)."""
+    user_model = get_user_model()
+    database = router.db_for_read(AuthToken)
+    token_names = [field.attname for field in AuthToken._meta.concrete_fields]
+    user_names = [field.attname for field in user_model._meta.concrete_fields]
+    with connections[database].cursor() as cursor:
+        cursor.execute(_token_select(), [token_key])
+        rows = cursor.fetchall()
+    tokens = []
+    for row in rows:
+        token = AuthToken.from_db(database, token_names, row[: len(token_names)])
+        token.user = user_model.from_db(database, user_names, row[len(token_names) :])
+        tokens.append(token)
+    return tokens
+
+
 class PersonTokenAuthentication(TokenAuthentication):
     """knox's token check in one query: the token, found by its prefix, with its person.
 
     knox also reads all of the person's other tokens on every request, to delete those past
     their expiry: a second query per request. Here the hourly task
     ``roadmap_portal.tasks.delete_expired_tokens`` deletes them. The token presented is
-    still refused and deleted at once when it has expired, as knox does.
+    still refused and deleted at once when it has expired, as knox does. The query itself is
+    written once per process (:func:`tokens_with_key`); the rest is knox's own check.
     """
+
+    def authenticate_credentials(self, token: bytes):
+        msg = _("Invalid token.")
+        key = token.decode("utf-8")
+        for auth_token in tokens_with_key(key[: CONSTANTS.TOKEN_KEY_LENGTH]):
+            if self._cleanup_token(auth_token):
+                continue
+            try:
+                digest = hash_token(key)
+            except (TypeError, binascii.Error) as error:
+                raise exceptions.AuthenticationFailed(msg) from error
+            if hmac.compare_digest(digest, auth_token.digest):
+                if knox_settings.AUTO_REFRESH and auth_token.expiry:
+                    self.renew_token(auth_token)
+                return self.validate_user(auth_token)
+        raise exceptions.AuthenticationFailed(msg)
 
     def _cleanup_token(self, auth_token: AuthToken) -> bool:
         if auth_token.expiry is None or auth_token.expiry >= timezone.now():

@@ -3,11 +3,12 @@
 from datetime import datetime, timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from roadmap_portal.api.authentication import PersonTokenAuthentication
+from roadmap_portal.api.authentication import PersonTokenAuthentication, tokens_with_key
 from roadmap_portal.models import ApiKey
 from roadmap_portal.tasks import delete_expired_tokens
 from tests.factories import UserFactory
@@ -154,6 +155,32 @@ def test_a_request_checks_its_token_in_one_query(alice, django_assert_num_querie
     assert (user, token.token_key) == (alice, issued["token"][: len(token.token_key)])
     # The person's other, expired token is left to the hourly task.
     assert AuthToken.objects.filter(user=alice).count() == 2
+
+
+def test_the_token_check_loads_the_token_and_its_person_as_the_orm_does(alice):
+    """The check's own query gives the same rows, field by field, as knox's queryset."""
+    alice.first_name, alice.last_login = "Алиса", timezone.now()
+    alice.save()
+    issued = _issue()
+    AuthToken.objects.create(user=UserFactory(username="bob"))
+    token = AuthToken.objects.get(user=alice)
+    (loaded,) = tokens_with_key(issued["token"][: len(token.token_key)])
+    for field in AuthToken._meta.concrete_fields:
+        assert getattr(loaded, field.attname) == getattr(token, field.attname), field.name
+    person = get_user_model().objects.get(pk=alice.pk)
+    for field in get_user_model()._meta.concrete_fields:
+        assert getattr(loaded.user, field.attname) == getattr(person, field.attname), field.name
+    assert loaded.user.first_name == "Алиса"
+    assert (loaded._state.adding, loaded.user._state.adding) == (False, False)
+    assert tokens_with_key("0" * len(token.token_key)) == []
+
+
+def test_an_inactive_persons_token_and_a_wrong_key_are_refused(alice):
+    issued = _issue()
+    assert _with(issued["token"][:-4] + "AAAA").get("/api/v1/auth/tokens/").status_code == 401
+    alice.is_active = False
+    alice.save()
+    assert _with(issued["token"]).get("/api/v1/auth/tokens/").status_code == 401
 
 
 def test_the_hourly_task_deletes_the_expired_tokens_and_only_them(alice, settings):
