@@ -41,8 +41,9 @@ def generate_key():
 
 
 @functools.cache
-def _token_select() -> str:
-    """The SQL of the token check: the tokens with a prefix, each with its person's row.
+def _token_select() -> tuple[str, list[str], list[str]]:
+    """The SQL of the token check (the tokens with a prefix, each with its person's row) and
+    the attribute names of its token and person columns.
 
     Written once per process from the two models' columns: the same query knox makes with
     ``filter(token_key=...).select_related("user")``, without building and compiling the
@@ -58,22 +59,24 @@ def _token_select() -> str:
     ]
     user_fk = AuthToken._meta.get_field("user")
     # Table and column names from the models' metadata, quoted; the key is a parameter.
-    return (
+    sql = (
         f"SELECT {', '.join(columns)} FROM {token_table} "  # noqa: S608
         f"JOIN {user_table} ON {user_table}.{quote(user_model._meta.pk.column)} = "
         f"{token_table}.{quote(user_fk.column)} "
         f"WHERE {token_table}.{quote(AuthToken._meta.get_field('token_key').column)} = %s"
     )
+    token_names = [field.attname for field in AuthToken._meta.concrete_fields]
+    user_names = [field.attname for field in user_model._meta.concrete_fields]
+    return sql, token_names, user_names
 
 
 def tokens_with_key(token_key: str) -> list[AuthToken]:
     """The tokens whose prefix is ``token_key``, each with its person loaded (one query)."""
     user_model = get_user_model()
     database = router.db_for_read(AuthToken)
-    token_names = [field.attname for field in AuthToken._meta.concrete_fields]
-    user_names = [field.attname for field in user_model._meta.concrete_fields]
+    sql, token_names, user_names = _token_select()
     with connections[database].cursor() as cursor:
-        cursor.execute(_token_select(), [token_key])
+        cursor.execute(sql, [token_key])
         rows = cursor.fetchall()
     tokens = []
     for row in rows:
@@ -95,7 +98,14 @@ class PersonTokenAuthentication(TokenAuthentication):
 
     def authenticate_credentials(self, token: bytes):
         msg = _("Invalid token.")
-        key = token.decode("utf-8")
+        # A header that is not UTF-8 or holds a NUL is no token (PostgreSQL refuses a NUL in
+        # a parameter): the same 401 as a wrong one, not a server error.
+        try:
+            key = token.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise exceptions.AuthenticationFailed(msg) from error
+        if "\x00" in key:
+            raise exceptions.AuthenticationFailed(msg)
         for auth_token in tokens_with_key(key[: CONSTANTS.TOKEN_KEY_LENGTH]):
             if self._cleanup_token(auth_token):
                 continue
@@ -128,6 +138,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if len(header) != 2:
             raise exceptions.AuthenticationFailed(_("Give the key as “Api-Key KEY”."))
         key = header[1]
+        if "\x00" in key:  # PostgreSQL refuses a NUL in a parameter: no key has one
+            raise exceptions.AuthenticationFailed(_("The API key is wrong, expired or revoked."))
         prefix = key.split(".", 1)[0]
         now = timezone.now()
         api_key = (

@@ -183,6 +183,22 @@ def test_an_inactive_persons_token_and_a_wrong_key_are_refused(alice):
     assert _with(issued["token"]).get("/api/v1/auth/tokens/").status_code == 401
 
 
+@pytest.mark.parametrize(
+    ("header", "detail"),
+    [
+        ("Token \xe9\xe9abc", "Invalid token."),
+        ("Token abc\x00def", "Invalid token."),
+        ("Api-Key ab\x00c.def", "The API key is wrong, expired or revoked."),
+    ],
+    ids=["token-not-utf8", "token-with-nul", "key-with-nul"],
+)
+def test_a_malformed_credential_is_refused_as_a_wrong_one(header, detail):
+    answer = APIClient(raise_request_exception=False).get(
+        "/api/v1/regions/", HTTP_AUTHORIZATION=header
+    )
+    assert (answer.status_code, answer.json()) == (401, {"detail": detail})
+
+
 def test_the_hourly_task_deletes_the_expired_tokens_and_only_them(alice, settings):
     live = _issue()
     AuthToken.objects.create(user=alice, expiry=timedelta(days=-1))
