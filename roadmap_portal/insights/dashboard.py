@@ -117,10 +117,18 @@ def _share_rows(rows, total):
     return result
 
 
-def top_suppliers(pairs, *, year=None, limit=TOP):
-    """Suppliers by contract sum with the pairs' groups, biggest first, with their share."""
+def contract_total(pairs, *, year=None):
+    """The sum of the contracts between the pairs' regions and groups (of ``year``)."""
     contracts = contracts_between(pairs).filter(**_year_range(year))
-    total = contracts.aggregate(total=Sum("amount"))["total"] or Decimal(0)
+    return contracts.aggregate(total=Sum("amount"))["total"] or Decimal(0)
+
+
+def top_suppliers(pairs, *, year=None, limit=TOP, total=None):
+    """Suppliers by contract sum with the pairs' groups, biggest first, with their share
+    of ``total`` (by default :func:`contract_total`, read here)."""
+    contracts = contracts_between(pairs).filter(**_year_range(year))
+    if total is None:
+        total = contract_total(pairs, year=year)
     rows = (
         contracts.values("supplier_id", "supplier__name", "supplier__region__name")
         .annotate(total=Sum("amount"), contracts=Count("*"))
@@ -141,10 +149,12 @@ def top_suppliers(pairs, *, year=None, limit=TOP):
     ), total
 
 
-def top_customers(pairs, *, year=None, limit=TOP):
-    """Customers (group heads and subsidiaries) by contract sum, biggest first."""
+def top_customers(pairs, *, year=None, limit=TOP, total=None):
+    """Customers (group heads and subsidiaries) by contract sum, biggest first, with their
+    share of ``total`` (by default :func:`contract_total`, read here)."""
     contracts = contracts_between(pairs).filter(**_year_range(year))
-    total = contracts.aggregate(total=Sum("amount"))["total"] or Decimal(0)
+    if total is None:
+        total = contract_total(pairs, year=year)
     rows = (
         contracts.values("customer_id", "customer__short_name", "customer__parent__short_name")
         .annotate(total=Sum("amount"), contracts=Count("*"))
@@ -299,8 +309,10 @@ def subject_overview(subject, *, year=None, with_ageing=False):
     pairs = pairs_of(roadmaps)
     ids = [r.pk for r in roadmaps]
     until_date = datetime.date(year, 12, 31) if year else None
-    suppliers, supplier_total = top_suppliers(pairs, year=year)
-    customers, customer_total = top_customers(pairs, year=year)
+    # Both lists are shares of the same sum: it is read once.
+    total = contract_total(pairs, year=year)
+    suppliers, _total = top_suppliers(pairs, year=year, total=total)
+    customers, _total = top_customers(pairs, year=year, total=total)
     demands, demand_count = uncovered_demands(subject, roadmaps)
     overview = {
         "subject": subject,
@@ -308,7 +320,7 @@ def subject_overview(subject, *, year=None, with_ageing=False):
         "volumes": subject_volumes(subject, roadmaps, until=year),
         "suppliers": suppliers,
         "customers": customers,
-        "contract_total": supplier_total,
+        "contract_total": total,
         "funnel": funnel(ids, until=until_date),
         "import_substitution": import_substitution(ids),
         "demands": demands,

@@ -37,6 +37,7 @@ from . import charts
 from .dashboard import (
     TOP,
     Subject,
+    contract_total,
     funnel,
     pairs_of,
     subject_volumes,
@@ -222,8 +223,10 @@ def year_overview(subject: Subject, year: int) -> dict[str, Any]:
     roadmaps = list(subject.roadmaps())
     ids = [r.pk for r in roadmaps]
     pairs = pairs_of(roadmaps)
-    suppliers, supplier_total = top_suppliers(pairs, year=year)
-    customers, _customer_total = top_customers(pairs, year=year)
+    # Both lists are shares of the same sum: it is read once.
+    total = contract_total(pairs, year=year)
+    suppliers, _total = top_suppliers(pairs, year=year, total=total)
+    customers, _total = top_customers(pairs, year=year, total=total)
     return {
         "subject": subject,
         "roadmaps": roadmaps,
@@ -232,7 +235,7 @@ def year_overview(subject: Subject, year: int) -> dict[str, Any]:
         "volumes": subject_volumes(subject, roadmaps, until=year),
         "suppliers": suppliers,
         "customers": customers,
-        "contract_total": supplier_total,
+        "contract_total": total,
         "funnel": funnel_of_year(ids, bounds),
         "import_substitution": offers_of_year(ids, bounds),
         **demands_of_year(subject, roadmaps, bounds),
