@@ -27,6 +27,7 @@ from django.utils.http import http_date
 from django.utils.translation import get_language
 
 from roadmap_portal.api.pagination import FeedPagination
+from roadmap_portal.api.pagination import PageNumberPagination as PageNumbers
 from roadmap_portal.scope import scope_of
 
 # Bump when the answer's format changes without any row changing.
@@ -43,24 +44,39 @@ class Stamp:
     that a row removed and another added change it; a value column for rows edited in
     place without a timestamp)."""
 
+    # The rows, or a function giving them: built only when the stamps query runs (a GET
+    # that asks nothing conditional takes its figures from the rows the answer read).
     queryset: object
     latest: tuple = ("updated",)
     total: str | None = "pk"
     # A cursor page's few rows need no count (the sum of their ids tells a change in them).
     count: bool = True
 
+    def rows(self):
+        if callable(self.queryset):
+            self.queryset = self.queryset()
+        return self.queryset
+
 
 def read_stamps(stamps):
     """``[(count, latest, total), ...]`` for ``stamps``, in one query."""
-    database = stamps[0].queryset.db
+    database = stamps[0].rows().db
     connection = connections[database]
     selects, params = [], []
     for index, stamp in enumerate(stamps):
         columns = [F(name) for name in stamp.latest]
-        annotations = {"_stamp": Greatest(*columns) if len(columns) > 1 else columns[0]}
+        annotations = {}
+        if columns:
+            annotations["_stamp"] = Greatest(*columns) if len(columns) > 1 else columns[0]
         if stamp.total:
             annotations["_total"] = F(stamp.total)
-        inner = stamp.queryset.order_by().annotate(**annotations).values_list(*annotations)
+        inner = stamp.rows().order_by()
+        inner = (
+            inner.annotate(**annotations).values_list(*annotations)
+            if annotations
+            else inner.values_list("pk")
+        )
+        latest = 'max("_stamp")' if columns else "NULL"
         total = 'sum("_total")' if stamp.total else "NULL"
         count = "count(*)" if stamp.count else "NULL"
         try:
@@ -72,7 +88,7 @@ def read_stamps(stamps):
             continue
         # The inner SQL is Django's own compilation, its values stay parameters.
         selects.append(
-            f'(SELECT {count} AS n, max("_stamp") AS m, {total} AS s FROM ({sql}) t{index}) '  # noqa: S608
+            f"(SELECT {count} AS n, {latest} AS m, {total} AS s FROM ({sql}) t{index}) "  # noqa: S608
             f"a{index}"
         )
         params.extend(inner_params)
@@ -211,24 +227,28 @@ class ConditionalListMixin:
         return super().filter_queryset(queryset)
 
     _cursor_page = False
+    _shown = None  # the rows shown, when a page of the answer's rows (a function)
 
     def _answer_rows(self):
         queryset = self.filter_queryset(self.get_queryset())
         self._prefiltered = queryset
         if self.action == "retrieve":
             lookup = self.lookup_url_kwarg or self.lookup_field
-            return queryset.filter(**{self.lookup_field: self.kwargs[lookup]})
+            return lambda: queryset.filter(**{self.lookup_field: self.kwargs[lookup]})
         paginator = self.paginator
         if isinstance(paginator, FeedPagination) and paginator.wants_cursor(self.request):
             # A cursor page is its own rows (a range of the key's index, no count of the
             # feed): their number, latest change and the sum of their ids.
             keyset = paginator.keyset_page(self.request, self)
-            page = keyset.page_queryset(queryset)
             rows = queryset.model._default_manager.using(queryset.db)
             self._cursor_page = True
+
+            def page():
+                return keyset.page_queryset(queryset)
+
             # The rows shown (without the one after them), for what only they show.
-            self._cursor_shown = rows.filter(pk__in=page[: keyset.page_size].values("pk"))
-            return rows.filter(pk__in=page.values("pk"))
+            self._shown = lambda: rows.filter(pk__in=page()[: keyset.page_size].values("pk"))
+            return lambda: rows.filter(pk__in=page().values("pk"))
         return queryset
 
     def get_object(self):
@@ -256,15 +276,50 @@ class ConditionalListMixin:
 
     counted = None  # (queryset, its number of rows) for the page-number paginator
 
+    def _page_figures(self, rows):
+        """A page-number page's figures, in one query: the list's count (which the
+        paginator then takes from here instead of counting again) with the latest change and
+        the sum of the ids of the page's own rows (and the other stamps of the rows shown).
+        The answer is the count and those rows: a change elsewhere in the list that moves
+        neither leaves the page as it was, and the page's figures cost a read of its 50 ids,
+        not of every row's ``updated``. For a page that is not a plain number, or one past
+        the end, the figures are the whole list's."""
+        stamp = self._stamps[0]
+        pagination = self.paginator
+        page_size = pagination.get_page_size(self.request) if pagination else None
+        number = None
+        if page_size and stamp.total == "pk" and isinstance(pagination, PageNumbers):
+            asked = self.request.query_params.get(pagination.page_query_param) or 1
+            try:
+                number = int(asked)
+            except ValueError:
+                number = None
+        if number is not None and number >= 1:
+            bottom = (number - 1) * page_size
+            shown = rows.model._default_manager.using(rows.db).filter(
+                pk__in=rows.values("pk")[bottom : bottom + page_size]
+            )
+            self._shown = lambda: shown
+            stamps = self.conditional_stamps(rows)
+            page = Stamp(shown, latest=stamp.latest, count=False)
+            figures = read_stamps([Stamp(rows, latest=(), total=None), page, *stamps[1:]])
+            count = figures[0][0]
+            if number == 1 or bottom < count:  # a page that exists (the first always does)
+                self._stamps = stamps
+                self.counted = (rows, count)
+                return [(count, *figures[1][1:]), *figures[2:]]
+            self._shown = None
+            self._stamps = self.conditional_stamps(rows)
+        figures = read_stamps(self._stamps)
+        self.counted = (rows, figures[0][0])
+        return figures
+
     def _conditional(self, answer):
         rows = self._answer_rows()
         self._stamps = self.conditional_stamps(rows)
         figures = None
         if self.action == "list" and not self._cursor_page and self._stamps[0].count:
-            # A page-number list counts its rows anyway: the stamps query does it, before
-            # the answer, and the paginator takes its count from there (one query, not two).
-            figures = read_stamps(self._stamps)
-            self.counted = (rows, figures[0][0])
+            figures = self._page_figures(rows)
         return conditional(
             self.request,
             self._stamps,

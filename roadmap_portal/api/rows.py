@@ -11,8 +11,11 @@ The serializer stays the API's contract (OpenAPI, writes, other lists); a test c
 plan's output with the serializer's for the same rows.
 """
 
+from django.conf import settings
+from django.utils import timezone
 from rest_framework import fields as drf_fields
 from rest_framework import relations
+from rest_framework.settings import api_settings
 
 from roadmap_portal.api.pagination import FeedPagination
 
@@ -27,6 +30,34 @@ _CONVERTED = (
     drf_fields.UUIDField,
     drf_fields.FloatField,
 )
+
+
+_MOMENT = object()  # a date-time field written as DRF's DateTimeField writes it
+
+
+def _plain_iso_datetime(field):
+    """A ``DateTimeField`` in ISO 8601 in the current time zone (DRF's default): written
+    by :func:`_moment_writer` with the time zone looked up once per page, not per value."""
+    return (
+        type(field) is drf_fields.DateTimeField
+        and not hasattr(field, "timezone")
+        and (getattr(field, "format", api_settings.DATETIME_FORMAT) or "").lower() == "iso-8601"
+        and settings.USE_TZ
+    )
+
+
+def _moment_writer():
+    zone = timezone.get_current_timezone()
+
+    def write(value):
+        if isinstance(value, str):
+            return value
+        if timezone.is_naive(value):
+            value = timezone.make_aware(value, zone)
+        text = value.astimezone(zone).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return write
 
 
 class RowPlan:
@@ -70,6 +101,8 @@ class RowPlan:
             path = self._columns.get(name) or field.source.replace(".", "__")
             paths.append(path)
             convert = field.to_representation if isinstance(field, _CONVERTED) else None
+            if _plain_iso_datetime(field):
+                convert = _MOMENT
             steps.append((name, path, convert))
         self.paths = tuple(dict.fromkeys((*paths, *self._extra)))
         self._steps = steps
@@ -94,6 +127,7 @@ class RowPlan:
         children = {}
         for name, _kind, (child, foreign_key) in self._nested_steps():
             children[name] = child.children_of(rows, foreign_key, context)
+        moment = _moment_writer()
         out = []
         for row in rows:
             item = {}
@@ -108,6 +142,8 @@ class RowPlan:
                         item[name] = None
                     elif convert is None:
                         item[name] = value
+                    elif convert is _MOMENT:
+                        item[name] = moment(value)
                     else:
                         item[name] = convert(value)
             out.append(item)

@@ -195,12 +195,15 @@ class OfferViewSet(
     def conditional_stamps(self, queryset):
         # An offer's answer lists its attachments, added without touching the offer (on a
         # cursor page, those of the offers shown).
-        shown = self._cursor_shown if self._cursor_page else queryset
-        attachments = OfferAttachment.objects.filter(offer__in=shown.values("pk"))
-        return [
-            Stamp(queryset, count=not self._cursor_page),
-            Stamp(attachments.using(queryset.db), latest=("created",), count=not self._cursor_page),
-        ]
+        offers = Stamp(queryset, count=not self._cursor_page)
+
+        def attachments():
+            # Those of the offers shown (a page's), else of every offer of the answer.
+            shown = self._shown() if self._shown else offers.rows()
+            files = OfferAttachment.objects.filter(offer__in=shown.values("pk"))
+            return files.using(offers.rows().db)
+
+        return [offers, Stamp(attachments, latest=("created",), count=not self._cursor_page)]
 
     def answered_figures(self):
         rows = self.answered_rows()

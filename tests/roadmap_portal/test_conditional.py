@@ -155,6 +155,56 @@ def test_a_new_register_entry_changes_the_etag(admin_api):
     assert second.json()["count"] == first.json()["count"] + 1
 
 
+def _tenders(count):
+    return [TenderFactory() for _ in range(count)]
+
+
+def _edit(tender, title):
+    Tender.objects.filter(pk=tender.pk).update(
+        title=title, updated=timezone.now() + datetime.timedelta(seconds=2)
+    )
+
+
+def test_a_page_number_page_changes_its_etag_with_its_own_rows_and_the_count(admin_api):
+    tenders = sorted(_tenders(5), key=lambda t: t.pk)
+    first_page = "/api/v1/tenders/?ordering=id&page_size=2"
+    second_page = f"{first_page}&page=2"
+    page1, _ = _get(admin_api, first_page)
+    page2, _ = _get(admin_api, second_page)
+    assert [t["id"] for t in page1.json()["results"]] == [t.pk for t in tenders[:2]]
+    assert page1["ETag"] != page2["ETag"]
+    # A row of page 2 edited: page 1 is the same bytes, and still 304 (from one query).
+    _edit(tenders[3], "Changed on page 2")
+    again, queries = _get(admin_api, first_page, if_none_match=page1["ETag"])
+    assert again.status_code == 304 and queries == 1
+    changed, _ = _get(admin_api, second_page, if_none_match=page2["ETag"])
+    assert changed.status_code == 200
+    assert changed.json()["results"][1]["title"] == "Changed on page 2"
+    # A row of page 1 edited, then a row added at the end (the count and the links move).
+    _edit(tenders[0], "Changed on page 1")
+    edited, _ = _get(admin_api, first_page, if_none_match=page1["ETag"])
+    assert edited.status_code == 200
+    assert edited.json()["results"][0]["title"] == "Changed on page 1"
+    TenderFactory()
+    longer, _ = _get(admin_api, first_page, if_none_match=edited["ETag"])
+    assert longer.status_code == 200 and longer.json()["count"] == 6
+
+
+def test_pages_past_the_end_and_the_last_page_keep_their_answers(admin_api):
+    _tenders(3)
+    url = "/api/v1/tenders/?ordering=id&page_size=2"
+    assert _get(admin_api, f"{url}&page=3")[0].status_code == 404
+    assert _get(admin_api, f"{url}&page=0")[0].status_code == 404
+    assert _get(admin_api, f"{url}&page=two")[0].status_code == 404
+    last, _ = _get(admin_api, f"{url}&page=last")
+    assert last.status_code == 200 and len(last.json()["results"]) == 1
+    again, _ = _get(admin_api, f"{url}&page=last", if_none_match=last["ETag"])
+    assert again.status_code == 304
+    Tender.objects.all().delete()
+    empty, _ = _get(admin_api, url)
+    assert empty.status_code == 200 and empty.json()["count"] == 0 and empty["ETag"]
+
+
 def test_an_excluded_entry_changes_the_register_etag(admin_api):
     entries = _register_rows()
     url = f"/api/v1/register/{entries[0].pk}/"
