@@ -156,6 +156,9 @@ if _database_url:
     # default), checked before a request reuses them (CONN_HEALTH_CHECKS).
     _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     _db["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
+    # Django's backend, with a health check that a connection used within the last
+    # CONN_HEALTH_CHECK_BYPASS seconds skips (roadmap_portal/db/postgresql/base.py).
+    _db["ENGINE"] = "roadmap_portal.db.postgresql"
     DATABASES = {"default": _db}
 elif PRODUCTION:
     raise ImproperlyConfigured(
@@ -175,6 +178,9 @@ else:
 # columns and has no use for the warning.
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
+
+# Seconds after a request in which its connection is reused without the health check.
+CONN_HEALTH_CHECK_BYPASS = env.float("CONN_HEALTH_CHECK_BYPASS", default=1.0)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -608,6 +614,7 @@ if _replica_url:
             f"DATABASE_REPLICA_URL could not be read ({exc}). "
             "Use postgres://USER:PASSWORD@REPLICA-HOST:5432/NAME."
         ) from exc
+    _replica["ENGINE"] = DATABASES["default"]["ENGINE"]
     _replica["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
     _replica["CONN_HEALTH_CHECKS"] = DATABASES["default"]["CONN_HEALTH_CHECKS"]
     # A replica that does not answer within 2 s is skipped (its reads go to the primary).
