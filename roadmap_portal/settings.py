@@ -158,7 +158,8 @@ if _database_url:
     _db["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
     # Django's backend, with a health check that a connection used within the last
     # CONN_HEALTH_CHECK_BYPASS seconds skips (roadmap_portal/db/postgresql/base.py).
-    _db["ENGINE"] = "roadmap_portal.db.postgresql"
+    if _db["ENGINE"] == "django.db.backends.postgresql":
+        _db["ENGINE"] = "roadmap_portal.db.postgresql"
     DATABASES = {"default": _db}
 elif PRODUCTION:
     raise ImproperlyConfigured(

@@ -8,4 +8,4 @@ application = get_wsgi_application()
 # The URL configuration, and with it every view module, is imported now, when the server
 # starts a worker, not by the worker's first request (about a second of CPU that request
 # waited for).
-get_resolver().url_patterns
+url_patterns = get_resolver().url_patterns

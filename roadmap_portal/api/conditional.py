@@ -51,6 +51,8 @@ class Stamp:
     total: str | None = "pk"
     # A cursor page's few rows need no count (the sum of their ids tells a change in them).
     count: bool = True
+    # The rows' ids themselves instead of their sum (a page's: the paginator reads them).
+    ids: bool = False
 
     def rows(self):
         if callable(self.queryset):
@@ -77,7 +79,7 @@ def read_stamps(stamps):
             else inner.values_list("pk")
         )
         latest = 'max("_stamp")' if columns else "NULL"
-        total = 'sum("_total")' if stamp.total else "NULL"
+        total = ('array_agg("_total")' if stamp.ids else 'sum("_total")') if stamp.total else "NULL"
         count = "count(*)" if stamp.count else "NULL"
         try:
             sql, inner_params = inner.query.get_compiler(using=database).as_sql()
@@ -275,6 +277,7 @@ class ConditionalListMixin:
         return [figures_of(rows, stamp)]
 
     counted = None  # (queryset, its number of rows) for the page-number paginator
+    page_ids = None  # (page number, the page's ids in any order) for the same
 
     def _page_figures(self, rows):
         """A page-number page's figures, in one query: the list's count (which the
@@ -301,13 +304,14 @@ class ConditionalListMixin:
             )
             self._shown = lambda: shown
             stamps = self.conditional_stamps(rows)
-            page = Stamp(shown, latest=stamp.latest, count=False)
+            page = Stamp(shown, latest=stamp.latest, count=False, ids=True)
             figures = read_stamps([Stamp(rows, latest=(), total=None), page, *stamps[1:]])
-            count = figures[0][0]
+            count, (_n, latest, ids) = figures[0][0], figures[1]
             if number == 1 or bottom < count:  # a page that exists (the first always does)
                 self._stamps = stamps
                 self.counted = (rows, count)
-                return [(count, *figures[1][1:]), *figures[2:]]
+                self.page_ids = (number, ids or [])
+                return [(count, latest, sum(ids) if ids else None), *figures[2:]]
             self._shown = None
             self._stamps = self.conditional_stamps(rows)
         figures = read_stamps(self._stamps)

@@ -36,9 +36,11 @@ class PageNumberPagination(pagination.PageNumberPagination):
         counted = getattr(view, "counted", None)
         if counted is None or counted[0] is not queryset:
             return super().paginate_queryset(queryset, request, view)
-        # The view counted these very rows already (its ETag's query): no count(*) again.
+        # The view counted these very rows already (its ETag's query): no count(*) again;
+        # and read the page's ids with them: no id query either.
         base = type(self).django_paginator_class
-        self.django_paginator_class = type("CountedPaginator", (base,), {"count": counted[1]})
+        known = {"count": counted[1], "known_ids": getattr(view, "page_ids", None)}
+        self.django_paginator_class = type("CountedPaginator", (base,), known)
         try:
             return super().paginate_queryset(queryset, request, view)
         finally:
