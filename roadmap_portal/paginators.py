@@ -2,6 +2,13 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 
 
+def _pk(row):
+    """The primary key of a model instance or of a ``.values()`` row."""
+    if isinstance(row, dict):
+        return row["pk"] if "pk" in row else row["id"]
+    return row.pk
+
+
 class IdsFirstPaginator(Paginator):
     """Pages of an ordered queryset sorted over its ids first, then read in full for the
     page's rows only. A deep page skips its OFFSET of rows in the narrow id query (just the
@@ -20,6 +27,6 @@ class IdsFirstPaginator(Paginator):
                 page.object_list = list(self.object_list.filter(pk__in=self.known_ids[1]))
                 return page
             ids = list(rows.values_list("pk", flat=True))
-            full = {row.pk: row for row in self.object_list.filter(pk__in=ids)}
+            full = {_pk(row): row for row in self.object_list.filter(pk__in=ids)}
             page.object_list = [full[pk] for pk in ids if pk in full]
         return page

@@ -19,6 +19,7 @@ from roadmap_portal.api.conditional import PUBLIC, ConditionalListMixin, Stamp, 
 from roadmap_portal.api.examples import ELIGIBILITY_EXAMPLE
 from roadmap_portal.api.pagination import FeedPagination
 from roadmap_portal.api.permissions import RoleWritePermission
+from roadmap_portal.api.rows import RowPlan, ValuesCursorFeedMixin
 from roadmap_portal.choices import Role
 from roadmap_portal.db_routers import ReplicaReadsMixin
 from roadmap_portal.export_jobs.api.views import ExportMixin
@@ -90,10 +91,17 @@ class DemandViewSet(ExportMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModel
         )
 
 
+# Pages of tenders are written from these rows (roadmap_portal.api.rows).
+TENDER_ROWS = RowPlan(
+    TenderSerializer, computed={"categories": (("categories",), lambda row, _c: row["categories"])}
+)
+
+
 class TenderViewSet(
     ExportMixin,
     ReplicaReadsMixin,
     ConditionalListMixin,
+    ValuesCursorFeedMixin,
     mixins.CreateModelMixin,
     viewsets.ReadOnlyModelViewSet,
 ):
@@ -108,6 +116,7 @@ class TenderViewSet(
     pagination_class = FeedPagination
     cursor_ordering = ("updated", "id")
     cache_visibility = PUBLIC
+    row_plan = TENDER_ROWS
 
     def get_queryset(self):
         return tenders_visible_to(self.request.user).order_by("-published_on", "-id")

@@ -17,8 +17,6 @@ from rest_framework import fields as drf_fields
 from rest_framework import relations
 from rest_framework.settings import api_settings
 
-from roadmap_portal.api.pagination import FeedPagination
-
 # Fields whose ``to_representation`` formats the value (the others return it as it comes
 # from the database: str, int, bool, a primary key, JSON).
 _CONVERTED = (
@@ -175,8 +173,8 @@ class RowPlan:
 
 
 class ValuesCursorFeedMixin:
-    """A feed view (``FeedPagination``) whose cursor pages are written by ``row_plan``
-    from ``.values()`` rows; page-number pages, details and writes use the serializer.
+    """A list view whose pages (numbered, or cursor pages of a ``FeedPagination``) are
+    written by ``row_plan`` from ``.values()`` rows; details and writes use the serializer.
 
     The view's queryset, filters, scope and cursor are the same; only the reading and
     writing of the page's rows change.
@@ -184,17 +182,15 @@ class ValuesCursorFeedMixin:
 
     row_plan = None
 
-    def _cursor_requested(self):
-        paginator = self.paginator
-        if not isinstance(paginator, FeedPagination):
-            return False
-        return paginator.wants_cursor(self.request)
-
     def list(self, request, *args, **kwargs):
-        if self.row_plan is None or not self._cursor_requested():
+        if self.row_plan is None or self.paginator is None:
             return super().list(request, *args, **kwargs)
         queryset = self.filter_queryset(self.get_queryset())
-        rows = self.paginate_queryset(self.row_plan.values(queryset))
+        values = self.row_plan.values(queryset)
+        counted = getattr(self, "counted", None)
+        if counted is not None and counted[0] is queryset:
+            self.counted = (values, counted[1])  # the same rows, as the paginator gets them
+        rows = self.paginate_queryset(values)
         context = self.get_serializer_context()
         context["database"] = queryset.db
         self.row_context = context

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from certification.api.serializers import RegisterEntrySerializer
 from certification.models import RegisterEntry
+from procurement.api.serializers import TenderSerializer
 from procurement.models import Tender
 from roadmap_portal.api.renderers import FastJSONRenderer
 from roadmap_portal.models import ReportedVolume
@@ -343,6 +344,50 @@ def test_offer_cursor_rows_are_the_serializers_output(admin_api, rf):
     with_file = next(row for row in body["results"] if row["id"] == offers[0].pk)
     assert with_file["unit_price"] == "1500.50"
     assert with_file["attachments"][0]["url"].startswith("http://testserver/api/v1/offers/")
+
+
+@pytest.mark.parametrize("query", ["", "?page=2&page_size=1", "?mode=cursor", "?status=open"])
+def test_tender_pages_are_the_serializers_output(admin_api, query):
+    tenders = [
+        TenderFactory(categories=["27.11", "26.51.6"], estimated_value=Decimal("1200000.5")),
+        TenderFactory(estimated_value=Decimal("7")),
+    ]
+    body = admin_api.get(f"/api/v1/tenders/{query}").json()
+    expected = {
+        row["id"]: row
+        for row in _as_json(
+            TenderSerializer(Tender.objects.filter(pk__in=[t.pk for t in tenders]), many=True).data
+        )
+    }
+    assert len(body["results"]) == (1 if "page_size=1" in query else 2)
+    for row in body["results"]:
+        assert list(row) == list(expected[row["id"]])
+        assert row == expected[row["id"]]
+    if not query:
+        assert body["results"][1]["categories"] == ["27.11", "26.51.6"]
+        assert body["results"][1]["estimated_value"] == "1200000.50"
+
+
+def test_numbered_pages_are_the_serializers_output_for_offers_and_the_register(admin_api, rf):
+    offers = [OfferFactory(unit_price=Decimal("99.9")) for _ in range(3)]
+    OfferAttachment.objects.create(
+        offer=offers[1], file=ContentFile(b"%PDF-1.4", name="b.pdf"), original_name="b.pdf", size=8
+    )
+    _register_rows()
+    request = rf.get("/api/v1/offers/")
+    for url, serializer, model in (
+        ("/api/v1/offers/?page_size=2&page=2", OfferSerializer, Offer),
+        ("/api/v1/register/?page_size=3", RegisterEntrySerializer, RegisterEntry),
+    ):
+        rows = admin_api.get(url).json()["results"]
+        written = serializer(
+            model.objects.filter(pk__in=[r["id"] for r in rows]),
+            many=True,
+            context={"request": request},
+        ).data
+        expected = {row["id"]: row for row in _as_json(written)}
+        assert rows and [list(r) for r in rows] == [list(expected[r["id"]]) for r in rows]
+        assert rows == [expected[r["id"]] for r in rows]
 
 
 def test_the_cursor_feeds_keep_their_query_count(admin_api):
