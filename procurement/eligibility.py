@@ -284,10 +284,12 @@ def _decide(
     # The first two checks depend on the supplier and the group only: one supplier against
     # thousands of tenders of a few dozen groups builds each of them once per group.
     standing: dict[tuple[int, int], Standing] = {}
+    # Each (supplier, group)'s offers with their codes normalised once, not once per tender.
+    coded: dict[tuple[int, int], list[tuple[str, OfferFacts]]] = {}
     for tender in tenders:
         group_id = tender.customer.group_id
         group = groups[group_id]
-        categories = tuple(tender.categories)
+        categories = okpd2.category_prefixes(tender.categories)
         for supplier in suppliers:
             key = (supplier.pk, group_id)
             if key not in standing:
@@ -299,9 +301,13 @@ def _decide(
                         roadmaps.get((supplier.region_id, group_id)),
                     ),
                 )
-            candidates = [
-                o for o in offers_by_pair.get(key, ()) if okpd2.falls_under(o.okpd2, categories)
-            ]
+            offers = coded.get(key)
+            if offers is None:
+                offers = coded[key] = [
+                    (okpd2.normalise(o.okpd2), o) for o in offers_by_pair.get(key, ())
+                ]
+            # okpd2.falls_under, with the tender's categories and the codes read once.
+            candidates = [o for code, o in offers if code.startswith(categories)]
             results[(tender.pk, supplier.pk)] = _evaluate(
                 tender=tender,
                 supplier=supplier,

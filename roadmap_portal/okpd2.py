@@ -67,13 +67,15 @@ def prefixes(code: str) -> list[str]:
     return [code[:n] for n in range(1, len(code) + 1)]
 
 
-def _categories(categories: Iterable[str] | None) -> tuple[str, ...]:
+def category_prefixes(categories: Iterable[str] | None) -> tuple[str, ...]:
+    """``categories`` normalised, empty ones left out: what a normalised code must start
+    with to fall under one of them (``code.startswith(...)``; none matches nothing)."""
     return tuple(c for c in (normalise(c) for c in categories or ()) if c)
 
 
 def falls_under(code: str, categories: Iterable[str] | None) -> bool:
     """Whether ``code`` falls under one of ``categories`` (none: it falls under none)."""
-    return normalise(code).startswith(_categories(categories))
+    return normalise(code).startswith(category_prefixes(categories))
 
 
 def related(code: str, other: str) -> bool:
@@ -96,7 +98,7 @@ def class_of(code: str, digits: int) -> str:
 def q_falls_under(categories: Iterable[str] | None, field: str = "okpd2") -> Q:
     """Q: the code in ``field`` falls under one of ``categories`` (none: no row)."""
     condition = Q(pk__in=[])
-    for category in _categories(categories):
+    for category in category_prefixes(categories):
         condition |= Q(**{f"{field}__startswith": category})
     return condition
 
@@ -115,7 +117,7 @@ def q_related(code: str | F, field: str = "okpd2") -> Q:
 def q_related_to_any(codes: Iterable[str], field: str = "okpd2") -> Q:
     """Q: the code in ``field`` is related to one of ``codes`` (in one IN list and one
     prefix test per code)."""
-    codes = _categories(codes)
+    codes = category_prefixes(codes)
     condition = Q(**{f"{field}__in": {p for code in codes for p in prefixes(code)}})
     for code in codes:
         condition |= Q(**{f"{field}__startswith": code})
