@@ -12,9 +12,11 @@ plan's output with the serializer's for the same rows.
 """
 
 from django.conf import settings
+from django.http import Http404
 from django.utils import timezone
 from rest_framework import fields as drf_fields
-from rest_framework import relations
+from rest_framework import permissions, relations
+from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 # Fields whose ``to_representation`` formats the value (the others return it as it comes
@@ -173,8 +175,9 @@ class RowPlan:
 
 
 class ValuesCursorFeedMixin:
-    """A list view whose pages (numbered, or cursor pages of a ``FeedPagination``) are
-    written by ``row_plan`` from ``.values()`` rows; details and writes use the serializer.
+    """A view whose pages (numbered, or cursor pages of a ``FeedPagination``) and single
+    rows are written by ``row_plan`` from ``.values()`` rows; writes use the serializer (and
+    so does a single row when a permission of the view checks objects).
 
     The view's queryset, filters, scope and cursor are the same; only the reading and
     writing of the page's rows change.
@@ -195,3 +198,25 @@ class ValuesCursorFeedMixin:
         context["database"] = queryset.db
         self.row_context = context
         return self.get_paginated_response(self.row_plan.write(rows, context))
+
+    def _permissions_check_objects(self):
+        return any(
+            type(permission).has_object_permission
+            is not permissions.BasePermission.has_object_permission
+            for permission in self.get_permissions()
+        )
+
+    def retrieve(self, request, *args, **kwargs):
+        if self.row_plan is None or self._permissions_check_objects():
+            return super().retrieve(request, *args, **kwargs)
+        queryset = self.filter_queryset(self.get_queryset())
+        lookup = self.lookup_url_kwarg or self.lookup_field
+        found = queryset.filter(**{self.lookup_field: self.kwargs[lookup]})
+        rows = list(self.row_plan.values(found)[:2])
+        if len(rows) != 1:
+            raise Http404
+        context = self.get_serializer_context()
+        context["database"] = queryset.db
+        self.row_context = context
+        self._answered_object = rows[0]
+        return Response(self.row_plan.write(rows, context)[0])

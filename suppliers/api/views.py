@@ -210,7 +210,7 @@ class OfferViewSet(
         if rows is None:
             return None
         offers, attachments = self._stamps
-        if self.action == "retrieve":
+        if self.action == "retrieve" and not isinstance(rows[0], dict):
             files = list(rows[0].attachments.all())  # prefetched with the offer
         else:
             fetched = getattr(self, "row_context", {}).get("fetched", {})

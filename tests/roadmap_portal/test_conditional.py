@@ -390,6 +390,25 @@ def test_numbered_pages_are_the_serializers_output_for_offers_and_the_register(a
         assert rows == [expected[r["id"]] for r in rows]
 
 
+def test_single_rows_are_the_serializers_output(admin_api, rf):
+    offer = OfferFactory(unit_price=Decimal("10.5"))
+    OfferAttachment.objects.create(
+        offer=offer, file=ContentFile(b"%PDF-1.4", name="c.pdf"), original_name="c.pdf", size=8
+    )
+    entry = _register_rows()[0]
+    tender = TenderFactory(categories=["27.11"])
+    request = rf.get("/api/v1/")
+    for url, written in (
+        (f"/api/v1/offers/{offer.pk}/", OfferSerializer(offer, context={"request": request})),
+        (f"/api/v1/register/{entry.pk}/", RegisterEntrySerializer(entry)),
+        (f"/api/v1/tenders/{tender.pk}/", TenderSerializer(tender)),
+    ):
+        row = admin_api.get(url).json()
+        expected = _as_json(written.data)
+        assert list(row) == list(expected) and row == expected
+    assert admin_api.get(f"/api/v1/offers/{offer.pk + 1000}/").status_code == 404
+
+
 def test_the_cursor_feeds_keep_their_query_count(admin_api):
     from tests.helpers import assert_constant_queries
 
