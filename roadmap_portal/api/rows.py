@@ -211,7 +211,7 @@ class ValuesCursorFeedMixin:
             return super().retrieve(request, *args, **kwargs)
         queryset = self.filter_queryset(self.get_queryset())
         lookup = self.lookup_url_kwarg or self.lookup_field
-        found = queryset.filter(**{self.lookup_field: self.kwargs[lookup]})
+        found = queryset.filter(**{self.lookup_field: self.kwargs[lookup]}).order_by()
         rows = list(self.row_plan.values(found)[:2])
         if len(rows) != 1:
             raise Http404
