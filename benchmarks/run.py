@@ -965,7 +965,7 @@ class Bench:
             offers = offers_import(
                 user=self.member, roadmap_id=roadmap.pk, content=content, filename="list.xlsx"
             )
-            created.append([o.pk for o in offers])
+            created.append(list(offers))
 
         def cleanup():
             for ids in created:

@@ -29,7 +29,7 @@ from xml.etree import ElementTree
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
@@ -39,6 +39,7 @@ from openpyxl.utils import column_index_from_string, get_column_letter, range_bo
 from openpyxl.utils.datetime import from_excel, from_ISO8601
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from roadmap_portal.db.copy import copy_insert
 from roadmap_portal.exports import csv_line, xlsx_cell, xlsx_row
 from roadmap_portal.okpd2 import classes as okpd2_classes
 from roadmap_portal.scope import require, scope_of
@@ -1166,7 +1167,8 @@ def _sorted_errors(errors):
 
 
 def offers_import(*, user, roadmap_id, content, filename=""):
-    """Create every row of the file as a draft offer of the user's supplier, or none.
+    """Create every row of the file as a draft offer of the user's supplier, or none, and
+    return the new offers' ids in the file's order.
 
     The file is checked as by ``offers_import_check``; any error raises ImportFailed and
     nothing is saved. When the user's last check without errors was of these same bytes,
@@ -1209,16 +1211,23 @@ def offers_import(*, user, roadmap_id, content, filename=""):
                     for row in clashing
                 ]
             )
-        offers = Offer.objects.bulk_create(
-            [
-                Offer(supplier=supplier, roadmap=roadmap, status=OfferStatus.DRAFT, **row.values)
-                for row in rows
-            ],
-            batch_size=2000,
-        )
+        ids = _create_drafts(supplier, roadmap, rows)
     if recalled:
         _cache_call(cache.delete, _check_cache_key(user))
-    return offers
+    return ids
+
+
+def _create_drafts(supplier, roadmap, rows):
+    """The rows as draft offers, in one COPY on PostgreSQL (``bulk_create`` on the SQLite
+    demo): their ids, in the file's order."""
+    given = {"supplier_id": supplier.pk, "roadmap_id": roadmap.pk, "status": OfferStatus.DRAFT}
+    database = Offer.objects.db
+    if connections[database].vendor == "postgresql":
+        return copy_insert(Offer, ({**row.values, **given} for row in rows), using=database)
+    offers = Offer.objects.bulk_create(
+        [Offer(**row.values, **given) for row in rows], batch_size=2000
+    )
+    return [offer.pk for offer in offers]
 
 
 def _checked_rows(check):

@@ -130,7 +130,7 @@ class OfferImportView(APIView):
         except ImportFailed as exc:
             return Response({"errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
         return Response(
-            {"created": len(offers), "ids": [offer.pk for offer in offers]},
+            {"created": len(offers), "ids": offers},
             status=status.HTTP_201_CREATED,
         )
 

@@ -487,7 +487,7 @@ def test_import_of_the_previewed_file_does_not_read_it_again(member, roadmap, mo
 
     monkeypatch.setattr("suppliers.importing.read_table", unexpected)
     offers = offers_import(user=member, roadmap_id=roadmap.pk, content=content)
-    created = Offer.objects.filter(pk__in=[o.pk for o in offers]).order_by("pk")
+    created = Offer.objects.filter(pk__in=offers).order_by("pk")
     assert [{name: getattr(o, name) for name in FIELDS} for o in created] == [
         row.values for row in preview.rows
     ]
