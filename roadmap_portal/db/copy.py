@@ -25,6 +25,8 @@ _ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
 
 def _text(value: Any) -> str:
     """``value`` in COPY's text format."""
+    if type(value) is str:
+        return value.translate(_ESCAPES)
     if value is None:
         return "\\N"
     if value is True:
@@ -63,6 +65,9 @@ def copy_insert(
             # The field's default, else what Django would save: "" for a text column
             # that is not nullable, None otherwise.
             defaults[field.attname] = field.get_default()
+    # Each field once: its column's text when a row does not give it, and the names a
+    # row may give it by.
+    plan = [(field.name, field.attname, _text(defaults[field.attname])) for field in fields]
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
@@ -72,16 +77,14 @@ def copy_insert(
         buffer = io.StringIO()
         for pk_value, row in zip(ids, rows, strict=True):
             values = [str(pk_value)]
-            for field in fields:
-                if field.name in row:
-                    value = row[field.name]
-                    if isinstance(value, Model):
-                        value = value.pk
-                elif field.attname in row:
-                    value = row[field.attname]
+            for name, attname, default in plan:
+                if name in row:
+                    value = row[name]
+                    values.append(_text(value.pk if isinstance(value, Model) else value))
+                elif attname in row:
+                    values.append(_text(row[attname]))
                 else:
-                    value = defaults[field.attname]
-                values.append(_text(value))
+                    values.append(default)
             buffer.write("\t".join(values))
             buffer.write("\n")
         buffer.seek(0)
