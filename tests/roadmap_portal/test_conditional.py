@@ -409,6 +409,21 @@ def test_single_rows_are_the_serializers_output(admin_api, rf):
     assert admin_api.get(f"/api/v1/offers/{offer.pk + 1000}/").status_code == 404
 
 
+def test_child_rows_are_read_by_a_plain_select_only_when_every_column_is_plain():
+    from roadmap_portal.api.rows import _plain_select
+    from suppliers.models import OfferTransition
+
+    sql = _plain_select(OfferAttachment, ("id", "original_name", "created", "offer_id"), "offer_id")
+    assert sql == (
+        'SELECT "id", "original_name", "created", "offer_id" FROM "suppliers_offerattachment" '
+        'WHERE "offer_id" = ANY(%s) ORDER BY "id"'
+    )
+    # A related path, or a column the ORM converts (JSON), is left to the ORM.
+    assert _plain_select(OfferAttachment, ("id", "offer__name"), "offer_id") is False
+    assert _plain_select(OfferTransition, ("id", "data"), "offer_id") is False
+    assert _plain_select(OfferTransition, ("id", "to_status"), "offer_id")
+
+
 def test_the_cursor_feeds_keep_their_query_count(admin_api):
     from tests.helpers import assert_constant_queries
 
