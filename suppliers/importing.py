@@ -29,7 +29,7 @@ from xml.etree import ElementTree
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import connections, transaction
+from django.db import connections, router, transaction
 from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
@@ -1221,7 +1221,7 @@ def _create_drafts(supplier, roadmap, rows):
     """The rows as draft offers, in one COPY on PostgreSQL (``bulk_create`` on the SQLite
     demo): their ids, in the file's order."""
     given = {"supplier_id": supplier.pk, "roadmap_id": roadmap.pk, "status": OfferStatus.DRAFT}
-    database = Offer.objects.db
+    database = router.db_for_write(Offer)
     if connections[database].vendor == "postgresql":
         return copy_insert(Offer, ({**row.values, **given} for row in rows), using=database)
     offers = Offer.objects.bulk_create(
