@@ -304,14 +304,19 @@ class ConditionalListMixin:
             )
             self._shown = lambda: shown
             stamps = self.conditional_stamps(rows)
-            page = Stamp(shown, latest=stamp.latest, count=False, ids=True)
+            # The page's ids themselves where the database can aggregate them into an array
+            # (PostgreSQL); their sum elsewhere (the SQLite demo), and the paginator reads them.
+            as_array = connections[rows.db].vendor == "postgresql"
+            page = Stamp(shown, latest=stamp.latest, count=False, ids=as_array)
             figures = read_stamps([Stamp(rows, latest=(), total=None), page, *stamps[1:]])
-            count, (_n, latest, ids) = figures[0][0], figures[1]
+            count, (_n, latest, total) = figures[0][0], figures[1]
             if number == 1 or bottom < count:  # a page that exists (the first always does)
                 self._stamps = stamps
                 self.counted = (rows, count)
-                self.page_ids = (number, ids or [])
-                return [(count, latest, sum(ids) if ids else None), *figures[2:]]
+                if as_array:
+                    self.page_ids = (number, total or [])
+                    total = sum(total) if total else None
+                return [(count, latest, total), *figures[2:]]
             self._shown = None
             self._stamps = self.conditional_stamps(rows)
         figures = read_stamps(self._stamps)
