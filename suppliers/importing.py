@@ -24,6 +24,7 @@ import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache, partial
+from typing import NamedTuple
 from xml.etree import ElementTree
 
 from django.conf import settings
@@ -949,6 +950,14 @@ def _kind_name(kind):
 # --- checking and importing ----------------------------------------------------
 
 
+class RememberedRow(NamedTuple):
+    """A row of a remembered check, as the import reads it (a ``CheckedRow`` without
+    errors)."""
+
+    row: int
+    values: dict
+
+
 @dataclass
 class CheckedRow:
     row: int
@@ -1244,7 +1253,7 @@ def _checked_rows(check):
 CHECK_CACHE_SECONDS = 60 * 60
 # Part of the fingerprint: rows remembered by a release that cleaned them differently are
 # not reused by the next one.
-CHECK_FORMAT = 1
+CHECK_FORMAT = 2
 
 
 def _cache_call(method, *args):
@@ -1277,7 +1286,9 @@ def _remember_check(user, check, *, content, filename):
     fingerprint = _fingerprint(
         supplier=check.supplier, roadmap=check.roadmap, content=content, filename=filename
     )
-    rows = [(row.row, row.values) for row in check.rows]
+    # Each row's values in FIELDS' order (a checked row holds every field): a list of
+    # tuples pickles in about half the time and space of a list of dicts.
+    rows = [(row.row, tuple(row.values[name] for name in FIELDS)) for row in check.rows]
     _cache_call(cache.set, _check_cache_key(user), (fingerprint, rows), CHECK_CACHE_SECONDS)
 
 
@@ -1290,7 +1301,9 @@ def _recalled_rows(user, *, supplier, roadmap, content, filename):
     wanted = _fingerprint(supplier=supplier, roadmap=roadmap, content=content, filename=filename)
     if fingerprint != wanted:
         return None
-    return [CheckedRow(row=number, values=values) for number, values in rows]
+    return [
+        RememberedRow(number, dict(zip(FIELDS, values, strict=True))) for number, values in rows
+    ]
 
 
 # --- template -----------------------------------------------------------------
