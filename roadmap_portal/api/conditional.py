@@ -13,6 +13,7 @@ The check runs after authentication, permissions and throttling (inside the view
 method): a 304 tells a caller nothing it could not read.
 """
 
+import datetime
 import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
@@ -22,7 +23,9 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import F
 from django.db.models.functions import Greatest
+from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date
 from django.utils.translation import get_language
 
@@ -98,7 +101,18 @@ def read_stamps(stamps):
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {columns} FROM {', '.join(selects)}", params)  # noqa: S608
         row = cursor.fetchone()
-    return [tuple(row[i : i + 3]) for i in range(0, len(row), 3)]
+    return [(row[i], _moment(row[i + 1]), row[i + 2]) for i in range(0, len(row), 3)]
+
+
+def _moment(value):
+    """A latest change as the rows give it: SQLite (the demo) returns an aggregated
+    date-time as its stored text (UTC), PostgreSQL as an aware ``datetime``."""
+    if isinstance(value, str):
+        moment = parse_datetime(value)
+        if moment is not None and timezone.is_naive(moment):
+            moment = timezone.make_aware(moment, datetime.UTC)
+        return moment if moment is not None else value
+    return value
 
 
 def figures_of(rows, stamp, *, read=None):

@@ -487,3 +487,16 @@ def test_a_new_contract_changes_the_volume_etag(admin_api):
     second, _ = _get(admin_api, url, if_none_match=first["ETag"])
     assert second.status_code == 200
     assert second["ETag"] != first["ETag"]
+
+
+def test_a_latest_change_read_as_text_is_the_same_moment_as_the_rows_give():
+    """SQLite (the demo) returns an aggregated date-time as its stored UTC text; the stamps
+    query's figure must equal the one taken from the rows, or a GET's ETag never matches."""
+    from roadmap_portal.api.conditional import _moment
+
+    moment = datetime.datetime(2026, 12, 5, 4, 0, 1, 123456, tzinfo=datetime.UTC)
+    assert _moment("2026-12-05 04:00:01.123456") == moment
+    assert _moment("2026-12-05 04:00:01.123456").tzinfo is not None
+    assert _moment(moment) is moment
+    assert _moment(None) is None
+    assert _moment("not a time") == "not a time"
