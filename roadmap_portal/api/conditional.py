@@ -33,6 +33,8 @@ from roadmap_portal.api.pagination import FeedPagination
 from roadmap_portal.api.pagination import PageNumberPagination as PageNumbers
 from roadmap_portal.scope import scope_of
 
+# The largest OFFSET of a page read by number (PostgreSQL's bigint).
+MAX_OFFSET = 2**63 - 1
 # Bump when the answer's format changes without any row changing.
 FORMAT_VERSION = "1"
 VARY = ("Accept", "Accept-Language", "Authorization", "Cookie")
@@ -311,7 +313,9 @@ class ConditionalListMixin:
                 number = int(asked)
             except ValueError:
                 number = None
-        if number is not None and number >= 1:
+        # A page whose first row is past any table (an OFFSET PostgreSQL cannot hold) is
+        # left to the paginator, which answers it 404 like any page past the end.
+        if number is not None and 1 <= number <= MAX_OFFSET // page_size:
             bottom = (number - 1) * page_size
             shown = rows.model._default_manager.using(rows.db).filter(
                 pk__in=rows.values("pk")[bottom : bottom + page_size]

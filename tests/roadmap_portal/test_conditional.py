@@ -197,6 +197,9 @@ def test_pages_past_the_end_and_the_last_page_keep_their_answers(admin_api):
     assert _get(admin_api, f"{url}&page=3")[0].status_code == 404
     assert _get(admin_api, f"{url}&page=0")[0].status_code == 404
     assert _get(admin_api, f"{url}&page=two")[0].status_code == 404
+    # Past what an OFFSET can hold: the same 404, not a database error.
+    assert _get(admin_api, f"{url}&page=99999999999999999999")[0].status_code == 404
+    assert _get(admin_api, f"{url}&page={2**62}")[0].status_code == 404
     last, _ = _get(admin_api, f"{url}&page=last")
     assert last.status_code == 200 and len(last.json()["results"]) == 1
     again, _ = _get(admin_api, f"{url}&page=last", if_none_match=last["ETag"])
