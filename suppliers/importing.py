@@ -42,6 +42,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from roadmap_portal.db.copy import copy_insert
 from roadmap_portal.exports import csv_line, xlsx_cell, xlsx_row
+from roadmap_portal.input_limits import nul_message
 from roadmap_portal.okpd2 import classes as okpd2_classes
 from roadmap_portal.scope import require, scope_of
 from roadmap_portal.selectors import roadmaps_visible_to
@@ -879,6 +880,9 @@ def clean_cell(column, value, cell_type, *, where, typed=False):
         raise CellError(
             _("%(where)s holds the Excel error %(value)s.") % {"where": where, "value": value}
         )
+    if isinstance(value, str) and "\x00" in value:
+        # PostgreSQL stores no NUL in text: the cell is named here, not a server error later.
+        raise CellError(nul_message(str(where)))
     if isinstance(value, datetime.datetime | datetime.date | datetime.time | datetime.timedelta):
         if column.kind == OKPD2:
             raise CellError(

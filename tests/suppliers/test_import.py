@@ -725,3 +725,25 @@ def test_sheet_xml_as_excel_writes_it():
         ),
     ]
     assert merged == ["A3:A4"]
+
+
+def test_a_nul_in_a_cell_deep_in_a_csv_is_named_and_nothing_is_saved(member, roadmap):
+    """Past the first 64 KiB the file's sniffing does not see it; the cell's check does
+    (PostgreSQL stores no NUL in text: the import failed with a server error)."""
+    rows = [product_row(n) for n in range(1, 1500)]
+    rows[1400][0] = "Pump\x00with a NUL"
+    rows[1401][0] = "Tab\tand back\\slash"
+    content = csv_bytes(rows, encoding="utf-8")
+    assert b"\x00" not in content[:65536]
+    check = offers_import_check(user=member, roadmap_id=roadmap.pk, content=content)
+    assert [(e["row"], e["field"]) for e in check.errors] == [(1402, "name")]
+    assert "NUL" in check.errors[0]["message"]
+    with pytest.raises(ImportFailed):
+        offers_import(user=member, roadmap_id=roadmap.pk, content=content)
+    assert not Offer.objects.filter(roadmap=roadmap).exists()
+    rows[1400][0] = "Pump without one"
+    ids = offers_import(
+        user=member, roadmap_id=roadmap.pk, content=csv_bytes(rows, encoding="utf-8")
+    )
+    assert len(ids) == 1499
+    assert Offer.objects.filter(pk__in=ids, name="Tab\tand back\\slash").exists()
