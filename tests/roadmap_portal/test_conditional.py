@@ -449,6 +449,39 @@ def test_the_cursor_feeds_keep_their_query_count(admin_api):
     )
 
 
+def test_numbered_pages_and_single_rows_keep_their_query_count(admin_api):
+    from tests.helpers import assert_constant_queries
+
+    def rows(n):
+        for _ in range(n):
+            offer = OfferFactory()
+            OfferAttachment.objects.create(
+                offer=offer,
+                file=ContentFile(b"%PDF-1.4", name="f.pdf"),
+                original_name="f.pdf",
+                size=8,
+            )
+            register(offer)
+            TenderFactory()
+
+    # The stamps (the count and the page's ids), the page's rows (and the offers' files).
+    for url, expected in (
+        ("/api/v1/offers/?page_size=100", 3),
+        ("/api/v1/register/?page_size=100", 2),
+        ("/api/v1/tenders/?page_size=100", 2),
+        ("/api/v1/tenders/?mode=cursor", 1),
+    ):
+        assert assert_constant_queries(rows, lambda url=url: admin_api.get(url)) == expected, url
+    # One row (and an offer's files); the ETag comes from what was read.
+    offer, entry, tender = Offer.objects.last(), RegisterEntry.objects.last(), Tender.objects.last()
+    for url, expected in (
+        (f"/api/v1/offers/{offer.pk}/", 2),
+        (f"/api/v1/register/{entry.pk}/", 1),
+        (f"/api/v1/tenders/{tender.pk}/", 1),
+    ):
+        assert _get(admin_api, url)[1] == expected, url
+
+
 def test_the_renderer_writes_what_drf_wrote():
     from rest_framework.renderers import JSONRenderer
 
