@@ -52,11 +52,73 @@ def calls(bench):
             ),
         ),
         ("API one offer", lambda: bench.api_get(bench.admin, f"/api/v1/offers/{offer.pk}/")),
+        ("API one offer, 304 to If-None-Match", lambda: not_modified(bench, offer)),
         (
             "API roadmap volume series",
             lambda: bench.api_get(bench.admin, f"/api/v1/roadmaps/{roadmap.pk}/volume/"),
         ),
         ("page /dashboard/ (region staff)", lambda: bench.page_get(bench.staff, "/dashboard/")),
+        *eligibility_calls(bench),
+    ]
+
+
+def not_modified(bench, offer):
+    """One offer's detail asked again with the ETag it answered (a 304)."""
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(bench.admin)
+    path = f"/api/v1/offers/{offer.pk}/"
+    etag = client.get(path)["ETag"]
+
+    def call():
+        response = client.get(path, HTTP_IF_NONE_MATCH=etag)
+        assert response.status_code == 304, response.status_code
+        return response
+
+    return call
+
+
+def eligibility_calls(bench):
+    """The eligibility operations of benchmarks/run.py: one tender's eligible suppliers,
+    one supplier across the open tenders, and the API's check of one pair."""
+    from procurement.eligibility import suppliers_for_tender, supplier_tenders
+    from procurement.models import Tender
+    from suppliers.models import Supplier
+
+    supplier_id = bench.sql_value(
+        "SELECT e.supplier_id FROM certification_registerentry e "
+        "JOIN suppliers_supplier s ON s.id = e.supplier_id "
+        "WHERE e.excluded_on IS NULL AND s.verification_status = 'verified' "
+        "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
+    )
+    first_open = Tender.objects.filter(status="open").order_by("id").first()
+    broadest = (
+        Tender.objects.filter(status="open")
+        .extra(where=["length(categories->>0) = 2"])
+        .order_by("id")
+        .first()
+    ) or first_open
+
+    def across_open_tenders():
+        supplier = Supplier.objects.get(pk=supplier_id)
+        tenders = Tender.objects.filter(status="open").order_by("deadline", "id")
+        return supplier_tenders(supplier, tenders)
+
+    return [
+        (
+            "API tender eligibility of one supplier",
+            lambda: bench.api_get(
+                bench.admin,
+                f"/api/v1/tenders/{first_open.pk}/eligibility/",
+                {"supplier": supplier_id},
+            ),
+        ),
+        ("eligibility: one supplier x all open tenders", lambda: across_open_tenders),
+        (
+            "eligible suppliers for one tender",
+            lambda: lambda: suppliers_for_tender(broadest, Supplier.objects.all()),
+        ),
     ]
 
 
@@ -120,6 +182,9 @@ def main():
     from django.conf import settings
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    # As a web worker starts (roadmap_portal/wsgi.py): URLs imported, the collector settled.
+    import roadmap_portal.wsgi  # noqa: F401
+
     bench = Bench(args.scale, runs=1)
     bench.personas()
     only = re.compile(args.only, re.I) if args.only else None

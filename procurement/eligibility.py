@@ -9,10 +9,10 @@ each pair in memory, so the number of queries does not grow with suppliers or te
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
+from functools import lru_cache, partial
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +29,7 @@ from roadmap_portal.choices import RoadmapStatus
 from roadmap_portal.expressions import IdIn
 from roadmap_portal.models import Corporation, Region, Roadmap
 from roadmap_portal.translation_cache import cached_gettext as _
-from roadmap_portal.translation_cache import current_language, fixed_language
+from roadmap_portal.translation_cache import current_language, fixed_language, in_language
 from suppliers.choices import OfferStatus, VerificationStatus
 from suppliers.models import Offer, Supplier
 from suppliers.pipeline import CORPORATE
@@ -64,11 +64,31 @@ RULE_LABELS = {
 }
 
 
-@dataclass(frozen=True)
 class Check:
-    rule: str
-    passed: bool
-    detail: str
+    """One check's outcome. Its ``detail`` (the reason a person reads) is worded when first
+    read, in the language of the evaluation: a tender's thousands of pairs are decided, and
+    only the reasons shown are written."""
+
+    __slots__ = ("_detail", "_language", "passed", "rule")
+
+    def __init__(
+        self,
+        rule: str,
+        passed: bool,
+        detail: str | Callable[[], str],
+        language: str | None = None,
+    ):
+        self.rule = rule
+        self.passed = passed
+        self._detail = detail
+        self._language = language
+
+    @property
+    def detail(self) -> str:
+        detail = self._detail
+        if not isinstance(detail, str):
+            detail = self._detail = in_language(detail, self._language)
+        return detail
 
     @property
     def label(self) -> StrPromise:
@@ -77,13 +97,41 @@ class Check:
     def as_dict(self) -> dict[str, Any]:
         return {"rule": self.rule, "passed": self.passed, "detail": self.detail}
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Check):
+            return NotImplemented
+        return (self.rule, self.passed, self.detail) == (other.rule, other.passed, other.detail)
 
-@dataclass
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Check({self.rule!r}, {self.passed!r}, {self.detail!r})"
+
+
 class Eligibility:
-    tender: Tender
-    supplier: Supplier
-    checks: list[Check]
-    offers: list[OfferFacts] = field(default_factory=list)  # the supplier may bid with
+    """A supplier's standing for a tender: the five checks and, when it is eligible or has
+    registered offers, the offers it may bid with (found when first read)."""
+
+    __slots__ = ("_offers", "checks", "supplier", "tender")
+
+    def __init__(
+        self,
+        tender: Tender,
+        supplier: Supplier | SupplierFacts,
+        checks: list[Check],
+        offers: list[OfferFacts] | Callable[[], list[OfferFacts]] | None = None,
+    ):
+        self.tender = tender
+        self.supplier = supplier
+        self.checks = checks
+        self._offers = [] if offers is None else offers
+
+    @property
+    def offers(self) -> list[OfferFacts]:
+        offers = self._offers
+        if not isinstance(offers, list):
+            offers = self._offers = offers()
+        return offers
 
     @property
     def eligible(self) -> bool:
@@ -95,11 +143,24 @@ class Eligibility:
 
     @property
     def first_failure(self) -> Check | None:
-        failed = self.failed
-        return failed[0] if failed else None
+        for check in self.checks:
+            if not check.passed:
+                return check
+        return None
 
     def as_dict(self) -> dict[str, Any]:
         return {"eligible": self.eligible, "checks": [c.as_dict() for c in self.checks]}
+
+
+@dataclass(slots=True)
+class SupplierFacts:
+    """What eligibility reads of a supplier (a tender's thousands of candidates are read as
+    rows, not as model instances)."""
+
+    pk: int
+    name: str
+    region_id: int
+    verification_status: str
 
 
 # Reasons are written for thousands of pairs at once: translate (``_``: cached_gettext) and
@@ -175,10 +236,11 @@ def _tender_offers(tender: Tender) -> QuerySet[Offer]:
 def evaluate_many(
     *,
     tenders: Iterable[Tender],
-    suppliers: Iterable[Supplier],
+    suppliers: Iterable[Supplier | SupplierFacts],
     on: date | None = None,
     offers: list[OfferFacts] | None = None,
     within: QuerySet[Offer] | None = None,
+    most_failures: int | None = None,
 ) -> Results:
     """Eligibility of every supplier for every tender: ``{(tender_id, supplier_id): Eligibility}``.
 
@@ -189,6 +251,8 @@ def evaluate_many(
     weigh and name only those offers, so that no detail names an offer the reader may not
     see (a supplier is eligible only through registered offers, which every reader of the
     tender and the supplier sees, so ``eligible`` does not change).
+    ``most_failures``, when given, leaves out the pairs that fail more checks than that
+    (decided, not written).
     """
     on = on or timezone.localdate()
     tender_list = list(tenders)
@@ -235,51 +299,69 @@ def evaluate_many(
     offers_by_id = {o.pk: o for group in offers_by_pair.values() for o in group}
     # Entries and certificates are found by their own supplier and OKPD2 columns (no nested
     # subquery); rows of offers not loaded above are skipped.
-    for offer_id, corporation_id, number, certificate_id in RegisterEntry.objects.filter(
-        okpd2.q_falls_under(categories),
-        by_supplier,
-        excluded_on__isnull=True,
-        corporation_id__in=group_ids,
-    ).values_list("offer_id", "corporation_id", "number", "certificate_id"):
+    for offer_id, corporation_id, number, certificate_id in (
+        RegisterEntry.objects.filter(
+            okpd2.q_falls_under(categories),
+            by_supplier,
+            excluded_on__isnull=True,
+            corporation_id__in=group_ids,
+        )
+        .order_by()
+        .values_list("offer_id", "corporation_id", "number", "certificate_id")
+    ):
         loaded = offers_by_id.get(offer_id)
         if loaded is not None and corporation_id == loaded.group_id:
             loaded.entry = SimpleNamespace(number=number, certificate_id=certificate_id)
     # Certificates through the offers just loaded: reading the certificates of the suppliers
-    # and then their offers' codes joins every certificate of thousands of suppliers.
-    covers = Certificate.offers.through.objects.filter(IdIn("offer_id", sorted(offers_by_id)))
-    rows = covers.order_by("-certificate__valid_until", "-certificate__id").values_list(
-        "certificate__id",
-        "certificate__number",
-        "certificate__body_id",
-        "certificate__supplier_id",
-        "certificate__status",
-        "certificate__issued_on",
-        "certificate__valid_until",
-        "offer_id",
+    # and then their offers' codes joins every certificate of thousands of suppliers. The
+    # links first, then the certificates by id: joined in one query, the planner expects a
+    # link for every offer and reads the whole certificate table.
+    covered: defaultdict[int, list[int]] = defaultdict(list)
+    if offers_by_id:
+        for certificate_id, covered_id in (
+            Certificate.offers.through.objects.filter(IdIn("offer_id", sorted(offers_by_id)))
+            .order_by()
+            .values_list("certificate_id", "offer_id")
+        ):
+            covered[certificate_id].append(covered_id)
+    rows = (
+        Certificate.objects.filter(IdIn("id", sorted(covered)))
+        .order_by("-valid_until", "-id")
+        .values_list("id", "number", "body_id", "supplier_id", "status", "issued_on", "valid_until")
     )
-    for cert_id, cert_number, body_id, holder_id, status, issued_on, valid_until, covered_id in (
-        rows if offers_by_id else ()
-    ):
-        if holder_id in supplier_ids:
-            offers_by_id[covered_id].covering.append(
-                CertificateFacts(
-                    cert_id, cert_number, body_id, holder_id, status, issued_on, valid_until
-                )
-            )
+    for row in rows if covered else ():
+        certificate = CertificateFacts(*row)
+        if certificate.supplier_id not in supplier_ids:
+            continue
+        for covered_id in covered[certificate.pk]:
+            offers_by_id[covered_id].covering.append(certificate)
 
     with fixed_language():
-        return _decide(tender_list, supplier_list, groups, regions, roadmaps, offers_by_pair, on)
+        return _decide(
+            tender_list,
+            supplier_list,
+            groups,
+            regions,
+            roadmaps,
+            offers_by_pair,
+            on,
+            most_failures=5 if most_failures is None else most_failures,
+        )
 
 
 def _decide(
     tenders: list[Tender],
-    suppliers: list[Supplier],
+    suppliers: list[Supplier | SupplierFacts],
     groups: dict[int, Corporation],
     regions: dict[int, Region],
     roadmaps: dict[tuple[int, int], str],
     offers_by_pair: dict[tuple[int, int], list[OfferFacts]],
     on: date,
+    *,
+    most_failures: int,
 ) -> Results:
+    # Reasons are worded when read, in the language of this call.
+    language = current_language()
     results: Results = {}
     # The first two checks depend on the supplier and the group only: one supplier against
     # thousands of tenders of a few dozen groups builds each of them once per group.
@@ -290,15 +372,18 @@ def _decide(
         group_id = tender.customer.group_id
         group = groups[group_id]
         categories = okpd2.category_prefixes(tender.categories)
+        is_open = _tender_open(tender, on, language)
         for supplier in suppliers:
             key = (supplier.pk, group_id)
-            if key not in standing:
-                standing[key] = (
-                    _supplier_verified(supplier),
+            pair = standing.get(key)
+            if pair is None:
+                pair = standing[key] = (
+                    _supplier_verified(supplier, language),
                     _roadmap_active(
                         regions.get(supplier.region_id),
                         group,
                         roadmaps.get((supplier.region_id, group_id)),
+                        language,
                     ),
                 )
             offers = coded.get(key)
@@ -308,13 +393,36 @@ def _decide(
                 ]
             # okpd2.falls_under, with the tender's categories and the codes read once.
             candidates = [o for code, o in offers if code.startswith(categories)]
-            results[(tender.pk, supplier.pk)] = _evaluate(
-                tender=tender,
-                supplier=supplier,
-                group=group,
-                standing=standing[key],
-                candidates=candidates,
-                on=on,
+            registered = [
+                o for o in candidates if o.status == OfferStatus.REGISTERED and o.entry is not None
+            ]
+            certificate, usable = _certificate_valid(
+                tender, group, supplier, candidates, registered, on, language
+            )
+            failures = (
+                (not pair[0].passed)
+                + (not pair[1].passed)
+                + (not registered)
+                + (not certificate.passed)
+                + (not is_open.passed)
+            )
+            if failures > most_failures:
+                continue
+            results[(tender.pk, supplier.pk)] = Eligibility(
+                tender,
+                supplier,
+                [
+                    *pair,
+                    Check(
+                        "registered_offer",
+                        bool(registered),
+                        partial(_registered_offer, tender, group, candidates, registered),
+                        language,
+                    ),
+                    certificate,
+                    is_open,
+                ],
+                usable if registered else None,
             )
     return results
 
@@ -332,63 +440,41 @@ def evaluate(
     ]
 
 
-def _evaluate(
-    *,
-    tender: Tender,
-    supplier: Supplier,
-    group: Corporation,
-    standing: Standing,
-    candidates: list[OfferFacts],
-    on: date,
-) -> Eligibility:
-    checks = list(standing)
-    registered = [
-        o for o in candidates if o.status == OfferStatus.REGISTERED and o.entry is not None
-    ]
-    checks.append(_registered_offer(tender, group, candidates, registered))
-    certificate_check, usable = _certificate_valid(
-        tender, group, supplier, candidates, registered, on
-    )
-    checks.append(certificate_check)
-    checks.append(_tender_open(tender, on))
-    return Eligibility(
-        tender=tender,
-        supplier=supplier,
-        checks=checks,
-        offers=usable if registered else [],
-    )
-
-
-def _supplier_verified(supplier: Supplier) -> Check:
-    if supplier.verification_status == VerificationStatus.VERIFIED:
-        return Check(
-            "supplier_verified", True, _("%(name)s is verified.") % {"name": supplier.name}
-        )
+def _supplier_verified(supplier: Supplier | SupplierFacts, language: str | None) -> Check:
+    passed = supplier.verification_status == VerificationStatus.VERIFIED
     return Check(
-        "supplier_verified",
-        False,
-        _("%(name)s is not verified (status: %(status)s).")
-        % {
-            "name": supplier.name,
-            "status": _label(VerificationStatus, supplier.verification_status),
-        },
+        "supplier_verified", passed, partial(_supplier_verified_detail, supplier, passed), language
     )
 
 
-def _roadmap_active(region: Region | None, group: Corporation, title: str | None) -> Check:
-    names = {"region": region, "group": group.short_name}
-    if title:
-        return Check(
-            "roadmap_active",
-            True,
-            _("The active roadmap “%(title)s” links %(region)s with %(group)s.")
-            % {**names, "title": title},
-        )
+def _supplier_verified_detail(supplier: Supplier | SupplierFacts, passed: bool) -> str:
+    if passed:
+        return _("%(name)s is verified.") % {"name": supplier.name}
+    return _("%(name)s is not verified (status: %(status)s).") % {
+        "name": supplier.name,
+        "status": _label(VerificationStatus, supplier.verification_status),
+    }
+
+
+def _roadmap_active(
+    region: Region | None, group: Corporation, title: str | None, language: str | None
+) -> Check:
     return Check(
         "roadmap_active",
-        False,
-        _("No active roadmap links %(region)s with the %(group)s group.") % names,
+        bool(title),
+        partial(_roadmap_active_detail, region, group, title),
+        language,
     )
+
+
+def _roadmap_active_detail(region: Region | None, group: Corporation, title: str | None) -> str:
+    names = {"region": region, "group": group.short_name}
+    if title:
+        return _("The active roadmap “%(title)s” links %(region)s with %(group)s.") % {
+            **names,
+            "title": title,
+        }
+    return _("No active roadmap links %(region)s with the %(group)s group.") % names
 
 
 def _registered_offer(
@@ -396,7 +482,8 @@ def _registered_offer(
     group: Corporation,
     candidates: list[OfferFacts],
     registered: list[OfferFacts],
-) -> Check:
+) -> str:
+    """The registered-offer check's detail."""
     categories = ", ".join(tender.categories)
     if registered:
         offer = registered[0]
@@ -416,30 +503,23 @@ def _registered_offer(
                     "%(count)s more registered offers qualify.",
                     more,
                 ) % {"count": more}
-        return Check("registered_offer", True, detail)
+        return detail
     if candidates:
         offer = candidates[0]
-        return Check(
-            "registered_offer",
-            False,
-            _(
-                "No offer in categories %(categories)s is in the %(group)s register; "
-                "“%(offer)s” (OKPD2 %(code)s) is at the stage “%(status)s”."
-            )
-            % {
-                "categories": categories,
-                "group": group.short_name,
-                "offer": offer.name,
-                "code": offer.okpd2,
-                "status": offer.get_status_display(),
-            },
-        )
-    return Check(
-        "registered_offer",
-        False,
-        _("The supplier has no offer to %(group)s in categories %(categories)s.")
-        % {"group": group.short_name, "categories": categories},
-    )
+        return _(
+            "No offer in categories %(categories)s is in the %(group)s register; "
+            "“%(offer)s” (OKPD2 %(code)s) is at the stage “%(status)s”."
+        ) % {
+            "categories": categories,
+            "group": group.short_name,
+            "offer": offer.name,
+            "code": offer.okpd2,
+            "status": offer.get_status_display(),
+        }
+    return _("The supplier has no offer to %(group)s in categories %(categories)s.") % {
+        "group": group.short_name,
+        "categories": categories,
+    }
 
 
 def _usable_certificate(
@@ -456,60 +536,71 @@ def _usable_certificate(
     return found[0] if found else None
 
 
-def _certificate_valid(
-    tender: Tender,
-    group: Corporation,
-    supplier: Supplier,
-    candidates: list[OfferFacts],
-    registered: list[OfferFacts],
-    on: date,
-) -> tuple[Check, list[OfferFacts]]:
-    """(check, offers usable for a bid). Looks at registered offers, or at the candidates
-    still in the pipeline when none is registered."""
-    deadline = tender.deadline
-    offers = registered or candidates
-    if group.required_body_id is None:
-        return (
-            Check(
-                "certificate_valid",
-                True,
-                _("%(group)s requires no certificate of compliance.") % {"group": group.short_name},
-            ),
-            list(registered),
-        )
-    assert group.required_body is not None  # required_body_id is set
-    body = group.required_body.short_name
-    facts = rules.OfferFacts(supplier.pk, group.required_body_id)
+def _usable_offers(
+    offers: list[OfferFacts], facts: rules.OfferFacts, deadline: date, on: date
+) -> list[OfferFacts]:
+    """Of ``offers``, those with a certificate valid through ``deadline``, each with it."""
     usable = []
     for offer in offers:
         certificate = _usable_certificate(offer, facts, deadline, on)
         if certificate is not None:
             offer.certificate = certificate
             usable.append(offer)
-    if usable:
-        offer = usable[0]
-        assert offer.certificate is not None  # set for every usable offer above
-        return (
-            Check(
-                "certificate_valid",
-                True,
-                _(
-                    "Certificate № %(number)s of %(body)s for “%(offer)s” is valid until "
-                    "%(until)s, through the deadline %(deadline)s."
-                )
-                % {
-                    "number": offer.certificate.number,
-                    "body": body,
-                    "offer": offer.name,
-                    "until": _day(offer.certificate.valid_until),
-                    "deadline": _day(deadline),
-                },
-            ),
-            usable,
-        )
-    return Check(
-        "certificate_valid", False, _certificate_problem(offers, facts, deadline, body, on)
-    ), []
+    return usable
+
+
+def _certificate_valid(
+    tender: Tender,
+    group: Corporation,
+    supplier: Supplier | SupplierFacts,
+    candidates: list[OfferFacts],
+    registered: list[OfferFacts],
+    on: date,
+    language: str | None,
+) -> tuple[Check, list[OfferFacts] | Callable[[], list[OfferFacts]]]:
+    """(check, the offers usable for a bid, or the function finding them). Looks at
+    registered offers, or at the candidates still in the pipeline when none is registered."""
+    if group.required_body_id is None:
+        detail = partial(_no_certificate_required, group)
+        return Check("certificate_valid", True, detail, language), list(registered)
+    deadline = tender.deadline
+    offers = registered or candidates
+    facts = rules.OfferFacts(supplier.pk, group.required_body_id)
+    passed = any(_usable_certificate(o, facts, deadline, on) is not None for o in offers)
+    usable = partial(_usable_offers, offers, facts, deadline, on)
+    detail = partial(_certificate_detail, group, offers, facts, deadline, on)
+    return Check("certificate_valid", passed, detail, language), usable
+
+
+def _no_certificate_required(group: Corporation) -> str:
+    return _("%(group)s requires no certificate of compliance.") % {"group": group.short_name}
+
+
+def _certificate_detail(
+    group: Corporation,
+    offers: list[OfferFacts],
+    facts: rules.OfferFacts,
+    deadline: date,
+    on: date,
+) -> str:
+    """The certificate check's detail: the first usable certificate, or why there is none."""
+    assert group.required_body is not None  # only asked of a group that requires a body
+    body = group.required_body.short_name
+    usable = _usable_offers(offers, facts, deadline, on)
+    if not usable:
+        return _certificate_problem(offers, facts, deadline, body, on)
+    offer = usable[0]
+    assert offer.certificate is not None  # set for every usable offer
+    return _(
+        "Certificate № %(number)s of %(body)s for “%(offer)s” is valid until "
+        "%(until)s, through the deadline %(deadline)s."
+    ) % {
+        "number": offer.certificate.number,
+        "body": body,
+        "offer": offer.name,
+        "until": _day(offer.certificate.valid_until),
+        "deadline": _day(deadline),
+    }
 
 
 def _certificate_problem(
@@ -546,20 +637,20 @@ def _certificate_problem(
     return _(messages[rules.NOT_YET]) % names
 
 
-def _tender_open(tender: Tender, on: date) -> Check:
+def _tender_open(tender: Tender, on: date, language: str | None) -> Check:
+    passed = tender.status == TenderStatus.OPEN and on <= tender.deadline
+    return Check("tender_open", passed, partial(_tender_open_detail, tender, on), language)
+
+
+def _tender_open_detail(tender: Tender, on: date) -> str:
     names = {"deadline": _day(tender.deadline)}
     if tender.status != TenderStatus.OPEN:
-        return Check(
-            "tender_open",
-            False,
-            _("The tender is %(status)s, not open for bids.")
-            % {"status": _label(TenderStatus, tender.status).lower()},
-        )
+        return _("The tender is %(status)s, not open for bids.") % {
+            "status": _label(TenderStatus, tender.status).lower()
+        }
     if on > tender.deadline:
-        return Check(
-            "tender_open", False, _("The submission deadline %(deadline)s has passed.") % names
-        )
-    return Check("tender_open", True, _("The tender is open until %(deadline)s.") % names)
+        return _("The submission deadline %(deadline)s has passed.") % names
+    return _("The tender is open until %(deadline)s.") % names
 
 
 def suppliers_for_tender(
@@ -571,15 +662,17 @@ def suppliers_for_tender(
     # serve the checks (filtered by thousands of supplier ids, the offer query loses the
     # group-and-category index).
     offers = _offer_facts(_tender_offers(tender))
-    candidates = (
-        suppliers.filter(IdIn("id", sorted({o.supplier_id for o in offers})))
+    candidates = [
+        SupplierFacts(*row)
+        for row in suppliers.filter(IdIn("id", sorted({o.supplier_id for o in offers})))
         .select_related(None)
-        .only("id", "name", "region_id", "verification_status")
-    )
-    results = evaluate_many(tenders=[tender], suppliers=candidates, offers=offers)
+        .order_by()
+        .values_list("id", "name", "region_id", "verification_status")
+    ]
+    results = evaluate_many(tenders=[tender], suppliers=candidates, offers=offers, most_failures=1)
     ordered = sorted(results.values(), key=lambda e: (e.supplier.name, e.supplier.pk))
     eligible = [e for e in ordered if e.eligible]
-    near = [e for e in ordered if len(e.failed) == 1]
+    near = [e for e in ordered if not e.eligible]
     return eligible, near
 
 

@@ -8,12 +8,15 @@ once when the block opens), else in the active one. Modules import it as ``_`` s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
+from typing import TypeVar
 
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, override
+
+T = TypeVar("T")
 
 _language: ContextVar[str | None] = ContextVar("cached_gettext_language", default=None)
 
@@ -41,3 +44,16 @@ def _translated(message: str, language: str | None) -> str:
 def cached_gettext(message: str) -> str:
     """``gettext(message)``, computed once per message and language."""
     return _translated(message, current_language())
+
+
+def in_language(make: Callable[[], T], language: str | None) -> T:
+    """``make()`` in ``language``: for a message worded later than the block that decided
+    it (a reason read only when shown), in the language that block read."""
+    token = _language.set(language)
+    try:
+        if language is None or get_language() == language:
+            return make()
+        with override(language):
+            return make()
+    finally:
+        _language.reset(token)

@@ -162,6 +162,18 @@ def test_details_follow_the_language(world):
     assert "is not verified" in english
 
 
+def test_details_read_later_keep_the_language_they_were_decided_in(world):
+    world.supplier.verification_status = "pending"
+    world.supplier.save()
+    with translation.override("en"):
+        result = evaluate(tender=world.tender, supplier=world.supplier)
+    with translation.override("ru"):
+        detail = result.failed[0].detail
+        label = str(result.failed[0].label)
+    assert "is not verified" in detail
+    assert label == "Поставщик проверен"
+
+
 def test_reviewer_list_eligible_and_near_misses(world):
     near, *_ = certified_supplier(
         world.roadmap, world.body, valid_until=world.tender.deadline - datetime.timedelta(days=1)
@@ -169,7 +181,7 @@ def test_reviewer_list_eligible_and_near_misses(world):
     unverified, *_ = certified_supplier(world.roadmap, world.body, verification_status="pending")
     far, *_ = certified_supplier(world.roadmap, world.body, okpd2="26.51.52.130")
     eligible, near_misses = suppliers_for_tender(world.tender, Supplier.objects.all())
-    assert [e.supplier for e in eligible] == [world.supplier]
+    assert [e.supplier.pk for e in eligible] == [world.supplier.pk]
     assert {(e.supplier.pk, e.first_failure.rule) for e in near_misses} == {
         (near.pk, "certificate_valid"),
         (unverified.pk, "supplier_verified"),
@@ -251,7 +263,9 @@ def test_queries_for_one_supplier_do_not_grow_with_tenders(world):
         assert all(r.eligible for r in results)
         return results
 
-    assert assert_constant_queries(make, call) <= 6
+    # Groups, regions, roadmaps, offers, register entries, the certificates' links to the
+    # offers and the certificates.
+    assert assert_constant_queries(make, call) <= 7
 
 
 def test_queries_for_one_tender_do_not_grow_with_suppliers(world):
@@ -265,7 +279,8 @@ def test_queries_for_one_tender_do_not_grow_with_suppliers(world):
         return eligible
 
     queries = assert_constant_queries(make, call)
-    assert queries <= 8
+    # The tender's offers, its candidate suppliers and the seven of tenders_for_supplier.
+    assert queries <= 9
 
 
 def test_group_roadmap_counts_for_a_subsidiary_customer(world):
