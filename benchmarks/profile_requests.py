@@ -82,7 +82,7 @@ def not_modified(bench, offer):
 def eligibility_calls(bench):
     """The eligibility operations of benchmarks/run.py: one tender's eligible suppliers,
     one supplier across the open tenders, and the API's check of one pair."""
-    from procurement.eligibility import suppliers_for_tender, supplier_tenders
+    from procurement.eligibility import supplier_tenders, suppliers_for_tender
     from procurement.models import Tender
     from suppliers.models import Supplier
 
