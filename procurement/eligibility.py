@@ -722,7 +722,11 @@ class SupplierTenders:
 
 def supplier_tenders(supplier: Supplier, tenders: QuerySet[Tender]) -> SupplierTenders:
     """``SupplierTenders`` of ``supplier`` over ``tenders`` (a queryset, in display order)."""
-    candidates = list(candidate_tenders(supplier, tenders).select_related("customer"))
+    candidates = list(candidate_tenders(supplier, tenders).select_related(None))
+    # Their customers once each (a few dozen for hundreds of tenders), not once a row.
+    customers = Corporation.objects.in_bulk({t.customer_id for t in candidates})
+    for tender in candidates:
+        tender.customer = customers[tender.customer_id]
     results = tenders_for_supplier(supplier, candidates)
     return SupplierTenders(
         may_bid=[r for r in results if r.eligible],
