@@ -116,7 +116,7 @@ class Eligibility:
 
     def __init__(
         self,
-        tender: Tender,
+        tender: Tender | TenderFacts,
         supplier: Supplier | SupplierFacts,
         checks: list[Check],
         offers: list[OfferFacts] | Callable[[], list[OfferFacts]] | None = None,
@@ -150,6 +150,21 @@ class Eligibility:
 
     def as_dict(self) -> dict[str, Any]:
         return {"eligible": self.eligible, "checks": [c.as_dict() for c in self.checks]}
+
+
+@dataclass(slots=True)
+class TenderFacts:
+    """What a supplier's list of open tenders reads of a tender (hundreds are read as rows,
+    not as model instances): what the checks decide with and what the list shows."""
+
+    pk: int
+    customer_id: int
+    number: str
+    title: str
+    deadline: date
+    status: str
+    categories: list[str]
+    customer: Corporation
 
 
 @dataclass(slots=True)
@@ -235,12 +250,13 @@ def _tender_offers(tender: Tender) -> QuerySet[Offer]:
 
 def evaluate_many(
     *,
-    tenders: Iterable[Tender],
+    tenders: Iterable[Tender | TenderFacts],
     suppliers: Iterable[Supplier | SupplierFacts],
     on: date | None = None,
     offers: list[OfferFacts] | None = None,
     within: QuerySet[Offer] | None = None,
     most_failures: int | None = None,
+    groups: dict[int, Corporation] | None = None,
 ) -> Results:
     """Eligibility of every supplier for every tender: ``{(tender_id, supplier_id): Eligibility}``.
 
@@ -252,7 +268,8 @@ def evaluate_many(
     see (a supplier is eligible only through registered offers, which every reader of the
     tender and the supplier sees, so ``eligible`` does not change).
     ``most_failures``, when given, leaves out the pairs that fail more checks than that
-    (decided, not written).
+    (decided, not written). ``groups``, when given, are the tenders' corporation groups
+    already read (with ``required_body``), by id.
     """
     on = on or timezone.localdate()
     tender_list = list(tenders)
@@ -264,10 +281,11 @@ def evaluate_many(
     by_supplier = IdIn("supplier_id", sorted({s.pk for s in supplier_list}))
 
     group_ids = {t.customer.group_id for t in tender_list}
-    groups = {
-        g.pk: g
-        for g in Corporation.objects.select_related("required_body").filter(pk__in=group_ids)
-    }
+    if groups is None or not group_ids <= groups.keys():
+        groups = {
+            g.pk: g
+            for g in Corporation.objects.select_related("required_body").filter(pk__in=group_ids)
+        }
     regions = {r.pk: r for r in Region.objects.filter(pk__in={s.region_id for s in supplier_list})}
     roadmaps = {
         (r["region_id"], r["corporation_id"]): r["title"]
@@ -350,7 +368,7 @@ def evaluate_many(
 
 
 def _decide(
-    tenders: list[Tender],
+    tenders: list[Tender | TenderFacts],
     suppliers: list[Supplier | SupplierFacts],
     groups: dict[int, Corporation],
     regions: dict[int, Region],
@@ -429,7 +447,7 @@ def _decide(
 
 def evaluate(
     *,
-    tender: Tender,
+    tender: Tender | TenderFacts,
     supplier: Supplier,
     on: date | None = None,
     within: QuerySet[Offer] | None = None,
@@ -478,7 +496,7 @@ def _roadmap_active_detail(region: Region | None, group: Corporation, title: str
 
 
 def _registered_offer(
-    tender: Tender,
+    tender: Tender | TenderFacts,
     group: Corporation,
     candidates: list[OfferFacts],
     registered: list[OfferFacts],
@@ -550,7 +568,7 @@ def _usable_offers(
 
 
 def _certificate_valid(
-    tender: Tender,
+    tender: Tender | TenderFacts,
     group: Corporation,
     supplier: Supplier | SupplierFacts,
     candidates: list[OfferFacts],
@@ -637,12 +655,12 @@ def _certificate_problem(
     return _(messages[rules.NOT_YET]) % names
 
 
-def _tender_open(tender: Tender, on: date, language: str | None) -> Check:
+def _tender_open(tender: Tender | TenderFacts, on: date, language: str | None) -> Check:
     passed = tender.status == TenderStatus.OPEN and on <= tender.deadline
     return Check("tender_open", passed, partial(_tender_open_detail, tender, on), language)
 
 
-def _tender_open_detail(tender: Tender, on: date) -> str:
+def _tender_open_detail(tender: Tender | TenderFacts, on: date) -> str:
     names = {"deadline": _day(tender.deadline)}
     if tender.status != TenderStatus.OPEN:
         return _("The tender is %(status)s, not open for bids.") % {
@@ -687,19 +705,33 @@ def candidate_tenders(supplier: Supplier, tenders: QuerySet[Tender]) -> QuerySet
     """Of ``tenders`` (a queryset), those with a category over an offer of ``supplier`` to
     the customer's group: for every other tender the supplier has no offer to check, so it
     fails both the registered-offer and the certificate checks."""
-    categories_by_group: defaultdict[int, set[str]] = defaultdict(set)
-    for group_id, code in (
+    pairs = (
         Offer.objects.filter(supplier_id=supplier.pk, status__in=CORPORATE)
         .values_list("roadmap__corporation_id", "okpd2")
         .distinct()
-    ):
+    )
+    corporations = Corporation.objects.values_list("pk", "parent_id")
+    return _in_categories(tenders, pairs, corporations, lambda row: row)
+
+
+def _in_categories(
+    tenders: QuerySet[Tender],
+    pairs: Iterable[tuple[int, str]],
+    corporations: QuerySet[Any],
+    key: Callable[[Any], tuple[int, int | None]],
+) -> QuerySet[Tender]:
+    """``tenders`` with a category over one of the (group id, OKPD2 code) ``pairs``, their
+    customer in that group; ``corporations`` (filtered here to the groups' heads and
+    subsidiaries) give ``key(row)``: (id, parent id)."""
+    categories_by_group: defaultdict[int, set[str]] = defaultdict(set)
+    for group_id, code in pairs:
         categories_by_group[group_id].update(okpd2.prefixes(code))
     if not categories_by_group:
         return tenders.none()
     customers_by_group: defaultdict[int, list[int]] = defaultdict(list)
-    for pk, parent_id in Corporation.objects.filter(
-        Q(pk__in=list(categories_by_group)) | Q(parent_id__in=list(categories_by_group))
-    ).values_list("pk", "parent_id"):
+    groups = list(categories_by_group)
+    for row in corporations.filter(Q(pk__in=groups) | Q(parent_id__in=groups)):
+        pk, parent_id = key(row)
         customers_by_group[parent_id or pk].append(pk)
     condition = Q(pk__in=[])
     for group_id, categories in categories_by_group.items():
@@ -722,14 +754,31 @@ class SupplierTenders:
 
 def supplier_tenders(supplier: Supplier, tenders: QuerySet[Tender]) -> SupplierTenders:
     """``SupplierTenders`` of ``supplier`` over ``tenders`` (a queryset, in display order)."""
-    candidates = list(candidate_tenders(supplier, tenders).select_related(None))
-    # Their customers once each (a few dozen for hundreds of tenders), not once a row.
-    customers = Corporation.objects.in_bulk({t.customer_id for t in candidates})
-    for tender in candidates:
-        tender.customer = customers[tender.customer_id]
-    results = tenders_for_supplier(supplier, candidates)
+    # The supplier's offers and the corporations of their groups, read once: they pick
+    # the candidate tenders, name each one's customer and decide the checks.
+    offers = _offer_facts(Offer.objects.filter(supplier_id=supplier.pk, status__in=CORPORATE))
+    corporations: dict[int, Corporation] = {}
+
+    def known(corporation: Corporation) -> tuple[int, int | None]:
+        corporations[corporation.pk] = corporation
+        return corporation.pk, corporation.parent_id
+
+    rows = _in_categories(
+        tenders,
+        {(o.group_id, o.okpd2) for o in offers},
+        Corporation.objects.select_related("required_body"),
+        known,
+    ).values_list("id", "customer_id", "number", "title", "deadline", "status", "categories")
+    candidates = [TenderFacts(*row, customer=corporations[row[1]]) for row in rows]
+    results = evaluate_many(
+        tenders=candidates,
+        suppliers=[supplier],
+        offers=offers,
+        groups={pk: c for pk, c in corporations.items() if c.parent_id is None},
+    )
+    ordered = [results[(t.pk, supplier.pk)] for t in candidates]
     return SupplierTenders(
-        may_bid=[r for r in results if r.eligible],
-        may_not=[r for r in results if not r.eligible],
+        may_bid=[r for r in ordered if r.eligible],
+        may_not=[r for r in ordered if not r.eligible],
         outside=tenders.count() - len(candidates),
     )

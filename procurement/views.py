@@ -217,7 +217,7 @@ def my_tenders(request):
     standing = supplier_tenders(supplier, tenders)
     bid_on = set(
         bids_visible_to(request.user)
-        .filter(tender__in=[r.tender for r in standing.may_bid])
+        .filter(tender_id__in=[r.tender.pk for r in standing.may_bid])
         .values_list("tender_id", flat=True)
     )
     return render(

@@ -239,10 +239,41 @@ def test_supplier_tenders_split_and_count_the_rest(world):
     TenderFactory(customer=world.subsidiary, categories=["26.51"])
     TenderFactory(categories=["28.14"])
     standing = supplier_tenders(world.supplier, Tender.objects.order_by("deadline", "id"))
-    assert [r.tender for r in standing.may_bid] == [world.tender]
-    assert [r.tender for r in standing.may_not] == [expiring]
+    assert [r.tender.pk for r in standing.may_bid] == [world.tender.pk]
+    assert [r.tender.pk for r in standing.may_not] == [expiring.pk]
     assert [c.rule for c in standing.may_not[0].failed] == ["certificate_valid"]
     assert standing.outside == 2
+
+
+def test_supplier_tenders_decide_as_each_tender_alone_and_read_a_fixed_number_of_queries(world):
+    """The list reads tenders as rows and the supplier's offers once; each tender's checks
+    and reasons are those of evaluating it alone, whatever the number of tenders."""
+    made = []
+
+    def make(n):
+        for i in range(n):
+            made.append(
+                TenderFactory(
+                    customer=world.subsidiary if i % 2 else world.group,
+                    categories=["28.14"],
+                    deadline=TODAY() + datetime.timedelta(days=30 if i % 3 else 400),
+                )
+            )
+
+    def call():
+        return supplier_tenders(world.supplier, Tender.objects.order_by("deadline", "id"))
+
+    queries = assert_constant_queries(make, call)
+    # The supplier's offers, the groups' corporations, the tenders, regions, roadmaps,
+    # register entries, the certificates' links and the certificates, and the count.
+    assert queries <= 9
+    standing = call()
+    assert standing.may_bid and standing.may_not
+    for result in standing.may_bid + standing.may_not:
+        alone = evaluate(tender=Tender.objects.get(pk=result.tender.pk), supplier=world.supplier)
+        assert result.eligible == alone.eligible
+        assert result.checks == alone.checks
+        assert result.tender.customer.short_name == alone.tender.customer.short_name
 
 
 def test_supplier_without_offers_has_no_candidates(world):
