@@ -46,43 +46,39 @@ def roadmaps_visible_to(user: Actor) -> QuerySet[Roadmap]:
 
 
 def roadmap_series(roadmap: Roadmap) -> list[Roadmap]:
-    """The roadmap and those it follows or that follow it, oldest first: one query.
+    """The roadmap and those it follows or that follow it, oldest first: one query (the
+    pair's roadmaps, a handful), the links walked in ``series_among``."""
+    pair = Roadmap.objects.filter(
+        region_id=roadmap.region_id, corporation_id=roadmap.corporation_id
+    )
+    return series_among(roadmap, list(pair.order_by("start_year", "id")))
 
-    A recursive query walks the ``previous`` links both ways; the depth bound stops
-    a (malformed) cycle of links. A series is one region's and one group's: a link to a
-    roadmap of another pair is not followed, so that the series' volumes never show a
-    reader of this roadmap another region's or group's figures.
+
+def series_among(roadmap: Roadmap, pair: list[Roadmap]) -> list[Roadmap]:
+    """The series of ``roadmap`` among ``pair`` (every roadmap of its region and group):
+    the ``previous`` links walked back to the first and forward to the last, oldest first.
+
+    A series is one region's and one group's: a link to a roadmap of another pair is not
+    followed, so that the series' volumes never show a reader of this roadmap another
+    region's or group's figures. A (malformed) cycle of links ends where it meets a
+    roadmap already in the chain.
     """
-    table = Roadmap._meta.db_table
-    sql = f"""
-        WITH RECURSIVE back(id, previous_id, depth) AS (
-            SELECT id, previous_id, 0 FROM {table} WHERE id = %s
-            UNION ALL
-            SELECT r.id, r.previous_id, b.depth - 1
-            FROM {table} r JOIN back b ON r.id = b.previous_id
-            WHERE b.depth > -50 AND r.region_id = %s AND r.corporation_id = %s
-        ),
-        forth(id, depth) AS (
-            SELECT id, 0 FROM {table} WHERE id = %s
-            UNION ALL
-            SELECT r.id, f.depth + 1
-            FROM {table} r JOIN forth f ON r.previous_id = f.id
-            WHERE f.depth < 50 AND r.region_id = %s AND r.corporation_id = %s
-        ),
-        chain(id, depth) AS (
-            SELECT id, depth FROM back UNION ALL SELECT id, depth FROM forth
-        )
-        SELECT r.*, c.depth AS series_depth
-        FROM {table} r JOIN chain c ON c.id = r.id
-        ORDER BY c.depth, r.id
-    """  # noqa: S608 - the table name is the model's, the id a parameter
-    chain, seen = [], set()
-    pair = [roadmap.region_id, roadmap.corporation_id]
-    for item in Roadmap.objects.raw(sql, [roadmap.pk, *pair, roadmap.pk, *pair]):
-        if item.pk not in seen:
-            seen.add(item.pk)
-            chain.append(item)
-    return chain or [roadmap]
+    by_id = {r.pk: r for r in pair}
+    by_id.setdefault(roadmap.pk, roadmap)
+    following = {r.previous_id: r for r in by_id.values() if r.previous_id in by_id}
+    start = by_id[roadmap.pk]
+    chain, seen = [start], {start.pk}
+    current = by_id.get(start.previous_id)
+    while current is not None and current.pk not in seen:
+        chain.insert(0, current)
+        seen.add(current.pk)
+        current = by_id.get(current.previous_id)
+    current = following.get(start.pk)
+    while current is not None and current.pk not in seen:
+        chain.append(current)
+        seen.add(current.pk)
+        current = following.get(current.pk)
+    return chain
 
 
 def _reports_of_region(region_id: int | None) -> Q:

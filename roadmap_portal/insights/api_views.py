@@ -1,6 +1,7 @@
 """The API of the insights: a roadmap series' volume and the figures reported for it, and
 the yearly reports (requested here, built by the report worker, downloaded as PDF)."""
 
+from django.db.models import Max
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -12,13 +13,13 @@ from rest_framework.response import Response
 
 from procurement.models import Contract
 from roadmap_portal.api import views as core_views
-from roadmap_portal.api.conditional import PRIVATE, Stamp, conditional
+from roadmap_portal.api.conditional import PRIVATE, Stamp, conditional, figures_of
 from roadmap_portal.api.examples import REPORT_EXAMPLES, REPORTED_VOLUME_EXAMPLE, VOLUME_EXAMPLE
 from roadmap_portal.api.renderers import PDFRenderer
 from roadmap_portal.choices import Role
 from roadmap_portal.models import ReportedVolume, Roadmap, RoadmapTarget
 from roadmap_portal.scope import has_role, may
-from roadmap_portal.selectors import reports_visible_to
+from roadmap_portal.selectors import reports_visible_to, series_among
 from roadmap_portal.storage import stored_file_response
 
 from .reports import report_request, report_revive, subject_from
@@ -28,8 +29,9 @@ from .serializers import (
     ReportRequestSerializer,
     ReportSerializer,
     VolumeSerializer,
+    volume_data,
 )
-from .volume import reported_volume_upsert, roadmap_volume
+from .volume import reported_volume_upsert, series_volumes
 
 VOLUME_RULE = (
     "Volume of a year: the sum of contracts between the roadmap region's suppliers and the "
@@ -76,38 +78,61 @@ class RoadmapViewSet(core_views.RoadmapViewSet):
     )
     @action(detail=True, methods=["get"], permission_classes=[VolumeReaders])
     def volume(self, request, pk=None):
-        # The roadmap alone (its targets are read with the series, and only for a 200).
+        # The roadmap alone, its scope checked (the series is read next, whole).
         roadmap = get_object_or_404(
-            self.filter_queryset(self.get_queryset()).prefetch_related(None), pk=pk
+            self.filter_queryset(self.get_queryset()).select_related(None).prefetch_related(None),
+            pk=pk,
         )
         self.check_object_permissions(request, roadmap)
-        # The series: the pair's roadmaps, their targets and reported figures, the pair's
-        # contracts.
-        series = Roadmap.objects.filter(
+        db = roadmap._state.db
+        # The answer's rows: the pair's roadmaps (the series is walked among them), their
+        # targets and reported figures, and the pair's contracts.
+        pair = Roadmap.objects.filter(
             region_id=roadmap.region_id, corporation_id=roadmap.corporation_id
-        ).using(roadmap._state.db)
+        ).using(db)
+        targets = RoadmapTarget.objects.filter(roadmap__in=pair.values("pk")).using(db)
+        reported = ReportedVolume.objects.filter(roadmap__in=pair.values("pk")).using(db)
+        contracts = Contract.objects.using(db)
         stamps = [
-            Stamp(series),
-            Stamp(
-                RoadmapTarget.objects.filter(roadmap__in=series.values("pk")),
-                latest=("id",),
-                total="amount",
-            ),
-            Stamp(
-                ReportedVolume.objects.filter(roadmap__in=series.values("pk")),
-                latest=("created",),
-                total="amount",
-            ),
+            Stamp(pair),
+            Stamp(targets, latest=("id",), total="amount"),
+            Stamp(reported, latest=("created",), total="amount"),
             # Any contract written since (the latest change, read from the end of the
             # (updated, id) index: counting the pair's contracts would cost what the
             # series' own GROUP BY costs).
-            Stamp(Contract.objects.all(), total=None, count=False),
+            Stamp(contracts.all(), total=None, count=False),
         ]
+        read = {}
+
+        def answer():
+            # The pair's rows read whole, so that a GET that asks nothing conditional
+            # takes its ETag from them (the same figures as the stamps' query).
+            read["pair"] = list(pair.order_by("start_year", "id"))
+            ids = [r.pk for r in read["pair"]]
+            read["targets"] = list(RoadmapTarget.objects.using(db).filter(roadmap_id__in=ids))
+            read["reported"] = list(ReportedVolume.objects.using(db).filter(roadmap_id__in=ids))
+            series = series_volumes(
+                [series_among(roadmap, read["pair"])],
+                targets=read["targets"],
+                reported=read["reported"],
+            )[0]
+            return Response(volume_data(series))
+
+        def answered_figures():
+            latest = contracts.aggregate(latest=Max("updated"))["latest"]
+            return [
+                figures_of(read["pair"], stamps[0]),
+                figures_of(read["targets"], stamps[1]),
+                figures_of(read["reported"], stamps[2]),
+                (None, latest, None),
+            ]
+
         return conditional(
             request,
             stamps,
-            lambda: Response(VolumeSerializer(roadmap_volume(roadmap)).data),
+            answer,
             visibility=PRIVATE,
+            answered_figures=answered_figures,
             salt=timezone.localdate().isoformat(),  # the current year's figures
         )
 

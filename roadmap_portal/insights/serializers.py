@@ -1,5 +1,7 @@
 """The insights' API shapes: a volume series, reported figures and yearly reports."""
 
+import functools
+
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -67,6 +69,37 @@ class VolumeSerializer(serializers.Serializer):
                 "growth_factor": instance.growth_factor,
             }
         )
+
+
+@functools.cache
+def _volume_fields():
+    """VolumeSerializer's fields and its years', built once per process (a serializer
+    builds them, by deep copy, each time it is made)."""
+    outer = VolumeSerializer()
+    years = VolumeYearSerializer()
+    return (
+        outer.fields["roadmaps"].child,
+        outer.fields["growth_factor"],
+        [(name, f) for name, f in years.fields.items() if not f.write_only],
+    )
+
+
+def volume_data(series):
+    """``VolumeSerializer(series).data``, written with the fields built once: each value
+    through its own field's ``to_representation``, None as None (as a serializer does)."""
+    roadmap_id, growth_factor, year_fields = _volume_fields()
+    growth = series.growth_factor
+    return {
+        "roadmaps": [roadmap_id.to_representation(r.pk) for r in series.roadmaps],
+        "years": [
+            {
+                name: None if (value := getattr(year, name)) is None else f.to_representation(value)
+                for name, f in year_fields
+            }
+            for year in series.years
+        ],
+        "growth_factor": None if growth is None else growth_factor.to_representation(growth),
+    }
 
 
 class ReportedVolumeInputSerializer(serializers.Serializer):

@@ -202,8 +202,10 @@ def roadmap_volume(roadmap, *, until=None):
     return series_volumes([roadmap_series(roadmap)], until=until)[0]
 
 
-def series_volumes(all_series, *, until=None):
-    """Volume of several series (lists of roadmaps, oldest first) in four queries."""
+def series_volumes(all_series, *, until=None, targets=None, reported=None):
+    """Volume of several series (lists of roadmaps, oldest first) in three queries: the
+    contracts' totals, the targets and the reported figures (or one, when ``targets`` and
+    ``reported`` are given: rows of at least the series' roadmaps)."""
     all_series = [s for s in all_series if s]
     if not all_series:
         return []
@@ -216,8 +218,10 @@ def series_volumes(all_series, *, until=None):
         last_year=last,
     )
     ids = [r.pk for s in all_series for r in s]
-    targets = list(RoadmapTarget.objects.filter(roadmap_id__in=ids))
-    reported = list(ReportedVolume.objects.filter(roadmap_id__in=ids))
+    if targets is None:
+        targets = list(RoadmapTarget.objects.filter(roadmap_id__in=ids))
+    if reported is None:
+        reported = list(ReportedVolume.objects.filter(roadmap_id__in=ids))
     results = []
     for series in all_series:
         series_ids = [r.pk for r in series]

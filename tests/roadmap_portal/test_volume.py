@@ -204,6 +204,25 @@ def test_series_is_found_in_one_query_from_any_member():
         assert queries == 1
 
 
+def test_series_follows_only_its_own_pair_and_stops_at_a_cycle():
+    first = RoadmapFactory(start_year=2014, end_year=2017)
+    second = RoadmapFactory(
+        region=first.region, corporation=first.corporation, start_year=2018, previous=first
+    )
+    # Another group's roadmap of the same region follows the second: not part of the series.
+    RoadmapFactory(region=first.region, start_year=2022, previous=second)
+    assert [r.pk for r in roadmap_series(second)] == [first.pk, second.pk]
+    # A malformed cycle (the older made to follow the newer) ends where it closes.
+    older = RoadmapFactory(start_year=2014, end_year=2017)
+    newer = RoadmapFactory(
+        region=older.region, corporation=older.corporation, start_year=2018, previous=older
+    )
+    Roadmap.objects.filter(pk=older.pk).update(previous=newer)
+    older.refresh_from_db()
+    assert [r.pk for r in roadmap_series(older)] == [newer.pk, older.pk]
+    assert [r.pk for r in roadmap_series(newer)] == [older.pk, newer.pk]
+
+
 def test_volume_queries_do_not_grow_with_contracts(setup):
     def make(n):
         for i in range(n):
@@ -259,6 +278,46 @@ def test_volume_api_scope_and_shape(setup, people, api, api_as):
     assert body["growth_factor"] is None
     assert api_as(people["reviewer"]).get(url).status_code == 200
     assert api_as(people["partner"]).get(url).status_code == 200
+
+
+def test_volume_answer_is_the_serializers_and_its_etag_the_stamps(setup, people, api_as):
+    """The series is written without building the serializer (``volume_data``) and a plain
+    GET takes its ETag from the rows it read: the same bytes as VolumeSerializer, and an
+    ETag that the stamps' own query (a conditional GET) confirms with a 304."""
+    from roadmap_portal.insights.serializers import VolumeSerializer, volume_data
+
+    roadmap = setup["roadmap"]
+    earlier = RoadmapFactory(
+        region=setup["region"], corporation=setup["group"], start_year=2014, end_year=2017
+    )
+    Roadmap.objects.filter(pk=roadmap.pk).update(previous=earlier)
+    roadmap.refresh_from_db()
+    # A roadmap of the pair outside the series: in the stamps, not in the answer.
+    RoadmapFactory(region=setup["region"], corporation=setup["group"], start_year=2030)
+    RoadmapTargetFactory(roadmap=roadmap, year=2019, amount=Decimal("3000000.50"))
+    RoadmapTargetFactory(roadmap=earlier, year=2015, amount=2 * M)
+    ReportedVolume.objects.create(
+        roadmap=earlier, year=2015, amount=Decimal("1500000.25"), source="Regional ministry"
+    )
+    ContractFactory(
+        supplier=setup["supplier"], customer=setup["subsidiary"], amount=M, signed_on="2019-05-01"
+    )
+    series = roadmap_volume(roadmap)
+    assert volume_data(series) == VolumeSerializer(series).data
+    assert series.growth_factor is not None
+
+    staff = api_as(people["staff"])
+    url = f"/api/v1/roadmaps/{roadmap.pk}/volume/"
+    first = staff.get(url)
+    assert first.status_code == 200
+    assert first.json() == VolumeSerializer(series).data
+    again, queries = count_queries(staff.get, url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304
+    assert queries == 2  # the roadmap, then the stamps
+    ReportedVolume.objects.filter(roadmap=earlier).update(amount=Decimal("1500000.26"))
+    changed = staff.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert changed.status_code == 200
+    assert changed["ETag"] != first["ETag"]
 
 
 def test_reported_volumes_api_scope_and_upsert(setup, people, api, api_as):
