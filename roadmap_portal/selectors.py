@@ -63,7 +63,7 @@ def series_among(roadmap: Roadmap, pair: list[Roadmap]) -> list[Roadmap]:
     region's or group's figures. A (malformed) cycle of links ends where it meets a
     roadmap already in the chain.
     """
-    by_id = {r.pk: r for r in pair}
+    by_id: dict[int | None, Roadmap] = {r.pk: r for r in pair}
     by_id.setdefault(roadmap.pk, roadmap)
     following = {r.previous_id: r for r in by_id.values() if r.previous_id in by_id}
     start = by_id[roadmap.pk]
