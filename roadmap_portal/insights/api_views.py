@@ -1,9 +1,8 @@
 """The API of the insights: a roadmap series' volume and the figures reported for it, and
 the yearly reports (requested here, built by the report worker, downloaded as PDF)."""
 
-from django.db.models import Max
+from django.db.models import Exists, OuterRef
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -13,7 +12,13 @@ from rest_framework.response import Response
 
 from procurement.models import Contract
 from roadmap_portal.api import views as core_views
-from roadmap_portal.api.conditional import PRIVATE, Stamp, conditional, figures_of
+from roadmap_portal.api.conditional import (
+    PRIVATE,
+    Stamp,
+    conditional,
+    figures_of,
+    latest_change,
+)
 from roadmap_portal.api.examples import REPORT_EXAMPLES, REPORTED_VOLUME_EXAMPLE, VOLUME_EXAMPLE
 from roadmap_portal.api.renderers import PDFRenderer
 from roadmap_portal.choices import Role
@@ -78,29 +83,43 @@ class RoadmapViewSet(core_views.RoadmapViewSet):
     )
     @action(detail=True, methods=["get"], permission_classes=[VolumeReaders])
     def volume(self, request, pk=None):
-        # The roadmap alone, its scope checked (the series is read next, whole).
-        roadmap = get_object_or_404(
-            self.filter_queryset(self.get_queryset()).select_related(None).prefetch_related(None),
-            pk=pk,
+        try:
+            roadmap_id = int(pk)
+        except (TypeError, ValueError):
+            raise Http404 from None
+        visible = (
+            self.filter_queryset(self.get_queryset()).select_related(None).prefetch_related(None)
         )
-        self.check_object_permissions(request, roadmap)
-        db = roadmap._state.db
-        # The answer's rows: the pair's roadmaps (the series is walked among them), their
-        # targets and reported figures, and the pair's contracts.
-        pair = Roadmap.objects.filter(
-            region_id=roadmap.region_id, corporation_id=roadmap.corporation_id
-        ).using(db)
-        targets = RoadmapTarget.objects.filter(roadmap__in=pair.values("pk")).using(db)
-        reported = ReportedVolume.objects.filter(roadmap__in=pair.values("pk")).using(db)
-        contracts = Contract.objects.using(db)
+        db = visible.db
+        # The roadmaps of the roadmap's region and group, if the reader sees the roadmap
+        # (the scope is checked in the same query): the series is walked among them.
+        pair = Roadmap.objects.using(db).filter(
+            Exists(
+                visible.filter(
+                    pk=roadmap_id,
+                    region_id=OuterRef("region_id"),
+                    corporation_id=OuterRef("corporation_id"),
+                )
+            )
+        )
+        # The answer's rows: the pair's roadmaps, their targets and reported figures, and
+        # the contracts (built only for a conditional GET).
         stamps = [
             Stamp(pair),
-            Stamp(targets, latest=("id",), total="amount"),
-            Stamp(reported, latest=("created",), total="amount"),
+            Stamp(
+                lambda: RoadmapTarget.objects.using(db).filter(roadmap__in=pair.values("pk")),
+                latest=("id",),
+                total="amount",
+            ),
+            Stamp(
+                lambda: ReportedVolume.objects.using(db).filter(roadmap__in=pair.values("pk")),
+                latest=("created",),
+                total="amount",
+            ),
             # Any contract written since (the latest change, read from the end of the
             # (updated, id) index: counting the pair's contracts would cost what the
             # series' own GROUP BY costs).
-            Stamp(contracts.all(), total=None, count=False),
+            Stamp(lambda: Contract.objects.using(db).all(), total=None, count=False),
         ]
         read = {}
 
@@ -108,6 +127,10 @@ class RoadmapViewSet(core_views.RoadmapViewSet):
             # The pair's rows read whole, so that a GET that asks nothing conditional
             # takes its ETag from them (the same figures as the stamps' query).
             read["pair"] = list(pair.order_by("start_year", "id"))
+            roadmap = next((r for r in read["pair"] if r.pk == roadmap_id), None)
+            if roadmap is None:
+                raise Http404
+            self.check_object_permissions(request, roadmap)
             ids = [r.pk for r in read["pair"]]
             read["targets"] = list(RoadmapTarget.objects.using(db).filter(roadmap_id__in=ids))
             read["reported"] = list(ReportedVolume.objects.using(db).filter(roadmap_id__in=ids))
@@ -119,12 +142,11 @@ class RoadmapViewSet(core_views.RoadmapViewSet):
             return Response(volume_data(series))
 
         def answered_figures():
-            latest = contracts.aggregate(latest=Max("updated"))["latest"]
             return [
                 figures_of(read["pair"], stamps[0]),
                 figures_of(read["targets"], stamps[1]),
                 figures_of(read["reported"], stamps[2]),
-                (None, latest, None),
+                (None, latest_change(Contract, using=db), None),
             ]
 
         return conditional(

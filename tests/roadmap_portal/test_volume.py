@@ -313,7 +313,12 @@ def test_volume_answer_is_the_serializers_and_its_etag_the_stamps(setup, people,
     assert first.json() == VolumeSerializer(series).data
     again, queries = count_queries(staff.get, url, HTTP_IF_NONE_MATCH=first["ETag"])
     assert again.status_code == 304
-    assert queries == 2  # the roadmap, then the stamps
+    assert queries == 1  # the stamps, the roadmap's scope checked in them
+    # Another region's staff: the same as a missing roadmap, with or without the ETag.
+    other = api_as(people["other_staff"])
+    assert other.get(url).status_code == 404
+    assert other.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 404
+    assert other.get("/api/v1/roadmaps/abc/volume/").status_code == 404
     ReportedVolume.objects.filter(roadmap=earlier).update(amount=Decimal("1500000.26"))
     changed = staff.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
     assert changed.status_code == 200
