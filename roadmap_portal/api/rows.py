@@ -237,7 +237,7 @@ class ValuesCursorFeedMixin:
     def list(self, request, *args, **kwargs):
         if self.row_plan is None or self.paginator is None:
             return super().list(request, *args, **kwargs)
-        queryset = self.filter_queryset(self.get_queryset())
+        queryset = self._answer_queryset()
         values = self.row_plan.values(queryset)
         counted = getattr(self, "counted", None)
         if counted is not None and counted[0] is queryset:
@@ -247,6 +247,15 @@ class ValuesCursorFeedMixin:
         context["database"] = queryset.db
         self.row_context = context
         return self.get_paginated_response(self.row_plan.write(rows, context))
+
+    def _answer_queryset(self):
+        """The view's scoped, filtered rows: those a conditional GET already built
+        (``ConditionalListMixin``), else built now."""
+        prefiltered = getattr(self, "_prefiltered", None)
+        if prefiltered is not None:
+            self._prefiltered = None
+            return prefiltered
+        return self.filter_queryset(self.get_queryset())
 
     def _permissions_check_objects(self):
         return any(
@@ -258,7 +267,7 @@ class ValuesCursorFeedMixin:
     def retrieve(self, request, *args, **kwargs):
         if self.row_plan is None or self._permissions_check_objects():
             return super().retrieve(request, *args, **kwargs)
-        queryset = self.filter_queryset(self.get_queryset())
+        queryset = self._answer_queryset()
         lookup = self.lookup_url_kwarg or self.lookup_field
         found = queryset.filter(**{self.lookup_field: self.kwargs[lookup]}).order_by()
         rows = list(self.row_plan.values(found)[:2])
