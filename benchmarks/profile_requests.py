@@ -86,19 +86,7 @@ def eligibility_calls(bench):
     from procurement.models import Tender
     from suppliers.models import Supplier
 
-    supplier_id = bench.sql_value(
-        "SELECT e.supplier_id FROM certification_registerentry e "
-        "JOIN suppliers_supplier s ON s.id = e.supplier_id "
-        "WHERE e.excluded_on IS NULL AND s.verification_status = 'verified' "
-        "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
-    )
-    first_open = Tender.objects.filter(status="open").order_by("id").first()
-    broadest = (
-        Tender.objects.filter(status="open")
-        .extra(where=["length(categories->>0) = 2"])
-        .order_by("id")
-        .first()
-    ) or first_open
+    supplier_id, first_open, broadest = bench.eligibility_subjects()
 
     def across_open_tenders():
         supplier = Supplier.objects.get(pk=supplier_id)

@@ -419,9 +419,10 @@ class Bench:
         FROM t JOIN suppliers_supplier s ON {suppliers}
     """
 
-    def eligibility(self):
+    def eligibility_subjects(self):
+        """(the verified supplier with the most register entries, the first open tender,
+        the broadest open tender: one whole OKPD2 class), as the eligibility rows use them."""
         from procurement.models import Tender
-        from suppliers.models import Supplier
 
         supplier_id = self.sql_value(
             "SELECT e.supplier_id FROM certification_registerentry e "
@@ -429,8 +430,21 @@ class Bench:
             "WHERE e.excluded_on IS NULL AND s.verification_status = 'verified' "
             "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
         )
+        first = Tender.objects.filter(status="open").order_by("id").first()
+        broadest = (
+            Tender.objects.filter(status="open")
+            .extra(where=["length(categories->>0) = 2"])
+            .order_by("id")
+            .first()
+        ) or first
+        return supplier_id, first, broadest
+
+    def eligibility(self):
+        from procurement.models import Tender
+        from suppliers.models import Supplier
+
+        supplier_id, tender, broadest = self.eligibility_subjects()
         open_count = Tender.objects.filter(status="open").count()
-        tender = Tender.objects.filter(status="open").order_by("id").first()
         self.measure(
             "API tender eligibility of one supplier",
             lambda: self.api_get(
@@ -486,13 +500,7 @@ class Bench:
                 f"{len(standing.may_not)} more in its categories"
             ),
         )
-        # The broadest open tender: one whole OKPD2 class.
-        tender = (
-            Tender.objects.filter(status="open")
-            .extra(where=["length(categories->>0) = 2"])
-            .order_by("id")
-            .first()
-        ) or tender
+        tender = broadest
         group = tender.customer.parent_id or tender.customer_id
         needs_cert = bool(
             self.sql_value(

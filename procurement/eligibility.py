@@ -47,6 +47,9 @@ if TYPE_CHECKING:
 Standing = tuple["Check", "Check"]
 Results = dict[tuple[int, int], "Eligibility"]
 
+# Up to this many suppliers, their register entries are read by supplier id as well.
+FEW_SUPPLIERS = 100
+
 RULES = (
     "supplier_verified",
     "roadmap_active",
@@ -315,17 +318,20 @@ def evaluate_many(
         if offer.supplier_id in supplier_ids:
             offers_by_pair[(offer.supplier_id, offer.group_id)].append(offer)
     offers_by_id = {o.pk: o for group in offers_by_pair.values() for o in group}
-    # Entries and certificates are found by their own supplier and OKPD2 columns (no nested
-    # subquery); rows of offers not loaded above are skipped.
-    for offer_id, corporation_id, number, certificate_id in (
-        RegisterEntry.objects.filter(
-            okpd2.q_falls_under(categories),
-            by_supplier,
-            excluded_on__isnull=True,
-            corporation_id__in=group_ids,
-        )
-        .order_by()
-        .values_list("offer_id", "corporation_id", "number", "certificate_id")
+    # Entries are found by their own group and OKPD2 columns (no nested subquery), and by
+    # their supplier's when there are few suppliers: for a tender's thousands, the array of
+    # their ids costs more to send and intersect than the few rows it leaves out (the
+    # group's entries in the categories are those of these suppliers' offers, or nearly).
+    # Rows of offers not loaded above are skipped.
+    entries = RegisterEntry.objects.filter(
+        okpd2.q_falls_under(categories),
+        excluded_on__isnull=True,
+        corporation_id__in=group_ids,
+    )
+    if len(supplier_ids) <= FEW_SUPPLIERS:
+        entries = entries.filter(by_supplier)
+    for offer_id, corporation_id, number, certificate_id in entries.order_by().values_list(
+        "offer_id", "corporation_id", "number", "certificate_id"
     ):
         loaded = offers_by_id.get(offer_id)
         if loaded is not None and corporation_id == loaded.group_id:
@@ -391,19 +397,10 @@ def _decide(
         group = groups[group_id]
         categories = okpd2.category_prefixes(tender.categories)
         is_open = _tender_open(tender, on, language)
+        deadline = tender.deadline
+        required_body_id = group.required_body_id
         for supplier in suppliers:
             key = (supplier.pk, group_id)
-            pair = standing.get(key)
-            if pair is None:
-                pair = standing[key] = (
-                    _supplier_verified(supplier, language),
-                    _roadmap_active(
-                        regions.get(supplier.region_id),
-                        group,
-                        roadmaps.get((supplier.region_id, group_id)),
-                        language,
-                    ),
-                )
             offers = coded.get(key)
             if offers is None:
                 offers = coded[key] = [
@@ -414,18 +411,34 @@ def _decide(
             registered = [
                 o for o in candidates if o.status == OfferStatus.REGISTERED and o.entry is not None
             ]
-            certificate, usable = _certificate_valid(
-                tender, group, supplier, candidates, registered, on, language
-            )
+            # Decided first, from the facts alone; the checks are built only for a pair kept.
+            facts = None
+            certified = True
+            if required_body_id is not None:
+                facts = rules.OfferFacts(supplier.pk, required_body_id)
+                certified = any(
+                    _usable_certificate(o, facts, deadline, on) is not None
+                    for o in registered or candidates
+                )
+            title = roadmaps.get((supplier.region_id, group_id))
             failures = (
-                (not pair[0].passed)
-                + (not pair[1].passed)
+                (supplier.verification_status != VerificationStatus.VERIFIED)
+                + (not title)
                 + (not registered)
-                + (not certificate.passed)
+                + (not certified)
                 + (not is_open.passed)
             )
             if failures > most_failures:
                 continue
+            pair = standing.get(key)
+            if pair is None:
+                pair = standing[key] = (
+                    _supplier_verified(supplier, language),
+                    _roadmap_active(regions.get(supplier.region_id), group, title, language),
+                )
+            certificate, usable = _certificate_valid(
+                group, candidates, registered, facts, deadline, on, language, passed=certified
+            )
             results[(tender.pk, supplier.pk)] = Eligibility(
                 tender,
                 supplier,
@@ -568,23 +581,23 @@ def _usable_offers(
 
 
 def _certificate_valid(
-    tender: Tender | TenderFacts,
     group: Corporation,
-    supplier: Supplier | SupplierFacts,
     candidates: list[OfferFacts],
     registered: list[OfferFacts],
+    facts: rules.OfferFacts | None,
+    deadline: date,
     on: date,
     language: str | None,
+    *,
+    passed: bool,
 ) -> tuple[Check, list[OfferFacts] | Callable[[], list[OfferFacts]]]:
-    """(check, the offers usable for a bid, or the function finding them). Looks at
-    registered offers, or at the candidates still in the pipeline when none is registered."""
-    if group.required_body_id is None:
+    """(the certificate check as decided (``passed``), the offers usable for a bid or the
+    function finding them). Looks at registered offers, or at the candidates still in the
+    pipeline when none is registered; ``facts`` are None when the group requires no body."""
+    if facts is None:
         detail = partial(_no_certificate_required, group)
         return Check("certificate_valid", True, detail, language), list(registered)
-    deadline = tender.deadline
     offers = registered or candidates
-    facts = rules.OfferFacts(supplier.pk, group.required_body_id)
-    passed = any(_usable_certificate(o, facts, deadline, on) is not None for o in offers)
     usable = partial(_usable_offers, offers, facts, deadline, on)
     detail = partial(_certificate_detail, group, offers, facts, deadline, on)
     return Check("certificate_valid", passed, detail, language), usable

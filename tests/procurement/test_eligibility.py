@@ -189,6 +189,31 @@ def test_reviewer_list_eligible_and_near_misses(world):
     assert far.pk not in {e.supplier.pk for e in eligible + near_misses}
 
 
+def test_register_entries_read_with_or_without_the_suppliers_ids_decide_alike(world, monkeypatch):
+    """Past ``FEW_SUPPLIERS`` the entries are read by group and category only: the same
+    answer as reading them by supplier too."""
+    from procurement import eligibility
+
+    near, *_ = certified_supplier(
+        world.roadmap, world.body, valid_until=world.tender.deadline - datetime.timedelta(days=1)
+    )
+    certified_supplier(world.roadmap, world.body, verification_status="pending")
+    other_group = certified_supplier(RoadmapFactory(region=world.region), world.body)[0]
+
+    def answer():
+        eligible, near_misses = suppliers_for_tender(world.tender, Supplier.objects.all())
+        return [
+            (e.supplier.pk, [(c.rule, c.passed, c.detail) for c in e.checks])
+            for e in (eligible + near_misses)
+        ]
+
+    by_supplier = answer()
+    monkeypatch.setattr(eligibility, "FEW_SUPPLIERS", 0)
+    assert answer() == by_supplier
+    assert {pk for pk, _ in by_supplier} >= {world.supplier.pk, near.pk}
+    assert other_group.pk not in {pk for pk, _ in by_supplier}
+
+
 def test_supplier_view_across_tenders(world):
     other_group_tender = TenderFactory(categories=["28.14"])
     closed = TenderFactory(customer=world.group, categories=["28"], status="closed")
