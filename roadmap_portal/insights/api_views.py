@@ -36,7 +36,7 @@ from .serializers import (
     VolumeSerializer,
     volume_data,
 )
-from .volume import reported_volume_upsert, series_volumes
+from .volume import reported_volume_upsert, series_volumes, targets_and_reported
 
 VOLUME_RULE = (
     "Volume of a year: the sum of contracts between the roadmap region's suppliers and the "
@@ -132,8 +132,7 @@ class RoadmapViewSet(core_views.RoadmapViewSet):
                 raise Http404
             self.check_object_permissions(request, roadmap)
             ids = [r.pk for r in read["pair"]]
-            read["targets"] = list(RoadmapTarget.objects.using(db).filter(roadmap_id__in=ids))
-            read["reported"] = list(ReportedVolume.objects.using(db).filter(roadmap_id__in=ids))
+            read["targets"], read["reported"] = targets_and_reported(ids, using=db)
             series = series_volumes(
                 [series_among(roadmap, read["pair"])],
                 targets=read["targets"],
