@@ -106,17 +106,6 @@ def read_stamps(stamps):
     return [(row[i], _moment(row[i + 1]), row[i + 2]) for i in range(0, len(row), 3)]
 
 
-def latest_change(model, *, using, column="updated"):
-    """The latest ``column`` of ``model``'s whole table (one read of the end of its index),
-    as the stamps query gives it: for a GET that takes its ETag from the rows it read."""
-    connection = connections[using]
-    table = connection.ops.quote_name(model._meta.db_table)
-    name = connection.ops.quote_name(model._meta.get_field(column).column)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT max({name}) FROM {table}")  # noqa: S608 - the model's names
-        return _moment(cursor.fetchone()[0])
-
-
 def _moment(value):
     """A latest change as the rows give it: SQLite (the demo) returns an aggregated
     date-time as its stored text (UTC), PostgreSQL as an aware ``datetime``."""

@@ -17,7 +17,6 @@ from roadmap_portal.api.conditional import (
     Stamp,
     conditional,
     figures_of,
-    latest_change,
 )
 from roadmap_portal.api.examples import REPORT_EXAMPLES, REPORTED_VOLUME_EXAMPLE, VOLUME_EXAMPLE
 from roadmap_portal.api.renderers import PDFRenderer
@@ -36,7 +35,7 @@ from .serializers import (
     VolumeSerializer,
     volume_data,
 )
-from .volume import reported_volume_upsert, series_volumes, targets_and_reported
+from .volume import reported_volume_upsert, series_rows, series_volumes
 
 VOLUME_RULE = (
     "Volume of a year: the sum of contracts between the roadmap region's suppliers and the "
@@ -132,7 +131,7 @@ class RoadmapViewSet(core_views.RoadmapViewSet):
                 raise Http404
             self.check_object_permissions(request, roadmap)
             ids = [r.pk for r in read["pair"]]
-            read["targets"], read["reported"] = targets_and_reported(ids, using=db)
+            read["targets"], read["reported"], read["contracts"] = series_rows(ids, using=db)
             series = series_volumes(
                 [series_among(roadmap, read["pair"])],
                 targets=read["targets"],
@@ -145,7 +144,7 @@ class RoadmapViewSet(core_views.RoadmapViewSet):
                 figures_of(read["pair"], stamps[0]),
                 figures_of(read["targets"], stamps[1]),
                 figures_of(read["reported"], stamps[2]),
-                (None, latest_change(Contract, using=db), None),
+                (None, read["contracts"], None),
             ]
 
         return conditional(

@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import connections, router, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Max, Q, Sum
 from django.db.models.functions import Coalesce, ExtractYear
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -203,37 +203,45 @@ def _one_pair_totals(database, region_id, group_id, first_year, last_year):
 
 
 @functools.cache
-def _targets_and_reported_sql(database):
-    """Both tables' rows of a list of roadmaps in one statement (PostgreSQL), each row its
-    model's own columns after a 0 (a target) or a 1 (a reported figure)."""
+def _series_rows_sql(database):
+    """The targets' and the reported figures' rows of a list of roadmaps and the contracts'
+    latest change, in one statement (PostgreSQL): each row its model's own columns after a
+    0 (a target), a 1 (a reported figure) or a 2 (the latest change, last column)."""
     quote = connections[database].ops.quote_name
-    targets, reported = (quote(m._meta.db_table) for m in (RoadmapTarget, ReportedVolume))
+    targets, reported, contracts = (
+        quote(m._meta.db_table) for m in (RoadmapTarget, ReportedVolume, Contract)
+    )
     return (
         "SELECT 0, id, roadmap_id, year, amount, NULL::varchar, NULL::bigint, "  # noqa: S608 - model names
         f"NULL::timestamptz FROM {targets} WHERE roadmap_id = ANY(%s) "
         "UNION ALL SELECT 1, id, roadmap_id, year, amount, source, entered_by_id, created "
-        f"FROM {reported} WHERE roadmap_id = ANY(%s)"
+        f"FROM {reported} WHERE roadmap_id = ANY(%s) "
+        "UNION ALL SELECT 2, NULL, NULL, NULL, NULL, NULL, NULL, max(updated) "
+        f"FROM {contracts}"
     )
 
 
-def targets_and_reported(roadmap_ids, *, using):
-    """``(targets, reported figures)`` of the roadmaps, as model instances: one statement on
-    PostgreSQL (a series' volume reads them on every request), two queries elsewhere."""
+def series_rows(roadmap_ids, *, using):
+    """``(targets, reported figures, the contracts' latest change)`` of the roadmaps, the
+    rows as model instances: what a series' volume reads besides its ``GROUP BY`` (and its
+    ETag besides), in one statement on PostgreSQL, three queries elsewhere."""
     ids = list(roadmap_ids)
     connection = connections[using]
     if connection.vendor != "postgresql":
         return (
             list(RoadmapTarget.objects.using(using).filter(roadmap_id__in=ids)),
             list(ReportedVolume.objects.using(using).filter(roadmap_id__in=ids)),
+            Contract.objects.using(using).aggregate(latest=Max("updated"))["latest"],
         )
     with connection.cursor() as cursor:
-        cursor.execute(_targets_and_reported_sql(using), [ids, ids])
+        cursor.execute(_series_rows_sql(using), [ids, ids])
         rows = cursor.fetchall()
     target_names = ["id", "roadmap_id", "year", "amount"]
     reported_names = [*target_names, "source", "entered_by_id", "created"]
     return (
         [RoadmapTarget.from_db(using, target_names, row[1:5]) for row in rows if row[0] == 0],
         [ReportedVolume.from_db(using, reported_names, row[1:]) for row in rows if row[0] == 1],
+        next(row[-1] for row in rows if row[0] == 2),
     )
 
 
