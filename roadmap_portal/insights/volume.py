@@ -166,14 +166,17 @@ def contract_totals(pairs, *, first_year, last_year):
     }
 
 
+def _tables(database, *models):
+    """The models' table names, quoted for ``database``."""
+    quote = connections[database].ops.quote_name
+    return [quote(model._meta.db_table) for model in models]
+
+
 @functools.cache
 def _one_pair_sql(database):
     """The ORM's statement for one pair (below), written once per process: the series'
     hot path then pays for the ``GROUP BY`` and not for building and compiling it."""
-    quote = connections[database].ops.quote_name
-    contract, supplier, corporation = (
-        quote(model._meta.db_table) for model in (Contract, Supplier, Corporation)
-    )
+    contract, supplier, corporation = _tables(database, Contract, Supplier, Corporation)
     return (
         "SELECT EXTRACT(YEAR FROM c.signed_on)::integer, SUM(c.amount) "  # noqa: S608 - model names
         f"FROM {contract} c JOIN {supplier} s ON s.id = c.supplier_id "
@@ -207,10 +210,7 @@ def _series_rows_sql(database):
     """The targets' and the reported figures' rows of a list of roadmaps and the contracts'
     latest change, in one statement (PostgreSQL): each row its model's own columns after a
     0 (a target), a 1 (a reported figure) or a 2 (the latest change, last column)."""
-    quote = connections[database].ops.quote_name
-    targets, reported, contracts = (
-        quote(m._meta.db_table) for m in (RoadmapTarget, ReportedVolume, Contract)
-    )
+    targets, reported, contracts = _tables(database, RoadmapTarget, ReportedVolume, Contract)
     return (
         "SELECT 0, id, roadmap_id, year, amount, NULL::varchar, NULL::bigint, "  # noqa: S608 - model names
         f"NULL::timestamptz FROM {targets} WHERE roadmap_id = ANY(%s) "
