@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from .choices import Role
 from .models import Corporation, Demand, Notification, Region, Report, Roadmap
@@ -52,6 +52,21 @@ def roadmap_series(roadmap: Roadmap) -> list[Roadmap]:
         region_id=roadmap.region_id, corporation_id=roadmap.corporation_id
     )
     return series_among(roadmap, list(pair.order_by("start_year", "id")))
+
+
+def pair_of_visible(visible: QuerySet[Roadmap], roadmap_id: int) -> QuerySet[Roadmap]:
+    """Every roadmap of the region and group of roadmap ``roadmap_id`` when ``visible`` (a
+    reader's scoped roadmaps, ``roadmaps_visible_to``) holds it, else none: the scope is
+    checked in the same query that reads the pair."""
+    return Roadmap.objects.using(visible.db).filter(
+        Exists(
+            visible.filter(
+                pk=roadmap_id,
+                region_id=OuterRef("region_id"),
+                corporation_id=OuterRef("corporation_id"),
+            )
+        )
+    )
 
 
 def series_among(roadmap: Roadmap, pair: list[Roadmap]) -> list[Roadmap]:

@@ -1,7 +1,6 @@
 """The API of the insights: a roadmap series' volume and the figures reported for it, and
 the yearly reports (requested here, built by the report worker, downloaded as PDF)."""
 
-from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -21,9 +20,9 @@ from roadmap_portal.api.conditional import (
 from roadmap_portal.api.examples import REPORT_EXAMPLES, REPORTED_VOLUME_EXAMPLE, VOLUME_EXAMPLE
 from roadmap_portal.api.renderers import PDFRenderer
 from roadmap_portal.choices import Role
-from roadmap_portal.models import ReportedVolume, Roadmap, RoadmapTarget
+from roadmap_portal.models import ReportedVolume, RoadmapTarget
 from roadmap_portal.scope import has_role, may
-from roadmap_portal.selectors import reports_visible_to, series_among
+from roadmap_portal.selectors import pair_of_visible, reports_visible_to
 from roadmap_portal.storage import stored_file_response
 
 from .reports import report_request, report_revive, subject_from
@@ -35,7 +34,7 @@ from .serializers import (
     VolumeSerializer,
     volume_data,
 )
-from .volume import reported_volume_upsert, series_rows, series_volumes
+from .volume import pair_volume, reported_volume_upsert
 
 VOLUME_RULE = (
     "Volume of a year: the sum of contracts between the roadmap region's suppliers and the "
@@ -90,17 +89,8 @@ class RoadmapViewSet(core_views.RoadmapViewSet):
             self.filter_queryset(self.get_queryset()).select_related(None).prefetch_related(None)
         )
         db = visible.db
-        # The roadmaps of the roadmap's region and group, if the reader sees the roadmap
-        # (the scope is checked in the same query): the series is walked among them.
-        pair = Roadmap.objects.using(db).filter(
-            Exists(
-                visible.filter(
-                    pk=roadmap_id,
-                    region_id=OuterRef("region_id"),
-                    corporation_id=OuterRef("corporation_id"),
-                )
-            )
-        )
+        # The roadmaps of the roadmap's region and group, if the reader sees the roadmap.
+        pair = pair_of_visible(visible, roadmap_id)
         # The answer's rows: the pair's roadmaps, their targets and reported figures, and
         # the contracts (built only for a conditional GET).
         stamps = [
@@ -123,28 +113,20 @@ class RoadmapViewSet(core_views.RoadmapViewSet):
         read = {}
 
         def answer():
-            # The pair's rows read whole, so that a GET that asks nothing conditional
-            # takes its ETag from them (the same figures as the stamps' query).
-            read["pair"] = list(pair.order_by("start_year", "id"))
-            roadmap = next((r for r in read["pair"] if r.pk == roadmap_id), None)
-            if roadmap is None:
+            found = read["found"] = pair_volume(roadmap_id, pair, using=db)
+            if found is None:
                 raise Http404
-            self.check_object_permissions(request, roadmap)
-            ids = [r.pk for r in read["pair"]]
-            read["targets"], read["reported"], read["contracts"] = series_rows(ids, using=db)
-            series = series_volumes(
-                [series_among(roadmap, read["pair"])],
-                targets=read["targets"],
-                reported=read["reported"],
-            )[0]
-            return Response(volume_data(series))
+            self.check_object_permissions(request, found.roadmap)
+            return Response(volume_data(found.volume))
 
         def answered_figures():
+            # A GET that asks nothing conditional: the stamps' figures from the rows read.
+            found = read["found"]
             return [
-                figures_of(read["pair"], stamps[0]),
-                figures_of(read["targets"], stamps[1]),
-                figures_of(read["reported"], stamps[2]),
-                (None, read["contracts"], None),
+                figures_of(found.roadmaps, stamps[0]),
+                figures_of(found.targets, stamps[1]),
+                figures_of(found.reported, stamps[2]),
+                (None, found.contracts_changed, None),
             ]
 
         return conditional(

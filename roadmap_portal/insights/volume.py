@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from procurement.models import Contract
 from roadmap_portal.models import Corporation, ReportedVolume, Roadmap, RoadmapTarget
-from roadmap_portal.selectors import roadmap_series
+from roadmap_portal.selectors import roadmap_series, series_among
 from suppliers.models import Supplier
 
 SOURCE_CONTRACTS = "contracts"
@@ -283,7 +283,41 @@ def _by_year(rows, series_ids, value):
 
 def roadmap_volume(roadmap, *, until=None):
     """The volume series of ``roadmap`` and the roadmaps it follows or that follow it."""
-    return series_volumes([roadmap_series(roadmap)], until=until)[0]
+    pair = Roadmap.objects.filter(
+        region_id=roadmap.region_id, corporation_id=roadmap.corporation_id
+    )
+    found = pair_volume(roadmap.pk, pair, using=pair.db, until=until)
+    return found.volume if found is not None else series_volumes([[roadmap]], until=until)[0]
+
+
+@dataclass
+class PairVolume:
+    """A roadmap's volume series with the rows it was read from: every roadmap of its
+    region and group, their targets and reported figures, and the contracts' latest change
+    (what a conditional answer's validators are made of)."""
+
+    roadmap: Roadmap
+    volume: VolumeSeries
+    roadmaps: list
+    targets: list
+    reported: list
+    contracts_changed: datetime.datetime | None
+
+
+def pair_volume(roadmap_id, pair, *, using, until=None):
+    """``PairVolume`` of roadmap ``roadmap_id`` from ``pair`` (a queryset of its region's
+    and group's roadmaps, e.g. ``selectors.pair_of_visible``), or None when ``pair`` does
+    not hold it. Three queries: the pair, its other rows (``series_rows``), the contracts'
+    ``GROUP BY``."""
+    roadmaps = list(pair.order_by("start_year", "id"))
+    roadmap = next((r for r in roadmaps if r.pk == roadmap_id), None)
+    if roadmap is None:
+        return None
+    targets, reported, changed = series_rows([r.pk for r in roadmaps], using=using)
+    volume = series_volumes(
+        [series_among(roadmap, roadmaps)], until=until, targets=targets, reported=reported
+    )[0]
+    return PairVolume(roadmap, volume, roadmaps, targets, reported, changed)
 
 
 def series_volumes(all_series, *, until=None, targets=None, reported=None):

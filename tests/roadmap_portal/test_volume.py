@@ -325,6 +325,43 @@ def test_volume_answer_is_the_serializers_and_its_etag_the_stamps(setup, people,
     assert changed["ETag"] != first["ETag"]
 
 
+def test_series_rows_read_in_one_statement_are_the_orms_rows(setup):
+    """On PostgreSQL the targets, the reported figures and the contracts' latest change are
+    read in one statement (``series_rows``): the same rows, fields and moment as the ORM's."""
+    from django.db.models import Max
+
+    from procurement.models import Contract
+    from roadmap_portal.insights.volume import series_rows
+    from roadmap_portal.models import RoadmapTarget
+
+    roadmap = setup["roadmap"]
+    other = RoadmapFactory(region=setup["region"], corporation=setup["group"], start_year=2030)
+    RoadmapTargetFactory(roadmap=roadmap, year=2019, amount=Decimal("3000000.50"))
+    RoadmapTargetFactory(roadmap=other, year=2030, amount=4 * M)
+    ReportedVolume.objects.create(
+        roadmap=roadmap, year=2018, amount=Decimal("1500000.25"), source="Regional ministry"
+    )
+    ContractFactory(supplier=setup["supplier"], customer=setup["group"], amount=M)
+    ids = [roadmap.pk, other.pk]
+    targets, reported, changed = series_rows(ids, using="default")
+
+    def fields(rows, names):
+        return sorted(tuple(getattr(row, name) for name in names) for row in rows)
+
+    target_names = ["id", "roadmap_id", "year", "amount"]
+    reported_names = [*target_names, "source", "entered_by_id", "created"]
+    assert fields(targets, target_names) == fields(
+        RoadmapTarget.objects.filter(roadmap_id__in=ids), target_names
+    )
+    assert len(targets) == 2
+    assert fields(reported, reported_names) == fields(
+        ReportedVolume.objects.filter(roadmap_id__in=ids), reported_names
+    )
+    assert len(reported) == 1
+    assert changed == Contract.objects.aggregate(latest=Max("updated"))["latest"]
+    assert changed is not None
+
+
 def test_reported_volumes_api_scope_and_upsert(setup, people, api, api_as):
     url = f"/api/v1/roadmaps/{setup['roadmap'].pk}/reported-volumes/"
     data = {"year": 2019, "amount": "150000000.00", "source": "Regional ministry"}
