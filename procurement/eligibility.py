@@ -718,38 +718,45 @@ def candidate_tenders(supplier: Supplier, tenders: QuerySet[Tender]) -> QuerySet
     """Of ``tenders`` (a queryset), those with a category over an offer of ``supplier`` to
     the customer's group: for every other tender the supplier has no offer to check, so it
     fails both the registered-offer and the certificate checks."""
-    pairs = (
+    categories = _categories_by_group(
         Offer.objects.filter(supplier_id=supplier.pk, status__in=CORPORATE)
         .values_list("roadmap__corporation_id", "okpd2")
         .distinct()
     )
-    corporations = Corporation.objects.values_list("pk", "parent_id")
-    return _in_categories(tenders, pairs, corporations, lambda row: row)
+    if not categories:
+        return tenders.none()
+    corporations = _of_groups(Corporation.objects.all(), categories).values_list("pk", "parent_id")
+    return _in_categories(tenders, categories, corporations)
+
+
+def _categories_by_group(pairs: Iterable[tuple[int, str]]) -> dict[int, set[str]]:
+    """{group id: the categories its (group id, OKPD2 code) ``pairs`` fall under}."""
+    categories: defaultdict[int, set[str]] = defaultdict(set)
+    for group_id, code in pairs:
+        categories[group_id].update(okpd2.prefixes(code))
+    return categories
+
+
+def _of_groups(corporations: QuerySet[Corporation], groups: Iterable[int]) -> QuerySet[Corporation]:
+    """The groups' heads and their subsidiaries among ``corporations``."""
+    ids = list(groups)
+    return corporations.filter(Q(pk__in=ids) | Q(parent_id__in=ids))
 
 
 def _in_categories(
     tenders: QuerySet[Tender],
-    pairs: Iterable[tuple[int, str]],
-    corporations: QuerySet[Any],
-    key: Callable[[Any], tuple[int, int | None]],
+    categories: dict[int, set[str]],
+    corporations: Iterable[tuple[int, int | None]],
 ) -> QuerySet[Tender]:
-    """``tenders`` with a category over one of the (group id, OKPD2 code) ``pairs``, their
-    customer in that group; ``corporations`` (filtered here to the groups' heads and
-    subsidiaries) give ``key(row)``: (id, parent id)."""
-    categories_by_group: defaultdict[int, set[str]] = defaultdict(set)
-    for group_id, code in pairs:
-        categories_by_group[group_id].update(okpd2.prefixes(code))
-    if not categories_by_group:
-        return tenders.none()
+    """``tenders`` with one of a group's ``categories``, their customer in that group
+    (``corporations``: (id, parent id) of the groups' heads and subsidiaries)."""
     customers_by_group: defaultdict[int, list[int]] = defaultdict(list)
-    groups = list(categories_by_group)
-    for row in corporations.filter(Q(pk__in=groups) | Q(parent_id__in=groups)):
-        pk, parent_id = key(row)
+    for pk, parent_id in corporations:
         customers_by_group[parent_id or pk].append(pk)
     condition = Q(pk__in=[])
-    for group_id, categories in categories_by_group.items():
+    for group_id, group_categories in categories.items():
         condition |= Q(IdIn("customer_id", customers_by_group[group_id])) & Q(
-            HasCategoryIn(categories)
+            HasCategoryIn(group_categories)
         )
     return tenders.filter(condition)
 
@@ -770,17 +777,14 @@ def supplier_tenders(supplier: Supplier, tenders: QuerySet[Tender]) -> SupplierT
     # The supplier's offers and the corporations of their groups, read once: they pick
     # the candidate tenders, name each one's customer and decide the checks.
     offers = _offer_facts(Offer.objects.filter(supplier_id=supplier.pk, status__in=CORPORATE))
-    corporations: dict[int, Corporation] = {}
-
-    def known(corporation: Corporation) -> tuple[int, int | None]:
-        corporations[corporation.pk] = corporation
-        return corporation.pk, corporation.parent_id
-
+    categories = _categories_by_group((o.group_id, o.okpd2) for o in offers)
+    if not categories:
+        return SupplierTenders(may_bid=[], may_not=[], outside=tenders.count())
+    corporations = {
+        c.pk: c for c in _of_groups(Corporation.objects.select_related("required_body"), categories)
+    }
     rows = _in_categories(
-        tenders,
-        {(o.group_id, o.okpd2) for o in offers},
-        Corporation.objects.select_related("required_body"),
-        known,
+        tenders, categories, [(c.pk, c.parent_id) for c in corporations.values()]
     ).values_list("id", "customer_id", "number", "title", "deadline", "status", "categories")
     candidates = [TenderFacts(*row, customer=corporations[row[1]]) for row in rows]
     results = evaluate_many(
