@@ -75,8 +75,12 @@ def tokens_with_key(token_key: str) -> list[AuthToken]:
     user_model = get_user_model()
     database = router.db_for_read(AuthToken)
     sql, token_names, user_names = _token_select()
-    with connections[database].cursor() as cursor:
-        cursor.execute(sql, [token_key])
+    connection = connections[database]
+    with connection.cursor() as cursor:
+        if hasattr(connection, "execute_prepared"):
+            connection.execute_prepared(cursor, sql, [token_key])
+        else:
+            cursor.execute(sql, [token_key])
         rows = cursor.fetchall()
     tokens = []
     for row in rows:

@@ -15,12 +15,14 @@ method): a 304 tells a caller nothing it could not read.
 
 import datetime
 import hashlib
+import threading
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
-from django.db import connections
+from django.db import connections, router
 from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -65,10 +67,49 @@ class Stamp:
         return self.queryset
 
 
-def read_stamps(stamps):
-    """``[(count, latest, total), ...]`` for ``stamps``, in one query."""
-    database = stamps[0].rows().db
-    connection = connections[database]
+@dataclass(frozen=True)
+class Statement:
+    """The one query of a set of stamps: its SQL and parameters, and the model whose
+    database (the router's choice for reads, at the time it runs) it runs on."""
+
+    model: type
+    sql: str
+    params: tuple
+
+    def run(self):
+        """``[(count, latest, total), ...]`` of the stamps it was written for."""
+        connection = connections[router.db_for_read(self.model)]
+        with connection.cursor() as cursor:
+            if hasattr(connection, "execute_prepared"):
+                connection.execute_prepared(cursor, self.sql, self.params)
+            else:
+                cursor.execute(self.sql, self.params)
+            row = cursor.fetchone()
+        return [(row[i], _moment(row[i + 1]), row[i + 2]) for i in range(0, len(row), 3)]
+
+    @property
+    def reusable(self):
+        """Whether the same request shape always gives this statement: no parameter is a
+        moment (``now``, ``today``) read while the querysets were built."""
+        return all(_plain(value) for value in self.params)
+
+
+# Parameter values that name rows, not a moment: a statement holding only these is the
+# same for every request of the same shape (see :class:`Statements`).
+_PLAIN = (int, float, str, bytes, Decimal, uuid.UUID, type(None))
+
+
+def _plain(value):
+    if isinstance(value, list | tuple):
+        return all(_plain(item) for item in value)
+    return isinstance(value, _PLAIN)
+
+
+def stamps_statement(stamps):
+    """The :class:`Statement` reading, for every stamp, the number of rows, the latest
+    timestamp and the total, in one query."""
+    first = stamps[0].rows()
+    database = first.db
     selects, params = [], []
     for index, stamp in enumerate(stamps):
         columns = [F(name) for name in stamp.latest]
@@ -100,10 +141,46 @@ def read_stamps(stamps):
         )
         params.extend(inner_params)
     columns = ", ".join(f"a{i}.n, a{i}.m, a{i}.s" for i in range(len(stamps)))
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {columns} FROM {', '.join(selects)}", params)  # noqa: S608
-        row = cursor.fetchone()
-    return [(row[i], _moment(row[i + 1]), row[i + 2]) for i in range(0, len(row), 3)]
+    sql = f"SELECT {columns} FROM {', '.join(selects)}"  # noqa: S608
+    return Statement(first.model, sql, tuple(params))
+
+
+def read_stamps(stamps):
+    """``[(count, latest, total), ...]`` for ``stamps``, in one query."""
+    return stamps_statement(stamps).run()
+
+
+class Statements:
+    """Each process keeps the stamps statements of the single objects it answered, by
+    request shape: the view, its URL arguments and query string, the caller's scope, the
+    caller and the language. A conditional GET of the same shape then runs the statement
+    without building and compiling the scoped, filtered querysets again (about 0.7 ms of
+    the 1.6 ms a 304 took). A view's rows are a function of that shape: scope is a
+    condition on ``scope_of(user)`` (``roadmap_portal.scope``), filters read the query
+    string; a statement with a moment among its parameters is not kept."""
+
+    def __init__(self, size=2048):
+        self.size = size
+        self.kept = {}
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        return self.kept.get(key)
+
+    def keep(self, key, statement):
+        if not statement.reusable:
+            return
+        with self.lock:
+            if len(self.kept) >= self.size:
+                self.kept.pop(next(iter(self.kept)))  # the oldest
+            self.kept[key] = statement
+
+    def clear(self):
+        with self.lock:
+            self.kept.clear()
+
+
+statements = Statements()
 
 
 def _moment(value):
@@ -189,6 +266,14 @@ def cache_headers(response, *, visibility, etag=None, last_modified=None):
     return response
 
 
+def asks_conditionally(request):
+    """Whether a GET or HEAD holds a copy to confirm (``If-None-Match`` or
+    ``If-Modified-Since``)."""
+    return request.method in ("GET", "HEAD") and bool(
+        request.META.get("HTTP_IF_NONE_MATCH") or request.META.get("HTTP_IF_MODIFIED_SINCE")
+    )
+
+
 def conditional(
     request, stamps, answer, *, visibility, answered_figures=None, figures=None, salt=""
 ):
@@ -198,8 +283,7 @@ def conditional(
     read: a GET that asks nothing conditional then runs no stamps query."""
     if request.method not in ("GET", "HEAD"):
         return answer()
-    asks = request.META.get("HTTP_IF_NONE_MATCH") or request.META.get("HTTP_IF_MODIFIED_SINCE")
-    if not asks and answered_figures is not None:
+    if not asks_conditionally(request) and answered_figures is not None:
         response = answer()
         if response.status_code != 200:
             return response
@@ -245,6 +329,7 @@ class ConditionalListMixin:
         return super().filter_queryset(queryset)
 
     _cursor_page = False
+    _stamps = None  # the answer's stamps, once built
     _shown = None  # the rows shown, when a page of the answer's rows (a function)
 
     def _answer_rows(self):
@@ -341,12 +426,37 @@ class ConditionalListMixin:
         self.counted = (rows, figures[0][0])
         return figures
 
+    def _statement_key(self):
+        """The request's shape, when its stamps statement may be kept (:class:`Statements`):
+        one object asked conditionally."""
+        request = self.request
+        if self.action != "retrieve" or not asks_conditionally(request):
+            return None
+        user = request.user
+        return (
+            type(self),
+            request.path_info,
+            request.META.get("QUERY_STRING", ""),
+            scope_of(user),
+            getattr(user, "pk", None),
+            getattr(getattr(user, "_api_key", None), "pk", None),
+            get_language(),
+        )
+
     def _conditional(self, answer):
-        rows = self._answer_rows()
-        self._stamps = self.conditional_stamps(rows)
+        key = self._statement_key()
+        statement = None if key is None else statements.get(key)
         figures = None
-        if self.action == "list" and not self._cursor_page and self._stamps[0].count:
-            figures = self._page_figures(rows)
+        if statement is None:
+            rows = self._answer_rows()
+            self._stamps = self.conditional_stamps(rows)
+            if key is not None:
+                statement = stamps_statement(self._stamps)
+                statements.keep(key, statement)
+            elif self.action == "list" and not self._cursor_page and self._stamps[0].count:
+                figures = self._page_figures(rows)
+        if statement is not None:
+            figures = statement.run()
         return conditional(
             self.request,
             self._stamps,

@@ -16,6 +16,13 @@ from certification.api.serializers import RegisterEntrySerializer
 from certification.models import RegisterEntry
 from procurement.api.serializers import TenderSerializer
 from procurement.models import Tender
+from roadmap_portal.api.conditional import (
+    ConditionalListMixin,
+    Stamp,
+    Statements,
+    stamps_statement,
+    statements,
+)
 from roadmap_portal.api.renderers import FastJSONRenderer
 from roadmap_portal.models import ReportedVolume
 from suppliers.api.serializers import OfferSerializer
@@ -535,3 +542,68 @@ def test_a_latest_change_read_as_text_is_the_same_moment_as_the_rows_give():
     assert _moment(moment) is moment
     assert _moment(None) is None
     assert _moment("not a time") == "not a time"
+
+
+def test_a_kept_statement_answers_the_next_conditional_get_of_the_same_shape(
+    admin_api, monkeypatch
+):
+    offer = _offer_with_file()
+    url = f"/api/v1/offers/{offer.pk}/"
+    first, _ = _get(admin_api, url)
+    statements.clear()
+    again, queries = _get(admin_api, url, if_none_match=first["ETag"])
+    assert (again.status_code, queries, len(statements.kept)) == (304, 1, 1)
+
+    # The next one builds no queryset: the kept statement alone answers it.
+    def unbuilt(view):
+        raise AssertionError("the answer's rows were built again")
+
+    monkeypatch.setattr(ConditionalListMixin, "_answer_rows", unbuilt)
+    third, queries = _get(admin_api, url, if_none_match=first["ETag"])
+    assert (third.status_code, queries, third["ETag"]) == (304, 1, first["ETag"])
+    # A change is seen: the answer and its ETag are a plain GET's.
+    Offer.objects.filter(pk=offer.pk).update(name="Renamed", updated=timezone.now())
+    changed, _ = _get(admin_api, url, if_none_match=first["ETag"])
+    monkeypatch.undo()
+    plain, _ = _get(admin_api, url)
+    assert changed.status_code == 200
+    assert changed.json()["name"] == "Renamed"
+    assert changed["ETag"] == plain["ETag"] != first["ETag"]
+    assert len(statements.kept) == 1
+
+
+def test_kept_statements_keep_to_their_callers_scope(api):
+    mine, theirs = RegionFactory(), RegionFactory()
+    offer = OfferFactory(supplier__region=mine, roadmap__region=mine, status="submitted")
+    inside = user_with_role("region_staff", region=mine)
+    outside = user_with_role("region_staff", region=theirs)
+    url = f"/api/v1/offers/{offer.pk}/"
+    statements.clear()
+    api.force_authenticate(inside)
+    first, _ = _get(api, url)
+    assert _get(api, url, if_none_match=first["ETag"])[0].status_code == 304
+    api.force_authenticate(outside)
+    assert _get(api, url, if_none_match=first["ETag"])[0].status_code == 404
+    assert _get(api, url, if_none_match='"any"')[0].status_code == 404
+    kept = {key[4]: statement for key, statement in statements.kept.items()}
+    assert set(kept) == {inside.pk, outside.pk}
+    # The offer's own rows: one for the region it belongs to, none for the other region.
+    assert kept[inside.pk].run()[0][0] == 1
+    assert kept[outside.pk].run()[0][0] == 0
+
+
+def test_a_statement_with_a_moment_among_its_parameters_is_not_kept():
+    now = timezone.now()
+    moment = stamps_statement([Stamp(Offer.objects.filter(updated__lte=now))])
+    plain = stamps_statement([Stamp(Offer.objects.filter(pk=1, name="x", status__in=["a"]))])
+    assert now in moment.params and not moment.reusable
+    assert plain.reusable
+    kept = Statements(size=2)
+    kept.keep("moment", moment)
+    kept.keep("plain", plain)
+    assert kept.get("moment") is None
+    assert kept.get("plain") is plain
+    # At its size the oldest goes first.
+    kept.keep("second", plain)
+    kept.keep("third", plain)
+    assert list(kept.kept) == ["second", "third"]

@@ -1,0 +1,121 @@
+"""Statements prepared once per connection (roadmap_portal/db/postgresql/base.py): the token
+check and a conditional GET's stamps are parsed and planned by PostgreSQL once, then only
+executed. What is prepared is read from PostgreSQL itself (``pg_prepared_statements``)."""
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from knox.models import AuthToken
+
+from roadmap_portal.api.conditional import statements
+from roadmap_portal.db.postgresql import base
+from tests.factories import OfferFactory, admin_user
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _prepared():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements ORDER BY prepare_time")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _run(sql, params):
+    """(the rows, the SQL sent) of ``sql`` run through ``execute_prepared``."""
+    with CaptureQueriesContext(connection) as sent, connection.cursor() as cursor:
+        connection.execute_prepared(cursor, sql, params)
+        rows = cursor.fetchall()
+    return rows, [query["sql"] for query in sent.captured_queries]
+
+
+def test_a_statement_is_prepared_once_per_connection():
+    connection.close()
+    sql = "SELECT %s::int + 1, 'a%%b' LIKE %s"
+    rows, sent = _run(sql, [41, "a%"])
+    assert rows == [(42, True)]
+    assert len(sent) == 1 and sent[0].startswith("PREPARE p_")
+    [statement] = _prepared()
+    assert "AS SELECT $1::int + 1, 'a%b' LIKE $2" in statement
+    rows, sent = _run(sql, [1, "x%"])
+    assert rows == [(2, False)]
+    assert sent == [sent[0]] and sent[0].startswith("EXECUTE p_") and "(1, 'x%')" in sent[0]
+    assert len(_prepared()) == 1
+    # A new connection prepares it again.
+    connection.close()
+    rows, sent = _run(sql, [2, "a%"])
+    assert rows == [(3, True)]
+    assert sent[0].startswith("PREPARE p_")
+
+
+def test_sql_postgresql_cannot_prepare_runs_as_it_is():
+    connection.close()
+    sql = "SELECT %s IS NULL"  # no type PostgreSQL can tell for the parameter
+    rows, sent = _run(sql, [None])
+    assert rows == [(True,)]
+    assert sent[-1] == "SELECT NULL IS NULL"
+    assert sql in connection.unpreparable
+    rows, sent = _run(sql, [1])
+    assert (rows, sent) == ([(False,)], ["SELECT 1 IS NULL"])
+    assert _prepared() == []
+
+
+def test_within_a_transaction_only_a_prepared_statement_is_executed():
+    connection.close()
+    first, second = "SELECT %s::int", "SELECT %s::int * 2"
+    _run(first, [1])
+    with transaction.atomic():
+        rows, sent = _run(first, [5])
+        assert rows == [(5,)] and sent[0].startswith("EXECUTE p_")
+        # Not yet prepared: plain SQL, so that no failed PREPARE can abort the transaction.
+        rows, sent = _run(second, [5])
+        assert (rows, sent) == ([(10,)], ["SELECT 5::int * 2"])
+    assert len(_prepared()) == 1
+
+
+def test_turned_off_every_statement_runs_as_it_is(settings):
+    settings.DATABASE_PREPARED_STATEMENTS = False
+    connection.close()
+    rows, sent = _run("SELECT %s::int", [7])
+    assert (rows, sent) == ([(7,)], ["SELECT 7::int"])
+    assert _prepared() == []
+
+
+def test_a_statement_whose_table_changed_shape_is_prepared_again():
+    connection.close()
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMPORARY TABLE shaped (a int)")
+        cursor.execute("INSERT INTO shaped VALUES (1)")
+    sql = "SELECT * FROM shaped WHERE a = %s"
+    assert _run(sql, [1])[0] == [(1,)]
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE shaped ADD COLUMN b int DEFAULT 2")
+    rows, sent = _run(sql, [1])
+    assert rows == [(1, 2)]
+    assert sent[0].startswith("EXECUTE p_") and sent[-1].startswith("PREPARE p_")
+
+
+def test_past_its_most_a_connection_releases_its_statements(monkeypatch):
+    monkeypatch.setattr(base, "PREPARED_MOST", 2)
+    connection.close()
+    for n in range(3):
+        _run(f"SELECT %s::int + {n}", [n])
+    assert len(_prepared()) == len(connection.prepared) == 1
+
+
+def test_a_304_runs_the_token_check_and_the_stamps_as_prepared_statements(client):
+    offer = OfferFactory()
+    _token, key = AuthToken.objects.create(user=admin_user())
+    headers = {"Authorization": f"Token {key}", "Accept": "application/json"}
+    url = f"/api/v1/offers/{offer.pk}/"
+    statements.clear()
+    connection.close()
+    etag = client.get(url, headers=headers)["ETag"]
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as sent:
+            response = client.get(url, headers={**headers, "If-None-Match": etag})
+        assert response.status_code == 304
+    assert [query["sql"].split(" ", 1)[0] for query in sent.captured_queries] == [
+        "EXECUTE",
+        "EXECUTE",
+    ]
+    assert len(_prepared()) == 2
