@@ -102,7 +102,8 @@ MIDDLEWARE = [
     # A page's RoleNotAllowed: 403; ObjectDoesNotExist: 404; TransitionNotAllowed: a message.
     "roadmap_portal.web.DomainExceptionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, with the settings' policy written once (roadmap_portal/middleware.py).
+    "roadmap_portal.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     # Last: it turns a sign-in that axes locked out into the lockout answer.
     "axes.middleware.AxesMiddleware",

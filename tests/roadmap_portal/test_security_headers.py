@@ -81,6 +81,25 @@ def test_api_docs_allow_swagger_ui_styles_but_no_inline_script(client):
     assert b"<script>" not in response.content
 
 
+def test_the_policy_written_once_follows_the_settings_and_matches_django_csp(client, settings):
+    from csp.utils import build_policy
+
+    assert client.get("/api/v1/")["Content-Security-Policy"] == build_policy()
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {
+        "EXCLUDE_URL_PREFIXES": ["/api/"],
+        "DIRECTIVES": {"script-src": ["'self'"], "report-uri": "/csp-report/"},
+    }
+    page, api = client.get("/accounts/login/"), client.get("/api/v1/")
+    assert (
+        page["Content-Security-Policy"] == api["Content-Security-Policy"] == ("default-src 'none'")
+    )
+    report_only = page["Content-Security-Policy-Report-Only"]
+    assert report_only == build_policy(report_only=True)
+    assert report_only.endswith("; report-uri /csp-report/")
+    assert "Content-Security-Policy-Report-Only" not in api
+
+
 def test_templates_hold_no_inline_script_handler_or_style():
     import re
     from pathlib import Path
