@@ -29,7 +29,7 @@ def calls(bench):
     from benchmarks.run import PAGE
     from certification.models import RegisterEntry
     from roadmap_portal.models import Roadmap
-    from suppliers.models import Offer
+    from suppliers.models import Offer, Supplier
 
     offer = Offer.objects.filter(status="registered").order_by("id").first()
     roadmap = Roadmap.objects.filter(previous__isnull=False, status="active").order_by("id").first()
@@ -38,7 +38,12 @@ def calls(bench):
     _row, register_cursor = bench.cursor_at(RegisterEntry, last[RegisterEntry])
     _row, offers_cursor = bench.cursor_at(Offer, last[Offer])
     size = {"page_size": PAGE}
+    inn = Supplier.objects.order_by("id").values_list("inn", flat=True).first()[:7]
     return [
+        (
+            "API register, cursor, first page",
+            lambda: bench.api_get(bench.admin, "/api/v1/register/", {"mode": "cursor", **size}),
+        ),
         (
             "API register, cursor page",
             lambda: bench.api_get(
@@ -50,6 +55,10 @@ def calls(bench):
             lambda: bench.api_get(
                 bench.admin, "/api/v1/offers/", {"cursor": offers_cursor, **size}
             ),
+        ),
+        (
+            "API search ?q=<7 digits of an INN>&kind=suppliers",
+            lambda: bench.api_get(bench.admin, "/api/v1/search/", {"q": inn, "kind": "suppliers"}),
         ),
         ("API one offer", lambda: bench.api_get(bench.admin, f"/api/v1/offers/{offer.pk}/")),
         ("API one offer, 304 to If-None-Match", lambda: not_modified(bench, offer)),
