@@ -1,6 +1,8 @@
 """The search (``selectors``) as an API: ``GET /api/v1/search/`` (the search
 box) and ``GET /api/v1/demands/{id}/substitutes/`` (import substitution for a demand)."""
 
+import functools
+
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -69,6 +71,43 @@ class SearchResultSerializer(serializers.Serializer):
     groups = SearchGroupSerializer(many=True)
 
 
+@functools.cache
+def _search_fields():
+    """The readable fields of a search answer's groups and of their hits, as ``(name,
+    source attribute, field)``, built once per process (a serializer builds its fields, by
+    deep copy, each time it is made); a group's hits are the ``results`` list's."""
+    answer = SearchResultSerializer()
+    group = answer.fields["groups"].child
+    hit = group.fields["results"].child
+    return (
+        answer.fields["query"],
+        [(name, f.source, f) for name, f in group.fields.items() if not f.write_only],
+        [(name, f.source, f) for name, f in hit.fields.items() if not f.write_only],
+    )
+
+
+def search_data(query, groups):
+    """``SearchResultSerializer({"query": query, "groups": groups}).data``, written with the
+    fields built once: each value through its own field's ``to_representation``, None as
+    None (as a serializer does)."""
+    query_field, group_fields, hit_fields = _search_fields()
+
+    def written(row, fields):
+        data = {}
+        for name, source, field in fields:
+            value = getattr(row, source)
+            if isinstance(field, serializers.ListSerializer):
+                data[name] = [written(item, hit_fields) for item in value]
+            else:
+                data[name] = None if value is None else field.to_representation(value)
+        return data
+
+    return {
+        "query": query_field.to_representation(query),
+        "groups": [written(group, group_fields) for group in groups],
+    }
+
+
 class SearchView(APIView):
     """Search offers, suppliers, tenders, demands, register entries and certificates in the
     caller's scope: Russian full text with stemming, typos, code prefixes; grouped by kind,
@@ -97,7 +136,7 @@ class SearchView(APIView):
         params.is_valid(raise_exception=True)
         query = params.validated_data["q"]
         groups = search_visible_to(request.user, query, kind=params.validated_data.get("kind"))
-        return Response(SearchResultSerializer({"query": query, "groups": groups}).data)
+        return Response(search_data(query, groups))
 
 
 class SubstituteOfferSerializer(serializers.Serializer):

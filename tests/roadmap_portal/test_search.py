@@ -2,6 +2,7 @@
 highlighting, bounded queries, bad queries; the page, the API, and import substitution."""
 
 import dataclasses
+import json
 
 import pytest
 from django.db import connection
@@ -320,6 +321,22 @@ def test_the_api_answers_grouped_ranked_results_in_scope(world):
     assert offers["count"] == 1
     assert offers["results"][0]["title"] == "<mark>Насос</mark> центробежный консольный"
     assert offers["results"][0]["url"] == f"/suppliers/offers/{world['pump'].pk}/"
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_the_api_answer_is_the_serializers_output(world, language):
+    from django.utils import translation
+
+    from roadmap_portal.search.api_views import SearchResultSerializer, search_data
+
+    with translation.override(language):
+        groups = search_visible_to(world["admin"], "насос")
+        groups[0].capped = True
+        groups.append(dataclasses.replace(groups[-1], hits=[], count=0, more_url=""))
+        written = search_data("насос", groups)
+        expected = SearchResultSerializer({"query": "насос", "groups": groups}).data
+    assert sum(len(g["results"]) for g in written["groups"]) >= 2
+    assert json.dumps(written, ensure_ascii=False) == json.dumps(expected, ensure_ascii=False)
 
 
 def test_the_api_searches_one_kind(world):
