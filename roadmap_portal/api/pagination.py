@@ -14,6 +14,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from roadmap_portal.db.postgresql.base import prepared
 from roadmap_portal.paginators import IdsFirstPaginator
 
 
@@ -228,7 +229,11 @@ class KeysetPage:
         return queryset[: self.page_size + 1]
 
     def paginate(self, queryset):
-        rows = list(self.page_queryset(queryset))
+        # A page is a range read of the key's index, the same plan whatever the position:
+        # planned once per connection (PostgreSQL planned the register's six-table join in
+        # about 2.3 ms on every page, three times the read itself).
+        with prepared(queryset.db):
+            rows = list(self.page_queryset(queryset))
         self.fetched = rows[:]  # the page and the row after it (roadmap_portal.api.conditional)
         self.has_more = len(rows) > self.page_size
         rows = rows[: self.page_size]

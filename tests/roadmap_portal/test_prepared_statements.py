@@ -9,7 +9,7 @@ from knox.models import AuthToken
 
 from roadmap_portal.api.conditional import statements
 from roadmap_portal.db.postgresql import base
-from tests.factories import OfferFactory, admin_user
+from tests.factories import OfferFactory, TenderFactory, admin_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -119,3 +119,34 @@ def test_a_304_runs_the_token_check_and_the_stamps_as_prepared_statements(client
         "EXECUTE",
     ]
     assert len(_prepared()) == 2
+
+
+@pytest.mark.parametrize("url", ["/api/v1/register/", "/api/v1/offers/", "/api/v1/tenders/"])
+def test_cursor_pages_read_through_prepared_statements_give_the_same_answers(client, settings, url):
+    from tests.procurement.conftest import register
+
+    for _ in range(4):
+        register(OfferFactory())
+    TenderFactory.create_batch(4)
+    _token, key = AuthToken.objects.create(user=admin_user())
+    headers = {"Authorization": f"Token {key}", "Accept": "application/json"}
+
+    def pages():
+        answers, link = [], f"{url}?mode=cursor&page_size=2"
+        while link:
+            with CaptureQueriesContext(connection) as sent:
+                body = client.get(link, headers=headers).json()
+            answers.append((body, [query["sql"].split(" ", 1)[0] for query in sent]))
+            link = body["next"]
+        return answers
+
+    connection.close()
+    settings.DATABASE_PREPARED_STATEMENTS = False
+    plain = pages()
+    settings.DATABASE_PREPARED_STATEMENTS = True
+    first, again = pages(), pages()
+    assert [body for body, _ in first] == [body for body, _ in again] == [b for b, _ in plain]
+    assert len(plain) >= 2 and all("EXECUTE" not in sent for _, sent in plain)
+    # Each page's shape (the first, then after a position) prepared once, executed after.
+    assert "PREPARE" in first[0][1] and "PREPARE" in first[1][1]
+    assert all("PREPARE" not in sent and "EXECUTE" in sent for _, sent in again)

@@ -30,6 +30,14 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
 
+
+@pytest.fixture(autouse=True)
+def plain_statements(settings):
+    """These tests tell the databases apart by the tables named in the SQL each was sent: a
+    statement prepared earlier would arrive as ``EXECUTE p_...``."""
+    settings.DATABASE_PREPARED_STATEMENTS = False
+
+
 SETTINGS = Path(__file__).resolve().parents[2] / "roadmap_portal" / "settings.py"
 
 

@@ -16,12 +16,14 @@ parsed and planned by PostgreSQL once per connection instead of once per request
 half of the server's time on them).
 """
 
+import contextlib
 import hashlib
 import re
 import time
+from types import SimpleNamespace
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, connections
 from django.db.backends.postgresql import base
 
 # Django's placeholders in SQL it writes: ``%s`` a parameter, ``%%`` a literal percent sign.
@@ -122,3 +124,23 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def close(self):
         self.answered_at = None
         super().close()
+
+
+def _as_prepared(execute, sql, params, many, context):
+    """An execute wrapper (``connection.execute_wrapper``): one statement at a time through
+    ``execute_prepared``."""
+    connection = context["connection"]
+    if many or params is None:
+        return execute(sql, params, many, context)
+    runner = SimpleNamespace(execute=lambda text, values: execute(text, values, many, context))
+    return connection.execute_prepared(runner, sql, params)
+
+
+def prepared(using):
+    """A block whose queries on the database ``using`` run as prepared statements (on this
+    backend; elsewhere as they are): for queries of few shapes made on every request, whose
+    plan does not depend on their parameters' values (a keyset page's range read)."""
+    connection = connections[using]
+    if not hasattr(connection, "execute_prepared"):
+        return contextlib.nullcontext()
+    return connection.execute_wrapper(_as_prepared)
