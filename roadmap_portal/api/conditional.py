@@ -76,11 +76,13 @@ class Statement:
     sql: str
     params: tuple
 
-    def run(self):
-        """``[(count, latest, total), ...]`` of the stamps it was written for."""
+    def run(self, *, prepared=False):
+        """``[(count, latest, total), ...]`` of the stamps it was written for; ``prepared``:
+        as a statement the connection prepares once (one object's stamps, whose plan is a
+        lookup by key whatever the values; a list's counts keep a plan of their own)."""
         connection = connections[router.db_for_read(self.model)]
         with connection.cursor() as cursor:
-            if hasattr(connection, "execute_prepared"):
+            if prepared and hasattr(connection, "execute_prepared"):
                 connection.execute_prepared(cursor, self.sql, self.params)
             else:
                 cursor.execute(self.sql, self.params)
@@ -456,7 +458,7 @@ class ConditionalListMixin:
             elif self.action == "list" and not self._cursor_page and self._stamps[0].count:
                 figures = self._page_figures(rows)
         if statement is not None:
-            figures = statement.run()
+            figures = statement.run(prepared=True)
         return conditional(
             self.request,
             self._stamps,

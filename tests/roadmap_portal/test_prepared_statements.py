@@ -150,3 +150,20 @@ def test_cursor_pages_read_through_prepared_statements_give_the_same_answers(cli
     # Each page's shape (the first, then after a position) prepared once, executed after.
     assert "PREPARE" in first[0][1] and "PREPARE" in first[1][1]
     assert all("PREPARE" not in sent and "EXECUTE" in sent for _, sent in again)
+
+
+def test_a_lists_counts_keep_plans_of_their_own(client):
+    """A list's stamps count rows under its filters: planned for their values each time."""
+    OfferFactory.create_batch(3)
+    _token, key = AuthToken.objects.create(user=admin_user())
+    headers = {"Authorization": f"Token {key}", "Accept": "application/json"}
+    url = "/api/v1/offers/?status=draft"
+    connection.close()
+    etag = client.get(url, headers=headers)["ETag"]
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as sent:
+            response = client.get(url, headers={**headers, "If-None-Match": etag})
+        assert response.status_code == 304
+    token_check, stamps = (query["sql"] for query in sent.captured_queries)
+    assert token_check.startswith("EXECUTE p_")
+    assert stamps.startswith("SELECT ") and "count(*)" in stamps
