@@ -130,18 +130,20 @@ def contract_totals(pairs, *, first_year, last_year):
     pairs = {(r, g) for r, g in pairs}
     if not pairs or last_year < first_year:
         return {}
+    if len(pairs) == 1:
+        # One roadmap's series: every contract matched is of that pair, so the years alone
+        # are grouped (no join of each contract to its customer for the group). On
+        # PostgreSQL the statement is written once per process: no queryset is built.
+        ((region_id, group_id),) = pairs
+        database = router.db_for_read(Contract)
+        if connections[database].vendor == "postgresql":
+            return _one_pair_totals(database, region_id, group_id, first_year, last_year)
     contracts = Contract.objects.filter(
         pairs_match(pairs),
         signed_on__gte=datetime.date(first_year, 1, 1),
         signed_on__lte=datetime.date(last_year, 12, 31),
     )
     if len(pairs) == 1:
-        # One roadmap's series: every contract matched is of that pair, so the years alone
-        # are grouped (no join of each contract to its customer for the group).
-        ((region_id, group_id),) = pairs
-        database = router.db_for_read(Contract)
-        if connections[database].vendor == "postgresql":
-            return _one_pair_totals(database, region_id, group_id, first_year, last_year)
         return {
             (region_id, group_id, row["year"]): row["total"]
             for row in contracts.annotate(year=ExtractYear("signed_on"))
