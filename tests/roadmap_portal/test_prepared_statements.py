@@ -102,22 +102,29 @@ def test_past_its_most_a_connection_releases_its_statements(monkeypatch):
     assert len(_prepared()) == len(connection.prepared) == 1
 
 
-def test_a_304_runs_the_token_check_and_the_stamps_as_prepared_statements(client):
-    offer = OfferFactory()
+def _token_headers():
     _token, key = AuthToken.objects.create(user=admin_user())
-    headers = {"Authorization": f"Token {key}", "Accept": "application/json"}
-    url = f"/api/v1/offers/{offer.pk}/"
-    statements.clear()
+    return {"Authorization": f"Token {key}", "Accept": "application/json"}
+
+
+def _304_again(client, url):
+    """The SQL sent for the second of two conditional GETs of ``url`` (each a 304), on a
+    new connection."""
+    headers = _token_headers()
     connection.close()
     etag = client.get(url, headers=headers)["ETag"]
     for _ in range(2):
         with CaptureQueriesContext(connection) as sent:
             response = client.get(url, headers={**headers, "If-None-Match": etag})
         assert response.status_code == 304
-    assert [query["sql"].split(" ", 1)[0] for query in sent.captured_queries] == [
-        "EXECUTE",
-        "EXECUTE",
-    ]
+    return [query["sql"] for query in sent.captured_queries]
+
+
+def test_a_304_runs_the_token_check_and_the_stamps_as_prepared_statements(client):
+    offer = OfferFactory()
+    statements.clear()
+    sent = _304_again(client, f"/api/v1/offers/{offer.pk}/")
+    assert [sql.split(" ", 1)[0] for sql in sent] == ["EXECUTE", "EXECUTE"]
     assert len(_prepared()) == 2
 
 
@@ -130,8 +137,7 @@ def test_first_cursor_pages_read_through_prepared_statements_give_the_same_answe
     for _ in range(4):
         register(OfferFactory())
     TenderFactory.create_batch(4)
-    _token, key = AuthToken.objects.create(user=admin_user())
-    headers = {"Authorization": f"Token {key}", "Accept": "application/json"}
+    headers = _token_headers()
 
     def pages():
         answers, link = [], f"{url}?mode=cursor&page_size=2"
@@ -159,15 +165,6 @@ def test_first_cursor_pages_read_through_prepared_statements_give_the_same_answe
 def test_a_lists_counts_keep_plans_of_their_own(client):
     """A list's stamps count rows under its filters: planned for their values each time."""
     OfferFactory.create_batch(3)
-    _token, key = AuthToken.objects.create(user=admin_user())
-    headers = {"Authorization": f"Token {key}", "Accept": "application/json"}
-    url = "/api/v1/offers/?status=draft"
-    connection.close()
-    etag = client.get(url, headers=headers)["ETag"]
-    for _ in range(2):
-        with CaptureQueriesContext(connection) as sent:
-            response = client.get(url, headers={**headers, "If-None-Match": etag})
-        assert response.status_code == 304
-    token_check, stamps = (query["sql"] for query in sent.captured_queries)
+    token_check, stamps = _304_again(client, "/api/v1/offers/?status=draft")
     assert token_check.startswith("EXECUTE p_")
     assert stamps.startswith("SELECT ") and "count(*)" in stamps
