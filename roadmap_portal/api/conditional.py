@@ -75,12 +75,14 @@ class Statement:
     model: type
     sql: str
     params: tuple
+    # The database its rows were named on (``using``), else the router's for reads.
+    database: str | None = None
 
     def run(self, *, prepared=False):
         """``[(count, latest, total), ...]`` of the stamps it was written for; ``prepared``:
         as a statement the connection prepares once (one object's stamps, whose plan is a
         lookup by key whatever the values; a list's counts keep a plan of their own)."""
-        connection = connections[router.db_for_read(self.model)]
+        connection = connections[self.database or router.db_for_read(self.model)]
         with connection.cursor() as cursor:
             if prepared and hasattr(connection, "execute_prepared"):
                 connection.execute_prepared(cursor, self.sql, self.params)
@@ -144,7 +146,7 @@ def stamps_statement(stamps):
         params.extend(inner_params)
     columns = ", ".join(f"a{i}.n, a{i}.m, a{i}.s" for i in range(len(stamps)))
     sql = f"SELECT {columns} FROM {', '.join(selects)}"  # noqa: S608
-    return Statement(first.model, sql, tuple(params))
+    return Statement(first.model, sql, tuple(params), first._db)
 
 
 def read_stamps(stamps):

@@ -598,6 +598,9 @@ def test_a_statement_with_a_moment_among_its_parameters_is_not_kept():
     plain = stamps_statement([Stamp(Offer.objects.filter(pk=1, name="x", status__in=["a"]))])
     assert now in moment.params and not moment.reusable
     assert plain.reusable
+    # Rows named on a database run there; others where the router reads at the time.
+    assert plain.database is None
+    assert stamps_statement([Stamp(Offer.objects.using("default"))]).database == "default"
     kept = Statements(size=2)
     kept.keep("moment", moment)
     kept.keep("plain", plain)
