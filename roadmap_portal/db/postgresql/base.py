@@ -11,9 +11,10 @@ that drops the connection within the window fails that request's first query, as
 would without health checks, and the connection is closed at the request's end.
 
 ``execute_prepared`` runs a statement that the connection prepares on first use: the token
-check and a conditional GET's stamps statement (``roadmap_portal.api.conditional``) are
-parsed and planned by PostgreSQL once per connection instead of once per request (about
-half of the server's time on them).
+check, a conditional GET's kept stamps statement (``roadmap_portal.api.conditional``) and,
+through the execute wrapper of ``prepared(using)``, a feed's first cursor page are parsed and
+planned by PostgreSQL once per connection instead of once per request (the planning was
+most of PostgreSQL's time on them).
 """
 
 import contextlib
@@ -139,7 +140,7 @@ def _as_prepared(execute, sql, params, many, context):
 def prepared(using):
     """A block whose queries on the database ``using`` run as prepared statements (on this
     backend; elsewhere as they are): for queries of few shapes made on every request, whose
-    plan does not depend on their parameters' values (a keyset page's range read)."""
+    plan does not depend on their parameters' values (a feed's first page)."""
     connection = connections[using]
     if not hasattr(connection, "execute_prepared"):
         return contextlib.nullcontext()
