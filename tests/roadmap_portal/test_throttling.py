@@ -1,6 +1,10 @@
 """The API's call budget: a sliding window of two counters, whatever the rate."""
 
+import threading
+import uuid
+
 import pytest
+import redis
 from django.core.cache import cache
 from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
@@ -69,3 +73,56 @@ def test_the_budget_keeps_three_numbers_however_many_calls(budget):
     clock.now += 61
     _calls(user, clock, 5)
     assert cache.get(f"throttle:user:{user.pk}") == (100_001, 5, 60)
+
+
+@pytest.fixture
+def redis_budget(settings):
+    """The budget in Redis: the broker's server, under a key prefix of this test's own."""
+    prefix = f"test-throttle-{uuid.uuid4().hex}"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": settings.CELERY_BROKER_URL,
+            "KEY_PREFIX": prefix,
+        }
+    }
+    settings.API_RATE_USER = "100/minute"
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    yield client, prefix
+    for key in client.scan_iter(f"{prefix}*"):
+        client.delete(key)
+
+
+def test_the_budget_in_redis_slides_as_the_one_in_memory(redis_budget):
+    client, prefix = redis_budget
+    user, clock = UserFactory(), Clock(6_000_000.0)
+    assert _calls(user, clock, 120)[0] == 100
+    assert int(client.get(f"{prefix}:1:{{throttle:user:{user.pk}}}:100000")) == 100
+    clock.now += 75
+    allowed, refused = _calls(user, clock, 40)
+    assert allowed == 25
+    assert refused.wait() == 1
+    clock.now += 1
+    assert _calls(user, clock, 3)[0] == 2
+    # Two counters, each kept for two windows.
+    keys = sorted(key.decode() for key in client.scan_iter(f"{prefix}*"))
+    assert [key.rsplit(":", 1)[1] for key in keys] == ["100000", "100001"]
+    assert 0 < client.ttl(keys[1]) <= 120
+
+
+def test_calls_made_at_the_same_moment_are_all_counted_in_redis(redis_budget):
+    client, prefix = redis_budget
+    user, clock = UserFactory(), Clock(6_000_000.0)
+    allowed = []
+
+    def worker():
+        allowed.append(_calls(user, clock, 40)[0])
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # 320 calls from 8 threads at once: exactly the budget let through, each one counted.
+    assert sum(allowed) == 100
+    assert int(client.get(f"{prefix}:1:{{throttle:user:{user.pk}}}:100000")) == 100
