@@ -739,8 +739,7 @@ def _categories_by_group(pairs: Iterable[tuple[int, str]]) -> dict[int, set[str]
 
 def _of_groups(corporations: QuerySet[Corporation], groups: Iterable[int]) -> QuerySet[Corporation]:
     """The groups' heads and their subsidiaries among ``corporations``."""
-    ids = list(groups)
-    return corporations.filter(Q(pk__in=ids) | Q(parent_id__in=ids))
+    return corporations.filter(Corporation.in_groups(list(groups)))
 
 
 def _in_categories(

@@ -106,6 +106,12 @@ class Corporation(models.Model):
         """Q for a corporation field (named by ``prefix``) belonging to the group ``group_id``."""
         return Q(**{f"{prefix}id": group_id}) | Q(**{f"{prefix}parent_id": group_id})
 
+    @staticmethod
+    def in_groups(group_ids, prefix=""):
+        """Q for a corporation field (named by ``prefix``) belonging to one of the groups
+        ``group_ids`` (ids, or a subquery of them)."""
+        return Q(**{f"{prefix}id__in": group_ids}) | Q(**{f"{prefix}parent_id__in": group_ids})
+
 
 class Roadmap(models.Model):
     region = models.ForeignKey(

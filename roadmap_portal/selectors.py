@@ -139,14 +139,10 @@ def _groups_with_roadmaps_in(region_id: Any) -> QuerySet[Corporation, Any]:
     return Corporation.objects.filter(roadmaps__region_id=region_id).values("pk")
 
 
-def _customer_in_groups(groups: Any, prefix: str = "customer__") -> Q:
-    return Q(**{f"{prefix}id__in": groups}) | Q(**{f"{prefix}parent_id__in": groups})
-
-
 def customer_in_region_groups(region_id: Any) -> Q:
     """Rows (demands, tenders) whose customer belongs to a group with a roadmap in the region
     (``region_id`` may be a subquery): what a region's people see of the groups' needs."""
-    return _customer_in_groups(_groups_with_roadmaps_in(region_id))
+    return Corporation.in_groups(_groups_with_roadmaps_in(region_id), "customer__")
 
 
 # A partner's slice of rows with a customer (demands, tenders): its group, and the groups

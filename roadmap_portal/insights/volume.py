@@ -118,7 +118,7 @@ def series_years(series, *, until=None):
 def in_groups_customers(group_ids):
     """Ids of the groups' heads and their subsidiaries (a subquery)."""
     group_ids = sorted(group_ids)
-    return Corporation.objects.filter(Q(pk__in=group_ids) | Q(parent_id__in=group_ids)).values("pk")
+    return Corporation.objects.filter(Corporation.in_groups(group_ids)).values("pk")
 
 
 def contract_totals(pairs, *, first_year, last_year):
