@@ -16,7 +16,7 @@ from django.db import connection, connections
 from django.http import Http404
 from django.utils import timezone
 from rest_framework import fields as drf_fields
-from rest_framework import permissions, relations
+from rest_framework import permissions, relations, serializers
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
@@ -95,6 +95,33 @@ def _plain_select(model, names, foreign_key):
         f"SELECT {', '.join(columns)} FROM {quote(meta.db_table)} "  # noqa: S608
         f"WHERE {quote(key.column)} = ANY(%s) ORDER BY {', '.join(order)}"
     )
+
+
+def readable_fields(serializer):
+    """``(name, source attribute, field, its items' fields or None)`` of ``serializer``'s
+    readable fields, for :func:`written`: built once by a caller that writes many answers
+    of one shape (a serializer builds its fields, by deep copy, each time it is made)."""
+    fields = []
+    for name, field in serializer.fields.items():
+        if field.write_only:
+            continue
+        many = isinstance(field, serializers.ListSerializer)
+        fields.append((name, field.source, field, readable_fields(field.child) if many else None))
+    return fields
+
+
+def written(obj, fields):
+    """What the serializer of ``fields`` (:func:`readable_fields`) writes for ``obj``: each
+    attribute through its own field's ``to_representation``, None as None, a nested list
+    item by item."""
+    data = {}
+    for name, source, field, items in fields:
+        value = getattr(obj, source)
+        if items is not None:
+            data[name] = [written(item, items) for item in value]
+        else:
+            data[name] = None if value is None else field.to_representation(value)
+    return data
 
 
 class RowPlan:

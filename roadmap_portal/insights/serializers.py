@@ -6,6 +6,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from roadmap_portal.api.rows import readable_fields, written
 from roadmap_portal.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
 from roadmap_portal.input_limits import FreeTextField
 from roadmap_portal.models import Report, ReportedVolume
@@ -73,31 +74,20 @@ class VolumeSerializer(serializers.Serializer):
 
 @functools.cache
 def _volume_fields():
-    """VolumeSerializer's fields and its years', built once per process (a serializer
-    builds them, by deep copy, each time it is made)."""
+    """VolumeSerializer's roadmap and growth fields and its years' fields, built once per
+    process."""
     outer = VolumeSerializer()
-    years = VolumeYearSerializer()
-    return (
-        outer.fields["roadmaps"].child,
-        outer.fields["growth_factor"],
-        [(name, f) for name, f in years.fields.items() if not f.write_only],
-    )
+    years = readable_fields(VolumeYearSerializer())
+    return outer.fields["roadmaps"].child, outer.fields["growth_factor"], years
 
 
 def volume_data(series):
-    """``VolumeSerializer(series).data``, written with the fields built once: each value
-    through its own field's ``to_representation``, None as None (as a serializer does)."""
+    """``VolumeSerializer(series).data``, written with the fields built once."""
     roadmap_id, growth_factor, year_fields = _volume_fields()
     growth = series.growth_factor
     return {
         "roadmaps": [roadmap_id.to_representation(r.pk) for r in series.roadmaps],
-        "years": [
-            {
-                name: None if (value := getattr(year, name)) is None else f.to_representation(value)
-                for name, f in year_fields
-            }
-            for year in series.years
-        ],
+        "years": [written(year, year_fields) for year in series.years],
         "growth_factor": None if growth is None else growth_factor.to_representation(growth),
     }
 

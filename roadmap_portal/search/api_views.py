@@ -2,6 +2,7 @@
 box) and ``GET /api/v1/demands/{id}/substitutes/`` (import substitution for a demand)."""
 
 import functools
+from types import SimpleNamespace
 
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
@@ -10,6 +11,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from roadmap_portal.api.rows import readable_fields, written
 from roadmap_portal.selectors import demands_visible_to
 
 from .selectors import (
@@ -73,39 +75,14 @@ class SearchResultSerializer(serializers.Serializer):
 
 @functools.cache
 def _search_fields():
-    """The readable fields of a search answer's groups and of their hits, as ``(name,
-    source attribute, field)``, built once per process (a serializer builds its fields, by
-    deep copy, each time it is made); a group's hits are the ``results`` list's."""
-    answer = SearchResultSerializer()
-    group = answer.fields["groups"].child
-    hit = group.fields["results"].child
-    return (
-        answer.fields["query"],
-        [(name, f.source, f) for name, f in group.fields.items() if not f.write_only],
-        [(name, f.source, f) for name, f in hit.fields.items() if not f.write_only],
-    )
+    """A search answer's fields, built once per process."""
+    return readable_fields(SearchResultSerializer())
 
 
 def search_data(query, groups):
     """``SearchResultSerializer({"query": query, "groups": groups}).data``, written with the
-    fields built once: each value through its own field's ``to_representation``, None as
-    None (as a serializer does)."""
-    query_field, group_fields, hit_fields = _search_fields()
-
-    def written(row, fields):
-        data = {}
-        for name, source, field in fields:
-            value = getattr(row, source)
-            if isinstance(field, serializers.ListSerializer):
-                data[name] = [written(item, hit_fields) for item in value]
-            else:
-                data[name] = None if value is None else field.to_representation(value)
-        return data
-
-    return {
-        "query": query_field.to_representation(query),
-        "groups": [written(group, group_fields) for group in groups],
-    }
+    fields built once."""
+    return written(SimpleNamespace(query=query, groups=groups), _search_fields())
 
 
 class SearchView(APIView):
