@@ -4,16 +4,21 @@ import datetime
 import functools
 import json
 import operator
+from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.exceptions import EmptyResultSet
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import BooleanField, F, Func, Q, Value
+from django.db import connections, router
+from django.db.models import BooleanField, Expression, F, Func, Q, Value
+from django.db.models.query import ValuesIterable
 from django.utils.translation import gettext as _
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from roadmap_portal.api.statements import plain
 from roadmap_portal.db.postgresql.base import prepared
 from roadmap_portal.paginators import IdsFirstPaginator
 
@@ -71,6 +76,11 @@ class FeedPagination(PageNumberPagination):
             self._keyset = self.keyset_page(request, view)
             return self._keyset.paginate(queryset)
         return super().paginate_queryset(queryset, request, view)
+
+    def paginate_statement(self, statement, request, view):
+        """A cursor page read by a kept ``PageStatement`` of the request's shape."""
+        self._keyset = self.keyset_page(request, view)
+        return self._keyset.paginate_statement(statement)
 
     def wants_cursor(self, request):
         params = request.query_params
@@ -157,7 +167,7 @@ class KeysetPage:
         raw = json.dumps({"p": values, "b": backwards}, separators=(",", ":"))
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
-    def _decode(self, queryset, cursor):
+    def _decode(self, model, cursor):
         try:
             padded = cursor + "=" * (-len(cursor) % 4)
             payload = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
@@ -166,7 +176,7 @@ class KeysetPage:
                 raise ValueError(cursor)
             position = []
             for (name, _descending), value in zip(self.keys, values, strict=True):
-                model_field = queryset.model._meta.get_field(name)
+                model_field = model._meta.get_field(name)
                 value = model_field.to_python(value)
                 # The database's own bounds (an id past bigint would be a server error).
                 model_field.run_validators(value)
@@ -215,31 +225,98 @@ class KeysetPage:
         leading = Q(**{f"{name}__{'gte' if forward else 'lte'}": position[0]})
         return leading & functools.reduce(operator.or_, alternatives)
 
-    def page_queryset(self, queryset):
-        """The page's rows and the one after it, unevaluated (the cursor is checked)."""
+    def read_cursor(self, model):
+        """Take the position from the request's cursor (a 400 for one that is not valid)."""
         cursor = self.request.query_params.get(self.param)
         if cursor:
-            self.position, self.backwards = self._decode(queryset, cursor)
+            self.position, self.backwards = self._decode(model, cursor)
+
+    def page_queryset(self, queryset, *, marked=False):
+        """The page's rows and the one after it, unevaluated (the cursor is checked);
+        ``marked``: the position's values as :class:`PositionValue` markers."""
+        if self.position is None:
+            self.read_cursor(queryset.model)
         order = [
             f"{'-' if descending != self.backwards else ''}{name}" for name, descending in self.keys
         ]
         queryset = queryset.order_by(*order)
         if self.position is not None:
-            queryset = queryset.filter(self._after(self.position, backwards=self.backwards))
+            position = self.position
+            if marked:
+                meta = queryset.model._meta
+                position = [
+                    PositionValue(index, meta.get_field(name))
+                    for index, (name, _descending) in enumerate(self.keys)
+                ]
+            queryset = queryset.filter(self._after(position, backwards=self.backwards))
         return queryset[: self.page_size + 1]
 
+    def statement(self, queryset):
+        """The page of a ``.values()`` queryset as a :class:`PageStatement`, or None where
+        the ORM must read it (another database, keys in mixed directions, a queryset that
+        cannot hold a row)."""
+        directions = {descending for _name, descending in self.keys}
+        if (
+            queryset._iterable_class is not ValuesIterable
+            or len(directions) != 1
+            or connections[queryset.db].vendor != "postgresql"
+        ):
+            return None
+        page = self.page_queryset(queryset, marked=True)
+        query = page.query
+        compiler = query.get_compiler(using=page.db)
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:
+            return None
+        selected = [column for column, _sql, _alias in compiler.select[: compiler.col_count]]
+        converters = tuple(
+            (index, tuple(functions), expression)
+            for index, (functions, expression) in compiler.get_converters(selected).items()
+        )
+        slots = [None] * len(self.keys)
+        for place, value in enumerate(params):
+            if isinstance(value, PositionValue):
+                slots[value.index] = place
+        if self.position is not None and None in slots:
+            return None
+        names = (*query.extra_select, *query.values_select, *query.annotation_select)
+        return PageStatement(
+            model=queryset.model,
+            sql=sql,
+            params=tuple(params),
+            slots=tuple(slots) if self.position is not None else (),
+            fields=tuple(queryset.model._meta.get_field(name) for name, _d in self.keys),
+            names=names,
+            converters=converters,
+            database=queryset._db,
+        )
+
     def paginate(self, queryset):
-        page = self.page_queryset(queryset)
-        if self.position is None:
-            # A feed's first page: the same statement for every caller of the same scope and
-            # filters, planned once per connection (PostgreSQL planned the register's
-            # six-table join in about 2.3 ms on every request, three times the read). A
-            # page after a position PostgreSQL plans for the position's values whether
-            # prepared or not (it judges a generic plan costlier): it runs as it is.
-            with prepared(queryset.db):
+        statement = self.statement(queryset)
+        if statement is None:
+            page = self.page_queryset(queryset)
+            if self.position is None:
+                with prepared(queryset.db):
+                    rows = list(page)
+            else:
                 rows = list(page)
-        else:
-            rows = list(page)
+            return self._take(rows)
+        self.kept = statement
+        return self.paginate_statement(statement)
+
+    def paginate_statement(self, statement):
+        """The page read by ``statement`` (a :class:`PageStatement` of this request's
+        shape) at this request's position."""
+        if self.position is None:
+            self.read_cursor(statement.model)
+        if bool(statement.slots) != (self.position is not None):
+            raise ValueError("The statement is not of this page's shape.")
+        return self._take(statement.run(self.position))
+
+    kept = None  # the page's PageStatement, when it was read by one
+
+    def _take(self, rows):
         self.fetched = rows[:]  # the page and the row after it (roadmap_portal.api.conditional)
         self.has_more = len(rows) > self.page_size
         rows = rows[: self.page_size]
@@ -273,7 +350,10 @@ class RowCompare(Func):
     output_field = BooleanField()
 
     def __init__(self, names, values, *, forward):
-        super().__init__(*[F(name) for name in names], *[Value(v) for v in values])
+        super().__init__(
+            *[F(name) for name in names],
+            *[v if isinstance(v, Expression) else Value(v) for v in values],
+        )
         self.size = len(names)
         self.operator = ">" if forward else "<"
 
@@ -293,3 +373,73 @@ def _key_value(value):
     if isinstance(value, Decimal):
         return str(value)
     return value
+
+
+class PositionValue(Expression):
+    """A cursor position's value in a :class:`PageStatement`: written as a parameter whose
+    place the statement records, and given the position's value when the page is read."""
+
+    def __init__(self, index, field):
+        super().__init__(output_field=field)
+        self.index = index
+
+    def as_sql(self, compiler, connection):
+        return "%s", [self]
+
+
+@dataclass(frozen=True)
+class PageStatement:
+    """A cursor page of a ``.values()`` queryset as its SQL: the parameters, with the
+    places (``slots``) of the position's values, the names of the columns, and the model
+    whose database (the router's choice for reads when it runs) reads it.
+
+    A feed's page differs from the next only in the position, so a view keeps the
+    statement for its request's shape (``roadmap_portal.api.rows``) and later pages run it
+    with their own position: no queryset is built or compiled again.
+    """
+
+    model: type
+    sql: str
+    params: tuple
+    slots: tuple
+    fields: tuple
+    names: tuple
+    # ``(column, functions, expression)``: what the ORM converts after the driver (JSON).
+    converters: tuple = ()
+    database: str | None = None
+
+    @property
+    def reusable(self):
+        """Whether the next request of the same shape has the same statement: no parameter
+        but the position's is a moment (``roadmap_portal.api.statements``)."""
+        return all(
+            plain(value) for place, value in enumerate(self.params) if place not in self.slots
+        )
+
+    def run(self, position):
+        """The rows (``.values()`` dicts) at ``position`` (None: the first page; run as a
+        prepared statement, whose plan is the same for every caller of the shape)."""
+        connection = connections[self.database or router.db_for_read(self.model)]
+        params = list(self.params)
+        if position is not None:
+            for slot, field, value in zip(self.slots, self.fields, position, strict=True):
+                params[slot] = field.get_db_prep_value(value, connection)
+        with connection.cursor() as cursor:
+            if position is None and hasattr(connection, "execute_prepared"):
+                connection.execute_prepared(cursor, self.sql, params)
+            else:
+                cursor.execute(self.sql, params)
+            rows = cursor.fetchall()
+        if self.converters:
+            rows = [self._converted(list(row), connection) for row in rows]
+        names = self.names
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def _converted(self, row, connection):
+        # As the ORM's ``SQLCompiler.apply_converters``.
+        for index, functions, expression in self.converters:
+            value = row[index]
+            for function in functions:
+                value = function(value, expression, connection)
+            row[index] = value
+        return row

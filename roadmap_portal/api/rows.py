@@ -11,14 +11,25 @@ The serializer stays the API's contract (OpenAPI, writes, other lists); a test c
 plan's output with the serializer's for the same rows.
 """
 
+import operator
+from decimal import Decimal
+
 from django.conf import settings
-from django.db import connection, connections
+from django.db import connection, connections, router
+from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import get_language
+from django_filters.filters import QuerySetRequestMixin
 from rest_framework import fields as drf_fields
 from rest_framework import permissions, relations, serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
+
+from roadmap_portal.api.pagination import FeedPagination
+from roadmap_portal.api.statements import Statements
+from roadmap_portal.scope import scope_of
 
 # Fields whose ``to_representation`` formats the value (the others return it as it comes
 # from the database: str, int, bool, a primary key, JSON).
@@ -57,6 +68,33 @@ def _moment_writer():
             value = timezone.make_aware(value, zone)
         text = value.astimezone(zone).isoformat()
         return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return write
+
+
+def _has(name):
+    """The column telling whether a row has any of its nested ``name``."""
+    return f"_has_{name}"
+
+
+def _decimal_writer(field):
+    """DRF's ``DecimalField.to_representation``, quicker for what a column of the field's
+    own places returns: a decimal of exactly ``decimal_places`` places is already what the
+    quantizing would give, and is written as it is; anything else goes through DRF."""
+    general = field.to_representation
+    coerce = getattr(field, "coerce_to_string", api_settings.COERCE_DECIMAL_TO_STRING)
+    if not coerce or field.localize or field.normalize_output or field.decimal_places is None:
+        return general
+    exponent = -field.decimal_places
+
+    most = field.max_digits
+
+    def write(value):
+        if isinstance(value, Decimal):
+            _sign, digits, places = value.as_tuple()
+            if places == exponent and (most is None or len(digits) <= most):
+                return format(value, "f")
+        return general(value)
 
     return write
 
@@ -145,6 +183,10 @@ class RowPlan:
         self._children = None
         self.paths = None
 
+    @property
+    def model(self):
+        return self.serializer_class.Meta.model
+
     def _build(self):
         serializer = self.serializer_class()
         steps, paths = [], []
@@ -168,8 +210,25 @@ class RowPlan:
             convert = field.to_representation if isinstance(field, _CONVERTED) else None
             if _plain_iso_datetime(field):
                 convert = _MOMENT
+            elif isinstance(field, drf_fields.DecimalField):
+                convert = _decimal_writer(field)
             steps.append((name, path, convert))
         self.paths = tuple(dict.fromkeys((*paths, *self._extra)))
+        # A row is first written as its columns in the fields' order (a method field or a
+        # nested list holds a column's value until its own is put in its place), then the
+        # converted, computed and nested fields are written over them.
+        placeholder = self.paths[0] if self.paths else "pk"
+        reads = [placeholder if path in ("computed", "nested") else path for _n, path, _c in steps]
+        self._names = tuple(name for name, _path, _convert in steps)
+        self._read = operator.itemgetter(*reads) if len(reads) > 1 else lambda row: (row[reads[0]],)
+        self._converted = [
+            (name, convert)
+            for name, path, convert in steps
+            if path not in ("computed", "nested") and convert is not None
+        ]
+        self._computations = [
+            (name, function) for name, path, function in steps if path == "computed"
+        ]
         self._steps = steps
 
     def values(self, queryset):
@@ -177,9 +236,14 @@ class RowPlan:
         if self._steps is None:
             self._build()
         keys = list(self.paths)
-        if self._nested_steps():
+        flags = {}
+        for name, _kind, (child, foreign_key) in self._nested_steps():
             keys.append("pk")
-        return queryset.prefetch_related(None).values(*dict.fromkeys(keys))
+            # Whether the row has any child: the children are read only for those that do
+            # (most offers have no attachment, and a page then reads none).
+            children = child.model._default_manager.filter(**{foreign_key: OuterRef("pk")})
+            flags[_has(name)] = Exists(children)
+        return queryset.prefetch_related(None).values(*dict.fromkeys(keys), **flags)
 
     def _nested_steps(self):
         return [step for step in self._steps if step[1] == "nested"]
@@ -191,26 +255,25 @@ class RowPlan:
         rows = list(rows)
         children = {}
         for name, _kind, (child, foreign_key) in self._nested_steps():
-            children[name] = child.children_of(rows, foreign_key, context)
+            flag = _has(name)
+            parents = [row for row in rows if row.get(flag, True)]
+            children[name] = child.children_of(parents, foreign_key, context)
         moment = _moment_writer()
+        converted = [(n, moment if c is _MOMENT else c) for n, c in self._converted]
+        computations = self._computations
+        nested = list(children.items())
+        names, read = self._names, self._read
         out = []
         for row in rows:
-            item = {}
-            for name, path, convert in self._steps:
-                if path == "computed":
-                    item[name] = convert(row, context)
-                elif path == "nested":
-                    item[name] = children[name].get(row["pk"], [])
-                else:
-                    value = row[path]
-                    if value is None:
-                        item[name] = None
-                    elif convert is None:
-                        item[name] = value
-                    elif convert is _MOMENT:
-                        item[name] = moment(value)
-                    else:
-                        item[name] = convert(value)
+            item = dict(zip(names, read(row), strict=True))
+            for name, convert in converted:
+                value = item[name]
+                if value is not None:
+                    item[name] = convert(value)
+            for name, function in computations:
+                item[name] = function(row, context)
+            for name, found in nested:
+                item[name] = found.get(row["pk"], [])
             out.append(item)
         return out
 
@@ -250,30 +313,115 @@ class RowPlan:
         return grouped
 
 
+# The cursor pages' statements, by request shape (``ValuesCursorFeedMixin.kept_page``).
+pages = Statements()
+
+
 class ValuesCursorFeedMixin:
     """A view whose pages (numbered, or cursor pages of a ``FeedPagination``) and single
     rows are written by ``row_plan`` from ``.values()`` rows; writes use the serializer (and
     so does a single row when a permission of the view checks objects).
 
     The view's queryset, filters, scope and cursor are the same; only the reading and
-    writing of the page's rows change.
+    writing of the page's rows change. A cursor page is read by a statement
+    (``pagination.PageStatement``) that the process keeps for the request's shape: the view,
+    its path and query string but the cursor, the cursor's direction, the caller's scope,
+    the caller and the language. The next page of a feed (and every first page) of that
+    shape runs it with its own position instead of building the scoped, filtered queryset
+    and compiling it again. A shape whose filters look rows up (a filter by a choice of
+    rows, checked against the caller's scope: its answer to an id may change) or whose
+    statement holds a moment is read as it is each time.
     """
 
     row_plan = None
+    _page_looked_up = False
+    _page_key = None
+    _kept = None
 
     def list(self, request, *args, **kwargs):
         if self.row_plan is None or self.paginator is None:
             return super().list(request, *args, **kwargs)
-        queryset = self._answer_queryset()
-        values = self.row_plan.values(queryset)
-        counted = getattr(self, "counted", None)
-        if counted is not None and counted[0] is queryset:
-            self.counted = (values, counted[1])  # the same rows, as the paginator gets them
-        rows = self.paginate_queryset(values)
+        kept = self.kept_page()
+        if kept is not None:
+            rows = self.paginator.paginate_statement(kept, request, self)
+            database = kept.database or router.db_for_read(kept.model)
+        else:
+            queryset = self._answer_queryset()
+            values = self.row_plan.values(queryset)
+            counted = getattr(self, "counted", None)
+            if counted is not None and counted[0] is queryset:
+                self.counted = (values, counted[1])  # the same rows, as the paginator gets them
+            rows = self.paginate_queryset(values)
+            database = queryset.db
+            keyset = getattr(self.paginator, "_keyset", None)
+            statement = getattr(keyset, "kept", None)
+            if (
+                self._page_key is not None
+                and statement is not None
+                and statement.model is self.row_plan.model
+            ):
+                pages.keep(self._page_key, statement)
         context = self.get_serializer_context()
-        context["database"] = queryset.db
+        context["database"] = database
         self.row_context = context
         return self.get_paginated_response(self.row_plan.write(rows, context))
+
+    def kept_page(self):
+        """The statement kept for this request's cursor page, or None."""
+        if not self._page_looked_up:
+            self._page_looked_up = True
+            self._page_key = self._cursor_page_key()
+            self._kept = None if self._page_key is None else pages.get(self._page_key)
+        return self._kept
+
+    def _cursor_page_key(self):
+        """The shape of a GET of a cursor page (see the class's text), or None for a request
+        whose page is not to be kept."""
+        request = self.request
+        paginator = self.paginator
+        if (
+            self.row_plan is None
+            or request.method not in ("GET", "HEAD")
+            or not isinstance(paginator, FeedPagination)
+            or not paginator.wants_cursor(request)
+            or not self._filters_read_no_rows()
+        ):
+            return None
+        keyset = paginator.keyset_page(request, self)
+        try:
+            keyset.read_cursor(self.row_plan.model)
+        except ValidationError:
+            return None  # answered by the view's own path, in its own order of checks
+        param = paginator.cursor_query_param
+        user = request.user
+        return (
+            type(self),
+            request.path_info,
+            tuple(
+                (name, tuple(values))
+                for name, values in request.query_params.lists()
+                if name != param
+            ),
+            keyset.position is not None,
+            keyset.backwards,
+            keyset.page_size,
+            scope_of(user),
+            getattr(user, "pk", None),
+            getattr(getattr(user, "_api_key", None), "pk", None),
+            get_language(),
+        )
+
+    def _filters_read_no_rows(self):
+        """Whether none of the request's filters is a choice of rows (a model choice)."""
+        filterset_class = getattr(self, "filterset_class", None)
+        if filterset_class is None:
+            return not getattr(self, "filterset_fields", None)
+        asked = list(self.request.query_params)
+        return not any(
+            isinstance(item, QuerySetRequestMixin)
+            and any(key == name or key.startswith(f"{name}_") for key in asked)
+            for name, item in filterset_class.base_filters.items()
+        )
 
     def _answer_queryset(self):
         """The view's scoped, filtered rows: those a conditional GET already built

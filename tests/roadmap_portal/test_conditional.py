@@ -19,10 +19,10 @@ from procurement.models import Tender
 from roadmap_portal.api.conditional import (
     ConditionalListMixin,
     Stamp,
-    Statements,
     stamps_statement,
     statements,
 )
+from roadmap_portal.api.statements import Statements
 from roadmap_portal.api.renderers import FastJSONRenderer
 from roadmap_portal.models import ReportedVolume
 from suppliers.api.serializers import OfferSerializer
@@ -440,9 +440,28 @@ def test_the_cursor_feeds_keep_their_query_count(admin_api):
         for _ in range(n):
             OfferFactory()
 
+    # The page, which tells which offers have attachments (none): the ETag comes from the
+    # rows read.
     assert (
         assert_constant_queries(offers, lambda: admin_api.get("/api/v1/offers/?mode=cursor"))
-        == 2  # the page, its attachments: the ETag comes from the rows read
+        == 1
+    )
+
+    def offers_with_files(n):
+        for _ in range(n):
+            OfferAttachment.objects.create(
+                offer=OfferFactory(),
+                file=ContentFile(b"%PDF-1.4", name="f.pdf"),
+                original_name="f.pdf",
+                size=8,
+            )
+
+    Offer.objects.all().delete()
+    assert (
+        assert_constant_queries(
+            offers_with_files, lambda: admin_api.get("/api/v1/offers/?mode=cursor")
+        )
+        == 2  # the page, the attachments of its offers that have any
     )
 
     def entries(n):
