@@ -51,6 +51,9 @@ from django.utils.translation import gettext_lazy as _
 from certification.selectors import certificates_visible_to, register_visible_to
 from procurement.selectors import tenders_visible_to
 from roadmap_portal import okpd2
+from roadmap_portal.api.statements import Statements, plain
+from roadmap_portal.db.postgresql.base import prepared
+from roadmap_portal.scope import scope_of
 from roadmap_portal.selectors import demands_visible_to
 from suppliers.pipeline import IN_PIPELINE, PUBLIC
 from suppliers.selectors import offers_visible_to, suppliers_visible_to
@@ -488,34 +491,100 @@ def _ranked_sql(
     return f"SELECT * FROM ({ranked}) k{int(position)}", params  # noqa: S608
 
 
-def _ranked(
-    kinds: list[tuple[Kind, tuple[QuerySet, QuerySet | None]]], size: int
-) -> dict[str, list[tuple]]:
-    """Each kind's first ``size`` rows as ``(id, rank, total)``, ranked: all the kinds in one
-    query (one round trip; the kinds' SQL one after another in a ``UNION ALL``)."""
-    found: dict[str, list[tuple]] = {kind.key: [] for kind, _parts in kinds}
-    parts = []
-    for i, (_kind, matching) in enumerate(kinds):
+@dataclass(frozen=True)
+class Ranking:
+    """The one query that ranks and counts the matches of every kind searched (the kinds'
+    SQL one after another in a ``UNION ALL``: one round trip), with each kind's model.
+
+    ``code`` is the code query the statement was written for, where it stands for any
+    code: a code (an INN, an OGRN, an OKPD2 prefix) reaches the same columns the same way
+    whatever its digits, and only its parameters differ. The statement of such a search is
+    kept per kinds and reader's scope (:func:`_ranking`); each search puts its own code in
+    the code's place (codes hold no character that a ``LIKE`` escapes)."""
+
+    sql: str
+    params: tuple
+    keys: tuple[str, ...]  # the kind of each position in the ``UNION ALL``
+    models: dict
+    code: str = ""
+
+    @property
+    def reusable(self) -> bool:
+        return bool(self.code) and all(plain(value) for value in self.params)
+
+    def run(self, query: str) -> dict[str, list[tuple]]:
+        """Each kind's first rows as ``(id, rank, total)``, best first."""
+        found: dict[str, list[tuple]] = {key: [] for key in self.models}
+        if not self.sql:
+            return found
+        params = self.params
+        if self.code:
+            code = self.code
+            params = tuple(
+                p.replace(code, query) if isinstance(p, str) and code in p else p for p in params
+            )
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, params)
+            rows = cursor.fetchall()
+        for position, pk, rank, total in rows:
+            found[self.keys[position]].append((pk, float(rank), total))
+        for hits in found.values():
+            hits.sort(key=lambda hit: (-hit[1], -hit[0]))
+        return found
+
+
+# A code that stands for any code in a kept :class:`Ranking`: a code no one searches for, and
+# no other parameter of a search holds.
+_ANY_CODE = "9/8-7/6-5/4-3/2-1/0"
+# The rankings of code searches, by kinds and reader (:func:`_ranking`).
+_code_rankings = Statements(size=1024)
+
+
+def _ranking(kinds: tuple[Kind, ...], user, query: str, size: int) -> Ranking:
+    """The :class:`Ranking` of ``query`` over ``kinds`` for ``user``. A code query's is
+    written for :data:`_ANY_CODE` and kept per kinds, size, scope and reader: the next code
+    searched by the same reader runs it without building the scoped querysets again."""
+    if not (_is_code(query) and _is_postgresql()):
+        return _ranking_of(kinds, user, query, size)
+    key = (
+        tuple(kind.key for kind in kinds),
+        size,
+        scope_of(user),
+        getattr(user, "pk", None),
+        getattr(getattr(user, "_api_key", None), "pk", None),
+    )
+    ranking = _code_rankings.get(key)
+    if ranking is None:
+        ranking = _ranking_of(kinds, user, _ANY_CODE, size)
+        _code_rankings.keep(key, ranking)
+    return ranking
+
+
+def _ranking_of(kinds: tuple[Kind, ...], user, query: str, size: int) -> Ranking:
+    """The :class:`Ranking` of ``query`` over ``kinds`` for ``user``, built."""
+    parts, keys, models = [], [], {}
+    for kind in kinds:
+        matching = _matching_parts(kind, _scoped(kind, user), query)
+        if matching is None:
+            models[kind.key] = None
+            continue
+        models[kind.key] = matching[0].model
         try:
-            parts.append(_ranked_sql(matching, i, size))
+            parts.append(_ranked_sql(matching, len(keys), size))
         except EmptyResultSet:
             continue
-    if not parts:
-        return found
+        keys.append(kind.key)
     sql = " UNION ALL ".join(part for part, _params in parts)
-    params = [p for _part, part_params in parts for p in part_params]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    for position, pk, rank, total in rows:
-        found[kinds[position][0].key].append((pk, float(rank), total))
-    for hits in found.values():
-        hits.sort(key=lambda hit: (-hit[1], -hit[0]))
-    return found
+    params = tuple(p for _part, part_params in parts for p in part_params)
+    code = (
+        query if _is_code(query) and any(isinstance(p, str) and query in p for p in params) else ""
+    )
+    return Ranking(sql, params, tuple(keys), models, code)
 
 
 def _shown(kind: Kind, model: type[Model], ids: list[int], query: str) -> dict[int, Model]:
-    """The rows shown, by id, with what their title and subtitle read (one query)."""
+    """The rows shown, by id, with what their title and subtitle read (one query, prepared:
+    its plan, a lookup by key, is the same whatever the ids)."""
     qs = model._default_manager.filter(pk__in=ids).select_related(*kind.related).order_by()
     tsquery = None if _is_code(query) or not _is_postgresql() else _prefix_tsquery(query)
     if tsquery is not None and (kind.document or kind.key == "register"):
@@ -529,7 +598,8 @@ def _shown(kind: Kind, model: type[Model], ids: list[int], query: str) -> dict[i
                 highlight_all=True,
             )
         )
-    return {row.pk: row for row in qs}
+    with prepared(qs.db):
+        return {row.pk: row for row in qs}
 
 
 def _title(kind: Kind, row, query: str) -> SafeString:
@@ -557,15 +627,15 @@ def _more_url(kind: Kind, query: str) -> str:
 def _groups(kinds: tuple[Kind, ...], user, query: str, size: int) -> list[Group]:
     """The kinds' groups: one query ranks and counts them all, one more per kind with rows
     reads the rows shown. Each kind's scope is built once (``_scoped``) for all of it."""
-    matching = {kind.key: _matching_parts(kind, _scoped(kind, user), query) for kind in kinds}
-    ranked = _ranked([(k, matching[k.key]) for k in kinds if matching[k.key] is not None], size)
+    ranking = _ranking(kinds, user, query, size)
+    ranked = ranking.run(query)
     groups = []
     for kind in kinds:
         found = ranked.get(kind.key, [])
-        if not found:
+        model = ranking.models.get(kind.key)
+        if not found or model is None:
             groups.append(Group(kind.key, kind.label, 0, [], ""))
             continue
-        model = matching[kind.key][0].model
         rows = _shown(kind, model, [pk for pk, _r, _t in found], query)
         hits = [
             Hit(

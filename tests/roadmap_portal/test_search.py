@@ -307,6 +307,59 @@ def test_a_region_staff_grouped_search_ranks_in_one_query_and_reads_each_kinds_r
     assert queries == 4
 
 
+def test_a_code_search_runs_the_ranking_kept_for_its_reader_and_kinds(world, monkeypatch):
+    search._code_rankings.clear()
+    built = []
+
+    def counted(kind):
+        def visible(user):
+            built.append(kind.key)
+            return kind.visible(user)
+
+        return dataclasses.replace(kind, visible=visible)
+
+    monkeypatch.setattr(search, "KINDS", tuple(counted(kind) for kind in search.KINDS))
+    inn, ogrn = world["pumps"].inn, world["valves"].ogrn
+    codes = (inn[:9], inn[:6], ogrn[:12], "28.13", "99999")
+    for user in (world["admin"], world["staff"], world["pumps_member"], world["reviewer"]):
+        kept = []
+        for code in codes:
+            groups = search_visible_to(user, code)
+            kept.append([(g.kind, g.count, [h.id for h in g.hits]) for g in groups])
+        # The reader's first code built the six kinds' scopes; the other codes none.
+        assert len(built) == len(search.KINDS)
+        built.clear()
+        written = []
+        for code in codes:
+            search._code_rankings.clear()
+            groups = search_visible_to(user, code)
+            written.append([(g.kind, g.count, [h.id for h in g.hits]) for g in groups])
+            # The kept statement, its code put in, is the statement written for the code.
+            ranking = search._ranking_of(search.KINDS, user, code, search.GROUP_SIZE)
+            kept_ranking = search._ranking(search.KINDS, user, code, search.GROUP_SIZE)
+            assert kept_ranking.code == search._ANY_CODE
+            params = tuple(
+                p.replace(kept_ranking.code, code) if isinstance(p, str) else p
+                for p in kept_ranking.params
+            )
+            assert (kept_ranking.sql, params) == (ranking.sql, ranking.params)
+        built.clear()
+        assert kept == written
+    assert found(search_visible_to(world["staff"], inn[:9]), "suppliers") == [world["pumps"].pk]
+    assert found(search_visible_to(world["pumps_member"], "28.13"), "offers") == [world["pump"].pk]
+    # Another supplier: its own draft of the class, not the first supplier's offer.
+    assert found(search_visible_to(world["valves_member"], "28.13"), "offers") == [
+        world["draft"].pk
+    ]
+
+
+def test_a_word_search_is_written_each_time(world):
+    search._code_rankings.clear()
+    search_visible_to(world["staff"], "насос")
+    search_visible_to(world["staff"], "задвижка")
+    assert search._code_rankings.kept == {}
+
+
 # --- the API ---------------------------------------------------------------------------
 
 
