@@ -22,8 +22,8 @@ from roadmap_portal.api.conditional import (
     stamps_statement,
     statements,
 )
-from roadmap_portal.api.statements import Statements
 from roadmap_portal.api.renderers import FastJSONRenderer
+from roadmap_portal.api.statements import Statements
 from roadmap_portal.models import ReportedVolume
 from suppliers.api.serializers import OfferSerializer
 from suppliers.models import Offer, OfferAttachment
@@ -443,8 +443,7 @@ def test_the_cursor_feeds_keep_their_query_count(admin_api):
     # The page, which tells which offers have attachments (none): the ETag comes from the
     # rows read.
     assert (
-        assert_constant_queries(offers, lambda: admin_api.get("/api/v1/offers/?mode=cursor"))
-        == 1
+        assert_constant_queries(offers, lambda: admin_api.get("/api/v1/offers/?mode=cursor")) == 1
     )
 
     def offers_with_files(n):
