@@ -231,19 +231,24 @@ class RowPlan:
         ]
         self._steps = steps
 
-    def values(self, queryset):
-        """The queryset as the rows this plan writes (no instances, no prefetches)."""
+    def values(self, queryset, *, flags=False):
+        """The queryset as the rows this plan writes (no instances, no prefetches).
+
+        ``flags``: each row also tells whether it has any of each nested list's children,
+        which are then read only for the rows that do (most offers have no attachment, and
+        their page reads none). For a statement compiled once and run many times (a kept
+        cursor page): the flag's subquery costs more to build than the children's query
+        it saves."""
         if self._steps is None:
             self._build()
         keys = list(self.paths)
-        flags = {}
+        annotations = {}
         for name, _kind, (child, foreign_key) in self._nested_steps():
             keys.append("pk")
-            # Whether the row has any child: the children are read only for those that do
-            # (most offers have no attachment, and a page then reads none).
-            children = child.model._default_manager.filter(**{foreign_key: OuterRef("pk")})
-            flags[_has(name)] = Exists(children)
-        return queryset.prefetch_related(None).values(*dict.fromkeys(keys), **flags)
+            if flags:
+                children = child.model._default_manager.filter(**{foreign_key: OuterRef("pk")})
+                annotations[_has(name)] = Exists(children)
+        return queryset.prefetch_related(None).values(*dict.fromkeys(keys), **annotations)
 
     def _nested_steps(self):
         return [step for step in self._steps if step[1] == "nested"]
@@ -347,7 +352,7 @@ class ValuesCursorFeedMixin:
             database = kept.database or router.db_for_read(kept.model)
         else:
             queryset = self._answer_queryset()
-            values = self.row_plan.values(queryset)
+            values = self.row_plan.values(queryset, flags=self._page_key is not None)
             counted = getattr(self, "counted", None)
             if counted is not None and counted[0] is queryset:
                 self.counted = (values, counted[1])  # the same rows, as the paginator gets them
