@@ -407,25 +407,25 @@ class ConditionalListMixin:
             get_language(),
         )
 
-    def _answered_by_kept_page(self):
-        """Whether a plain GET of a cursor page will be read by a kept statement (a view
-        with ``kept_page``, ``roadmap_portal.api.rows.ValuesCursorFeedMixin``)."""
-        kept_page = getattr(self, "kept_page", None)
+    def _answered_by_kept_statement(self):
+        """Whether a plain GET of a cursor page or a row will be read by a kept statement (a
+        view with ``kept_statement``, ``roadmap_portal.api.rows.ValuesCursorFeedMixin``)."""
+        kept_statement = getattr(self, "kept_statement", None)
         return (
-            self.action == "list"
-            and kept_page is not None
+            self.action in ("list", "retrieve")
+            and kept_statement is not None
             and not asks_conditionally(self.request)
-            and kept_page() is not None
+            and kept_statement() is not None
         )
 
     def _conditional(self, answer):
         key = self._statement_key()
         statement = None if key is None else statements.get(key)
         figures = None
-        if statement is None and self._answered_by_kept_page():
-            # A cursor page read by a kept statement (``roadmap_portal.api.rows``): its
-            # figures come from its rows, and no queryset is built.
-            self._cursor_page = True
+        if statement is None and self._answered_by_kept_statement():
+            # A cursor page or a row read by a kept statement (``roadmap_portal.api.rows``):
+            # its figures come from its rows, and no queryset is built.
+            self._cursor_page = self.action == "list"
             self._stamps = self.conditional_stamps(None)
         elif statement is None:
             rows = self._answer_rows()

@@ -78,7 +78,7 @@ class FeedPagination(PageNumberPagination):
         return super().paginate_queryset(queryset, request, view)
 
     def paginate_statement(self, statement, request, view):
-        """A cursor page read by a kept ``PageStatement`` of the request's shape."""
+        """A cursor page read by a kept ``ValuesStatement`` of the request's shape."""
         self._keyset = self.keyset_page(request, view)
         return self._keyset.paginate_statement(statement)
 
@@ -252,9 +252,12 @@ class KeysetPage:
         return queryset[: self.page_size + 1]
 
     def statement(self, queryset):
-        """The page of a ``.values()`` queryset as a :class:`PageStatement`, or None where
-        the ORM must read it (another database, keys in mixed directions, a queryset that
-        cannot hold a row)."""
+        """The page of a ``.values()`` queryset as a :class:`ValuesStatement`, or None
+        where the ORM must read it (another database, keys in mixed directions, a queryset
+        that cannot hold a row). A first page's is prepared (its plan is the same for every
+        caller of the shape); a page after a position PostgreSQL plans for the position's
+        values whether prepared or not (it judges a generic plan costlier): it runs as it
+        is."""
         directions = {descending for _name, descending in self.keys}
         if (
             queryset._iterable_class is not ValuesIterable
@@ -262,34 +265,10 @@ class KeysetPage:
             or connections[queryset.db].vendor != "postgresql"
         ):
             return None
+        fields = [queryset.model._meta.get_field(name) for name, _d in self.keys]
         page = self.page_queryset(queryset, marked=True)
-        query = page.query
-        compiler = query.get_compiler(using=page.db)
-        try:
-            sql, params = compiler.as_sql()
-        except EmptyResultSet:
-            return None
-        selected = [column for column, _sql, _alias in compiler.select[: compiler.col_count]]
-        converters = tuple(
-            (index, tuple(functions), expression)
-            for index, (functions, expression) in compiler.get_converters(selected).items()
-        )
-        slots = [None] * len(self.keys)
-        for place, value in enumerate(params):
-            if isinstance(value, PositionValue):
-                slots[value.index] = place
-        if self.position is not None and None in slots:
-            return None
-        names = (*query.extra_select, *query.values_select, *query.annotation_select)
-        return PageStatement(
-            model=queryset.model,
-            sql=sql,
-            params=tuple(params),
-            slots=tuple(slots) if self.position is not None else (),
-            fields=tuple(queryset.model._meta.get_field(name) for name, _d in self.keys),
-            names=names,
-            converters=converters,
-            database=queryset._db,
+        return values_statement(
+            page, fields if self.position is not None else [], prepared=self.position is None
         )
 
     def paginate(self, queryset):
@@ -306,15 +285,15 @@ class KeysetPage:
         return self.paginate_statement(statement)
 
     def paginate_statement(self, statement):
-        """The page read by ``statement`` (a :class:`PageStatement` of this request's
+        """The page read by ``statement`` (a :class:`ValuesStatement` of this request's
         shape) at this request's position."""
         if self.position is None:
             self.read_cursor(statement.model)
         if bool(statement.slots) != (self.position is not None):
             raise ValueError("The statement is not of this page's shape.")
-        return self._take(statement.run(self.position))
+        return self._take(statement.run(self.position or ()))
 
-    kept = None  # the page's PageStatement, when it was read by one
+    kept = None  # the page's ValuesStatement, when it was read by one
 
     def _take(self, rows):
         self.fetched = rows[:]  # the page and the row after it (roadmap_portal.api.conditional)
@@ -376,8 +355,9 @@ def _key_value(value):
 
 
 class PositionValue(Expression):
-    """A cursor position's value in a :class:`PageStatement`: written as a parameter whose
-    place the statement records, and given the position's value when the page is read."""
+    """A value a :class:`ValuesStatement` leaves open (a cursor's position, the id of the
+    row asked for): written as a parameter whose place the statement records, and given
+    each request's value when the statement runs."""
 
     def __init__(self, index, field):
         super().__init__(output_field=field)
@@ -387,15 +367,51 @@ class PositionValue(Expression):
         return "%s", [self]
 
 
-@dataclass(frozen=True)
-class PageStatement:
-    """A cursor page of a ``.values()`` queryset as its SQL: the parameters, with the
-    places (``slots``) of the position's values, the names of the columns, and the model
-    whose database (the router's choice for reads when it runs) reads it.
+def values_statement(queryset, fields, *, prepared):
+    """``queryset`` (of ``.values()`` rows, with a :class:`PositionValue` for each of
+    ``fields``) as a :class:`ValuesStatement`, or None when it cannot hold a row or a
+    marker is missing from its parameters."""
+    query = queryset.query
+    compiler = query.get_compiler(using=queryset.db)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        return None
+    selected = [column for column, _sql, _alias in compiler.select[: compiler.col_count]]
+    converters = tuple(
+        (index, tuple(functions), expression)
+        for index, (functions, expression) in compiler.get_converters(selected).items()
+    )
+    slots = [None] * len(fields)
+    for place, value in enumerate(params):
+        if isinstance(value, PositionValue):
+            slots[value.index] = place
+    if None in slots:
+        return None
+    return ValuesStatement(
+        model=queryset.model,
+        sql=sql,
+        params=tuple(params),
+        slots=tuple(slots),
+        fields=tuple(fields),
+        names=(*query.extra_select, *query.values_select, *query.annotation_select),
+        converters=converters,
+        prepared=prepared,
+        database=queryset._db,
+    )
 
-    A feed's page differs from the next only in the position, so a view keeps the
-    statement for its request's shape (``roadmap_portal.api.rows``) and later pages run it
-    with their own position: no queryset is built or compiled again.
+
+@dataclass(frozen=True)
+class ValuesStatement:
+    """A ``.values()`` queryset as its SQL: the parameters, with the places (``slots``) of
+    the values each request gives (``fields``: a cursor's position, a row's id), the names
+    of the columns, and the model whose database (the router's choice for reads when it
+    runs) reads it.
+
+    A feed's page differs from the next only in the position, and a row from another
+    only in its id: a view keeps the statement for its request's shape
+    (``roadmap_portal.api.rows``) and later requests run it with their own values, without
+    building or compiling the queryset again.
     """
 
     model: type
@@ -406,26 +422,27 @@ class PageStatement:
     names: tuple
     # ``(column, functions, expression)``: what the ORM converts after the driver (JSON).
     converters: tuple = ()
+    # Run as a statement the connection prepares once (a plan that is right whatever the
+    # values: a first page, a row by its id).
+    prepared: bool = False
     database: str | None = None
 
     @property
     def reusable(self):
         """Whether the next request of the same shape has the same statement: no parameter
-        but the position's is a moment (``roadmap_portal.api.statements``)."""
+        but the request's own values is a moment (``roadmap_portal.api.statements``)."""
         return all(
             plain(value) for place, value in enumerate(self.params) if place not in self.slots
         )
 
-    def run(self, position):
-        """The rows (``.values()`` dicts) at ``position`` (None: the first page; run as a
-        prepared statement, whose plan is the same for every caller of the shape)."""
+    def run(self, values=()):
+        """The rows (``.values()`` dicts) for ``values`` (one for each of ``fields``)."""
         connection = connections[self.database or router.db_for_read(self.model)]
         params = list(self.params)
-        if position is not None:
-            for slot, field, value in zip(self.slots, self.fields, position, strict=True):
-                params[slot] = field.get_db_prep_value(value, connection)
+        for slot, field, value in zip(self.slots, self.fields, values, strict=True):
+            params[slot] = field.get_db_prep_value(value, connection)
         with connection.cursor() as cursor:
-            if position is None and hasattr(connection, "execute_prepared"):
+            if self.prepared and hasattr(connection, "execute_prepared"):
                 connection.execute_prepared(cursor, self.sql, params)
             else:
                 cursor.execute(self.sql, params)

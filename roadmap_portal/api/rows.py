@@ -15,6 +15,7 @@ import operator
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection, connections, router
 from django.db.models import Exists, OuterRef
 from django.http import Http404
@@ -27,7 +28,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from roadmap_portal.api.pagination import FeedPagination
+from roadmap_portal.api.pagination import FeedPagination, PositionValue, values_statement
 from roadmap_portal.api.statements import Statements
 from roadmap_portal.scope import scope_of
 
@@ -318,8 +319,9 @@ class RowPlan:
         return grouped
 
 
-# The cursor pages' statements, by request shape (``ValuesCursorFeedMixin.kept_page``).
-pages = Statements()
+# The statements of cursor pages and single rows, by request shape
+# (``ValuesCursorFeedMixin.kept_statement``).
+kept_statements = Statements()
 
 
 class ValuesCursorFeedMixin:
@@ -328,56 +330,73 @@ class ValuesCursorFeedMixin:
     so does a single row when a permission of the view checks objects).
 
     The view's queryset, filters, scope and cursor are the same; only the reading and
-    writing of the page's rows change. A cursor page is read by a statement
-    (``pagination.PageStatement``) that the process keeps for the request's shape: the view,
-    its path and query string but the cursor, the cursor's direction, the caller's scope,
-    the caller and the language. The next page of a feed (and every first page) of that
-    shape runs it with its own position instead of building the scoped, filtered queryset
-    and compiling it again. A shape whose filters look rows up (a filter by a choice of
-    rows, checked against the caller's scope: its answer to an id may change) or whose
-    statement holds a moment is read as it is each time.
+    writing of the rows change. A cursor page and a single row are read by a statement
+    (``pagination.ValuesStatement``) that the process keeps for the request's shape: the
+    view, its path (for a row: its URL but the row's id) and query string but the cursor,
+    the cursor's direction, the caller's scope, the caller and the language. The next page
+    of a feed (and every first page), or the next row asked for, of that shape runs it with
+    its own position or id instead of building the scoped, filtered queryset and compiling
+    it again. A shape whose filters look rows up (a filter by a choice of rows, checked
+    against the caller's scope: its answer to an id may change) or whose statement holds a
+    moment is read as it is each time.
     """
 
     row_plan = None
-    _page_looked_up = False
-    _page_key = None
+    _kept_looked_up = False
+    _kept_key = None
     _kept = None
 
     def list(self, request, *args, **kwargs):
         if self.row_plan is None or self.paginator is None:
             return super().list(request, *args, **kwargs)
-        kept = self.kept_page()
+        kept = self.kept_statement()
         if kept is not None:
             rows = self.paginator.paginate_statement(kept, request, self)
             database = kept.database or router.db_for_read(kept.model)
         else:
             queryset = self._answer_queryset()
-            values = self.row_plan.values(queryset, flags=self._page_key is not None)
+            values = self.row_plan.values(queryset, flags=self._kept_key is not None)
             counted = getattr(self, "counted", None)
             if counted is not None and counted[0] is queryset:
                 self.counted = (values, counted[1])  # the same rows, as the paginator gets them
             rows = self.paginate_queryset(values)
             database = queryset.db
             keyset = getattr(self.paginator, "_keyset", None)
-            statement = getattr(keyset, "kept", None)
-            if (
-                self._page_key is not None
-                and statement is not None
-                and statement.model is self.row_plan.model
-            ):
-                pages.keep(self._page_key, statement)
+            self._keep(getattr(keyset, "kept", None))
         context = self.get_serializer_context()
         context["database"] = database
         self.row_context = context
         return self.get_paginated_response(self.row_plan.write(rows, context))
 
-    def kept_page(self):
-        """The statement kept for this request's cursor page, or None."""
-        if not self._page_looked_up:
-            self._page_looked_up = True
-            self._page_key = self._cursor_page_key()
-            self._kept = None if self._page_key is None else pages.get(self._page_key)
+    def kept_statement(self):
+        """The statement kept for this request's cursor page or single row, or None."""
+        if not self._kept_looked_up:
+            self._kept_looked_up = True
+            if self.action == "retrieve":
+                self._kept_key = self._row_key()
+            elif self.action == "list":
+                self._kept_key = self._cursor_page_key()
+            if self._kept_key is not None:
+                self._kept = kept_statements.get(self._kept_key)
         return self._kept
+
+    def _keep(self, statement):
+        if (
+            self._kept_key is not None
+            and statement is not None
+            and statement.model is self.row_plan.model
+        ):
+            kept_statements.keep(self._kept_key, statement)
+
+    def _caller(self):
+        """What of the request, besides its path and parameters, decides its rows."""
+        user = self.request.user
+        return (
+            scope_of(user),
+            getattr(user, "pk", None),
+            getattr(getattr(user, "_api_key", None), "pk", None),
+            get_language(),
+        )
 
     def _cursor_page_key(self):
         """The shape of a GET of a cursor page (see the class's text), or None for a request
@@ -398,7 +417,6 @@ class ValuesCursorFeedMixin:
         except ValidationError:
             return None  # answered by the view's own path, in its own order of checks
         param = paginator.cursor_query_param
-        user = request.user
         return (
             type(self),
             request.path_info,
@@ -410,10 +428,28 @@ class ValuesCursorFeedMixin:
             keyset.position is not None,
             keyset.backwards,
             keyset.page_size,
-            scope_of(user),
-            getattr(user, "pk", None),
-            getattr(getattr(user, "_api_key", None), "pk", None),
-            get_language(),
+            *self._caller(),
+        )
+
+    def _row_key(self):
+        """The shape of a GET of one row: the view, its URL's arguments but the row's id,
+        the query string and the caller; None when the row is not found by a column of its
+        own."""
+        request = self.request
+        if (
+            self.row_plan is None
+            or request.method not in ("GET", "HEAD")
+            or "__" in self.lookup_field
+            or not self._filters_read_no_rows()
+        ):
+            return None
+        lookup = self.lookup_url_kwarg or self.lookup_field
+        return (
+            type(self),
+            "row",
+            tuple(sorted((k, v) for k, v in self.kwargs.items() if k != lookup)),
+            tuple((name, tuple(values)) for name, values in request.query_params.lists()),
+            *self._caller(),
         )
 
     def _filters_read_no_rows(self):
@@ -447,14 +483,38 @@ class ValuesCursorFeedMixin:
     def retrieve(self, request, *args, **kwargs):
         if self.row_plan is None or self._permissions_check_objects():
             return super().retrieve(request, *args, **kwargs)
-        queryset = self._answer_queryset()
         lookup = self.lookup_url_kwarg or self.lookup_field
-        found = queryset.filter(**{self.lookup_field: self.kwargs[lookup]}).order_by()
-        rows = list(self.row_plan.values(found)[:2])
+        model = self.row_plan.model
+        meta = model._meta
+        field = meta.pk if self.lookup_field == "pk" else None
+        kept = self.kept_statement()
+        queryset = None
+        if kept is None and self._kept_key is not None:
+            # The row's id left open: the statement serves every row of the shape.
+            queryset = self._answer_queryset()
+            field = field or meta.get_field(self.lookup_field)
+            found = queryset.filter(**{self.lookup_field: PositionValue(0, field)}).order_by()
+            kept = values_statement(
+                self.row_plan.values(found, flags=True)[:2], [field], prepared=True
+            )
+            self._keep(kept)
+        if kept is not None:
+            try:
+                value = kept.fields[0].to_python(self.kwargs[lookup])
+                kept.fields[0].run_validators(value)
+            except DjangoValidationError:
+                raise Http404 from None
+            rows = kept.run([value])
+            database = kept.database or router.db_for_read(kept.model)
+        else:
+            queryset = queryset if queryset is not None else self._answer_queryset()
+            found = queryset.filter(**{self.lookup_field: self.kwargs[lookup]}).order_by()
+            rows = list(self.row_plan.values(found)[:2])
+            database = queryset.db
         if len(rows) != 1:
             raise Http404
         context = self.get_serializer_context()
-        context["database"] = queryset.db
+        context["database"] = database
         self.row_context = context
         self._answered_object = rows[0]
         return Response(self.row_plan.write(rows, context)[0])

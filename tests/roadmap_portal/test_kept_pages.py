@@ -1,5 +1,5 @@
 """Cursor pages read by the statement kept for their request's shape
-(``roadmap_portal.api.rows.ValuesCursorFeedMixin``, ``pagination.PageStatement``): the
+(``roadmap_portal.api.rows.ValuesCursorFeedMixin``, ``pagination.ValuesStatement``): the
 same answers as pages built from their querysets, the rows of the moment, each caller's
 own scope, and no statement kept where the next request could need another."""
 
@@ -12,8 +12,8 @@ from django.utils import timezone
 from certification.api.views import RegisterEntryViewSet
 from certification.models import RegisterEntry
 from procurement.api.views import TenderViewSet
-from roadmap_portal.api.pagination import PageStatement
-from roadmap_portal.api.rows import pages
+from roadmap_portal.api.pagination import ValuesStatement
+from roadmap_portal.api.rows import kept_statements as pages
 from suppliers.api.views import OfferViewSet
 from suppliers.models import Offer
 from tests.factories import OfferFactory, RegionFactory, SupplierFactory, admin_user, user_with_role
@@ -72,7 +72,7 @@ def test_a_kept_statement_answers_as_the_built_queryset(admin_api, feed):
     built = _bodies(admin_api, start)
     # The first page, a page after a position forwards and one backwards: three shapes.
     kept = {type(statement) for statement in pages.kept.values()}
-    assert kept == {PageStatement} and len(pages.kept) == 3
+    assert kept == {ValuesStatement} and len(pages.kept) == 3
 
     # The same walk again: every page from a kept statement, no queryset built.
     with mock.patch.object(view, "get_queryset", side_effect=AssertionError("built")):
@@ -164,3 +164,29 @@ def test_a_kept_page_without_prepared_statements(admin_api, settings):
     for _round in range(2):
         pages_seen, _ = walk(admin_api, "/api/v1/offers/?mode=cursor&page_size=2")
         assert pages_seen == [ids[:2], ids[2:]]
+
+
+def test_a_row_read_by_its_kept_statement_stays_in_the_callers_scope(api):
+    north, south = RegionFactory(), RegionFactory()
+    mine = [OfferFactory(status="submitted", supplier=SupplierFactory(region=north)) for _ in "ab"]
+    theirs = OfferFactory(status="submitted", supplier=SupplierFactory(region=south))
+    staff = user_with_role("region_staff", region=north)
+    api.force_authenticate(staff)
+    first = api.get(f"/api/v1/offers/{mine[0].pk}/")
+    assert first.status_code == 200 and first.json()["id"] == mine[0].pk
+    assert len(pages.kept) == 1  # one statement for every offer this caller asks for
+    with mock.patch.object(OfferViewSet, "get_queryset", side_effect=AssertionError("built")):
+        assert api.get(f"/api/v1/offers/{mine[1].pk}/").json()["id"] == mine[1].pk
+        assert api.get(f"/api/v1/offers/{theirs.pk}/").status_code == 404
+        assert api.get(f"/api/v1/offers/{theirs.pk + 1000}/").status_code == 404
+    api.force_authenticate(user_with_role("region_staff", region=south))
+    assert api.get(f"/api/v1/offers/{theirs.pk}/").json()["id"] == theirs.pk
+    assert api.get(f"/api/v1/offers/{mine[0].pk}/").status_code == 404
+    assert len(pages.kept) == 2
+    # The row as it is now, and its ETag with it.
+    Offer.objects.filter(pk=theirs.pk).update(name="Renamed")
+    again = api.get(f"/api/v1/offers/{theirs.pk}/")
+    assert again.json()["name"] == "Renamed"
+    assert (
+        api.get(f"/api/v1/offers/{theirs.pk}/", HTTP_IF_NONE_MATCH=again["ETag"]).status_code == 304
+    )

@@ -2,6 +2,8 @@
 check and a conditional GET's stamps are parsed and planned by PostgreSQL once, then only
 executed. What is prepared is read from PostgreSQL itself (``pg_prepared_statements``)."""
 
+from decimal import Decimal
+
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -125,7 +127,28 @@ def test_a_304_runs_the_token_check_and_the_stamps_as_prepared_statements(client
     statements.clear()
     sent = _304_again(client, f"/api/v1/offers/{offer.pk}/")
     assert [sql.split(" ", 1)[0] for sql in sent] == ["EXECUTE", "EXECUTE"]
+    # The token check, the row's statement (the GET that took the ETag) and the stamps.
+    assert len(_prepared()) == 3
+
+
+def test_rows_asked_for_one_after_another_run_one_prepared_statement(client):
+    offers = [OfferFactory(unit_price=Decimal(n)) for n in range(1, 4)]
+    headers = _token_headers()
+    connection.close()
+    bodies = []
+    for offer in offers:
+        with CaptureQueriesContext(connection) as sent:
+            bodies.append(client.get(f"/api/v1/offers/{offer.pk}/", headers=headers).json())
+        verbs = [query["sql"].split(" ", 1)[0] for query in sent]
+        # The token check and the row: prepared by the first request, executed after.
+        assert verbs == (["PREPARE", "PREPARE"] if offer is offers[0] else ["EXECUTE", "EXECUTE"])
+    assert [(b["id"], b["unit_price"]) for b in bodies] == [
+        (offer.pk, f"{offer.unit_price:.2f}") for offer in offers
+    ]
     assert len(_prepared()) == 2
+    assert client.get(f"/api/v1/offers/{offers[-1].pk + 100}/", headers=headers).status_code == 404
+    assert client.get("/api/v1/offers/abc/", headers=headers).status_code == 404
+    assert client.get(f"/api/v1/offers/{10**30}/", headers=headers).status_code == 404
 
 
 @pytest.mark.parametrize("url", ["/api/v1/register/", "/api/v1/offers/", "/api/v1/tenders/"])
