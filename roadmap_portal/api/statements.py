@@ -12,7 +12,11 @@ same shape would need another.
 
 import threading
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
+
+from django.core.exceptions import EmptyResultSet
+from django.db import router
 
 # Parameter values that name rows, not a moment: a statement holding only these is the
 # same for every request of the same shape.
@@ -49,3 +53,32 @@ class Statements:
     def clear(self):
         with self.lock:
             self.kept.clear()
+
+
+@dataclass(frozen=True)
+class ModelStatement:
+    """A queryset of model instances as its SQL, run again through ``raw()``: the same
+    instances without building and compiling the queryset."""
+
+    model: type
+    sql: str
+    params: tuple
+    database: str | None = None
+
+    @classmethod
+    def of(cls, queryset):
+        """The statement of ``queryset`` (no ``select_related``: ``raw()`` reads one
+        model's columns), or None for a queryset that cannot hold a row."""
+        try:
+            sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+        except EmptyResultSet:
+            return None
+        return cls(queryset.model, sql, tuple(params), queryset._db)
+
+    @property
+    def reusable(self):
+        return all(plain(value) for value in self.params)
+
+    def run(self):
+        database = self.database or router.db_for_read(self.model)
+        return list(self.model._default_manager.db_manager(database).raw(self.sql, self.params))

@@ -1,6 +1,7 @@
 """The API of the insights: a roadmap series' volume and the figures reported for it, and
 the yearly reports (requested here, built by the report worker, downloaded as PDF)."""
 
+from django.db import router
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -19,9 +20,10 @@ from roadmap_portal.api.conditional import (
 )
 from roadmap_portal.api.examples import REPORT_EXAMPLES, REPORTED_VOLUME_EXAMPLE, VOLUME_EXAMPLE
 from roadmap_portal.api.renderers import PDFRenderer
+from roadmap_portal.api.statements import ModelStatement, Statements
 from roadmap_portal.choices import Role
-from roadmap_portal.models import ReportedVolume, RoadmapTarget
-from roadmap_portal.scope import has_role, may
+from roadmap_portal.models import ReportedVolume, Roadmap, RoadmapTarget
+from roadmap_portal.scope import has_role, may, scope_of
 from roadmap_portal.selectors import pair_of_visible, reports_visible_to
 from roadmap_portal.storage import stored_file_response
 
@@ -44,6 +46,11 @@ VOLUME_RULE = (
     "`previous` form one series: the years run from the first roadmap's start to the last "
     "one's end (not past the current year)."
 )
+
+
+# The statements reading a roadmap's region and group (``RoadmapViewSet.volume``), by
+# roadmap, query string and reader.
+pairs = Statements()
 
 
 class VolumeReaders(permissions.BasePermission):
@@ -85,23 +92,43 @@ class RoadmapViewSet(core_views.RoadmapViewSet):
             roadmap_id = int(pk)
         except (TypeError, ValueError):
             raise Http404 from None
-        visible = (
-            self.filter_queryset(self.get_queryset()).select_related(None).prefetch_related(None)
+        # The roadmaps of the roadmap's region and group, if the reader sees the roadmap:
+        # their statement is kept per roadmap, query string and reader (its scope and
+        # filters are conditions of the statement), so that a later GET builds no queryset.
+        key = (
+            type(self),
+            roadmap_id,
+            tuple(request.query_params.lists()),
+            scope_of(request.user),
+            getattr(request.user, "pk", None),
+            getattr(getattr(request.user, "_api_key", None), "pk", None),
         )
-        db = visible.db
-        # The roadmaps of the roadmap's region and group, if the reader sees the roadmap.
-        pair = pair_of_visible(visible, roadmap_id)
+        kept = pairs.get(key)
+        built = {}
+
+        def pair():
+            if "pair" not in built:
+                visible = (
+                    self.filter_queryset(self.get_queryset())
+                    .select_related(None)
+                    .prefetch_related(None)
+                )
+                built["pair"] = pair_of_visible(visible, roadmap_id).order_by("start_year", "id")
+            return built["pair"]
+
+        db = kept.database if kept is not None else pair().db
+        db = db or router.db_for_read(Roadmap)
         # The answer's rows: the pair's roadmaps, their targets and reported figures, and
         # the contracts (built only for a conditional GET).
         stamps = [
             Stamp(pair),
             Stamp(
-                lambda: RoadmapTarget.objects.using(db).filter(roadmap__in=pair.values("pk")),
+                lambda: RoadmapTarget.objects.using(db).filter(roadmap__in=pair().values("pk")),
                 latest=("id",),
                 total="amount",
             ),
             Stamp(
-                lambda: ReportedVolume.objects.using(db).filter(roadmap__in=pair.values("pk")),
+                lambda: ReportedVolume.objects.using(db).filter(roadmap__in=pair().values("pk")),
                 latest=("created",),
                 total="amount",
             ),
@@ -113,7 +140,13 @@ class RoadmapViewSet(core_views.RoadmapViewSet):
         read = {}
 
         def answer():
-            found = read["found"] = pair_volume(roadmap_id, pair, using=db)
+            statement = kept
+            if statement is None:
+                statement = ModelStatement.of(pair())
+                if statement is not None:
+                    pairs.keep(key, statement)
+            roadmaps = statement.run() if statement is not None else []
+            found = read["found"] = pair_volume(roadmap_id, roadmaps, using=db)
             if found is None:
                 raise Http404
             self.check_object_permissions(request, found.roadmap)

@@ -288,7 +288,8 @@ def roadmap_volume(roadmap, *, until=None):
     pair = Roadmap.objects.filter(
         region_id=roadmap.region_id, corporation_id=roadmap.corporation_id
     )
-    found = pair_volume(roadmap.pk, pair, using=pair.db, until=until)
+    roadmaps = list(pair.order_by("start_year", "id"))
+    found = pair_volume(roadmap.pk, roadmaps, using=pair.db, until=until)
     return found.volume if found is not None else series_volumes([[roadmap]], until=until)[0]
 
 
@@ -306,12 +307,11 @@ class PairVolume:
     contracts_changed: datetime.datetime | None
 
 
-def pair_volume(roadmap_id, pair, *, using, until=None):
-    """``PairVolume`` of roadmap ``roadmap_id`` from ``pair`` (a queryset of its region's
-    and group's roadmaps, e.g. ``selectors.pair_of_visible``), or None when ``pair`` does
-    not hold it. Three queries: the pair, its other rows (``series_rows``), the contracts'
+def pair_volume(roadmap_id, roadmaps, *, using, until=None):
+    """``PairVolume`` of roadmap ``roadmap_id`` from ``roadmaps`` (its region's and group's,
+    by start year and id, e.g. read by ``selectors.pair_of_visible``), or None when they do
+    not hold it. Two queries: its other rows (``series_rows``), the contracts'
     ``GROUP BY``."""
-    roadmaps = list(pair.order_by("start_year", "id"))
     roadmap = next((r for r in roadmaps if r.pk == roadmap_id), None)
     if roadmap is None:
         return None

@@ -454,3 +454,26 @@ def test_totals_of_one_pair_equal_its_share_of_several(setup):
     }
     assert alone == {key: total for key, total in both.items() if key[:2] == pair}
     assert both[(other_region.pk, other_group.pk, 2020)] == 17 * M
+
+
+def test_a_later_volume_get_reads_the_pair_by_its_kept_statement(setup, people, api_as):
+    from unittest import mock
+
+    from roadmap_portal.insights.api_views import RoadmapViewSet, pairs
+
+    pairs.clear()
+    roadmap = setup["roadmap"]
+    url = f"/api/v1/roadmaps/{roadmap.pk}/volume/"
+    staff = api_as(people["staff"])
+    first = staff.get(url).json()
+    assert len(pairs.kept) == 1
+    ReportedVolume.objects.create(roadmap=roadmap, year=2019, amount=M, source="Ministry")
+    with mock.patch.object(RoadmapViewSet, "get_queryset", side_effect=AssertionError("built")):
+        again = staff.get(url)
+    assert again.status_code == 200
+    year = next(y for y in again.json()["years"] if y["year"] == 2019)
+    assert year["reported"] == "1000000.00" and again.json() != first
+    assert again.json() == api_as(people["reviewer"]).get(url).json()
+    # Each reader's own statement: outside the scope the roadmap is still missing.
+    assert api_as(people["other_staff"]).get(url).status_code == 404
+    assert len(pairs.kept) == 3
