@@ -6,6 +6,7 @@ import json
 import operator
 from dataclasses import dataclass
 from decimal import Decimal
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from django.core.exceptions import EmptyResultSet
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -16,7 +17,6 @@ from django.utils.translation import gettext as _
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
-from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from roadmap_portal.api.statements import plain
 from roadmap_portal.db.postgresql.base import prepared
@@ -304,11 +304,26 @@ class KeysetPage:
         self.rows = rows
         return rows
 
+    @functools.cached_property
+    def _link_parts(self):
+        # The request's URL taken apart once for both links: without ``mode``, ``page``
+        # and the cursor (DRF's ``replace_query_param`` would parse it three times a link).
+        scheme, netloc, path, query, fragment = urlsplit(self.request.build_absolute_uri())
+        dropped = ("mode", "page", self.param)
+        params = {
+            name: values
+            for name, values in parse_qs(query, keep_blank_values=True).items()
+            if name not in dropped
+        }
+        return scheme, netloc, path, params, fragment
+
     def _link(self, row, *, backwards):
-        url = self.request.build_absolute_uri()
-        url = remove_query_param(url, "mode")
-        url = remove_query_param(url, "page")
-        return replace_query_param(url, self.param, self._encode(row, backwards=backwards))
+        """The URL of the page after (before) ``row``: the request's, its parameters in
+        order as DRF writes them (``replace_query_param``), with the cursor."""
+        scheme, netloc, path, params, fragment = self._link_parts
+        query = {**params, self.param: [self._encode(row, backwards=backwards)]}
+        query = urlencode(sorted(query.items()), doseq=True)
+        return urlunsplit((scheme, netloc, path, query, fragment))
 
     def next_link(self):
         more_ahead = self.has_more if not self.backwards else True

@@ -5,6 +5,7 @@ own scope, and no statement kept where the next request could need another."""
 
 import datetime
 from unittest import mock
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from django.utils import timezone
@@ -190,3 +191,24 @@ def test_a_row_read_by_its_kept_statement_stays_in_the_callers_scope(api):
     assert (
         api.get(f"/api/v1/offers/{theirs.pk}/", HTTP_IF_NONE_MATCH=again["ETag"]).status_code == 304
     )
+
+
+def test_the_links_are_drfs_with_the_cursor(admin_api):
+    from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+    for _ in range(3):
+        OfferFactory(status="submitted")
+    url = "/api/v1/offers/?status=submitted&page=2&mode=cursor&page_size=1&search="
+    body = admin_api.get(url).json()
+    cursor = parse_qs(urlparse(body["next"]).query)["cursor"][0]
+    expected = "http://testserver" + url
+    for name in ("mode", "page"):
+        expected = remove_query_param(expected, name)
+    assert body["next"] == replace_query_param(expected, "cursor", cursor)
+    back = admin_api.get(body["next"]).json()
+    assert parse_qs(urlparse(back["previous"]).query, keep_blank_values=True) == {
+        "cursor": [parse_qs(urlparse(back["previous"]).query)["cursor"][0]],
+        "page_size": ["1"],
+        "search": [""],
+        "status": ["submitted"],
+    }
