@@ -279,7 +279,9 @@ def test_the_page_query_count_does_not_grow_with_matches(world):
     assert queries <= 12
 
 
-def test_a_grouped_search_builds_each_kinds_scope_once(world, monkeypatch):
+@pytest.fixture
+def scopes_built(monkeypatch):
+    """The keys of the kinds whose scope (their selector) a search built, in order."""
     calls = []
 
     def counted(kind):
@@ -290,6 +292,11 @@ def test_a_grouped_search_builds_each_kinds_scope_once(world, monkeypatch):
         return dataclasses.replace(kind, visible=visible)
 
     monkeypatch.setattr(search, "KINDS", tuple(counted(kind) for kind in search.KINDS))
+    return calls
+
+
+def test_a_grouped_search_builds_each_kinds_scope_once(world, scopes_built):
+    calls = scopes_built
     groups = search_visible_to(world["staff"], "насос")
     # The pump by its name, the valve by its description ("насосных станций").
     assert found(groups, "offers") == [world["pump"].pk, world["valve"].pk]
@@ -307,18 +314,9 @@ def test_a_region_staff_grouped_search_ranks_in_one_query_and_reads_each_kinds_r
     assert queries == 4
 
 
-def test_a_code_search_runs_the_ranking_kept_for_its_reader_and_kinds(world, monkeypatch):
+def test_a_code_search_runs_the_ranking_kept_for_its_reader_and_kinds(world, scopes_built):
     search._code_rankings.clear()
-    built = []
-
-    def counted(kind):
-        def visible(user):
-            built.append(kind.key)
-            return kind.visible(user)
-
-        return dataclasses.replace(kind, visible=visible)
-
-    monkeypatch.setattr(search, "KINDS", tuple(counted(kind) for kind in search.KINDS))
+    built = scopes_built
     inn, ogrn = world["pumps"].inn, world["valves"].ogrn
     codes = (inn[:9], inn[:6], ogrn[:12], "28.13", "99999")
     for user in (world["admin"], world["staff"], world["pumps_member"], world["reviewer"]):
