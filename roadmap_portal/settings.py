@@ -183,8 +183,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 
 # Seconds after a request in which its connection is reused without the health check.
 CONN_HEALTH_CHECK_BYPASS = env.float("CONN_HEALTH_CHECK_BYPASS", default=1.0)
-# The token check and a conditional GET's stamps run as statements each connection prepares
-# once (roadmap_portal/db/postgresql/base.py). Turn off behind a connection pooler in
+# The token check, a conditional GET's stamps, detail rows, first cursor pages and the rows a
+# search shows run as statements each connection prepares once
+# (roadmap_portal/db/postgresql/base.py). Turn off behind a connection pooler in
 # transaction mode (PgBouncer's pool_mode=transaction), where they would not be found.
 DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
 

@@ -24,6 +24,7 @@ from knox.settings import CONSTANTS, knox_settings
 from knox.signals import token_expired
 from rest_framework import authentication, exceptions
 
+from roadmap_portal.db.postgresql.base import run_statement
 from roadmap_portal.models import ApiKey
 
 PREFIX_LENGTH = 8
@@ -77,10 +78,7 @@ def tokens_with_key(token_key: str) -> list[AuthToken]:
     sql, token_names, user_names = _token_select()
     connection = connections[database]
     with connection.cursor() as cursor:
-        if hasattr(connection, "execute_prepared"):
-            connection.execute_prepared(cursor, sql, [token_key])
-        else:
-            cursor.execute(sql, [token_key])
+        run_statement(connection, cursor, sql, [token_key])
         rows = cursor.fetchall()
     tokens = []
     for row in rows:

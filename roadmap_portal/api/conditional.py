@@ -31,7 +31,8 @@ from django.utils.translation import get_language
 
 from roadmap_portal.api.pagination import FeedPagination
 from roadmap_portal.api.pagination import PageNumberPagination as PageNumbers
-from roadmap_portal.api.statements import Statements, plain
+from roadmap_portal.api.statements import Statements, plain, reader
+from roadmap_portal.db.postgresql.base import run_statement
 from roadmap_portal.scope import scope_of
 
 # The largest OFFSET of a page read by number (PostgreSQL's bigint).
@@ -83,10 +84,7 @@ class Statement:
         lookup by key whatever the values; a list's counts keep a plan of their own)."""
         connection = connections[self.database or router.db_for_read(self.model)]
         with connection.cursor() as cursor:
-            if prepared and hasattr(connection, "execute_prepared"):
-                connection.execute_prepared(cursor, self.sql, self.params)
-            else:
-                cursor.execute(self.sql, self.params)
+            run_statement(connection, cursor, self.sql, self.params, prepared=prepared)
             row = cursor.fetchone()
         return [(row[i], _moment(row[i + 1]), row[i + 2]) for i in range(0, len(row), 3)]
 
@@ -396,14 +394,11 @@ class ConditionalListMixin:
         request = self.request
         if self.action != "retrieve" or not asks_conditionally(request):
             return None
-        user = request.user
         return (
             type(self),
             request.path_info,
             request.META.get("QUERY_STRING", ""),
-            scope_of(user),
-            getattr(user, "pk", None),
-            getattr(getattr(user, "_api_key", None), "pk", None),
+            *reader(request.user),
             get_language(),
         )
 

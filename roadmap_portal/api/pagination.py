@@ -19,7 +19,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from roadmap_portal.api.statements import plain
-from roadmap_portal.db.postgresql.base import prepared
+from roadmap_portal.db.postgresql.base import prepared, run_statement
 from roadmap_portal.paginators import IdsFirstPaginator
 
 
@@ -457,10 +457,7 @@ class ValuesStatement:
         for slot, field, value in zip(self.slots, self.fields, values, strict=True):
             params[slot] = field.get_db_prep_value(value, connection)
         with connection.cursor() as cursor:
-            if self.prepared and hasattr(connection, "execute_prepared"):
-                connection.execute_prepared(cursor, self.sql, params)
-            else:
-                cursor.execute(self.sql, params)
+            run_statement(connection, cursor, self.sql, params, prepared=self.prepared)
             rows = cursor.fetchall()
         if self.converters:
             rows = [self._converted(list(row), connection) for row in rows]

@@ -29,8 +29,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from roadmap_portal.api.pagination import FeedPagination, PositionValue, values_statement
-from roadmap_portal.api.statements import Statements
-from roadmap_portal.scope import scope_of
+from roadmap_portal.api.statements import Statements, reader
 
 # Fields whose ``to_representation`` formats the value (the others return it as it comes
 # from the database: str, int, bool, a primary key, JSON).
@@ -390,13 +389,7 @@ class ValuesCursorFeedMixin:
 
     def _caller(self):
         """What of the request, besides its path and parameters, decides its rows."""
-        user = self.request.user
-        return (
-            scope_of(user),
-            getattr(user, "pk", None),
-            getattr(getattr(user, "_api_key", None), "pk", None),
-            get_language(),
-        )
+        return (*reader(self.request.user), get_language())
 
     def _cursor_page_key(self):
         """The shape of a GET of a cursor page (see the class's text), or None for a request

@@ -18,6 +18,8 @@ from decimal import Decimal
 from django.core.exceptions import EmptyResultSet
 from django.db import router
 
+from roadmap_portal.scope import scope_of
+
 # Parameter values that name rows, not a moment: a statement holding only these is the
 # same for every request of the same shape.
 _PLAIN = (int, float, str, bytes, Decimal, uuid.UUID, type(None))
@@ -28,6 +30,17 @@ def plain(value):
     if isinstance(value, list | tuple):
         return all(plain(item) for item in value)
     return isinstance(value, _PLAIN)
+
+
+def reader(user):
+    """What of the caller decides the rows a statement reads, for its key: the scope (every
+    row condition is one on ``scope_of(user)``), the person and the API key it called
+    with."""
+    return (
+        scope_of(user),
+        getattr(user, "pk", None),
+        getattr(getattr(user, "_api_key", None), "pk", None),
+    )
 
 
 class Statements:

@@ -20,10 +20,10 @@ from roadmap_portal.api.conditional import (
 )
 from roadmap_portal.api.examples import REPORT_EXAMPLES, REPORTED_VOLUME_EXAMPLE, VOLUME_EXAMPLE
 from roadmap_portal.api.renderers import PDFRenderer
-from roadmap_portal.api.statements import ModelStatement, Statements
+from roadmap_portal.api.statements import ModelStatement, Statements, reader
 from roadmap_portal.choices import Role
 from roadmap_portal.models import ReportedVolume, Roadmap, RoadmapTarget
-from roadmap_portal.scope import has_role, may, scope_of
+from roadmap_portal.scope import has_role, may
 from roadmap_portal.selectors import pair_of_visible, reports_visible_to
 from roadmap_portal.storage import stored_file_response
 
@@ -99,9 +99,7 @@ class RoadmapViewSet(core_views.RoadmapViewSet):
             type(self),
             roadmap_id,
             tuple(request.query_params.lists()),
-            scope_of(request.user),
-            getattr(request.user, "pk", None),
-            getattr(getattr(request.user, "_api_key", None), "pk", None),
+            *reader(request.user),
         )
         kept = pairs.get(key)
         built = {}

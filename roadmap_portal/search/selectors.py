@@ -51,9 +51,8 @@ from django.utils.translation import gettext_lazy as _
 from certification.selectors import certificates_visible_to, register_visible_to
 from procurement.selectors import tenders_visible_to
 from roadmap_portal import okpd2
-from roadmap_portal.api.statements import Statements, plain
+from roadmap_portal.api.statements import Statements, plain, reader
 from roadmap_portal.db.postgresql.base import prepared
-from roadmap_portal.scope import scope_of
 from roadmap_portal.selectors import demands_visible_to
 from suppliers.pipeline import IN_PIPELINE, PUBLIC
 from suppliers.selectors import offers_visible_to, suppliers_visible_to
@@ -549,9 +548,7 @@ def _ranking(kinds: tuple[Kind, ...], user, query: str, size: int) -> Ranking:
     key = (
         tuple(kind.key for kind in kinds),
         size,
-        scope_of(user),
-        getattr(user, "pk", None),
-        getattr(getattr(user, "_api_key", None), "pk", None),
+        *reader(user),
     )
     ranking = _code_rankings.get(key)
     if ranking is None:

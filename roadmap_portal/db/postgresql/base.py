@@ -137,6 +137,15 @@ def _as_prepared(execute, sql, params, many, context):
     return connection.execute_prepared(runner, sql, params)
 
 
+def run_statement(connection, cursor, sql, params, *, prepared=True):
+    """Run ``sql`` on ``cursor`` of ``connection``: as a statement the connection prepares
+    once when ``prepared`` and the backend is this one, else as it is."""
+    if prepared and hasattr(connection, "execute_prepared"):
+        connection.execute_prepared(cursor, sql, params)
+    else:
+        cursor.execute(sql, params)
+
+
 def prepared(using):
     """A block whose queries on the database ``using`` run as prepared statements (on this
     backend; elsewhere as they are): for queries of few shapes made on every request, whose
