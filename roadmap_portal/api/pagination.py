@@ -77,9 +77,10 @@ class FeedPagination(PageNumberPagination):
             return self._keyset.paginate(queryset)
         return super().paginate_queryset(queryset, request, view)
 
-    def paginate_statement(self, statement, request, view):
-        """A cursor page read by a kept ``ValuesStatement`` of the request's shape."""
-        self._keyset = self.keyset_page(request, view)
+    def paginate_statement(self, statement, request, view, *, keyset=None):
+        """A cursor page read by a kept ``ValuesStatement`` of the request's shape
+        (``keyset``: the request's page, its cursor read already)."""
+        self._keyset = keyset or self.keyset_page(request, view)
         return self._keyset.paginate_statement(statement)
 
     def wants_cursor(self, request):

@@ -342,6 +342,7 @@ class ValuesCursorFeedMixin:
 
     row_plan = None
     _kept_looked_up = False
+    _keyset_read = None
     _kept_key = None
     _kept = None
 
@@ -350,7 +351,7 @@ class ValuesCursorFeedMixin:
             return super().list(request, *args, **kwargs)
         kept = self.kept_statement()
         if kept is not None:
-            rows = self.paginator.paginate_statement(kept, request, self)
+            rows = self.paginator.paginate_statement(kept, request, self, keyset=self._keyset_read)
             database = kept.database or router.db_for_read(kept.model)
         else:
             queryset = self._answer_queryset()
@@ -409,6 +410,7 @@ class ValuesCursorFeedMixin:
             keyset.read_cursor(self.row_plan.model)
         except ValidationError:
             return None  # answered by the view's own path, in its own order of checks
+        self._keyset_read = keyset  # the page read by a kept statement: its cursor read
         param = paginator.cursor_query_param
         return (
             type(self),
