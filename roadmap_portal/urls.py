@@ -3,33 +3,43 @@ from csp.decorators import csp_update
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
+from django.urls.resolvers import RoutePattern
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+import certification.api.urls
+import procurement.api.urls
+import roadmap_portal.api.urls
+import roadmap_portal.conversations.api.urls
+import roadmap_portal.export_jobs.api.urls
+import roadmap_portal.webhooks.api.urls
+import suppliers.api.urls
 
 from . import views
 from .accounts import views as account_views
+from .api.routers import FirstSegmentResolver
 from .insights import home_views
 from .search import api_views as api_search
 
+# The API's routes as one list, resolved by their first segment (FirstSegmentResolver).
 api_v1 = [
-    path("", include("roadmap_portal.api.urls")),
-    path("", include("suppliers.api.urls")),
-    path("", include("certification.api.urls")),
-    path("", include("procurement.api.urls")),
-    # Import substitution for a demand: the search layer's answer about procurement's demand.
+    *roadmap_portal.api.urls.urlpatterns,
+    *suppliers.api.urls.urlpatterns,
+    *certification.api.urls.urlpatterns,
+    *procurement.api.urls.urlpatterns,
     re_path(
         r"^demands/(?P<pk>[0-9]+)/substitutes/$",
         api_search.DemandSubstitutesView.as_view(),
         name="demands-substitutes",
     ),
-    path("", include("roadmap_portal.webhooks.api.urls")),
-    path("", include("roadmap_portal.export_jobs.api.urls")),
-    path("", include("roadmap_portal.conversations.api.urls")),
+    *roadmap_portal.webhooks.api.urls.urlpatterns,
+    *roadmap_portal.export_jobs.api.urls.urlpatterns,
+    *roadmap_portal.conversations.api.urls.urlpatterns,
 ]
 
 urlpatterns = [
     # First: the API's requests are the most numerous, and the includes below without a
     # prefix would each be tried before it.
-    path("api/v1/", include(api_v1)),
+    FirstSegmentResolver(RoutePattern("api/v1/", is_endpoint=False), api_v1),
     path("", home_views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
