@@ -1122,7 +1122,7 @@ class Bench:
                     lambda: self.api_client_get(path, {"HTTP_IF_NONE_MATCH": etag})
                 )
             try:
-                rps, latencies, errors = self.drive(
+                rps, latencies, errors, used = self.drive(
                     path, headers, expect, env, revision, seconds=seconds, threads=threads
                 )
                 result.median = statistics.median(latencies)
@@ -1138,6 +1138,18 @@ class Bench:
                         f"{rps:,.0f} requests/s answered 304, {threads} client threads, "
                         f"{seconds} s, {errors} errors"
                     )
+                if used is not None and latencies:
+                    # What each request cost the machine's CPUs, by process.
+                    each = {k: v / len(latencies) for k, v in used.items()}
+                    result.note += "; CPU a request: " + ", ".join(
+                        f"{name} {each[key] * 1000:.2f} ms"
+                        for key, name in (
+                            ("server", "gunicorn"),
+                            ("client", "client"),
+                            ("postgres", "PostgreSQL"),
+                        )
+                    )
+                    result.extra["cpu"] = each
                 result.extra["rps"] = rps
             except Exception as exc:
                 result.note = f"error: {exc}"
@@ -1246,14 +1258,17 @@ class Bench:
                     errors.append(bad)
 
             pool = [threading.Thread(target=worker) for _ in range(threads)]
+            before = cpu_seconds(process.pid)
             began = time.monotonic()
             for t in pool:
                 t.start()
             for t in pool:
                 t.join()
             elapsed = time.monotonic() - began
+            after = cpu_seconds(process.pid)
+            used = after - before if before is not None and after is not None else None
             latencies.sort()
-            return len(latencies) / elapsed, latencies, sum(errors)
+            return len(latencies) / elapsed, latencies, sum(errors), used
         finally:
             process.send_signal(signal.SIGTERM)
             try:
@@ -1263,6 +1278,42 @@ class Bench:
                 process.wait()
             if exported is not None:
                 exported.cleanup()
+
+
+class _CPU(dict):
+    """CPU seconds by process group; subtracting gives what was used in between."""
+
+    def __sub__(self, other):
+        return _CPU({key: self[key] - other.get(key, 0.0) for key in self})
+
+
+def cpu_seconds(server_pid):
+    """CPU seconds (user and system) used so far by gunicorn (``server_pid`` and its
+    workers), by this process (the client threads) and by PostgreSQL's processes on this
+    machine; None where ``/proc`` cannot tell (not Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def used(pid):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tick
+
+    totals = _CPU(server=0.0, client=0.0, postgres=0.0)
+    try:
+        totals["client"] = used(os.getpid())
+        pids = [p for p in os.listdir("/proc") if p.isdigit()]
+    except OSError:
+        return None
+    for pid in pids:
+        try:
+            name = Path(f"/proc/{pid}/comm").read_text().strip()
+            parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            if int(pid) == server_pid or parent == server_pid:
+                totals["server"] += used(pid)
+            elif name.startswith("postgres"):
+                totals["postgres"] += used(pid)
+        except (OSError, ValueError, IndexError):
+            continue  # a process that ended meanwhile
+    return totals
 
 
 def machine(connection):
