@@ -365,6 +365,8 @@ REST_FRAMEWORK = {
         "roadmap_portal.api.renderers.FastJSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
+    # DRF's negotiation, its choice remembered per Accept header, format and renderers.
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "roadmap_portal.api.negotiation.RememberedNegotiation",
     "DEFAULT_PAGINATION_CLASS": "roadmap_portal.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": [
