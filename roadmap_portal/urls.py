@@ -26,6 +26,7 @@ api_v1 = [
     *suppliers.api.urls.urlpatterns,
     *certification.api.urls.urlpatterns,
     *procurement.api.urls.urlpatterns,
+    # Import substitution for a demand: the search layer's answer about procurement's demand.
     re_path(
         r"^demands/(?P<pk>[0-9]+)/substitutes/$",
         api_search.DemandSubstitutesView.as_view(),
